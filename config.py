@@ -1,0 +1,141 @@
+"""Settings for Safe Passage, chosen by environment variables.
+
+``SAFE_PASSAGE_ENV`` picks the profile: ``development`` (the embedded default: SQLite and a
+SQLite-backed Celery transport under ``instance/``, no server needed), ``production`` (everything
+from the environment, refuses insecure defaults) or ``testing``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+INSTANCE_DIR = Path(os.environ.get("SAFE_PASSAGE_INSTANCE", BASE_DIR / "instance"))
+
+#: The development key; production refuses to start with it.
+DEFAULT_SECRET_KEY = "dev-only-insecure-key-change-me"
+
+
+def _bool(name: str, default: bool = False) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    return int(value) if value else default
+
+
+class ConfigError(RuntimeError):
+    """A setting is missing or unsafe; the message names the variable to set."""
+
+
+class Config:
+    ENV_NAME = "base"
+    SECRET_KEY = os.environ.get("SECRET_KEY", DEFAULT_SECRET_KEY)
+    SQLALCHEMY_DATABASE_URI = os.environ.get(
+        "DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'safe_passage.db'}"
+    )
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+
+    BABEL_DEFAULT_LOCALE = os.environ.get("BABEL_DEFAULT_LOCALE", "nl")
+    BABEL_DEFAULT_TIMEZONE = os.environ.get("BABEL_DEFAULT_TIMEZONE", "Europe/Brussels")
+    LANGUAGES = ("nl", "en")
+
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_HTTPONLY = True
+
+    #: Where mail goes when MAIL_SERVER is unset: one .eml file per message.
+    MAIL_FILE_DIR = os.environ.get("MAIL_FILE_DIR", str(INSTANCE_DIR / "mail"))
+    MAIL_SERVER = os.environ.get("MAIL_SERVER", "")
+    MAIL_PORT = _int("MAIL_PORT", 25)
+    MAIL_USERNAME = os.environ.get("MAIL_USERNAME", "")
+    MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD", "")
+    MAIL_USE_TLS = _bool("MAIL_USE_TLS")
+    MAIL_USE_SSL = _bool("MAIL_USE_SSL")
+    MAIL_TIMEOUT = _int("MAIL_TIMEOUT", 30)
+    MAIL_DEFAULT_SENDER = os.environ.get(
+        "MAIL_DEFAULT_SENDER", "Safe Passage <safe-passage@localhost>"
+    )
+
+    #: Seconds between beat heartbeats, and the age after which the admin page warns.
+    HEARTBEAT_INTERVAL_SECONDS = _int("HEARTBEAT_INTERVAL_SECONDS", 60)
+    HEARTBEAT_STALE_AFTER_SECONDS = _int("HEARTBEAT_STALE_AFTER_SECONDS", 300)
+
+    CELERY: dict = {
+        "broker_url": os.environ.get("CELERY_BROKER_URL")
+        or os.environ.get("REDIS_URL")
+        or f"sqla+sqlite:///{INSTANCE_DIR / 'celery-broker.db'}",
+        "task_ignore_result": True,
+        "task_serializer": "json",
+        "result_serializer": "json",
+        "accept_content": ["json"],
+        "timezone": "UTC",
+        "enable_utc": True,
+        # A task is acknowledged after it ran, so a worker that dies mid-task leaves it queued.
+        "task_acks_late": True,
+        "task_reject_on_worker_lost": True,
+        "worker_prefetch_multiplier": 1,
+        "broker_connection_retry_on_startup": True,
+        "beat_schedule_filename": str(INSTANCE_DIR / "celerybeat-schedule"),
+    }
+
+
+class DevelopmentConfig(Config):
+    ENV_NAME = "development"
+
+
+class TestingConfig(Config):
+    ENV_NAME = "testing"
+    TESTING = True
+    SECRET_KEY = "testing-secret"
+    WTF_CSRF_ENABLED = False
+    BABEL_DEFAULT_LOCALE = "en"
+    SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite://")
+
+
+class ProductionConfig(Config):
+    ENV_NAME = "production"
+    SESSION_COOKIE_SECURE = True
+    REMEMBER_COOKIE_SECURE = True
+    PREFERRED_URL_SCHEME = "https"
+
+
+PROFILES: dict[str, type[Config]] = {
+    "development": DevelopmentConfig,
+    "testing": TestingConfig,
+    "production": ProductionConfig,
+}
+
+
+def profile_from_env() -> type[Config]:
+    """Return the settings class named by SAFE_PASSAGE_ENV (default: development)."""
+    name = os.environ.get("SAFE_PASSAGE_ENV", "development").strip().lower()
+    try:
+        return PROFILES[name]
+    except KeyError:
+        raise ConfigError(
+            f"SAFE_PASSAGE_ENV={name!r} is not one of {', '.join(sorted(PROFILES))}"
+        ) from None
+
+
+def check_production(settings: dict) -> None:
+    """Refuse to run production with settings that would be unsafe or silently wrong."""
+    if settings.get("SECRET_KEY") in (None, "", DEFAULT_SECRET_KEY):
+        raise ConfigError(
+            "Set SECRET_KEY to a long random value: production refuses the default secret key."
+        )
+    if not os.environ.get("DATABASE_URL"):
+        raise ConfigError(
+            "Set DATABASE_URL (e.g. postgresql+psycopg://user@host/db): "
+            "production does not fall back to SQLite."
+        )
+    if not (os.environ.get("CELERY_BROKER_URL") or os.environ.get("REDIS_URL")):
+        raise ConfigError(
+            "Set CELERY_BROKER_URL or REDIS_URL (e.g. redis://host:6379/0): "
+            "production does not fall back to the SQLite transport."
+        )

@@ -1,0 +1,132 @@
+"""Safe Passage: approval and follow-up of staff travel to risk areas."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, render_template, request, session
+from flask_login import current_user
+
+import config as settings
+from travel_app.extensions import babel, csrf, db, login_manager, migrate
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config: type[settings.Config] | None = None, **overrides: Any) -> Flask:
+    """Build the app from a settings class (default: from SAFE_PASSAGE_ENV) and overrides."""
+    profile = config or settings.profile_from_env()
+    app = Flask(
+        __name__,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+        instance_path=str(settings.INSTANCE_DIR),
+        instance_relative_config=False,
+    )
+    app.config.from_object(profile)
+    app.config["CELERY"] = dict(profile.CELERY)
+    app.config.update(overrides)
+    if app.config.get("ENV_NAME") == "production":
+        settings.check_production(app.config)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+
+    register_extensions(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_template_context(app)
+    register_commands(app)
+    register_celery(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    import travel_app.models  # noqa: F401  (every table on the metadata)
+    from travel_app.core.db import alembic_render_item, configure_sqlite
+
+    db.init_app(app)
+    with app.app_context():
+        configure_sqlite(db.engine)
+    migrate.init_app(
+        app,
+        db,
+        directory=str(ROOT / "migrations"),
+        render_as_batch=True,
+        compare_type=True,
+        render_item=alembic_render_item,
+    )
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = None  # the login page explains itself
+
+    @login_manager.user_loader
+    def load_user(user_id: str) -> Any:
+        from travel_app.org.models import Person
+
+        person = db.session.get(Person, int(user_id)) if user_id.isdigit() else None
+        return person if person is not None and person.is_active else None
+
+
+def select_locale() -> str:
+    """The user's stored language, else the session's, else the browser's, else the default."""
+    from flask import current_app
+
+    languages = current_app.config["LANGUAGES"]
+    if current_user and current_user.is_authenticated and current_user.language in languages:
+        return current_user.language
+    if session.get("language") in languages:
+        return session["language"]
+    return (
+        request.accept_languages.best_match(languages) or current_app.config["BABEL_DEFAULT_LOCALE"]
+    )
+
+
+def register_blueprints(app: Flask) -> None:
+    from travel_app.admin.views import bp as admin_bp
+    from travel_app.auth.views import bp as auth_bp
+    from travel_app.home.views import bp as home_bp
+
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(home_bp)
+    app.register_blueprint(admin_bp, url_prefix="/admin")
+
+
+def register_errorhandlers(app: Flask) -> None:
+    def render_error(error: Any) -> tuple[str, int]:
+        code = getattr(error, "code", 500)
+        return render_template("errors/error.html", code=code, error=error), code
+
+    for code in (400, 403, 404, 405, 413):
+        app.register_error_handler(code, render_error)
+
+
+def register_template_context(app: Flask) -> None:
+    from flask_babel import get_locale
+
+    from travel_app.places.geography import country_name, place_name, region_name
+
+    @app.context_processor
+    def inject() -> dict[str, Any]:
+        return {
+            "locale": str(get_locale()),
+            "country_name": lambda code: country_name(code, str(get_locale())),
+            "region_name": region_name,
+            "place_name": lambda c, r: place_name(c, r, str(get_locale())),
+        }
+
+
+def register_commands(app: Flask) -> None:
+    from travel_app.auth.commands import users_cli
+    from travel_app.demo.commands import demo_cli
+
+    app.cli.add_command(users_cli)
+    app.cli.add_command(demo_cli)
+
+
+def register_celery(app: Flask) -> None:
+    from travel_app.celery import celery_init_app
+
+    celery_init_app(app)

@@ -1,0 +1,1 @@
+"""Administrator pages over units, people, roles, deputies, advisories and country lists."""

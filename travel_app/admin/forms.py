@@ -1,0 +1,346 @@
+"""Administrator forms. Every rule that can be checked before saving is checked here."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateField,
+    EmailField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, ValidationError
+
+from travel_app.extensions import db
+from travel_app.org.models import (
+    ALLOWED_PARENT,
+    Category,
+    Person,
+    Role,
+    Unit,
+    UnitKind,
+    normalise_email,
+)
+from travel_app.places import geography
+from travel_app.places.models import AdvisorySource, CountryList, RiskLevel
+
+#: Advice may be entered ahead of time, but not further ahead than this.
+MAX_FUTURE = timedelta(days=365)
+CODE_RE = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+TAG_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
+
+
+def _strip(value: Any) -> Any:
+    return value.strip() if isinstance(value, str) else value
+
+
+def _person_by_email(email: str) -> Person | None:
+    return db.session.scalar(sa.select(Person).where(Person.email == normalise_email(email)))
+
+
+class PersonEmailField(EmailField):
+    """An e-mail field that resolves to an existing person (``.person``)."""
+
+    person: Person | None = None
+
+    def pre_validate(self, form: Any) -> None:
+        self.person = None
+        if self.data:
+            self.person = _person_by_email(self.data)
+            if self.person is None:
+                raise ValidationError(_l("Nobody with this e-mail address is known."))
+
+
+class AdvisoryForm(FlaskForm):
+    country = SelectField(_l("Country"), validators=[DataRequired()], validate_choice=False)
+    region = StringField(
+        _l("Region (ISO 3166-2 code, empty for the whole country)"),
+        filters=[_strip],
+        validators=[Optional(), Length(max=6)],
+    )
+    level = SelectField(
+        _l("Level"), coerce=int, validators=[InputRequired()], validate_choice=False
+    )
+    source = SelectField(
+        _l("Source"),
+        validators=[DataRequired(message=_l("Choose the source of this advice."))],
+        validate_choice=False,
+    )
+    effective_on = DateField(_l("Effective from"), validators=[DataRequired()])
+    summary = TextAreaField(
+        _l("Summary"), filters=[_strip], validators=[DataRequired(), Length(max=5000)]
+    )
+    tags = StringField(
+        _l("Tags (comma-separated, e.g. evacuation)"),
+        filters=[_strip],
+        validators=[Optional(), Length(max=400)],
+    )
+    submit = SubmitField(_l("Set advice"))
+
+    def __init__(self, *args: Any, locale: str = "en", **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.country.choices = [("", "—")] + [(p.code, p.name) for p in geography.countries(locale)]
+        self._levels = {r.level: r for r in db.session.scalars(sa.select(RiskLevel))}
+        self.level.choices = [
+            (lvl, f"{lvl} – {r.name(locale)}") for lvl, r in sorted(self._levels.items())
+        ]
+        sources = db.session.scalars(sa.select(AdvisorySource).order_by(AdvisorySource.name))
+        self.source.choices = [("", "—")] + [(s.code, s.name) for s in sources]
+
+    def validate_country(self, field: Any) -> None:
+        if not geography.is_country(field.data):
+            raise ValidationError(_l("Unknown country code."))
+        field.data = field.data.upper()
+
+    def validate_region(self, field: Any) -> None:
+        if not field.data:
+            field.data = None
+            return
+        field.data = field.data.upper()
+        if self.country.data and not geography.region_in_country(field.data, self.country.data):
+            raise ValidationError(_l("This region is not in the chosen country."))
+
+    def validate_level(self, field: Any) -> None:
+        if field.data not in self._levels:
+            low, high = min(self._levels), max(self._levels)
+            raise ValidationError(
+                _l("The level must be between %(low)s and %(high)s.", low=low, high=high)
+            )
+
+    def validate_source(self, field: Any) -> None:
+        if field.data not in {code for code, _ in self.source.choices if code}:
+            raise ValidationError(_l("Unknown source."))
+
+    def validate_effective_on(self, field: Any) -> None:
+        if field.data > date.today() + MAX_FUTURE:
+            raise ValidationError(_l("The date may be at most one year ahead."))
+
+    def tag_list(self) -> list[str]:
+        return [t.strip().lower() for t in (self.tags.data or "").split(",") if t.strip()]
+
+    def validate_tags(self, field: Any) -> None:
+        bad = [t for t in self.tag_list() if not TAG_RE.match(t)]
+        if bad:
+            raise ValidationError(
+                _l("Tags use lower-case letters, digits, - and _: %(bad)s", bad=", ".join(bad))
+            )
+
+
+class UnitForm(FlaskForm):
+    kind = SelectField(
+        _l("Kind"), choices=[(k.value, k.title) for k in UnitKind], validators=[DataRequired()]
+    )
+    code = StringField(_l("Code"), filters=[_strip], validators=[DataRequired(), Length(max=32)])
+    name_nl = StringField(
+        _l("Name (Dutch)"), filters=[_strip], validators=[DataRequired(), Length(max=200)]
+    )
+    name_en = StringField(
+        _l("Name (English)"), filters=[_strip], validators=[DataRequired(), Length(max=200)]
+    )
+    parent = SelectField(_l("Part of"), coerce=str, validate_choice=False)
+    head = PersonEmailField(_l("Head (e-mail)"), filters=[_strip], validators=[Optional(), Email()])
+    submit = SubmitField(_l("Save"))
+
+    def __init__(self, *args: Any, units: list[Unit], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._units = {str(u.id): u for u in units}
+        self.parent.choices = [("", "—")] + [(str(u.id), f"{u.code} – {u.name_en}") for u in units]
+
+    def validate_code(self, field: Any) -> None:
+        if db.session.scalar(sa.select(Unit.id).where(Unit.code == field.data)):
+            raise ValidationError(_l("A unit with this code exists."))
+
+    def validate_parent(self, field: Any) -> None:
+        kind = UnitKind(self.kind.data) if self.kind.data in {k.value for k in UnitKind} else None
+        parent = self._units.get(field.data or "")
+        if field.data and parent is None:
+            raise ValidationError(_l("Unknown unit."))
+        if kind is None:
+            return
+        wanted = ALLOWED_PARENT[kind]
+        if wanted is None and parent is not None:
+            raise ValidationError(_l("A university is not part of another unit."))
+        if wanted is not None and (parent is None or parent.kind is not wanted):
+            raise ValidationError(
+                _l("A %(kind)s must be part of a %(parent)s.", kind=kind.title, parent=wanted.title)
+            )
+
+    @property
+    def parent_unit(self) -> Unit | None:
+        return self._units.get(self.parent.data or "")
+
+
+class UnitEditForm(FlaskForm):
+    name_nl = UnitForm.name_nl
+    name_en = UnitForm.name_en
+    head = PersonEmailField(_l("Head (e-mail)"), filters=[_strip], validators=[Optional(), Email()])
+    submit = SubmitField(_l("Save"))
+
+
+class PersonForm(FlaskForm):
+    email = EmailField(
+        _l("E-mail"), filters=[_strip], validators=[DataRequired(), Email(), Length(max=254)]
+    )
+    name = StringField(_l("Name"), filters=[_strip], validators=[DataRequired(), Length(max=200)])
+    category = SelectField(
+        _l("Category"), choices=[(c.value, c.title) for c in Category], validators=[DataRequired()]
+    )
+    unit = SelectField(_l("Unit"), validate_choice=False)
+    language = SelectField(
+        _l("Language"),
+        choices=[("nl", "Nederlands"), ("en", "English")],
+        validators=[DataRequired()],
+    )
+    nationalities = SelectMultipleField(_l("Nationalities"), validate_choice=False)
+    promoter = PersonEmailField(
+        _l("PhD promoter (e-mail)"), filters=[_strip], validators=[Optional(), Email()]
+    )
+    is_active = BooleanField(_l("Active (may log in)"), default=True)
+    password = StringField(
+        _l("New password (leave empty to keep)"), validators=[Optional(), Length(min=10, max=200)]
+    )
+    submit = SubmitField(_l("Save"))
+
+    def __init__(
+        self,
+        *args: Any,
+        units: list[Unit],
+        person: Person | None = None,
+        locale: str = "en",
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self._person = person
+        self._units = {str(u.id): u for u in units}
+        self.unit.choices = [("", "—")] + [
+            (str(u.id), f"{u.code} – {u.name(locale)}") for u in units
+        ]
+        self.nationalities.choices = [(p.code, p.name) for p in geography.countries(locale)]
+
+    def validate_email(self, field: Any) -> None:
+        existing = _person_by_email(field.data)
+        if existing is not None and existing is not self._person:
+            raise ValidationError(_l("Another person has this e-mail address."))
+
+    def validate_unit(self, field: Any) -> None:
+        if field.data and field.data not in self._units:
+            raise ValidationError(_l("Unknown unit."))
+
+    def validate_nationalities(self, field: Any) -> None:
+        bad = [c for c in field.data or [] if not geography.is_country(c)]
+        if bad:
+            raise ValidationError(_l("Unknown country code: %(codes)s", codes=", ".join(bad)))
+
+    def validate_promoter(self, field: Any) -> None:
+        if field.person is not None and field.person is self._person:
+            raise ValidationError(_l("Nobody is their own promoter."))
+
+    @property
+    def unit_obj(self) -> Unit | None:
+        return self._units.get(self.unit.data or "")
+
+
+class RoleForm(FlaskForm):
+    role = SelectField(
+        _l("Role"), choices=[(r.value, r.title) for r in Role], validators=[DataRequired()]
+    )
+    unit = SelectField(_l("Faculty (for a faculty authority)"), validate_choice=False)
+    submit = SubmitField(_l("Grant"))
+
+    def __init__(self, *args: Any, faculties: list[Unit], person: Person, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._person = person
+        self._faculties = {str(u.id): u for u in faculties}
+        self.unit.choices = [("", "—")] + [(str(u.id), u.code) for u in faculties]
+
+    def validate_unit(self, field: Any) -> None:
+        role = Role(self.role.data) if self.role.data in {r.value for r in Role} else None
+        if role is None:
+            return
+        if role.needs_unit and field.data not in self._faculties:
+            raise ValidationError(_l("Choose the faculty this authority acts for."))
+        unit = self._faculties.get(field.data) if role.needs_unit else None
+        if self._person.has_role(role, unit) and (unit is not None or not role.needs_unit):
+            raise ValidationError(_l("This person already holds this role."))
+
+    @property
+    def unit_obj(self) -> Unit | None:
+        role = Role(self.role.data)
+        return self._faculties.get(self.unit.data or "") if role.needs_unit else None
+
+
+class DeputyForm(FlaskForm):
+    person = PersonEmailField(
+        _l("Absent person (e-mail)"), filters=[_strip], validators=[DataRequired(), Email()]
+    )
+    deputy = PersonEmailField(
+        _l("Deputy (e-mail)"), filters=[_strip], validators=[DataRequired(), Email()]
+    )
+    starts_on = DateField(_l("From"), validators=[DataRequired()])
+    ends_on = DateField(_l("Until (inclusive)"), validators=[DataRequired()])
+    note = StringField(_l("Note"), filters=[_strip], validators=[Optional(), Length(max=500)])
+    submit = SubmitField(_l("Add deputy"))
+
+    def validate_deputy(self, field: Any) -> None:
+        if field.person is not None and field.person is self.person.person:
+            raise ValidationError(_l("A person cannot be their own deputy."))
+
+    def validate_ends_on(self, field: Any) -> None:
+        if self.starts_on.data and field.data and field.data < self.starts_on.data:
+            raise ValidationError(_l("The end date is before the start date."))
+
+
+class CountryListForm(FlaskForm):
+    code = StringField(_l("Code"), filters=[_strip], validators=[DataRequired(), Length(max=40)])
+    name_nl = StringField(
+        _l("Name (Dutch)"), filters=[_strip], validators=[DataRequired(), Length(max=200)]
+    )
+    name_en = StringField(
+        _l("Name (English)"), filters=[_strip], validators=[DataRequired(), Length(max=200)]
+    )
+    description = TextAreaField(
+        _l("Description"), filters=[_strip], validators=[Optional(), Length(max=2000)]
+    )
+    submit = SubmitField(_l("Create list"))
+
+    def validate_code(self, field: Any) -> None:
+        if not CODE_RE.match(field.data):
+            raise ValidationError(_l("Use lower-case letters, digits, - and _."))
+        if db.session.scalar(sa.select(CountryList.id).where(CountryList.code == field.data)):
+            raise ValidationError(_l("A list with this code exists."))
+
+
+class CountryListEntryForm(FlaskForm):
+    country = SelectField(_l("Country"), validators=[DataRequired()], validate_choice=False)
+    note = StringField(_l("Note"), filters=[_strip], validators=[Optional(), Length(max=500)])
+    submit = SubmitField(_l("Add"))
+
+    def __init__(
+        self, *args: Any, country_list: CountryList, locale: str = "en", **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self._list = country_list
+        self.country.choices = [("", "—")] + [(p.code, p.name) for p in geography.countries(locale)]
+
+    def validate_country(self, field: Any) -> None:
+        if not geography.is_country(field.data):
+            raise ValidationError(_l("Unknown country code."))
+        field.data = field.data.upper()
+        if any(e.country_code == field.data for e in self._list.entries):
+            raise ValidationError(_l("This country is already on the list."))
+
+
+class ConfirmForm(FlaskForm):
+    """An empty form whose only job is the CSRF token on POST-only buttons."""
+
+    submit = SubmitField(_l("Confirm"))

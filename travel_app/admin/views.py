@@ -1,0 +1,446 @@
+"""Administrator pages. Each view loads, checks, validates, calls one operation and commits."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import sqlalchemy as sa
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy.orm import selectinload
+from werkzeug.wrappers import Response
+
+from travel_app.admin.forms import (
+    AdvisoryForm,
+    ConfirmForm,
+    CountryListEntryForm,
+    CountryListForm,
+    DeputyForm,
+    PersonForm,
+    RoleForm,
+    UnitEditForm,
+    UnitForm,
+)
+from travel_app.core import heartbeat
+from travel_app.core.audit import AuditEvent
+from travel_app.extensions import db, login_manager
+from travel_app.org import operations as org_ops
+from travel_app.org.models import Category, Deputy, Person, Role, RoleAssignment, Unit, UnitKind
+from travel_app.places import geography
+from travel_app.places import operations as place_ops
+from travel_app.places.models import AdvisorySource, CountryList, CountryListEntry
+from travel_app.places.queries import country_lists, current_advisories, history, risk_levels
+
+bp = Blueprint("admin", __name__)
+
+PAGE_SIZE = 50
+
+
+@bp.before_request
+def require_admin() -> Response | None:
+    """Every page and action here is for administrators only."""
+    if not current_user.is_authenticated:
+        return login_manager.unauthorized()
+    if not current_user.is_admin:
+        abort(403)
+    return None
+
+
+def _locale() -> str:
+    return str(get_locale())
+
+
+def _units() -> list[Unit]:
+    return list(db.session.scalars(sa.select(Unit).order_by(Unit.code)))
+
+
+def _get_or_404(model: type, ident: object) -> object:
+    obj = db.session.get(model, ident)
+    if obj is None:
+        abort(404)
+    return obj
+
+
+def _invalid(template: str, **context: object) -> tuple[str, int]:
+    """Re-render a form with its field errors and a 400: nothing was saved."""
+    flash(_("Nothing was saved: correct the marked fields."), "error")
+    return render_template(template, **context), 400
+
+
+@bp.route("/")
+def dashboard() -> str:
+    row, stale = heartbeat.status(
+        timedelta(seconds=current_app.config["HEARTBEAT_STALE_AFTER_SECONDS"])
+    )
+    counts = {
+        "people": db.session.scalar(sa.select(sa.func.count(Person.id))),
+        "units": db.session.scalar(sa.select(sa.func.count(Unit.id))),
+        "advisories": len(current_advisories(date.today())),
+    }
+    events = db.session.scalars(
+        sa.select(AuditEvent)
+        .options(selectinload(AuditEvent.actor))
+        .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+        .limit(20)
+    ).all()
+    return render_template(
+        "admin/dashboard.html",
+        beat_row=row,
+        beat_stale=stale,
+        stale_after=current_app.config["HEARTBEAT_STALE_AFTER_SECONDS"],
+        counts=counts,
+        events=events,
+    )
+
+
+# --- units -------------------------------------------------------------------------------------
+
+
+@bp.route("/units", methods=["GET", "POST"])
+def units() -> Response | str | tuple[str, int]:
+    all_units = db.session.scalars(
+        sa.select(Unit).options(selectinload(Unit.head)).order_by(Unit.code)
+    ).all()
+    form = UnitForm(units=list(all_units))
+    if request.method == "POST":
+        if not form.validate():
+            return _invalid("admin/units.html", units=all_units, form=form, UnitKind=UnitKind)
+        unit = org_ops.create_unit(
+            kind=UnitKind(form.kind.data),
+            code=form.code.data,
+            name_nl=form.name_nl.data,
+            name_en=form.name_en.data,
+            parent=form.parent_unit,
+            head=form.head.person,
+            actor=current_user,
+        )
+        db.session.commit()
+        flash(_("Unit %(code)s created.", code=unit.code), "success")
+        return redirect(url_for("admin.units"))
+    return render_template("admin/units.html", units=all_units, form=form, UnitKind=UnitKind)
+
+
+@bp.route("/units/<int:unit_id>", methods=["GET", "POST"])
+def unit(unit_id: int) -> Response | str | tuple[str, int]:
+    unit = _get_or_404(Unit, unit_id)
+    assert isinstance(unit, Unit)
+    form = UnitEditForm(obj=unit, head=unit.head.email if unit.head else "")
+    members = db.session.scalars(
+        sa.select(Person).where(Person.unit_id == unit.id).order_by(Person.name)
+    ).all()
+    if request.method == "POST":
+        if not form.validate():
+            return _invalid("admin/unit.html", unit=unit, form=form, members=members)
+        org_ops.update_unit(
+            unit,
+            name_nl=form.name_nl.data,
+            name_en=form.name_en.data,
+            head=form.head.person,
+            actor=current_user,
+        )
+        db.session.commit()
+        flash(_("Unit %(code)s saved.", code=unit.code), "success")
+        return redirect(url_for("admin.unit", unit_id=unit.id))
+    return render_template("admin/unit.html", unit=unit, form=form, members=members)
+
+
+# --- people and roles --------------------------------------------------------------------------
+
+
+@bp.route("/people")
+def people() -> str:
+    q = request.args.get("q", "").strip()
+    page = max(request.args.get("page", 1, type=int), 1)
+    query = sa.select(Person).options(selectinload(Person.unit)).order_by(Person.name)
+    if q:
+        like = f"%{q.lower()}%"
+        query = query.where(sa.or_(sa.func.lower(Person.name).like(like), Person.email.like(like)))
+    pagination = db.paginate(query, page=page, per_page=PAGE_SIZE, error_out=False)
+    return render_template("admin/people.html", pagination=pagination, q=q)
+
+
+def _apply_person_form(form: PersonForm, person: Person | None) -> Person:
+    fields = dict(
+        email=form.email.data,
+        name=form.name.data,
+        category=Category(form.category.data),
+        unit=form.unit_obj,
+        language=form.language.data,
+        nationalities=sorted({c.upper() for c in form.nationalities.data or []}),
+        promoter=form.promoter.person,
+    )
+    if person is None:
+        person = org_ops.create_person(
+            **fields, password=form.password.data or None, actor=current_user
+        )
+        person.is_active_account = form.is_active.data
+        return person
+    org_ops.update_person(
+        person, actor=current_user, is_active_account=form.is_active.data, **fields
+    )
+    if form.password.data:
+        org_ops.set_password(person, form.password.data, actor=current_user)
+    return person
+
+
+@bp.route("/people/new", methods=["GET", "POST"])
+def person_new() -> Response | str | tuple[str, int]:
+    form = PersonForm(units=_units(), locale=_locale())
+    if request.method == "POST":
+        if not form.validate():
+            return _invalid("admin/person_form.html", form=form, person=None)
+        person = _apply_person_form(form, None)
+        db.session.commit()
+        flash(_("%(name)s added.", name=person.name), "success")
+        return redirect(url_for("admin.person", person_id=person.id))
+    return render_template("admin/person_form.html", form=form, person=None)
+
+
+@bp.route("/people/<int:person_id>", methods=["GET", "POST"])
+def person(person_id: int) -> Response | str | tuple[str, int]:
+    person = _get_or_404(Person, person_id)
+    assert isinstance(person, Person)
+    units = _units()
+    form = PersonForm(
+        obj=person,
+        units=units,
+        person=person,
+        locale=_locale(),
+        unit=str(person.unit_id or ""),
+        category=person.category.value,
+        promoter=person.promoter.email if person.promoter else "",
+        is_active=person.is_active_account,
+    )
+    if request.method == "GET":
+        form.password.data = ""
+    faculties = [u for u in units if u.kind is UnitKind.FACULTY]
+    role_form = RoleForm(faculties=faculties, person=person, prefix="role")
+    context = dict(person=person, form=form, role_form=role_form, confirm=ConfirmForm())
+    if request.method == "POST":
+        if not form.validate():
+            return _invalid("admin/person_form.html", **context)
+        _apply_person_form(form, person)
+        db.session.commit()
+        flash(_("%(name)s saved.", name=person.name), "success")
+        return redirect(url_for("admin.person", person_id=person.id))
+    return render_template("admin/person_form.html", **context)
+
+
+@bp.route("/people/<int:person_id>/roles", methods=["POST"])
+def role_grant(person_id: int) -> Response | tuple[str, int]:
+    person = _get_or_404(Person, person_id)
+    assert isinstance(person, Person)
+    faculties = [u for u in _units() if u.kind is UnitKind.FACULTY]
+    role_form = RoleForm(faculties=faculties, person=person, prefix="role")
+    if not role_form.validate():
+        form = PersonForm(obj=person, units=_units(), person=person, locale=_locale())
+        return _invalid(
+            "admin/person_form.html",
+            person=person,
+            form=form,
+            role_form=role_form,
+            confirm=ConfirmForm(),
+        )
+    role = Role(role_form.role.data)
+    org_ops.grant_role(person, role, role_form.unit_obj, actor=current_user)
+    db.session.commit()
+    flash(_("%(role)s granted to %(name)s.", role=role.title, name=person.name), "success")
+    return redirect(url_for("admin.person", person_id=person.id))
+
+
+@bp.route("/people/<int:person_id>/roles/<int:assignment_id>/revoke", methods=["POST"])
+def role_revoke(person_id: int, assignment_id: int) -> Response:
+    assignment = db.session.get(RoleAssignment, assignment_id)
+    if assignment is None or assignment.person_id != person_id:
+        abort(404)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    if assignment.role is Role.ADMIN and assignment.person_id == current_user.id:
+        flash(_("You cannot revoke your own administrator role."), "error")
+        return redirect(url_for("admin.person", person_id=person_id))
+    org_ops.revoke_role(assignment, actor=current_user)
+    db.session.commit()
+    flash(_("Role revoked."), "success")
+    return redirect(url_for("admin.person", person_id=person_id))
+
+
+# --- deputies ----------------------------------------------------------------------------------
+
+
+@bp.route("/deputies", methods=["GET", "POST"])
+def deputies() -> Response | str | tuple[str, int]:
+    today = date.today()
+    links = db.session.scalars(
+        sa.select(Deputy)
+        .options(selectinload(Deputy.person), selectinload(Deputy.deputy))
+        .where(Deputy.ends_on >= today - timedelta(days=90))
+        .order_by(Deputy.starts_on.desc())
+    ).all()
+    form = DeputyForm()
+    context = dict(links=links, form=form, today=today, confirm=ConfirmForm())
+    if request.method == "POST":
+        if not form.validate():
+            return _invalid("admin/deputies.html", **context)
+        org_ops.add_deputy(
+            person=form.person.person,
+            deputy=form.deputy.person,
+            starts_on=form.starts_on.data,
+            ends_on=form.ends_on.data,
+            note=form.note.data or "",
+            actor=current_user,
+        )
+        db.session.commit()
+        flash(_("Deputy added."), "success")
+        return redirect(url_for("admin.deputies"))
+    return render_template("admin/deputies.html", **context)
+
+
+@bp.route("/deputies/<int:link_id>/end", methods=["POST"])
+def deputy_end(link_id: int) -> Response:
+    link = _get_or_404(Deputy, link_id)
+    assert isinstance(link, Deputy)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    org_ops.end_deputy(link, date.today(), actor=current_user)
+    db.session.commit()
+    flash(_("Deputyship ended."), "success")
+    return redirect(url_for("admin.deputies"))
+
+
+# --- advisories --------------------------------------------------------------------------------
+
+
+@bp.route("/advisories", methods=["GET", "POST"])
+def advisories() -> Response | str | tuple[str, int]:
+    form = AdvisoryForm(locale=_locale())
+    sources = db.session.scalars(sa.select(AdvisorySource).order_by(AdvisorySource.name)).all()
+    context = dict(
+        form=form,
+        advisories=current_advisories(date.today()),
+        levels=risk_levels(),
+        sources=sources,
+    )
+    if request.method == "POST":
+        if not form.validate():
+            return _invalid("admin/advisories.html", **context)
+        advisory = place_ops.set_advisory(
+            country_code=form.country.data,
+            region_code=form.region.data,
+            level=form.level.data,
+            source_code=form.source.data,
+            effective_on=form.effective_on.data,
+            summary=form.summary.data,
+            tags=form.tag_list(),
+            actor=current_user,
+        )
+        db.session.commit()
+        flash(
+            _(
+                "Advice for %(place)s set.",
+                place=geography.place_name(advisory.country_code, advisory.region_code, _locale()),
+            ),
+            "success",
+        )
+        return redirect(
+            url_for(
+                "admin.advisory_history",
+                country=advisory.country_code,
+                region=advisory.region_code or None,
+            )
+        )
+    return render_template("admin/advisories.html", **context)
+
+
+@bp.route("/advisories/<country>")
+def advisory_history(country: str) -> str:
+    country = country.upper()
+    region = (request.args.get("region") or "").upper() or None
+    if not geography.is_country(country) or (
+        region and not geography.region_in_country(region, country)
+    ):
+        abort(404)
+    rows = history(country, region)
+    form = AdvisoryForm(locale=_locale(), country=country, region=region or "")
+    return render_template(
+        "admin/advisory_history.html",
+        country=country,
+        region=region,
+        rows=rows,
+        form=form,
+        regions=geography.regions(country),
+    )
+
+
+@bp.route("/places/<country>/regions")
+def regions(country: str) -> Response:
+    """The regions of a country, for the advisory form's region picker."""
+    if not geography.is_country(country):
+        abort(404)
+    return jsonify([{"code": p.code, "name": p.name} for p in geography.regions(country.upper())])
+
+
+# --- country lists -----------------------------------------------------------------------------
+
+
+@bp.route("/country-lists", methods=["GET", "POST"])
+def country_lists_view() -> Response | str | tuple[str, int]:
+    form = CountryListForm()
+    context = dict(lists=country_lists(), form=form)
+    if request.method == "POST":
+        if not form.validate():
+            return _invalid("admin/country_lists.html", **context)
+        created = place_ops.create_country_list(
+            code=form.code.data,
+            name_nl=form.name_nl.data,
+            name_en=form.name_en.data,
+            description=form.description.data or "",
+            actor=current_user,
+        )
+        db.session.commit()
+        flash(_("List %(code)s created.", code=created.code), "success")
+        return redirect(url_for("admin.country_list", list_id=created.id))
+    return render_template("admin/country_lists.html", **context)
+
+
+@bp.route("/country-lists/<int:list_id>", methods=["GET", "POST"])
+def country_list(list_id: int) -> Response | str | tuple[str, int]:
+    clist = _get_or_404(CountryList, list_id)
+    assert isinstance(clist, CountryList)
+    form = CountryListEntryForm(country_list=clist, locale=_locale())
+    context = dict(clist=clist, form=form, confirm=ConfirmForm())
+    if request.method == "POST":
+        if not form.validate():
+            return _invalid("admin/country_list.html", **context)
+        place_ops.add_to_list(clist, form.country.data, form.note.data or "", actor=current_user)
+        db.session.commit()
+        flash(
+            _("%(country)s added.", country=geography.country_name(form.country.data, _locale())),
+            "success",
+        )
+        return redirect(url_for("admin.country_list", list_id=clist.id))
+    return render_template("admin/country_list.html", **context)
+
+
+@bp.route("/country-lists/<int:list_id>/entries/<country>/remove", methods=["POST"])
+def country_list_remove(list_id: int, country: str) -> Response:
+    entry = db.session.get(CountryListEntry, (list_id, country.upper()))
+    if entry is None:
+        abort(404)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    place_ops.remove_from_list(entry.country_list, entry, actor=current_user)
+    db.session.commit()
+    flash(_("Removed from the list."), "success")
+    return redirect(url_for("admin.country_list", list_id=list_id))

@@ -1,0 +1,1 @@
+"""Login, logout, profile and language."""

@@ -1,0 +1,86 @@
+"""``flask users create`` and ``flask users set-password``."""
+
+from __future__ import annotations
+
+import click
+import sqlalchemy as sa
+from flask.cli import AppGroup
+
+from travel_app.auth.passwords import password_problem
+from travel_app.extensions import db
+from travel_app.org import operations
+from travel_app.org.models import Category, Person, Role, Unit, normalise_email
+
+users_cli = AppGroup("users", help="Manage accounts.")
+
+
+def _check_password(password: str) -> str:
+    problem = password_problem(password)
+    if problem:
+        raise click.BadParameter(problem, param_hint="password")
+    return password
+
+
+@users_cli.command("create")
+@click.argument("email")
+@click.option("--name", required=True, help="Full name.")
+@click.option(
+    "--category",
+    type=click.Choice([c.value for c in Category]),
+    default=Category.ATP.value,
+    show_default=True,
+)
+@click.option("--unit", "unit_code", help="Code of the person's unit.")
+@click.option("--language", type=click.Choice(["nl", "en"]), default="nl", show_default=True)
+@click.option(
+    "--role",
+    "roles",
+    multiple=True,
+    type=click.Choice([r.value for r in Role if not r.needs_unit]),
+    help="University-wide role to grant (repeatable).",
+)
+@click.password_option(help="Prompted for when omitted.")
+def create_user(
+    email: str,
+    name: str,
+    category: str,
+    unit_code: str | None,
+    language: str,
+    roles: tuple[str, ...],
+    password: str,
+) -> None:
+    """Create an account that can log in."""
+    _check_password(password)
+    if db.session.scalar(sa.select(Person.id).where(Person.email == normalise_email(email))):
+        raise click.ClickException(f"{email} already has an account.")
+    unit = None
+    if unit_code:
+        unit = db.session.scalar(sa.select(Unit).where(Unit.code == unit_code))
+        if unit is None:
+            raise click.ClickException(f"No unit with code {unit_code!r}.")
+    person = operations.create_person(
+        email=email,
+        name=name,
+        category=Category(category),
+        unit=unit,
+        language=language,
+        password=password,
+    )
+    for role in roles:
+        operations.grant_role(person, Role(role), None, actor=None)
+    db.session.commit()
+    click.echo(f"Created {person.email} (id {person.id}).")
+
+
+@users_cli.command("set-password")
+@click.argument("email")
+@click.password_option(help="Prompted for when omitted.")
+def set_password(email: str, password: str) -> None:
+    """Set a new password for an existing account."""
+    _check_password(password)
+    person = db.session.scalar(sa.select(Person).where(Person.email == normalise_email(email)))
+    if person is None:
+        raise click.ClickException(f"No account for {email}.")
+    operations.set_password(person, password, actor=None)
+    db.session.commit()
+    click.echo(f"Password set for {person.email}.")

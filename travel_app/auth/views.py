@@ -1,0 +1,95 @@
+"""Login, logout, the profile page and the language switch."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+from werkzeug.wrappers import Response
+
+from travel_app.auth.forms import LanguageForm, LoginForm, LogoutForm
+from travel_app.auth.passwords import verify_password
+from travel_app.core import audit
+from travel_app.extensions import db
+from travel_app.org.models import Person, normalise_email
+from travel_app.org.queries import acting_for, deputies_of, supervisor_of
+
+bp = Blueprint("auth", __name__)
+
+
+def safe_next(target: str | None) -> str | None:
+    """Only follow ``next`` to a path on this site, never to another host."""
+    if not target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    return target
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> Response | str | tuple[str, int]:
+    if current_user.is_authenticated:
+        return redirect(url_for("home.index"))
+    form = LoginForm(next=request.args.get("next", ""))
+    if form.validate_on_submit():
+        person = db.session.scalar(
+            sa.select(Person).where(Person.email == normalise_email(form.email.data))
+        )
+        ok = verify_password(person.password_hash if person else None, form.password.data)
+        if person is not None and ok and person.is_active:
+            session.clear()  # a fresh session at login
+            login_user(person)
+            audit.record("auth.login", person, person)
+            db.session.commit()
+            return redirect(safe_next(form.next.data) or url_for("home.index"))
+        # One message for every failure: never tell whether the account exists.
+        flash(_("Unknown e-mail address or wrong password."), "error")
+        return render_template("auth/login.html", form=form), 401
+    status = 400 if request.method == "POST" else 200
+    return render_template("auth/login.html", form=form), status
+
+
+@bp.route("/logout", methods=["POST"])
+def logout() -> Response:
+    form = LogoutForm()
+    if not form.validate_on_submit():
+        abort(400)
+    if current_user.is_authenticated:
+        logout_user()
+    session.clear()
+    flash(_("You are logged out."), "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/profile")
+@login_required
+def profile() -> str:
+    from datetime import date
+
+    today = date.today()
+    return render_template(
+        "auth/profile.html",
+        person=current_user,
+        supervisor=supervisor_of(current_user),
+        deputies=deputies_of(current_user, today),
+        acting=acting_for(current_user, today),
+        language_form=LanguageForm(language=current_user.language, next=url_for("auth.profile")),
+    )
+
+
+@bp.route("/language", methods=["POST"])
+def set_language() -> Response:
+    form = LanguageForm()
+    if not form.validate_on_submit():
+        abort(400)
+    language = form.language.data
+    session["language"] = language
+    if current_user.is_authenticated and current_user.language != language:
+        current_user.language = language
+        audit.record("person.language", current_user, current_user, language=language)
+        db.session.commit()
+    return redirect(safe_next(form.next.data) or url_for("home.index"))

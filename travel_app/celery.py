@@ -1,0 +1,34 @@
+"""The Celery app, built from Flask config, whose tasks all run inside the app context."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from celery import Celery, Task
+from flask import Flask
+
+
+def celery_init_app(app: Flask) -> Celery:
+    """Create the Celery app from ``app.config['CELERY']`` (Flask's ``FlaskTask`` pattern)."""
+
+    class FlaskTask(Task):
+        def __call__(self, *args: Any, **kwargs: Any) -> Any:
+            with app.app_context():
+                return self.run(*args, **kwargs)
+
+    celery_app = Celery(app.name, task_cls=FlaskTask)
+    celery_app.config_from_object(app.config["CELERY"])
+    celery_app.conf.beat_schedule = {
+        "heartbeat": {
+            "task": "core.heartbeat",
+            "schedule": timedelta(seconds=app.config["HEARTBEAT_INTERVAL_SECONDS"]),
+        },
+        **celery_app.conf.get("beat_schedule", {}),
+    }
+    celery_app.set_default()
+    # Import the task modules so the worker registers them.
+    import travel_app.core.tasks  # noqa: F401
+
+    app.extensions["celery"] = celery_app
+    return celery_app

@@ -1,0 +1,1 @@
+"""Shared infrastructure: database helpers, audit trail, mail, permissions, heartbeat."""

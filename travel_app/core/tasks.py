@@ -1,0 +1,18 @@
+"""Infrastructure tasks run by Celery beat."""
+
+from __future__ import annotations
+
+import os
+import socket
+
+from celery import shared_task
+
+from travel_app.core import heartbeat as hb
+from travel_app.extensions import db
+
+
+@shared_task(name="core.heartbeat", ignore_result=True)
+def heartbeat() -> None:
+    """Store that beat → broker → worker works, for the admin page's scheduler warning."""
+    hb.beat(worker=f"{socket.gethostname()}:{os.getpid()}")
+    db.session.commit()

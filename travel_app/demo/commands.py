@@ -1,0 +1,110 @@
+"""``flask demo load``: the demo university, idempotent (a second run changes nothing)."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import click
+import sqlalchemy as sa
+from flask.cli import AppGroup
+
+from travel_app.demo import data
+from travel_app.extensions import db
+from travel_app.org import operations as org_ops
+from travel_app.org.models import Category, Person, Role, Unit, UnitKind
+from travel_app.places import geography
+from travel_app.places import operations as place_ops
+from travel_app.places.models import Advisory, CountryList
+
+demo_cli = AppGroup("demo", help="Demo data (not real travel advice).")
+
+
+def load_demo(today: date | None = None) -> dict[str, int]:
+    """Add whatever part of the demo data is missing; return how many rows of each were added."""
+    today = today or date.today()
+    added = {"units": 0, "people": 0, "roles": 0, "advisories": 0, "list entries": 0}
+
+    units = {u.code: u for u in db.session.scalars(sa.select(Unit))}
+    for code, kind, parent, name_nl, name_en, _head in data.UNITS:
+        if code not in units:
+            units[code] = org_ops.create_unit(
+                kind=UnitKind(kind),
+                code=code,
+                name_nl=name_nl,
+                name_en=name_en,
+                parent=units.get(parent) if parent else None,
+                head=None,
+                actor=None,
+            )
+            added["units"] += 1
+
+    people = {p.email: p for p in db.session.scalars(sa.select(Person))}
+    for login, name, category, unit_code, lang, nats, roles, _promoter in data.PEOPLE:
+        email = data.email(login)
+        if email not in people:
+            people[email] = org_ops.create_person(
+                email=email,
+                name=name,
+                category=Category(category),
+                unit=units[unit_code],
+                language=lang,
+                nationalities=nats,
+                password=data.DEMO_PASSWORD,
+            )
+            added["people"] += 1
+        person = people[email]
+        for role, faculty in roles:
+            unit = units[faculty] if faculty else None
+            if not person.has_role(Role(role), unit):
+                org_ops.grant_role(person, Role(role), unit, actor=None)
+                added["roles"] += 1
+
+    for login, *_rest, promoter in data.PEOPLE:
+        person = people[data.email(login)]
+        if promoter and person.promoter is None:
+            person.promoter = people[data.email(promoter)]
+    for code, *_rest, head in data.UNITS:
+        if units[code].head is None:
+            units[code].head = people[data.email(head)]
+
+    existing = set(
+        db.session.execute(
+            sa.select(Advisory.country_code, Advisory.region_code).where(Advisory.is_demo.is_(True))
+        ).all()
+    )
+    for country, region, level, source, summary, tags in data.ADVISORIES:
+        assert region is None or geography.region_in_country(region, country), region
+        if (country, region) in existing:
+            continue
+        place_ops.set_advisory(
+            country_code=country,
+            region_code=region,
+            level=level,
+            source_code=source,
+            effective_on=today - timedelta(days=30),
+            summary=f"{data.DEMO_LABEL} {summary}",
+            tags=tags,
+            actor=None,
+            is_demo=True,
+        )
+        added["advisories"] += 1
+
+    lists = {cl.code: cl for cl in db.session.scalars(sa.select(CountryList))}
+    for code, countries in data.COUNTRY_LISTS.items():
+        have = {e.country_code for e in lists[code].entries}
+        for country in countries:
+            if country not in have:
+                place_ops.add_to_list(lists[code], country, data.DEMO_LABEL, actor=None)
+                added["list entries"] += 1
+    return added
+
+
+@demo_cli.command("load")
+def load_command() -> None:
+    """Load the demo university (safe to run again)."""
+    added = load_demo()
+    db.session.commit()
+    if any(added.values()):
+        click.echo("Demo data added: " + ", ".join(f"{n} {k}" for k, n in added.items()))
+    else:
+        click.echo("Demo data already present; nothing changed.")

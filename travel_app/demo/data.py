@@ -1,0 +1,114 @@
+"""The demo university, its people and demo advisories, as plain data."""
+
+from __future__ import annotations
+
+#: Every demo account shares this password; the README lists the logins.
+DEMO_PASSWORD = "safe-passage-demo"
+DEMO_DOMAIN = "demo.safepassage.test"
+DEMO_LABEL = "DEMO DATA, not real travel advice."
+
+# code, kind, parent code, name_nl, name_en, head login
+UNITS = [
+    ("DEMO", "university", None, "Demo Universiteit", "Demo University", "rector"),
+    ("SCI", "faculty", "DEMO", "Faculteit Wetenschappen", "Faculty of Science", "dean.sci"),
+    (
+        "ART",
+        "faculty",
+        "DEMO",
+        "Faculteit Letteren en Wijsbegeerte",
+        "Faculty of Arts and Philosophy",
+        "dean.art",
+    ),
+    ("SCI-BIO", "department", "SCI", "Vakgroep Biologie", "Department of Biology", "head.bio"),
+    ("SCI-GEO", "department", "SCI", "Vakgroep Geologie", "Department of Geology", "head.geo"),
+    ("ART-HIS", "department", "ART", "Vakgroep Geschiedenis", "Department of History", "head.his"),
+    (
+        "ART-CDS",
+        "department",
+        "ART",
+        "Vakgroep Conflict- en Ontwikkelingsstudies",
+        "Department of Conflict and Development Studies",
+        "head.cds",
+    ),
+]
+
+# login, name, category, unit, language, nationalities, roles [(role, faculty code)], promoter
+PEOPLE = [
+    ("admin", "Ada Admin", "atp", "DEMO", "en", ["BE"], [("admin", None)], None),
+    ("safety", "Sofie Veiligheid", "atp", "DEMO", "nl", ["BE"], [("safety_officer", None)], None),
+    ("crisis", "Karel Crisis", "atp", "DEMO", "nl", ["BE"], [("crisis_team", None)], None),
+    ("rector", "Rita Rector", "professor", "DEMO", "nl", ["BE"], [("executive", None)], None),
+    (
+        "dean.sci",
+        "Dirk Decaan",
+        "professor",
+        "SCI",
+        "nl",
+        ["BE"],
+        [("faculty_authority", "SCI")],
+        None,
+    ),
+    (
+        "dean.art",
+        "Dana Dean",
+        "professor",
+        "ART",
+        "en",
+        ["BE", "NL"],
+        [("faculty_authority", "ART")],
+        None,
+    ),
+    ("head.bio", "Bart Bioloog", "professor", "SCI-BIO", "nl", ["BE"], [], None),
+    ("head.geo", "Greet Geoloog", "professor", "SCI-GEO", "nl", ["BE"], [], None),
+    ("head.his", "Hilde Historica", "professor", "ART-HIS", "nl", ["BE"], [], None),
+    ("head.cds", "Chris Conflict", "professor", "ART-CDS", "en", ["BE"], [], None),
+    ("prof", "Pieter Professor", "professor", "ART-CDS", "nl", ["BE"], [], None),
+    ("postdoc", "Paula Postdoc", "postdoc", "SCI-GEO", "en", ["DE"], [], None),
+    ("phd", "Pedro Doctorandus", "phd", "SCI-BIO", "en", ["BE", "CO"], [], "head.geo"),
+    ("student", "Sara Student", "student", "ART-HIS", "nl", ["BE"], [], None),
+    ("atp", "Tom Technicus", "atp", "SCI-GEO", "nl", ["BE"], [], None),
+]
+
+# country, region or None, level, source, summary, tags
+ADVISORIES = [
+    ("NL", None, 0, "nl_bz", "No specific risks.", []),
+    ("DE", None, 0, "be_fps", "No particular advice.", []),
+    ("JP", None, 0, "be_fps", "No particular advice.", []),
+    ("CA", None, 0, "us_state", "Exercise normal precautions.", []),
+    ("KE", None, 1, "be_fps", "Be vigilant, especially in Nairobi.", []),
+    ("KE", "KE-24", 3, "be_fps", "All travel to Mandera county advised against.", []),
+    ("IN", None, 1, "uk_fcdo", "Increased vigilance.", []),
+    ("IN", "IN-JK", 2, "uk_fcdo", "All but essential travel.", []),
+    ("TR", None, 1, "nl_bz", "Yellow: be alert.", []),
+    ("TR", "TR-63", 2, "nl_bz", "Orange near the Syrian border.", []),
+    ("EG", None, 1, "fr_meae", "Jaune: vigilance renforcée.", []),
+    ("EG", "EG-JS", 2, "fr_meae", "Orange outside Sharm el-Sheikh.", []),
+    ("BR", None, 1, "us_state", "Exercise increased caution.", []),
+    ("CO", None, 2, "be_fps", "Advised against unless essential.", []),
+    ("CO", "CO-ARA", 3, "be_fps", "All travel advised against.", []),
+    ("NG", None, 2, "uk_fcdo", "All but essential travel in several states.", []),
+    ("NG", "NG-BO", 3, "uk_fcdo", "All travel advised against in Borno.", []),
+    ("ET", None, 2, "nl_bz", "Orange: essential travel only.", []),
+    ("ET", "ET-TI", 3, "nl_bz", "Red: do not travel.", ["evacuation"]),
+    ("LB", None, 2, "be_fps", "Advised against unless essential.", []),
+    ("PK", None, 2, "us_state", "Reconsider travel.", []),
+    ("PK", "PK-KP", 3, "us_state", "Do not travel.", []),
+    ("CD", None, 2, "be_fps", "Advised against unless essential.", []),
+    ("CD", "CD-NK", 3, "be_fps", "All travel advised against in North Kivu.", ["evacuation"]),
+    ("AF", None, 3, "be_fps", "All travel advised against.", []),
+    ("SY", None, 3, "be_fps", "All travel advised against.", ["evacuation"]),
+    ("YE", None, 3, "uk_fcdo", "Against all travel.", []),
+    ("ML", None, 3, "fr_meae", "Rouge: formellement déconseillé.", []),
+    ("SO", None, 3, "us_state", "Do not travel.", []),
+]
+
+COUNTRY_LISTS = {
+    "heat_required": ["AF", "SY", "YE", "ML", "SO", "NG", "CO", "CD"],
+    "insurer_excluded": ["AF", "SY", "YE", "SO"],
+    "committee_only": ["ML", "PK", "LB"],
+    "forbidden": ["KP", "SY"],
+}
+
+
+def email(login: str) -> str:
+    return f"{login}@{DEMO_DOMAIN}"

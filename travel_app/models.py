@@ -1,0 +1,28 @@
+"""Import every model module so the metadata (and Alembic) sees all tables."""
+
+from travel_app.core.audit import AuditEvent
+from travel_app.core.heartbeat import Heartbeat
+from travel_app.org.models import Deputy, Person, RoleAssignment, Unit
+from travel_app.places.models import (
+    Advisory,
+    AdvisorySource,
+    CountryList,
+    CountryListEntry,
+    RiskLevel,
+    SourceLevel,
+)
+
+__all__ = [
+    "Advisory",
+    "AdvisorySource",
+    "AuditEvent",
+    "CountryList",
+    "CountryListEntry",
+    "Deputy",
+    "Heartbeat",
+    "Person",
+    "RiskLevel",
+    "RoleAssignment",
+    "SourceLevel",
+    "Unit",
+]

@@ -1,0 +1,230 @@
+"""The organisation: a tree of units, the people in them, their roles and their deputies."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+from flask_login import UserMixin
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
+
+from travel_app.core.db import UTCDateTime, enum_column, utcnow
+from travel_app.extensions import db
+
+
+class UnitKind(enum.Enum):
+    UNIVERSITY = "university"
+    FACULTY = "faculty"
+    DEPARTMENT = "department"
+
+    @property
+    def title(self) -> str:
+        return str(
+            {
+                "university": _l("University"),
+                "faculty": _l("Faculty"),
+                "department": _l("Department"),
+            }[self.value]
+        )
+
+
+#: Which kind of unit may hang under which; a university is the root.
+ALLOWED_PARENT = {
+    UnitKind.UNIVERSITY: None,
+    UnitKind.FACULTY: UnitKind.UNIVERSITY,
+    UnitKind.DEPARTMENT: UnitKind.FACULTY,
+}
+
+
+class Category(enum.Enum):
+    """The traveller categories the VLIR framework names."""
+
+    PROFESSOR = "professor"
+    POSTDOC = "postdoc"
+    PHD = "phd"
+    STUDENT = "student"
+    ATP = "atp"
+
+    @property
+    def title(self) -> str:
+        return str(
+            {
+                "professor": _l("Professor"),
+                "postdoc": _l("Postdoctoral researcher"),
+                "phd": _l("PhD student"),
+                "student": _l("Student"),
+                "atp": _l("Administrative/technical staff (ATP)"),
+            }[self.value]
+        )
+
+
+class Role(enum.Enum):
+    """Roles held by assignment. Traveller is everyone; supervisor is derived from units."""
+
+    SAFETY_OFFICER = "safety_officer"
+    FACULTY_AUTHORITY = "faculty_authority"
+    EXECUTIVE = "executive"
+    CRISIS_TEAM = "crisis_team"
+    ADMIN = "admin"
+
+    @property
+    def title(self) -> str:
+        return str(
+            {
+                "safety_officer": _l("Safety officer"),
+                "faculty_authority": _l("Faculty authority"),
+                "executive": _l("Executive authority"),
+                "crisis_team": _l("Crisis team"),
+                "admin": _l("Administrator"),
+            }[self.value]
+        )
+
+    @property
+    def needs_unit(self) -> bool:
+        """A faculty authority acts for one faculty; the other roles are university-wide."""
+        return self is Role.FACULTY_AUTHORITY
+
+
+class Unit(db.Model):
+    __tablename__ = "unit"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[UnitKind] = mapped_column(enum_column(UnitKind, name="unit_kind"))
+    code: Mapped[str] = mapped_column(sa.String(32), unique=True)
+    name_nl: Mapped[str] = mapped_column(sa.String(200))
+    name_en: Mapped[str] = mapped_column(sa.String(200))
+    parent_id: Mapped[int | None] = mapped_column(sa.ForeignKey("unit.id"), index=True)
+    #: The head supervises the unit's members; a faculty's head is not its faculty authority.
+    head_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("person.id", use_alter=True, ondelete="SET NULL")
+    )
+
+    parent: Mapped[Unit | None] = relationship(remote_side=[id], back_populates="children")
+    children: Mapped[list[Unit]] = relationship(back_populates="parent", order_by="Unit.code")
+    head: Mapped[Person | None] = relationship(foreign_keys=[head_id], post_update=True)
+
+    def name(self, locale: str) -> str:
+        return self.name_nl if locale == "nl" else self.name_en
+
+    def ancestors(self) -> list[Unit]:
+        """Return this unit and its parents, nearest first."""
+        chain: list[Unit] = []
+        unit: Unit | None = self
+        while unit is not None and unit not in chain:
+            chain.append(unit)
+            unit = unit.parent
+        return chain
+
+    @property
+    def faculty(self) -> Unit | None:
+        return next((u for u in self.ancestors() if u.kind is UnitKind.FACULTY), None)
+
+
+class Person(UserMixin, db.Model):
+    __tablename__ = "person"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: Stored lower-case, so the unique constraint is case-insensitive on every database.
+    email: Mapped[str] = mapped_column(sa.String(254), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(200))
+    language: Mapped[str] = mapped_column(sa.String(2), default="nl", server_default="nl")
+    unit_id: Mapped[int | None] = mapped_column(sa.ForeignKey("unit.id"), index=True)
+    category: Mapped[Category] = mapped_column(enum_column(Category, name="person_category"))
+    #: ISO 3166-1 alpha-2 codes; several when the person holds more than one nationality.
+    nationalities: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
+    #: A PhD student's promoter supervises them instead of the unit head.
+    promoter_id: Mapped[int | None] = mapped_column(sa.ForeignKey("person.id"))
+    is_active_account: Mapped[bool] = mapped_column(
+        "is_active", default=True, server_default=sa.true()
+    )
+    password_hash: Mapped[str | None] = mapped_column(sa.String(255))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    unit: Mapped[Unit | None] = relationship(foreign_keys=[unit_id])
+    promoter: Mapped[Person | None] = relationship(remote_side=[id], foreign_keys=[promoter_id])
+    roles: Mapped[list[RoleAssignment]] = relationship(
+        back_populates="person", cascade="all, delete-orphan", lazy="selectin"
+    )
+
+    __table_args__ = (sa.CheckConstraint("language IN ('nl', 'en')", name="language"),)
+
+    @validates("email")
+    def _normalise_email(self, _key: str, value: str) -> str:
+        return normalise_email(value)
+
+    # Flask-Login reads ``is_active``; inactive people cannot log in.
+    @property
+    def is_active(self) -> bool:  # type: ignore[override]
+        return self.is_active_account
+
+    def has_role(self, role: Role, unit: Unit | None = None) -> bool:
+        return any(a.role is role and (unit is None or a.unit_id == unit.id) for a in self.roles)
+
+    def has_any_role(self, *roles: Role) -> bool:
+        return any(a.role in roles for a in self.roles)
+
+    @property
+    def is_admin(self) -> bool:
+        return self.has_role(Role.ADMIN)
+
+    def role_titles(self) -> list[str]:
+        """Human titles of the held roles; 'Traveller' when there are none."""
+        titles = []
+        for a in sorted(self.roles, key=lambda a: a.role.value):
+            title = a.role.title
+            if a.unit is not None:
+                title = f"{title} ({a.unit.code})"
+            titles.append(title)
+        return titles or [str(_l("Traveller"))]
+
+
+class RoleAssignment(db.Model):
+    __tablename__ = "role_assignment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(sa.ForeignKey("person.id", ondelete="CASCADE"))
+    role: Mapped[Role] = mapped_column(enum_column(Role, name="role"))
+    #: The faculty a faculty authority acts for; null for university-wide roles.
+    unit_id: Mapped[int | None] = mapped_column(sa.ForeignKey("unit.id"))
+    granted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    person: Mapped[Person] = relationship(back_populates="roles")
+    unit: Mapped[Unit | None] = relationship(lazy="joined")
+
+    __table_args__ = (
+        sa.UniqueConstraint("person_id", "role", "unit_id", name="uq_role_assignment_scope"),
+        sa.Index("ix_role_assignment_role_unit", "role", "unit_id"),
+    )
+
+
+class Deputy(db.Model):
+    """``deputy`` acts for ``person`` between two dates, inclusive."""
+
+    __tablename__ = "deputy"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(sa.ForeignKey("person.id", ondelete="CASCADE"))
+    deputy_id: Mapped[int] = mapped_column(sa.ForeignKey("person.id", ondelete="CASCADE"))
+    starts_on: Mapped[date]
+    ends_on: Mapped[date]
+    note: Mapped[str] = mapped_column(sa.String(500), default="", server_default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    person: Mapped[Person] = relationship(foreign_keys=[person_id])
+    deputy: Mapped[Person] = relationship(foreign_keys=[deputy_id])
+
+    __table_args__ = (
+        sa.CheckConstraint("ends_on >= starts_on", name="dates_ordered"),
+        sa.CheckConstraint("deputy_id <> person_id", name="not_self"),
+        sa.Index("ix_deputy_person_dates", "person_id", "starts_on", "ends_on"),
+        sa.Index("ix_deputy_deputy_dates", "deputy_id", "starts_on", "ends_on"),
+    )
+
+    def is_active_on(self, day: date) -> bool:
+        return self.starts_on <= day <= self.ends_on
+
+
+def normalise_email(value: str) -> str:
+    return value.strip().lower()

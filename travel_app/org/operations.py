@@ -1,0 +1,131 @@
+"""Changing the organisation: units, people, roles, deputies. The caller commits."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from travel_app.auth.passwords import hash_password
+from travel_app.core import audit
+from travel_app.extensions import db
+from travel_app.org.models import Category, Deputy, Person, Role, RoleAssignment, Unit, UnitKind
+
+
+def create_unit(
+    *,
+    kind: UnitKind,
+    code: str,
+    name_nl: str,
+    name_en: str,
+    parent: Unit | None,
+    head: Person | None,
+    actor: Person | None,
+) -> Unit:
+    unit = Unit(kind=kind, code=code, name_nl=name_nl, name_en=name_en, parent=parent, head=head)
+    db.session.add(unit)
+    audit.record("unit.create", unit, actor, code=code, head=head.id if head else None)
+    return unit
+
+
+def update_unit(
+    unit: Unit, *, name_nl: str, name_en: str, head: Person | None, actor: Person | None
+) -> None:
+    before = unit.head_id
+    unit.name_nl, unit.name_en, unit.head = name_nl, name_en, head
+    audit.record("unit.update", unit, actor, head_before=before, head=head.id if head else None)
+
+
+def create_person(
+    *,
+    email: str,
+    name: str,
+    category: Category,
+    unit: Unit | None = None,
+    language: str = "nl",
+    nationalities: list[str] | None = None,
+    promoter: Person | None = None,
+    password: str | None = None,
+    actor: Person | None = None,
+) -> Person:
+    person = Person(
+        email=email,
+        name=name,
+        category=category,
+        unit=unit,
+        language=language,
+        nationalities=[n.upper() for n in nationalities or []],
+        promoter=promoter,
+        password_hash=hash_password(password) if password else None,
+    )
+    db.session.add(person)
+    audit.record("person.create", person, actor, email=person.email)
+    return person
+
+
+def update_person(person: Person, *, actor: Person | None, **fields: object) -> None:
+    """Set the given fields; the audit event lists which changed."""
+    changed = []
+    for key, value in fields.items():
+        if getattr(person, key) != value:
+            setattr(person, key, value)
+            changed.append(key)
+    if changed:
+        audit.record("person.update", person, actor, fields=sorted(changed))
+
+
+def set_password(person: Person, password: str, actor: Person | None) -> None:
+    person.password_hash = hash_password(password)
+    audit.record("person.set_password", person, actor)
+
+
+def grant_role(
+    person: Person, role: Role, unit: Unit | None, actor: Person | None
+) -> RoleAssignment:
+    assignment = RoleAssignment(person=person, role=role, unit=unit if role.needs_unit else None)
+    db.session.add(assignment)
+    audit.record("role.grant", person, actor, role=role, unit=unit.code if unit else None)
+    return assignment
+
+
+def revoke_role(assignment: RoleAssignment, actor: Person | None) -> None:
+    person = assignment.person
+    person.roles.remove(assignment)
+    audit.record(
+        "role.revoke",
+        person,
+        actor,
+        role=assignment.role,
+        unit=assignment.unit.code if assignment.unit else None,
+    )
+
+
+def add_deputy(
+    *,
+    person: Person,
+    deputy: Person,
+    starts_on: date,
+    ends_on: date,
+    note: str,
+    actor: Person | None,
+) -> Deputy:
+    link = Deputy(person=person, deputy=deputy, starts_on=starts_on, ends_on=ends_on, note=note)
+    db.session.add(link)
+    audit.record(
+        "deputy.add",
+        link,
+        actor,
+        person=person.id,
+        deputy=deputy.id,
+        starts_on=starts_on,
+        ends_on=ends_on,
+    )
+    return link
+
+
+def end_deputy(link: Deputy, today: date, actor: Person | None) -> None:
+    """End a deputyship today (or drop it if it has not started); past links stay for the record."""
+    if link.starts_on > today:
+        audit.record("deputy.remove", link, actor)
+        db.session.delete(link)
+    else:
+        link.ends_on = min(link.ends_on, today)
+        audit.record("deputy.end", link, actor, ends_on=link.ends_on)

@@ -1,0 +1,1 @@
+"""Countries and regions, risk scales, advisories and the university's country lists."""
