@@ -13,6 +13,7 @@ from wtforms import (
     BooleanField,
     DateField,
     EmailField,
+    SelectChoice,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -38,6 +39,14 @@ from travel_app.places.models import AdvisorySource, CountryList, RiskLevel
 MAX_FUTURE = timedelta(days=365)
 CODE_RE = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 TAG_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
+
+
+def choices(pairs: Any) -> list[SelectChoice]:
+    """Turn (value, label) pairs into WTForms options."""
+    return [SelectChoice(value, label) for value, label in pairs]
+
+
+LANGUAGES = (("nl", "Nederlands"), ("en", "English"))
 
 
 def _strip(value: Any) -> Any:
@@ -76,7 +85,7 @@ class AdvisoryForm(FlaskForm):
         validators=[DataRequired(message=_l("Choose the source of this advice."))],
         validate_choice=False,
     )
-    effective_on = DateField(_l("Effective from"), validators=[DataRequired()])
+    effective_on = DateField(_l("Effective from"), validators=[InputRequired()])
     summary = TextAreaField(
         _l("Summary"), filters=[_strip], validators=[DataRequired(), Length(max=5000)]
     )
@@ -89,13 +98,15 @@ class AdvisoryForm(FlaskForm):
 
     def __init__(self, *args: Any, locale: str = "en", **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.country.choices = [("", "—")] + [(p.code, p.name) for p in geography.countries(locale)]
+        self.country.choices = choices(
+            [("", "—")] + [(p.code, p.name) for p in geography.countries(locale)]
+        )
         self._levels = {r.level: r for r in db.session.scalars(sa.select(RiskLevel))}
-        self.level.choices = [
+        self.level.choices = choices(
             (lvl, f"{lvl} – {r.name(locale)}") for lvl, r in sorted(self._levels.items())
-        ]
+        )
         sources = db.session.scalars(sa.select(AdvisorySource).order_by(AdvisorySource.name))
-        self.source.choices = [("", "—")] + [(s.code, s.name) for s in sources]
+        self.source.choices = choices([("", "—")] + [(s.code, s.name) for s in sources])
 
     def validate_country(self, field: Any) -> None:
         if not geography.is_country(field.data):
@@ -118,11 +129,11 @@ class AdvisoryForm(FlaskForm):
             )
 
     def validate_source(self, field: Any) -> None:
-        if field.data not in {code for code, _ in self.source.choices if code}:
+        if field.data not in {c.value for c in self.source.choices if c.value}:
             raise ValidationError(_l("Unknown source."))
 
     def validate_effective_on(self, field: Any) -> None:
-        if field.data > date.today() + MAX_FUTURE:
+        if field.data is not None and field.data > date.today() + MAX_FUTURE:
             raise ValidationError(_l("The date may be at most one year ahead."))
 
     def tag_list(self) -> list[str]:
@@ -137,9 +148,7 @@ class AdvisoryForm(FlaskForm):
 
 
 class UnitForm(FlaskForm):
-    kind = SelectField(
-        _l("Kind"), choices=[(k.value, k.title) for k in UnitKind], validators=[DataRequired()]
-    )
+    kind = SelectField(_l("Kind"), validators=[DataRequired()])
     code = StringField(_l("Code"), filters=[_strip], validators=[DataRequired(), Length(max=32)])
     name_nl = StringField(
         _l("Name (Dutch)"), filters=[_strip], validators=[DataRequired(), Length(max=200)]
@@ -154,7 +163,10 @@ class UnitForm(FlaskForm):
     def __init__(self, *args: Any, units: list[Unit], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._units = {str(u.id): u for u in units}
-        self.parent.choices = [("", "—")] + [(str(u.id), f"{u.code} – {u.name_en}") for u in units]
+        self.kind.choices = choices((k.value, k.title) for k in UnitKind)
+        self.parent.choices = choices(
+            [("", "—")] + [(str(u.id), f"{u.code} – {u.name_en}") for u in units]
+        )
 
     def validate_code(self, field: Any) -> None:
         if db.session.scalar(sa.select(Unit.id).where(Unit.code == field.data)):
@@ -192,13 +204,11 @@ class PersonForm(FlaskForm):
         _l("E-mail"), filters=[_strip], validators=[DataRequired(), Email(), Length(max=254)]
     )
     name = StringField(_l("Name"), filters=[_strip], validators=[DataRequired(), Length(max=200)])
-    category = SelectField(
-        _l("Category"), choices=[(c.value, c.title) for c in Category], validators=[DataRequired()]
-    )
+    category = SelectField(_l("Category"), validators=[DataRequired()])
     unit = SelectField(_l("Unit"), validate_choice=False)
     language = SelectField(
         _l("Language"),
-        choices=[("nl", "Nederlands"), ("en", "English")],
+        choices=choices(LANGUAGES),
         validators=[DataRequired()],
     )
     nationalities = SelectMultipleField(_l("Nationalities"), validate_choice=False)
@@ -222,10 +232,11 @@ class PersonForm(FlaskForm):
         super().__init__(*args, **kwargs)
         self._person = person
         self._units = {str(u.id): u for u in units}
-        self.unit.choices = [("", "—")] + [
-            (str(u.id), f"{u.code} – {u.name(locale)}") for u in units
-        ]
-        self.nationalities.choices = [(p.code, p.name) for p in geography.countries(locale)]
+        self.category.choices = choices((c.value, c.title) for c in Category)
+        self.unit.choices = choices(
+            [("", "—")] + [(str(u.id), f"{u.code} – {u.name(locale)}") for u in units]
+        )
+        self.nationalities.choices = choices((p.code, p.name) for p in geography.countries(locale))
 
     def validate_email(self, field: Any) -> None:
         existing = _person_by_email(field.data)
@@ -251,9 +262,7 @@ class PersonForm(FlaskForm):
 
 
 class RoleForm(FlaskForm):
-    role = SelectField(
-        _l("Role"), choices=[(r.value, r.title) for r in Role], validators=[DataRequired()]
-    )
+    role = SelectField(_l("Role"), validators=[DataRequired()])
     unit = SelectField(_l("Faculty (for a faculty authority)"), validate_choice=False)
     submit = SubmitField(_l("Grant"))
 
@@ -261,7 +270,8 @@ class RoleForm(FlaskForm):
         super().__init__(*args, **kwargs)
         self._person = person
         self._faculties = {str(u.id): u for u in faculties}
-        self.unit.choices = [("", "—")] + [(str(u.id), u.code) for u in faculties]
+        self.role.choices = choices((r.value, r.title) for r in Role)
+        self.unit.choices = choices([("", "—")] + [(str(u.id), u.code) for u in faculties])
 
     def validate_unit(self, field: Any) -> None:
         role = Role(self.role.data) if self.role.data in {r.value for r in Role} else None
@@ -286,8 +296,8 @@ class DeputyForm(FlaskForm):
     deputy = PersonEmailField(
         _l("Deputy (e-mail)"), filters=[_strip], validators=[DataRequired(), Email()]
     )
-    starts_on = DateField(_l("From"), validators=[DataRequired()])
-    ends_on = DateField(_l("Until (inclusive)"), validators=[DataRequired()])
+    starts_on = DateField(_l("From"), validators=[InputRequired()])
+    ends_on = DateField(_l("Until (inclusive)"), validators=[InputRequired()])
     note = StringField(_l("Note"), filters=[_strip], validators=[Optional(), Length(max=500)])
     submit = SubmitField(_l("Add deputy"))
 
@@ -330,7 +340,9 @@ class CountryListEntryForm(FlaskForm):
     ) -> None:
         super().__init__(*args, **kwargs)
         self._list = country_list
-        self.country.choices = [("", "—")] + [(p.code, p.name) for p in geography.countries(locale)]
+        self.country.choices = choices(
+            [("", "—")] + [(p.code, p.name) for p in geography.countries(locale)]
+        )
 
     def validate_country(self, field: Any) -> None:
         if not geography.is_country(field.data):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 #: Every demo account shares this password; the README lists the logins.
 DEMO_PASSWORD = "safe-passage-demo"
-DEMO_DOMAIN = "demo.safepassage.test"
+DEMO_DOMAIN = "demo-uni.example"
 DEMO_LABEL = "DEMO DATA, not real travel advice."
 
 # code, kind, parent code, name_nl, name_en, head login

@@ -1,0 +1,295 @@
+"""Shared fixtures: the app on a real database, per-test isolation, clients and factories.
+
+The database is SQLite in a temporary file by default, or ``TEST_DATABASE_URL`` (PostgreSQL in
+CI). The schema comes from the Alembic migrations, so every run also proves that they apply.
+Each test ends by emptying every table and restoring the reference rows the migration inserted,
+so committed data (from requests, CLI commands or a real Celery worker) never leaks between tests.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+from collections.abc import Callable, Iterator
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import flask_migrate
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient
+
+from config import TestingConfig
+from travel_app import create_app
+from travel_app.extensions import db as _db
+from travel_app.org import operations as org_ops
+from travel_app.org.models import Category, Person, Role, Unit, UnitKind
+from travel_app.places import operations as place_ops
+from travel_app.places.models import Advisory
+
+TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
+TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL")
+PASSWORD = "correct horse battery"
+
+
+class IsolatedClient(FlaskClient):
+    """Run every request in its own app context, as a real server does.
+
+    Without this, requests would share the test's app context: its ``g`` (where Flask-Login
+    caches the user) and its database session.
+    """
+
+    def open(self, *args: Any, **kwargs: Any) -> Any:
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    if TEST_DATABASE_URL:
+        return TEST_DATABASE_URL
+    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+
+
+@pytest.fixture(scope="session")
+def broker_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    if TEST_REDIS_URL:
+        return TEST_REDIS_URL
+    return f"sqla+sqlite:///{tmp_path_factory.mktemp('broker') / 'broker.db'}"
+
+
+def make_app(database_url: str, broker_url: str, mail_dir: Path, **overrides: Any) -> Flask:
+    celery = dict(TestingConfig.CELERY, broker_url=broker_url)
+    app = create_app(
+        TestingConfig,
+        SQLALCHEMY_DATABASE_URI=database_url,
+        MAIL_FILE_DIR=str(mail_dir),
+        MAIL_SERVER="",
+        CELERY=celery,
+        **overrides,
+    )
+    app.test_client_class = IsolatedClient
+    return app
+
+
+def _drop_everything(engine: sa.Engine) -> None:
+    meta = sa.MetaData()
+    meta.reflect(bind=engine)
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            for table in meta.sorted_tables:
+                conn.execute(sa.text(f'DROP TABLE IF EXISTS "{table.name}" CASCADE'))
+        else:
+            conn.execute(sa.text("PRAGMA foreign_keys=OFF"))
+            for table in meta.sorted_tables:
+                conn.execute(sa.text(f'DROP TABLE IF EXISTS "{table.name}"'))
+            conn.execute(sa.text("PRAGMA foreign_keys=ON"))
+
+
+@pytest.fixture(scope="session")
+def _session_app(
+    database_url: str, broker_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[Flask, dict[str, list[dict[str, Any]]]]]:
+    app = make_app(database_url, broker_url, tmp_path_factory.mktemp("mail"))
+    with app.app_context():
+        _drop_everything(_db.engine)
+        flask_migrate.upgrade()
+        with _db.engine.connect() as conn:
+            reference = {
+                table.name: [dict(r) for r in conn.execute(sa.select(table)).mappings()]
+                for table in _db.metadata.sorted_tables
+            }
+        reference = {name: rows for name, rows in reference.items() if rows}
+    yield app, reference
+    with app.app_context():
+        _db.engine.dispose()
+
+
+def _reset_tables(engine: sa.Engine, reference: dict[str, list[dict[str, Any]]]) -> None:
+    tables = _db.metadata.sorted_tables
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            names = ", ".join(f'"{t.name}"' for t in tables)
+            conn.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        else:
+            conn.execute(sa.text("PRAGMA foreign_keys=OFF"))
+            for table in tables:
+                conn.execute(table.delete())
+            conn.execute(sa.text("PRAGMA foreign_keys=ON"))
+        for table in tables:
+            rows = reference.get(table.name)
+            if not rows:
+                continue
+            conn.execute(table.insert(), rows)
+            pk = list(table.primary_key.columns)
+            if engine.dialect.name == "postgresql" and len(pk) == 1 and pk[0].autoincrement is True:
+                conn.execute(
+                    sa.text(
+                        f"SELECT setval(pg_get_serial_sequence('{table.name}', '{pk[0].name}'), "
+                        f'(SELECT max("{pk[0].name}") FROM "{table.name}"))'
+                    )
+                )
+
+
+@pytest.fixture
+def app(_session_app: tuple[Flask, dict[str, list[dict[str, Any]]]]) -> Iterator[Flask]:
+    """The app with an app context pushed; every table is reset after the test."""
+    flask_app, reference = _session_app
+    ctx = flask_app.app_context()
+    ctx.push()
+    try:
+        yield flask_app
+    finally:
+        _db.session.remove()
+        _reset_tables(_db.engine, reference)
+        ctx.pop()
+
+
+@pytest.fixture
+def db(app: Flask) -> Any:
+    return _db
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+# --- factories -----------------------------------------------------------------------------------
+
+_seq = itertools.count(1)
+
+
+@pytest.fixture
+def make_unit(db: Any) -> Callable[..., Unit]:
+    def make(
+        kind: UnitKind = UnitKind.DEPARTMENT,
+        parent: Unit | None = None,
+        head: Person | None = None,
+        code: str | None = None,
+    ) -> Unit:
+        n = next(_seq)
+        if parent is None and kind is not UnitKind.UNIVERSITY:
+            parent_kind = UnitKind.FACULTY if kind is UnitKind.DEPARTMENT else UnitKind.UNIVERSITY
+            parent = make(parent_kind)
+        unit = org_ops.create_unit(
+            kind=kind,
+            code=code or f"{kind.value[:3].upper()}{n}",
+            name_nl=f"Eenheid {n}",
+            name_en=f"Unit {n}",
+            parent=parent,
+            head=head,
+            actor=None,
+        )
+        db.session.commit()
+        return unit
+
+    return make
+
+
+@pytest.fixture
+def make_person(db: Any) -> Callable[..., Person]:
+    def make(
+        *,
+        email: str | None = None,
+        name: str | None = None,
+        category: Category = Category.PROFESSOR,
+        unit: Unit | None = None,
+        roles: tuple[Role | tuple[Role, Unit], ...] = (),
+        language: str = "en",
+        nationalities: tuple[str, ...] = ("BE",),
+        password: str = PASSWORD,
+        is_active: bool = True,
+    ) -> Person:
+        n = next(_seq)
+        person = org_ops.create_person(
+            email=email or f"person{n}@uni.example",
+            name=name or f"Person {n}",
+            category=category,
+            unit=unit,
+            language=language,
+            nationalities=list(nationalities),
+            password=password or None,
+        )
+        person.is_active_account = is_active
+        for role in roles:
+            role, scope = role if isinstance(role, tuple) else (role, None)
+            org_ops.grant_role(person, role, scope, actor=None)
+        db.session.commit()
+        return person
+
+    return make
+
+
+@pytest.fixture
+def make_advisory(db: Any) -> Callable[..., Advisory]:
+    def make(
+        country: str = "ML",
+        region: str | None = None,
+        level: int = 3,
+        source: str = "be_fps",
+        effective_on: date | None = None,
+        summary: str = "Test advice",
+        tags: tuple[str, ...] = (),
+    ) -> Advisory:
+        advisory = place_ops.set_advisory(
+            country_code=country,
+            region_code=region,
+            level=level,
+            source_code=source,
+            effective_on=effective_on or date(2026, 1, 1),
+            summary=summary,
+            tags=list(tags),
+            actor=None,
+        )
+        db.session.commit()
+        return advisory
+
+    return make
+
+
+def login(client: FlaskClient, email: str, password: str = PASSWORD) -> Any:
+    return client.post("/login", data={"email": email, "password": password})
+
+
+@pytest.fixture
+def login_as(
+    client: FlaskClient, make_person: Callable[..., Person], make_unit: Callable[..., Unit]
+) -> Callable[..., Person]:
+    """Log ``client`` in as a new person holding ``role`` (None: a plain traveller)."""
+
+    def do(role: Role | None = None, **kwargs: Any) -> Person:
+        roles: tuple[Any, ...] = ()
+        if role is Role.FACULTY_AUTHORITY:
+            roles = ((role, make_unit(UnitKind.FACULTY)),)
+        elif role is not None:
+            roles = (role,)
+        person = make_person(roles=roles, **kwargs)
+        response = login(client, person.email)
+        assert response.status_code == 302, response.data
+        return person
+
+    return do
+
+
+@pytest.fixture
+def count_queries(app: Flask) -> Callable[[], Any]:
+    """Count the SQL statements run inside a ``with count_queries() as counter:`` block."""
+    from contextlib import contextmanager
+
+    @contextmanager
+    def counting() -> Iterator[list[str]]:
+        statements: list[str] = []
+
+        def before(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+            statements.append(statement)
+
+        sa.event.listen(_db.engine, "before_cursor_execute", before)
+        try:
+            yield statements
+        finally:
+            sa.event.remove(_db.engine, "before_cursor_execute", before)
+
+    return counting

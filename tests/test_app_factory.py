@@ -1,0 +1,102 @@
+"""The factory, the settings profiles, and production's refusal of unsafe settings."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+import config
+from config import ConfigError, ProductionConfig
+from travel_app import create_app
+
+ROOT = config.BASE_DIR
+
+
+def run_wsgi(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", "import wsgi"],
+        cwd=ROOT,
+        env={"PATH": "/usr/bin:/bin", **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+@pytest.mark.parametrize(
+    ("env", "variable"),
+    [
+        ({}, "SECRET_KEY"),
+        ({"SECRET_KEY": config.DEFAULT_SECRET_KEY}, "SECRET_KEY"),
+        ({"SECRET_KEY": "x" * 40}, "DATABASE_URL"),
+        (
+            {"SECRET_KEY": "x" * 40, "DATABASE_URL": "postgresql+psycopg://u@h/db"},
+            "CELERY_BROKER_URL or REDIS_URL",
+        ),
+    ],
+)
+def test_production_refuses_to_start_and_names_the_missing_variable(tmp_path, env, variable):
+    result = run_wsgi(
+        {"SAFE_PASSAGE_ENV": "production", "SAFE_PASSAGE_INSTANCE": str(tmp_path), **env}
+    )
+    assert result.returncode != 0
+    assert "ConfigError" in result.stderr
+    assert f"Set {variable}" in result.stderr
+
+
+def test_production_starts_with_its_variables_set(tmp_path):
+    result = run_wsgi(
+        {
+            "SAFE_PASSAGE_ENV": "production",
+            "SAFE_PASSAGE_INSTANCE": str(tmp_path),
+            "SECRET_KEY": "x" * 40,
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'prod.db'}",
+            "REDIS_URL": "redis://127.0.0.1:6379/0",
+        }
+    )
+    assert result.returncode == 0, result.stderr
+
+
+def test_the_embedded_default_needs_no_server(tmp_path):
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import wsgi; print(wsgi.app.config['SQLALCHEMY_DATABASE_URI']);"
+            "print(wsgi.celery.conf.broker_url)",
+        ],
+        cwd=ROOT,
+        env={"PATH": "/usr/bin:/bin", "SAFE_PASSAGE_INSTANCE": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    db_url, broker = result.stdout.split()
+    assert db_url == f"sqlite:///{tmp_path / 'safe_passage.db'}"
+    assert broker == f"sqla+sqlite:///{tmp_path / 'celery-broker.db'}"
+
+
+def test_an_unknown_profile_is_refused(monkeypatch):
+    monkeypatch.setenv("SAFE_PASSAGE_ENV", "staging")
+    with pytest.raises(ConfigError, match="SAFE_PASSAGE_ENV"):
+        config.profile_from_env()
+
+
+def test_check_production_is_applied_by_the_factory():
+    with pytest.raises(ConfigError, match="SECRET_KEY"):
+        create_app(ProductionConfig, SECRET_KEY=config.DEFAULT_SECRET_KEY)
+
+
+def test_templates_come_from_the_top_level_folder(app):
+    assert app.template_folder == str(ROOT / "templates")
+
+
+def test_celery_is_configured_from_flask_config(app):
+    celery = app.extensions["celery"]
+    assert celery.conf.task_serializer == "json"
+    assert celery.conf.accept_content == ["json"]
+    assert "core.heartbeat" in celery.tasks
+    assert celery.conf.beat_schedule["heartbeat"]["task"] == "core.heartbeat"
