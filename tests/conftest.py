@@ -56,6 +56,12 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
 @pytest.fixture(scope="session")
 def broker_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     if TEST_REDIS_URL:
+        import redis
+
+        try:
+            redis.Redis.from_url(TEST_REDIS_URL, socket_connect_timeout=5).ping()
+        except redis.RedisError as exc:
+            pytest.fail(f"TEST_REDIS_URL={TEST_REDIS_URL} is unreachable: {exc}", pytrace=False)
         return TEST_REDIS_URL
     return f"sqla+sqlite:///{tmp_path_factory.mktemp('broker') / 'broker.db'}"
 
@@ -79,12 +85,12 @@ def _drop_everything(engine: sa.Engine) -> None:
     meta.reflect(bind=engine)
     with engine.begin() as conn:
         if engine.dialect.name == "postgresql":
-            for table in meta.sorted_tables:
-                conn.execute(sa.text(f'DROP TABLE IF EXISTS "{table.name}" CASCADE'))
+            for name in meta.tables:  # CASCADE: the order does not matter
+                conn.execute(sa.text(f'DROP TABLE IF EXISTS "{name}" CASCADE'))
         else:
             conn.execute(sa.text("PRAGMA foreign_keys=OFF"))
-            for table in meta.sorted_tables:
-                conn.execute(sa.text(f'DROP TABLE IF EXISTS "{table.name}"'))
+            for name in meta.tables:  # foreign keys are off: the order does not matter
+                conn.execute(sa.text(f'DROP TABLE IF EXISTS "{name}"'))
             conn.execute(sa.text("PRAGMA foreign_keys=ON"))
 
 
@@ -123,12 +129,13 @@ def _reset_tables(engine: sa.Engine, reference: dict[str, list[dict[str, Any]]])
             if not rows:
                 continue
             conn.execute(table.insert(), rows)
-            pk = list(table.primary_key.columns)
-            if engine.dialect.name == "postgresql" and len(pk) == 1 and pk[0].autoincrement is True:
+            column = table.autoincrement_column
+            if engine.dialect.name == "postgresql" and column is not None:
+                # Restored rows carry their ids: move the sequence past them.
                 conn.execute(
                     sa.text(
-                        f"SELECT setval(pg_get_serial_sequence('{table.name}', '{pk[0].name}'), "
-                        f'(SELECT max("{pk[0].name}") FROM "{table.name}"))'
+                        f"SELECT setval(pg_get_serial_sequence('{table.name}', '{column.name}'), "
+                        f'(SELECT max("{column.name}") FROM "{table.name}"))'
                     )
                 )
 

@@ -325,7 +325,11 @@ def deputy_end(link_id: int) -> Response:
 @bp.route("/advisories", methods=["GET", "POST"])
 def advisories() -> Response | str | tuple[str, int]:
     form = AdvisoryForm(locale=_locale())
-    sources = db.session.scalars(sa.select(AdvisorySource).order_by(AdvisorySource.name)).all()
+    sources = db.session.scalars(
+        sa.select(AdvisorySource)
+        .options(selectinload(AdvisorySource.levels))
+        .order_by(AdvisorySource.name)
+    ).all()
     context = dict(
         form=form,
         advisories=current_advisories(date.today()),

@@ -42,7 +42,7 @@ class AdvisorySource(db.Model):
     name: Mapped[str] = mapped_column(sa.String(200))
 
     levels: Mapped[list[SourceLevel]] = relationship(
-        back_populates="source", order_by="SourceLevel.level", lazy="selectin"
+        back_populates="source", order_by="SourceLevel.level"
     )
 
 

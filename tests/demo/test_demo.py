@@ -1,0 +1,87 @@
+"""The demo university loads once, and every demo login reaches its home page."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+
+from tests.conftest import login
+from travel_app.demo import data
+from travel_app.demo.commands import load_demo
+from travel_app.models import Advisory, CountryListEntry, Person, RoleAssignment, Unit
+from travel_app.org.models import Role
+
+TABLES = (Unit, Person, RoleAssignment, Advisory, CountryListEntry)
+
+
+def counts(db):
+    return {
+        m.__name__: db.session.scalar(sa.select(sa.func.count()).select_from(m)) for m in TABLES
+    }
+
+
+@pytest.fixture
+def demo(app, db):
+    result = app.test_cli_runner().invoke(args=["demo", "load"])
+    assert result.exit_code == 0, result.output
+    return result
+
+
+def test_loading_twice_changes_nothing(app, db, demo):
+    first = counts(db)
+    assert first == {
+        "Unit": 7,
+        "Person": 15,
+        "RoleAssignment": 6,
+        "Advisory": 29,
+        "CountryListEntry": 17,
+    }
+    again = app.test_cli_runner().invoke(args=["demo", "load"])
+    assert "nothing changed" in again.output
+    assert counts(db) == first
+    assert load_demo() == dict.fromkeys(load_demo(), 0)
+
+
+def test_the_demo_covers_every_role_category_and_level(db, demo):
+    people = db.session.scalars(sa.select(Person)).all()
+    assert {p.category.value for p in people} == {"professor", "postdoc", "phd", "student", "atp"}
+    held = {a.role for p in people for a in p.roles}
+    assert held == set(Role)
+    assert set(db.session.scalars(sa.select(Advisory.level))) == {0, 1, 2, 3}
+    assert (
+        db.session.scalar(sa.select(sa.func.count()).where(Advisory.region_code.is_not(None))) >= 5
+    )
+    countries = set(db.session.scalars(sa.select(Advisory.country_code)))
+    assert len(countries) >= 20
+
+
+def test_demo_advice_is_labelled_as_not_real(client, db, demo):
+    assert all(
+        a.is_demo and a.summary.startswith(data.DEMO_LABEL)
+        for a in db.session.scalars(sa.select(Advisory))
+    )
+    login(client, data.email("prof"), data.DEMO_PASSWORD)
+    page = client.get("/risk-levels").get_data(as_text=True)
+    assert data.DEMO_LABEL in page
+    assert page.count('class="demo"') == 29
+
+
+def test_each_demo_login_reaches_its_home_page(app, demo):
+    for login_name, name, _cat, _unit, language, *_rest in data.PEOPLE:
+        client = app.test_client()
+        response = login(client, data.email(login_name), data.DEMO_PASSWORD)
+        assert response.status_code == 302 and response.location == "/", login_name
+        page = client.get("/").get_data(as_text=True)
+        welcome = "Welkom" if language == "nl" else "Welcome"
+        assert f"{welcome}, {name}" in page, login_name
+        assert f'<html lang="{language}">' in page
+
+
+def test_demo_supervision_follows_the_tree(db, demo):
+    from travel_app.org.queries import supervisor_of
+
+    by_login = {p.email.split("@")[0]: p for p in db.session.scalars(sa.select(Person))}
+    assert supervisor_of(by_login["student"]).name == "Hilde Historica"
+    assert supervisor_of(by_login["phd"]).name == "Greet Geoloog"  # promoter
+    assert supervisor_of(by_login["head.bio"]).name == "Dirk Decaan"
+    assert supervisor_of(by_login["dean.sci"]).name == "Rita Rector"
