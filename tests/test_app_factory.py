@@ -100,3 +100,23 @@ def test_celery_is_configured_from_flask_config(app):
     assert celery.conf.accept_content == ["json"]
     assert "core.heartbeat" in celery.tasks
     assert celery.conf.beat_schedule["heartbeat"]["task"] == "core.heartbeat"
+
+
+def test_a_constraint_violation_is_a_409_and_saves_nothing(database_url, broker_url, tmp_path, db):
+    from tests.conftest import make_app
+    from travel_app.extensions import db as ext_db
+    from travel_app.org.models import Category, Person
+
+    conflict_app = make_app(database_url, broker_url, tmp_path)
+
+    @conflict_app.post("/race")
+    def race() -> str:
+        for name in ("first", "second"):
+            ext_db.session.add(Person(email="same@uni.example", name=name, category=Category.ATP))
+        ext_db.session.commit()
+        return "saved"
+
+    response = conflict_app.test_client().post("/race")
+    assert response.status_code == 409
+    assert "Nothing was saved" in response.get_data(as_text=True)
+    assert db.session.query(Person).count() == 0

@@ -102,6 +102,15 @@ def register_errorhandlers(app: Flask) -> None:
     for code in (400, 403, 404, 405, 413):
         app.register_error_handler(code, render_error)
 
+    from sqlalchemy.exc import IntegrityError
+
+    @app.errorhandler(IntegrityError)
+    def conflict(error: IntegrityError) -> tuple[str, int]:
+        """A constraint caught what validation could not (two people saving at once)."""
+        db.session.rollback()
+        app.logger.warning("integrity error: %s", error.orig)
+        return render_template("errors/error.html", code=409, error=error), 409
+
 
 def register_template_context(app: Flask) -> None:
     from flask_babel import get_locale

@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 from config import INSTANCE_DIR
-from travel_app.demo.data import DEMO_PASSWORD, PEOPLE, email
+from travel_app.demo.data import DEMO_PASSWORD, PEOPLE, UNITS, email
 
 GRACE_SECONDS = 15
 
@@ -42,8 +42,10 @@ def banner(url: str) -> str:
         f"Safe Passage is starting at {url}",
         f"Demo logins (DEMO DATA, not real accounts), password for all: {DEMO_PASSWORD}",
     ]
+    heads = {head: code for code, *_rest, head in UNITS}
     for login, name, _category, unit, *_rest, roles, _promoter in PEOPLE:
-        role_text = ", ".join(r for r, _ in roles) or "traveller"
+        held = [r for r, _ in roles] + ([f"head of {heads[login]}"] if login in heads else [])
+        role_text = ", ".join(held) or "traveller"
         lines.append(f"  {email(login):<40} {name:<22} {role_text} ({unit})")
     lines += [
         "Mail is written to instance/mail/ (no SMTP configured).",

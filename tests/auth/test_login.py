@@ -200,3 +200,11 @@ def test_users_create_and_set_password_commands(app, db):
 
 def test_testing_config_is_what_tests_run_with(app):
     assert app.config["ENV_NAME"] == TestingConfig.ENV_NAME
+
+
+def test_a_unit_head_is_shown_as_head_of_that_unit(client, login_as, make_unit, db):
+    person = login_as()
+    unit = make_unit(head=person, code="SCI-BIO")
+    assert unit.head_id == person.id
+    who = client.get("/").get_data(as_text=True).split('id="whoami"')[1].split("</div>")[0]
+    assert "Head of SCI-BIO" in who

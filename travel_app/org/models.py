@@ -147,6 +147,14 @@ class Person(UserMixin, db.Model):
     roles: Mapped[list[RoleAssignment]] = relationship(
         back_populates="person", cascade="all, delete-orphan", lazy="selectin"
     )
+    #: Heading a unit makes a person its members' supervisor (a derived role).
+    headed_units: Mapped[list[Unit]] = relationship(
+        primaryjoin="Unit.head_id == Person.id",
+        foreign_keys="Unit.head_id",
+        viewonly=True,
+        lazy="selectin",
+        order_by="Unit.code",
+    )
 
     __table_args__ = (sa.CheckConstraint("language IN ('nl', 'en')", name="language"),)
 
@@ -170,13 +178,14 @@ class Person(UserMixin, db.Model):
         return self.has_role(Role.ADMIN)
 
     def role_titles(self) -> list[str]:
-        """Human titles of the held roles; 'Traveller' when there are none."""
+        """Titles of the held and derived roles; 'Traveller' when there are none."""
         titles = []
         for a in sorted(self.roles, key=lambda a: a.role.value):
             title = a.role.title
             if a.unit is not None:
                 title = f"{title} ({a.unit.code})"
             titles.append(title)
+        titles += [str(_l("Head of %(unit)s", unit=u.code)) for u in self.headed_units]
         return titles or [str(_l("Traveller"))]
 
 
