@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
 PYTEST_ARGS ?=
 
-.PHONY: run test lint format install install-test lock translations clean-instance
+.PHONY: run test lint format install install-test lock translations clean-instance bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -53,3 +53,7 @@ lock: | $(BIN)/python
 
 clean-instance:
 	rm -rf instance
+
+# Statements and server time per page at a small and a large organisation.
+bench: install-test
+	$(BIN)/python bench/pages.py

@@ -64,9 +64,11 @@ def register_extensions(app: Flask) -> None:
 
     @login_manager.user_loader
     def load_user(user_id: str) -> Any:
-        from travel_app.org.models import Person
+        from travel_app.org.models import PERSON_ROLES, Person
 
-        person = db.session.get(Person, int(user_id)) if user_id.isdigit() else None
+        if not user_id.isdigit():
+            return None
+        person = db.session.get(Person, int(user_id), options=PERSON_ROLES)
         return person if person is not None and person.is_active else None
 
 

@@ -37,7 +37,16 @@ from travel_app.core import heartbeat
 from travel_app.core.audit import AuditEvent
 from travel_app.extensions import db, login_manager
 from travel_app.org import operations as org_ops
-from travel_app.org.models import Category, Deputy, Person, Role, RoleAssignment, Unit, UnitKind
+from travel_app.org.models import (
+    PERSON_ROLES,
+    Category,
+    Deputy,
+    Person,
+    Role,
+    RoleAssignment,
+    Unit,
+    UnitKind,
+)
 from travel_app.places import geography
 from travel_app.places import operations as place_ops
 from travel_app.places.models import AdvisorySource, CountryList, CountryListEntry
@@ -110,13 +119,23 @@ def dashboard() -> str:
 
 @bp.route("/units", methods=["GET", "POST"])
 def units() -> Response | str | tuple[str, int]:
-    all_units = db.session.scalars(
-        sa.select(Unit).options(selectinload(Unit.head)).order_by(Unit.code)
+    page = max(request.args.get("page", 1, type=int), 1)
+    pagination = db.paginate(
+        sa.select(Unit)
+        .options(selectinload(Unit.head), selectinload(Unit.parent))
+        .order_by(Unit.code),
+        page=page,
+        per_page=PAGE_SIZE,
+        error_out=False,
+    )
+    # Only universities and faculties can contain other units.
+    parents = db.session.scalars(
+        sa.select(Unit).where(Unit.kind != UnitKind.DEPARTMENT).order_by(Unit.code)
     ).all()
-    form = UnitForm(units=list(all_units))
+    form = UnitForm(units=list(parents))
     if request.method == "POST":
         if not form.validate():
-            return _invalid("admin/units.html", units=all_units, form=form, UnitKind=UnitKind)
+            return _invalid("admin/units.html", pagination=pagination, form=form)
         unit = org_ops.create_unit(
             kind=UnitKind(form.kind.data),
             code=form.code.data,
@@ -129,7 +148,7 @@ def units() -> Response | str | tuple[str, int]:
         db.session.commit()
         flash(_("Unit %(code)s created.", code=unit.code), "success")
         return redirect(url_for("admin.units"))
-    return render_template("admin/units.html", units=all_units, form=form, UnitKind=UnitKind)
+    return render_template("admin/units.html", pagination=pagination, form=form)
 
 
 @bp.route("/units/<int:unit_id>", methods=["GET", "POST"])
@@ -163,7 +182,9 @@ def unit(unit_id: int) -> Response | str | tuple[str, int]:
 def people() -> str:
     q = request.args.get("q", "").strip()
     page = max(request.args.get("page", 1, type=int), 1)
-    query = sa.select(Person).options(selectinload(Person.unit)).order_by(Person.name)
+    query = (
+        sa.select(Person).options(selectinload(Person.unit), *PERSON_ROLES).order_by(Person.name)
+    )
     if q:
         like = f"%{q.lower()}%"
         query = query.where(sa.or_(sa.func.lower(Person.name).like(like), Person.email.like(like)))
@@ -282,14 +303,18 @@ def role_revoke(person_id: int, assignment_id: int) -> Response:
 @bp.route("/deputies", methods=["GET", "POST"])
 def deputies() -> Response | str | tuple[str, int]:
     today = date.today()
-    links = db.session.scalars(
+    page = max(request.args.get("page", 1, type=int), 1)
+    pagination = db.paginate(
         sa.select(Deputy)
         .options(selectinload(Deputy.person), selectinload(Deputy.deputy))
         .where(Deputy.ends_on >= today - timedelta(days=90))
-        .order_by(Deputy.starts_on.desc())
-    ).all()
+        .order_by(Deputy.starts_on.desc(), Deputy.id.desc()),
+        page=page,
+        per_page=PAGE_SIZE,
+        error_out=False,
+    )
     form = DeputyForm()
-    context = dict(links=links, form=form, today=today, confirm=ConfirmForm())
+    context = dict(pagination=pagination, form=form, today=today, confirm=ConfirmForm())
     if request.method == "POST":
         if not form.validate():
             return _invalid("admin/deputies.html", **context)

@@ -8,7 +8,7 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
-from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
+from sqlalchemy.orm import Mapped, mapped_column, relationship, selectinload, validates
 
 from travel_app.core.db import UTCDateTime, enum_column, utcnow
 from travel_app.extensions import db
@@ -145,14 +145,13 @@ class Person(UserMixin, db.Model):
     unit: Mapped[Unit | None] = relationship(foreign_keys=[unit_id])
     promoter: Mapped[Person | None] = relationship(remote_side=[id], foreign_keys=[promoter_id])
     roles: Mapped[list[RoleAssignment]] = relationship(
-        back_populates="person", cascade="all, delete-orphan", lazy="selectin"
+        back_populates="person", cascade="all, delete-orphan"
     )
     #: Heading a unit makes a person its members' supervisor (a derived role).
     headed_units: Mapped[list[Unit]] = relationship(
         primaryjoin="Unit.head_id == Person.id",
         foreign_keys="Unit.head_id",
         viewonly=True,
-        lazy="selectin",
         order_by="Unit.code",
     )
 
@@ -233,6 +232,10 @@ class Deputy(db.Model):
 
     def is_active_on(self, day: date) -> bool:
         return self.starts_on <= day <= self.ends_on
+
+
+#: Load these with a person whose roles will be shown or checked (the current user, lists).
+PERSON_ROLES = (selectinload(Person.roles), selectinload(Person.headed_units))
 
 
 def normalise_email(value: str) -> str:
