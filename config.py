@@ -45,6 +45,9 @@ class Config:
     BABEL_DEFAULT_TIMEZONE = os.environ.get("BABEL_DEFAULT_TIMEZONE", "Europe/Brussels")
     LANGUAGES = ("nl", "en")
 
+    #: How many reverse proxies in front of the app set X-Forwarded-* headers (0: trust none).
+    TRUSTED_PROXIES = _int("TRUSTED_PROXIES", 0)
+
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_HTTPONLY = True
@@ -100,6 +103,7 @@ class TestingConfig(Config):
 
 class ProductionConfig(Config):
     ENV_NAME = "production"
+    TRUSTED_PROXIES = _int("TRUSTED_PROXIES", 1)
     SESSION_COOKIE_SECURE = True
     REMEMBER_COOKIE_SECURE = True
     PREFERRED_URL_SCHEME = "https"
@@ -138,4 +142,9 @@ def check_production(settings: dict) -> None:
         raise ConfigError(
             "Set CELERY_BROKER_URL or REDIS_URL (e.g. redis://host:6379/0): "
             "production does not fall back to the SQLite transport."
+        )
+    if not settings.get("MAIL_SERVER"):
+        raise ConfigError(
+            "Set MAIL_SERVER (and MAIL_PORT, MAIL_USE_TLS, ...): production does not write "
+            "duty-of-care mail to files."
         )

@@ -35,6 +35,14 @@ def run_wsgi(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
             {"SECRET_KEY": "x" * 40, "DATABASE_URL": "postgresql+psycopg://u@h/db"},
             "CELERY_BROKER_URL or REDIS_URL",
         ),
+        (
+            {
+                "SECRET_KEY": "x" * 40,
+                "DATABASE_URL": "postgresql+psycopg://u@h/db",
+                "REDIS_URL": "redis://127.0.0.1:6379/0",
+            },
+            "MAIL_SERVER",
+        ),
     ],
 )
 def test_production_refuses_to_start_and_names_the_missing_variable(tmp_path, env, variable):
@@ -54,9 +62,42 @@ def test_production_starts_with_its_variables_set(tmp_path):
             "SECRET_KEY": "x" * 40,
             "DATABASE_URL": f"sqlite:///{tmp_path / 'prod.db'}",
             "REDIS_URL": "redis://127.0.0.1:6379/0",
+            "MAIL_SERVER": "smtp.uni.example",
         }
     )
     assert result.returncode == 0, result.stderr
+
+
+def test_behind_a_trusted_proxy_the_forwarded_scheme_and_host_are_used(
+    database_url, broker_url, tmp_path
+):
+    from flask import request
+
+    from tests.conftest import make_app
+
+    proxied = make_app(database_url, broker_url, tmp_path, TRUSTED_PROXIES=1)
+
+    @proxied.get("/where")
+    def where() -> str:
+        return f"{request.scheme} {request.host} {request.remote_addr}"
+
+    headers = {
+        "X-Forwarded-Proto": "https",
+        "X-Forwarded-Host": "travel.uni.example",
+        "X-Forwarded-For": "203.0.113.7",
+    }
+    body = proxied.test_client().get("/where", headers=headers).get_data(as_text=True)
+    assert body == "https travel.uni.example 203.0.113.7"
+
+    direct = make_app(database_url, broker_url, tmp_path)  # trusts no proxy by default
+
+    @direct.get("/where")
+    def where_direct() -> str:
+        return f"{request.scheme} {request.host}"
+
+    assert direct.test_client().get("/where", headers=headers).get_data(as_text=True) == (
+        "http localhost"
+    )
 
 
 def test_the_embedded_default_needs_no_server(tmp_path):

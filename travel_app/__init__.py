@@ -31,6 +31,12 @@ def create_app(config: type[settings.Config] | None = None, **overrides: Any) ->
         settings.check_production(app.config)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
+    if app.config["TRUSTED_PROXIES"]:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
+
     register_extensions(app)
     register_blueprints(app)
     register_errorhandlers(app)
