@@ -8,6 +8,7 @@ PYTEST_ARGS ?=
 .PHONY: run test lint format install install-test lock translations clean-instance bench
 
 $(BIN)/python:
+	@$(PYTHON) -c 'import ensurepip' 2>/dev/null || { echo "$(PYTHON) cannot create a virtual environment: install its venv module (Debian: apt-get install python3-venv)."; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade "pip>=24"
 
@@ -25,7 +26,7 @@ $(VENV)/.installed-test: requirements-test.txt pyproject.toml | $(BIN)/python
 install: $(VENV)/.installed translations
 install-test: $(VENV)/.installed-test translations
 
-translations: | $(BIN)/python
+translations: $(VENV)/.installed
 	@if [ -d travel_app/translations ]; then $(BIN)/pybabel compile -d travel_app/translations; fi
 
 run: install

@@ -17,6 +17,10 @@ INSTANCE_DIR = Path(os.environ.get("SAFE_PASSAGE_INSTANCE", BASE_DIR / "instance
 DEFAULT_SECRET_KEY = "dev-only-insecure-key-change-me"
 
 
+class ConfigError(RuntimeError):
+    """A setting is missing or unsafe; the message names the variable to set."""
+
+
 def _bool(name: str, default: bool = False) -> bool:
     value = os.environ.get(name)
     if value is None:
@@ -26,11 +30,12 @@ def _bool(name: str, default: bool = False) -> bool:
 
 def _int(name: str, default: int) -> int:
     value = os.environ.get(name)
-    return int(value) if value else default
-
-
-class ConfigError(RuntimeError):
-    """A setting is missing or unsafe; the message names the variable to set."""
+    if not value:
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, not {value!r}.") from None
 
 
 class Config:

@@ -161,3 +161,9 @@ def test_a_constraint_violation_is_a_409_and_saves_nothing(database_url, broker_
     assert response.status_code == 409
     assert "Nothing was saved" in response.get_data(as_text=True)
     assert db.session.query(Person).count() == 0
+
+
+def test_a_malformed_number_setting_names_the_variable(tmp_path):
+    result = run_wsgi({"SAFE_PASSAGE_INSTANCE": str(tmp_path), "MAIL_PORT": "twenty-five"})
+    assert result.returncode != 0
+    assert "MAIL_PORT must be a whole number, not 'twenty-five'" in result.stderr

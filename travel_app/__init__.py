@@ -110,7 +110,22 @@ def register_errorhandlers(app: Flask) -> None:
     for code in (400, 403, 404, 405, 413):
         app.register_error_handler(code, render_error)
 
-    from sqlalchemy.exc import IntegrityError
+    from sqlalchemy.exc import DataError, IntegrityError
+
+    @app.before_request
+    def refuse_nul_bytes() -> None:
+        """No text field holds NUL; PostgreSQL would refuse it with a 500."""
+        from flask import abort
+
+        if any("\x00" in value for value in request.values.values()):
+            abort(400)
+
+    @app.errorhandler(DataError)
+    def bad_data(error: DataError) -> tuple[str, int]:
+        """A value the database cannot hold that validation let through."""
+        db.session.rollback()
+        app.logger.warning("data error: %s", error.orig)
+        return render_template("errors/error.html", code=400, error=error), 400
 
     @app.errorhandler(IntegrityError)
     def conflict(error: IntegrityError) -> tuple[str, int]:

@@ -9,6 +9,7 @@ import pytest
 from travel_app.core import audit
 from travel_app.org import operations
 from travel_app.org.models import Role, UnitKind
+from travel_app.places import operations as place_ops
 
 PAGES = [
     "/",
@@ -18,8 +19,10 @@ PAGES = [
     "/admin/people",
     "/admin/deputies",
     "/admin/advisories",
+    "/admin/advisories/ML",
     "/admin/country-lists",
     "/admin/country-lists/1",
+    "/profile",
 ]
 
 
@@ -38,6 +41,16 @@ def grow(db, make_unit, make_person, make_advisory, n: int, admin) -> None:
             actor=None,
         )
         make_advisory(["ML", "AF", "SY", "KE", "CO", "NG", "IN", "TR"][i % 8], level=i % 4)
+        # Each of Mali's advisories entered by someone else: the history names them all.
+        place_ops.set_advisory(
+            country_code="ML",
+            region_code=None,
+            level=i % 4,
+            source_code="nl_bz",
+            effective_on=date(2026, 1, 1),
+            summary=f"by {head.name}",
+            actor=head,
+        )
     # The overview lists recent changes with their actor: make one the administrator's.
     audit.record("test.touch", admin, admin)
     db.session.commit()

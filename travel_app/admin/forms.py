@@ -13,6 +13,7 @@ from wtforms import (
     BooleanField,
     DateField,
     EmailField,
+    PasswordField,
     SelectChoice,
     SelectField,
     SelectMultipleField,
@@ -216,7 +217,7 @@ class PersonForm(FlaskForm):
         _l("PhD promoter (e-mail)"), filters=[_strip], validators=[Optional(), Email()]
     )
     is_active = BooleanField(_l("Active (may log in)"), default=True)
-    password = StringField(
+    password = PasswordField(
         _l("New password (leave empty to keep)"), validators=[Optional(), Length(min=10, max=200)]
     )
     submit = SubmitField(_l("Save"))
@@ -226,11 +227,13 @@ class PersonForm(FlaskForm):
         *args: Any,
         units: list[Unit],
         person: Person | None = None,
+        acting: Person,
         locale: str = "en",
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
         self._person = person
+        self._acting = acting
         self._units = {str(u.id): u for u in units}
         self.category.choices = choices((c.value, c.title) for c in Category)
         self.unit.choices = choices(
@@ -251,6 +254,11 @@ class PersonForm(FlaskForm):
         bad = [c for c in field.data or [] if not geography.is_country(c)]
         if bad:
             raise ValidationError(_l("Unknown country code: %(codes)s", codes=", ".join(bad)))
+
+    def validate_is_active(self, field: Any) -> None:
+        # Administrators cannot lock themselves out; another administrator always remains.
+        if not field.data and self._person is not None and self._person.id == self._acting.id:
+            raise ValidationError(_l("You cannot deactivate your own account."))
 
     def validate_promoter(self, field: Any) -> None:
         if field.person is not None and field.person is self._person:

@@ -55,6 +55,7 @@ from travel_app.places.queries import country_lists, current_advisories, history
 bp = Blueprint("admin", __name__)
 
 PAGE_SIZE = 50
+MAX_PAGE = 1_000_000
 
 
 @bp.before_request
@@ -80,6 +81,11 @@ def _get_or_404(model: type, ident: object) -> object:
     if obj is None:
         abort(404)
     return obj
+
+
+def _page() -> int:
+    """The requested page number, kept within what a database integer holds."""
+    return min(max(request.args.get("page", 1, type=int), 1), MAX_PAGE)
 
 
 def _invalid(template: str, **context: object) -> tuple[str, int]:
@@ -119,7 +125,7 @@ def dashboard() -> str:
 
 @bp.route("/units", methods=["GET", "POST"])
 def units() -> Response | str | tuple[str, int]:
-    page = max(request.args.get("page", 1, type=int), 1)
+    page = _page()
     pagination = db.paginate(
         sa.select(Unit)
         .options(selectinload(Unit.head), selectinload(Unit.parent))
@@ -155,7 +161,13 @@ def units() -> Response | str | tuple[str, int]:
 def unit(unit_id: int) -> Response | str | tuple[str, int]:
     unit = _get_or_404(Unit, unit_id)
     assert isinstance(unit, Unit)
-    form = UnitEditForm(obj=unit, head=unit.head.email if unit.head else "")
+    form = UnitEditForm(
+        data={
+            "name_nl": unit.name_nl,
+            "name_en": unit.name_en,
+            "head": unit.head.email if unit.head else "",
+        }
+    )
     members = db.session.scalars(
         sa.select(Person).where(Person.unit_id == unit.id).order_by(Person.name)
     ).all()
@@ -181,7 +193,7 @@ def unit(unit_id: int) -> Response | str | tuple[str, int]:
 @bp.route("/people")
 def people() -> str:
     q = request.args.get("q", "").strip()
-    page = max(request.args.get("page", 1, type=int), 1)
+    page = _page()
     query = (
         sa.select(Person).options(selectinload(Person.unit), *PERSON_ROLES).order_by(Person.name)
     )
@@ -190,6 +202,27 @@ def people() -> str:
         query = query.where(sa.or_(sa.func.lower(Person.name).like(like), Person.email.like(like)))
     pagination = db.paginate(query, page=page, per_page=PAGE_SIZE, error_out=False)
     return render_template("admin/people.html", pagination=pagination, q=q)
+
+
+def _person_data(person: Person) -> dict[str, object]:
+    """The person's current values, as the edit form shows them."""
+    return {
+        "email": person.email,
+        "name": person.name,
+        "category": person.category.value,
+        "unit": str(person.unit_id or ""),
+        "language": person.language,
+        "nationalities": list(person.nationalities),
+        "promoter": person.promoter.email if person.promoter else "",
+        "is_active": person.is_active_account,
+    }
+
+
+def _person_form(person: Person, units: list[Unit], *, submitted: bool) -> PersonForm:
+    """The edit form: from the request when it was submitted, else from the stored person."""
+    data = None if submitted else _person_data(person)
+    options = dict(units=units, person=person, acting=current_user, locale=_locale(), data=data)
+    return PersonForm(**options) if submitted else PersonForm(formdata=None, **options)
 
 
 def _apply_person_form(form: PersonForm, person: Person | None) -> Person:
@@ -218,7 +251,7 @@ def _apply_person_form(form: PersonForm, person: Person | None) -> Person:
 
 @bp.route("/people/new", methods=["GET", "POST"])
 def person_new() -> Response | str | tuple[str, int]:
-    form = PersonForm(units=_units(), locale=_locale())
+    form = PersonForm(units=_units(), acting=current_user, locale=_locale())
     if request.method == "POST":
         if not form.validate():
             return _invalid("admin/person_form.html", form=form, person=None)
@@ -234,18 +267,7 @@ def person(person_id: int) -> Response | str | tuple[str, int]:
     person = _get_or_404(Person, person_id)
     assert isinstance(person, Person)
     units = _units()
-    form = PersonForm(
-        obj=person,
-        units=units,
-        person=person,
-        locale=_locale(),
-        unit=str(person.unit_id or ""),
-        category=person.category.value,
-        promoter=person.promoter.email if person.promoter else "",
-        is_active=person.is_active_account,
-    )
-    if request.method == "GET":
-        form.password.data = ""
+    form = _person_form(person, units, submitted=request.method == "POST")
     faculties = [u for u in units if u.kind is UnitKind.FACULTY]
     role_form = RoleForm(faculties=faculties, person=person, prefix="role")
     context = dict(person=person, form=form, role_form=role_form, confirm=ConfirmForm())
@@ -263,10 +285,11 @@ def person(person_id: int) -> Response | str | tuple[str, int]:
 def role_grant(person_id: int) -> Response | tuple[str, int]:
     person = _get_or_404(Person, person_id)
     assert isinstance(person, Person)
-    faculties = [u for u in _units() if u.kind is UnitKind.FACULTY]
+    units = _units()
+    faculties = [u for u in units if u.kind is UnitKind.FACULTY]
     role_form = RoleForm(faculties=faculties, person=person, prefix="role")
     if not role_form.validate():
-        form = PersonForm(obj=person, units=_units(), person=person, locale=_locale())
+        form = _person_form(person, units, submitted=False)
         return _invalid(
             "admin/person_form.html",
             person=person,
@@ -303,7 +326,7 @@ def role_revoke(person_id: int, assignment_id: int) -> Response:
 @bp.route("/deputies", methods=["GET", "POST"])
 def deputies() -> Response | str | tuple[str, int]:
     today = date.today()
-    page = max(request.args.get("page", 1, type=int), 1)
+    page = _page()
     pagination = db.paginate(
         sa.select(Deputy)
         .options(selectinload(Deputy.person), selectinload(Deputy.deputy))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 import sqlalchemy as sa
+from email_validator import EmailNotValidError, validate_email
 from flask.cli import AppGroup
 
 from travel_app.auth.passwords import password_problem
@@ -12,6 +13,7 @@ from travel_app.org import operations
 from travel_app.org.models import Category, Person, Role, Unit, normalise_email
 
 users_cli = AppGroup("users", help="Manage accounts.")
+MAX_NAME = Person.name.type.length
 
 
 def _check_password(password: str) -> str:
@@ -51,6 +53,13 @@ def create_user(
 ) -> None:
     """Create an account that can log in."""
     _check_password(password)
+    try:
+        email = validate_email(email, check_deliverability=False).normalized
+    except EmailNotValidError as exc:
+        raise click.BadParameter(str(exc), param_hint="EMAIL") from None
+    name = name.strip()
+    if not 0 < len(name) <= MAX_NAME:
+        raise click.BadParameter(f"give a name of 1 to {MAX_NAME} characters", param_hint="--name")
     if db.session.scalar(sa.select(Person.id).where(Person.email == normalise_email(email))):
         raise click.ClickException(f"{email} already has an account.")
     unit = None

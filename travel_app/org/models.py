@@ -203,6 +203,15 @@ class RoleAssignment(db.Model):
 
     __table_args__ = (
         sa.UniqueConstraint("person_id", "role", "unit_id", name="uq_role_assignment_scope"),
+        # NULLs are distinct in unique constraints: university-wide roles need their own index.
+        sa.Index(
+            "uq_role_assignment_university_wide",
+            "person_id",
+            "role",
+            unique=True,
+            sqlite_where=sa.text("unit_id IS NULL"),
+            postgresql_where=sa.text("unit_id IS NULL"),
+        ),
         sa.Index("ix_role_assignment_role_unit", "role", "unit_id"),
     )
 

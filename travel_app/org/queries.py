@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
 
 from travel_app.extensions import db
 from travel_app.org.models import Deputy, Person, Role, RoleAssignment, Unit
@@ -74,6 +75,7 @@ def acting_for(deputy: Person, on: date) -> list[Deputy]:
     return list(
         db.session.scalars(
             sa.select(Deputy)
+            .options(selectinload(Deputy.person))
             .where(Deputy.deputy_id == deputy.id, Deputy.starts_on <= on, Deputy.ends_on >= on)
             .order_by(Deputy.starts_on)
         )

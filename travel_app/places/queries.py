@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 import sqlalchemy as sa
-from sqlalchemy.orm import contains_eager
+from sqlalchemy.orm import contains_eager, selectinload
 
 from travel_app.extensions import db
 from travel_app.places.models import Advisory, CountryList, RiskLevel
@@ -74,6 +74,7 @@ def history(country_code: str, region_code: str | None = None) -> list[Advisory]
     return list(
         db.session.scalars(
             sa.select(Advisory)
+            .options(selectinload(Advisory.created_by))
             .where(Advisory.country_code == country_code, region_clause)
             .order_by(Advisory.effective_on.desc(), Advisory.id.desc())
         )
