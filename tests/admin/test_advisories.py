@@ -71,6 +71,8 @@ def test_setting_advice_for_a_region_shows_it_in_force(client, admin, db):
         ("effective_on", "31/02/2026", "Not a valid date value."),
         ("summary", "   ", "This field is required."),
         ("tags", "Evacuation Now!", "Tags use lower-case letters"),
+        ("source_label", "rood", "This wording is not on the source"),
+        ("source_label", "waakzaamheid", "This wording means level 1, not 3."),
     ],
 )
 def test_bad_advisory_input_is_a_field_error_and_writes_nothing(
@@ -141,3 +143,14 @@ def test_the_advisories_page_runs_the_same_statements_for_few_or_many_places(
     with count_queries() as many:
         assert client.get("/admin/advisories").status_code == 200
     assert len(many) == len(few)
+
+
+def test_the_sources_own_wording_is_kept_and_shown(client, admin, db):
+    response = client.post(
+        "/admin/advisories",
+        data=valid(source="nl_bz", source_label="Oranje", level="2", summary="Orange in NL terms"),
+    )
+    assert response.status_code == 302
+    advisory = db.session.scalars(sa.select(Advisory)).one()
+    assert (advisory.source_code, advisory.source_label, advisory.level) == ("nl_bz", "Oranje", 2)
+    assert "(Oranje)" in client.get(response.location).get_data(as_text=True)

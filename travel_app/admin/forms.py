@@ -34,7 +34,7 @@ from travel_app.org.models import (
     normalise_email,
 )
 from travel_app.places import geography
-from travel_app.places.models import AdvisorySource, CountryList, RiskLevel
+from travel_app.places.models import AdvisorySource, CountryList, RiskLevel, SourceLevel
 
 #: Advice may be entered ahead of time, but not further ahead than this.
 MAX_FUTURE = timedelta(days=365)
@@ -86,6 +86,11 @@ class AdvisoryForm(FlaskForm):
         validators=[DataRequired(message=_l("Choose the source of this advice."))],
         validate_choice=False,
     )
+    source_label = StringField(
+        _l("Wording of the source (optional, e.g. oranje)"),
+        filters=[_strip],
+        validators=[Optional(), Length(max=100)],
+    )
     effective_on = DateField(_l("Effective from"), validators=[InputRequired()])
     summary = TextAreaField(
         _l("Summary"), filters=[_strip], validators=[DataRequired(), Length(max=5000)]
@@ -132,6 +137,28 @@ class AdvisoryForm(FlaskForm):
     def validate_source(self, field: Any) -> None:
         if field.data not in {c.value for c in self.source.choices if c.value}:
             raise ValidationError(_l("Unknown source."))
+
+    def validate_source_label(self, field: Any) -> None:
+        """The source's own wording must be on its scale and agree with the chosen level."""
+        if not field.data:
+            field.data = None
+            return
+        mapped = db.session.scalar(
+            sa.select(SourceLevel.level).where(
+                SourceLevel.source_code == self.source.data,
+                sa.func.lower(SourceLevel.label) == field.data.lower(),
+            )
+        )
+        if mapped is None:
+            raise ValidationError(_l("This wording is not on the source's scale."))
+        if isinstance(self.level.data, int) and self.level.data != mapped:
+            raise ValidationError(
+                _l(
+                    "This wording means level %(mapped)s, not %(level)s.",
+                    mapped=mapped,
+                    level=self.level.data,
+                )
+            )
 
     def validate_effective_on(self, field: Any) -> None:
         if field.data is not None and field.data > date.today() + MAX_FUTURE:

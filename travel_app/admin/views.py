@@ -392,6 +392,7 @@ def advisories() -> Response | str | tuple[str, int]:
             region_code=form.region.data,
             level=form.level.data,
             source_code=form.source.data,
+            source_label=form.source_label.data,
             effective_on=form.effective_on.data,
             summary=form.summary.data,
             tags=form.tag_list(),

@@ -14,7 +14,7 @@ from travel_app.org import operations as org_ops
 from travel_app.org.models import Category, Person, Role, Unit, UnitKind
 from travel_app.places import geography
 from travel_app.places import operations as place_ops
-from travel_app.places.models import Advisory, CountryList
+from travel_app.places.models import Advisory, CountryList, SourceLevel
 
 demo_cli = AppGroup("demo", help="Demo data (not real travel advice).")
 
@@ -72,6 +72,10 @@ def load_demo(today: date | None = None) -> dict[str, int]:
             sa.select(Advisory.country_code, Advisory.region_code).where(Advisory.is_demo.is_(True))
         ).all()
     )
+    wording = {
+        (row.source_code, row.level): row.label
+        for row in db.session.scalars(sa.select(SourceLevel))
+    }
     for country, region, level, source, summary, tags in data.ADVISORIES:
         assert region is None or geography.region_in_country(region, country), region
         if (country, region) in existing:
@@ -81,6 +85,7 @@ def load_demo(today: date | None = None) -> dict[str, int]:
             region_code=region,
             level=level,
             source_code=source,
+            source_label=wording.get((source, level)),
             effective_on=today - timedelta(days=30),
             summary=f"{data.DEMO_LABEL} {summary}",
             tags=tags,

@@ -74,6 +74,8 @@ class Advisory(db.Model):
     region_code: Mapped[str | None] = mapped_column(sa.String(6))
     level: Mapped[int] = mapped_column(sa.ForeignKey("risk_level.level"))
     source_code: Mapped[str] = mapped_column(sa.ForeignKey("advisory_source.code"))
+    #: The source's own wording (e.g. ``oranje``), when given; it maps onto ``level``.
+    source_label: Mapped[str | None] = mapped_column(sa.String(100))
     effective_on: Mapped[date]
     summary: Mapped[str] = mapped_column(sa.Text)
     #: Extra facts beside the level, e.g. ``evacuation``; procedures may test them.
