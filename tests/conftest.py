@@ -155,6 +155,21 @@ def app(_session_app: tuple[Flask, dict[str, list[dict[str, Any]]]]) -> Iterator
 
 
 @pytest.fixture
+def other_app(database_url: str, broker_url: str, tmp_path: Path) -> Iterator[Callable[..., Flask]]:
+    """Build another app on the same database with config overrides; its pool is closed after."""
+    built: list[Flask] = []
+
+    def build(**overrides: Any) -> Flask:
+        built.append(make_app(database_url, broker_url, tmp_path, **overrides))
+        return built[-1]
+
+    yield build
+    for extra in built:
+        with extra.app_context():
+            _db.engine.dispose()
+
+
+@pytest.fixture
 def db(app: Flask) -> Any:
     return _db
 

@@ -69,13 +69,11 @@ def test_production_starts_with_its_variables_set(tmp_path):
 
 
 def test_behind_a_trusted_proxy_the_forwarded_scheme_and_host_are_used(
-    database_url, broker_url, tmp_path
+    other_app,
 ):
     from flask import request
 
-    from tests.conftest import make_app
-
-    proxied = make_app(database_url, broker_url, tmp_path, TRUSTED_PROXIES=1)
+    proxied = other_app(TRUSTED_PROXIES=1)
 
     @proxied.get("/where")
     def where() -> str:
@@ -89,7 +87,7 @@ def test_behind_a_trusted_proxy_the_forwarded_scheme_and_host_are_used(
     body = proxied.test_client().get("/where", headers=headers).get_data(as_text=True)
     assert body == "https travel.uni.example 203.0.113.7"
 
-    direct = make_app(database_url, broker_url, tmp_path)  # trusts no proxy by default
+    direct = other_app()  # trusts no proxy by default
 
     @direct.get("/where")
     def where_direct() -> str:
@@ -143,12 +141,11 @@ def test_celery_is_configured_from_flask_config(app):
     assert celery.conf.beat_schedule["heartbeat"]["task"] == "core.heartbeat"
 
 
-def test_a_constraint_violation_is_a_409_and_saves_nothing(database_url, broker_url, tmp_path, db):
-    from tests.conftest import make_app
+def test_a_constraint_violation_is_a_409_and_saves_nothing(other_app, db):
     from travel_app.extensions import db as ext_db
     from travel_app.org.models import Category, Person
 
-    conflict_app = make_app(database_url, broker_url, tmp_path)
+    conflict_app = other_app()
 
     @conflict_app.post("/race")
     def race() -> str:

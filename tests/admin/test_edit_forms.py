@@ -9,7 +9,6 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
-from tests.conftest import make_app
 from travel_app.org import operations
 from travel_app.org.models import Category, Person, Role, Unit
 
@@ -161,10 +160,8 @@ def test_a_nul_byte_is_a_400(client, admin, url, data):
     assert response.status_code == 400
 
 
-def test_admin_actions_refuse_a_post_without_csrf_token(
-    database_url, broker_url, tmp_path, make_person, db
-):
-    app = make_app(database_url, broker_url, tmp_path, WTF_CSRF_ENABLED=True)
+def test_admin_actions_refuse_a_post_without_csrf_token(other_app, make_person, db):
+    app = other_app(WTF_CSRF_ENABLED=True)
     admin = make_person(roles=(Role.ADMIN,))
     other = make_person(roles=(Role.CRISIS_TEAM,))
     client = app.test_client()

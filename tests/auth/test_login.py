@@ -6,7 +6,7 @@ import pytest
 import sqlalchemy as sa
 
 from config import TestingConfig
-from tests.conftest import PASSWORD, login, make_app
+from tests.conftest import PASSWORD, login
 from travel_app.auth.passwords import verify_password
 from travel_app.org.models import Category, Person, Role
 
@@ -129,8 +129,8 @@ def test_anonymous_visitors_get_their_browsers_language(client):
     assert "Log in" in en.get_data(as_text=True)
 
 
-def test_forms_refuse_a_post_without_csrf_token(database_url, broker_url, tmp_path, make_person):
-    app = make_app(database_url, broker_url, tmp_path, WTF_CSRF_ENABLED=True)
+def test_forms_refuse_a_post_without_csrf_token(other_app, make_person):
+    app = other_app(WTF_CSRF_ENABLED=True)
     person = make_person()
     client = app.test_client()
     response = client.post("/login", data={"email": person.email, "password": PASSWORD})
