@@ -1,0 +1,121 @@
+"""Every shipped procedure routes each kind of trip the way its own text says."""
+
+from __future__ import annotations
+
+import pytest
+
+import workflows
+from tests.workflows.conftest import trip
+from workflows.engine import assess_risk, route
+from workflows.model import Mode
+
+
+def stages(procedure, facts):
+    r = route(procedure, facts)
+    return [(rs.stage.id, [(s.id, s.mode.value) for s in rs.stage.steps]) for rs in r.stages]
+
+
+def test_the_shipped_procedures_all_load():
+    assert workflows.available() == ["committee-quorum", "parallel-exempt", "vlir-framework"]
+    for name in workflows.available():
+        procedure = workflows.get(name)
+        assert procedure.id == name and procedure.version >= 1
+
+
+@pytest.mark.parametrize(
+    ("level", "expected"),
+    [
+        (0, []),
+        (1, [("supervisor", [("supervisor", "decide")])]),
+        (
+            2,
+            [
+                ("supervisor", [("supervisor", "decide")]),
+                ("faculty", [("faculty_authority", "decide")]),
+                ("safety", [("safety_officer", "decide")]),
+            ],
+        ),
+        (
+            3,
+            [
+                ("supervisor", [("supervisor", "decide")]),
+                ("faculty", [("faculty_authority", "decide")]),
+                ("executive", [("safety_advice", "advise"), ("executive", "decide")]),
+            ],
+        ),
+    ],
+)
+@pytest.mark.parametrize("category", ["professor", "postdoc", "phd", "student", "atp"])
+@pytest.mark.parametrize("lists", [(), ("heat_required",), ("insurer_excluded", "forbidden")])
+def test_vlir_framework_follows_the_default_matrix(vlir, level, expected, category, lists):
+    facts = trip(level, category=category, lists=lists)
+    r = route(vlir, facts)
+    assert stages(vlir, facts) == expected
+    assert r.no_approval is (level == 0)
+    assert r.lead_time_days == {0: 7, 1: 14, 2: 42, 3: 56}[level]
+
+
+def test_the_explanation_names_the_destination_and_advisory_that_set_the_level(vlir):
+    facts = trip(1, 3, 2)
+    risk = assess_risk(vlir, facts)
+    assert risk.level == 3 and risk.governing.country == "AB"
+    assert risk.reasons[0].en == "Highest level 3: AB (Source 1, 2026-01-01)."
+    assert risk.reasons[0].nl == "Hoogste niveau 3: AB (Source 1, 2026-01-01)."
+
+
+def test_activity_and_person_raise_the_level_up_to_the_cap(vlir):
+    assert assess_risk(vlir, trip(1, flags=("lone_fieldwork",))).level == 2
+    both = assess_risk(vlir, trip(1, flags=("sensitive_topic", "stricter_nationality")))
+    assert both.level == 3 and [r.en for r in both.reasons][1:] == [
+        "The activity raises the risk (+1)",
+        "The traveller's nationality raises the risk (+1)",
+    ]
+    capped = assess_risk(vlir, trip(3, flags=("armed_groups",)))
+    assert capped.level == 3 and capped.reasons[-1].en == "Capped at level 3."
+    assert stages(vlir, trip(0, flags=("remote_fieldwork",)))[0][0] == "supervisor"
+
+
+def test_a_late_request_is_allowed_but_flagged(vlir):
+    assert not route(vlir, trip(2, days_ahead=42)).is_late
+    late = route(vlir, trip(2, days_ahead=41))
+    assert late.is_late and late.stages  # still routed
+
+
+def test_committee_procedure_routes_committee_only_countries_at_any_level():
+    procedure = workflows.get("committee-quorum")
+    assert stages(procedure, trip(1)) == [("supervisor", [("supervisor", "decide")])]
+    committee = [("faculty_advice", "advise"), ("committee_vote", "decide")]
+    assert stages(procedure, trip(2)) == [
+        ("supervisor", [("supervisor", "decide")]),
+        ("committee", committee),
+    ]
+    assert stages(procedure, trip(1, lists=("committee_only",)))[-1] == ("committee", committee)
+    assert stages(procedure, trip(0, lists=("committee_only",))) == [("committee", committee)]
+    vote = procedure.step("committee_vote")[1]
+    assert vote.who.quorum == 2 and procedure.committees["risk_committee"].size == 3
+
+
+def test_parallel_procedure_approves_in_parallel_and_exempts_listed_countries():
+    procedure = workflows.get("parallel-exempt")
+    line = ("line", [("supervisor", "decide"), ("faculty_authority", "decide")])
+    assert stages(procedure, trip(1)) == [line]
+    assert route(procedure, trip(1, lists=("exempt",))).no_approval
+    assert not route(procedure, trip(2, lists=("exempt",))).no_approval
+    assert stages(procedure, trip(1, lists=("exempt", "forbidden")))[-1][0] == "executive"
+    assert [s for s, _ in stages(procedure, trip(3))] == ["line", "safety", "executive"]
+
+
+def test_tags_reach_the_dossier(vlir):
+    from workflows.engine import dossier_items
+
+    facts = trip(2, tags=("evacuation",), lists=("heat_required",))
+    items = {i.rule.id for i in dossier_items(vlir, facts, assess_risk(vlir, facts))}
+    assert {"evacuation_plan", "heat", "risk_analysis"} <= items
+    plain = trip(2)
+    items = {i.rule.id for i in dossier_items(vlir, plain, assess_risk(vlir, plain))}
+    assert "evacuation_plan" not in items and "heat" not in items
+
+
+def test_every_decide_stage_has_a_decider(any_procedure):
+    for stage in any_procedure.stages:
+        assert any(s.mode is Mode.DECIDE for s in stage.steps)

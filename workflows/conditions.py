@@ -1,0 +1,325 @@
+"""Conditions as structured data: a small closed vocabulary, parsed and checked, never eval'd.
+
+A condition is a mapping with one key::
+
+    {all: [c, ...]}  {any: [c, ...]}  {not: c}  {always: true}
+    {level: 2}  {level: {gte: 2}}             the trip's level (after raises)
+    {tag: evacuation}                         any destination's advisory carries the tag
+    {in_list: heat_required}                  any destination is on the country list
+    {all_in_list: exempt}                     every destination is on the list
+    {category: [phd, student]}                the traveller's category
+    {flag: lone_fieldwork}                    an activity or traveller flag is set
+    {duration_days: {gt: 30}}                 days from departure to return
+    {days_until_departure: {lt: 14}}          days from today to departure
+"""
+
+from __future__ import annotations
+
+import itertools
+import operator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+OPERATORS: dict[str, Callable[[int, int], bool]] = {
+    "eq": operator.eq,
+    "ne": operator.ne,
+    "gt": operator.gt,
+    "gte": operator.ge,
+    "lt": operator.lt,
+    "lte": operator.le,
+}
+OPERATOR_TEXT = {"eq": "=", "ne": "≠", "gt": ">", "gte": "≥", "lt": "<", "lte": "≤"}
+NUMBER_FACTS = ("duration_days", "days_until_departure")
+FACTS = (
+    "all",
+    "any",
+    "not",
+    "always",
+    "level",
+    "tag",
+    "in_list",
+    "all_in_list",
+    "category",
+    "flag",
+    *NUMBER_FACTS,
+)
+
+
+@dataclass(frozen=True)
+class ConditionFacts:
+    """What conditions may look at, computed once per trip."""
+
+    level: int
+    category: str
+    tags: frozenset[str] = frozenset()
+    lists_any: frozenset[str] = frozenset()
+    lists_all: frozenset[str] = frozenset()
+    flags: frozenset[str] = frozenset()
+    numbers: dict[str, int] = field(default_factory=dict)
+
+
+class ConditionError(ValueError):
+    """A condition that does not parse; ``path`` says where."""
+
+    def __init__(self, path: str, message: str) -> None:
+        super().__init__(message)
+        self.path = path
+        self.message = message
+
+
+class Condition:
+    def holds(self, facts: ConditionFacts) -> bool:
+        raise NotImplementedError
+
+    def describe(self) -> str:
+        raise NotImplementedError
+
+    def atoms(self) -> Iterator[Condition]:
+        yield self
+
+
+@dataclass(frozen=True)
+class Always(Condition):
+    value: bool
+
+    def holds(self, facts: ConditionFacts) -> bool:
+        return self.value
+
+    def describe(self) -> str:
+        return "always" if self.value else "never"
+
+
+@dataclass(frozen=True)
+class All(Condition):
+    parts: tuple[Condition, ...]
+
+    def holds(self, facts: ConditionFacts) -> bool:
+        return all(p.holds(facts) for p in self.parts)
+
+    def describe(self) -> str:
+        return "(" + " and ".join(p.describe() for p in self.parts) + ")"
+
+    def atoms(self) -> Iterator[Condition]:
+        for p in self.parts:
+            yield from p.atoms()
+
+
+@dataclass(frozen=True)
+class Any_(Condition):
+    parts: tuple[Condition, ...]
+
+    def holds(self, facts: ConditionFacts) -> bool:
+        return any(p.holds(facts) for p in self.parts)
+
+    def describe(self) -> str:
+        return "(" + " or ".join(p.describe() for p in self.parts) + ")"
+
+    def atoms(self) -> Iterator[Condition]:
+        for p in self.parts:
+            yield from p.atoms()
+
+
+@dataclass(frozen=True)
+class Not(Condition):
+    part: Condition
+
+    def holds(self, facts: ConditionFacts) -> bool:
+        return not self.part.holds(facts)
+
+    def describe(self) -> str:
+        return f"not {self.part.describe()}"
+
+    def atoms(self) -> Iterator[Condition]:
+        yield from self.part.atoms()
+
+
+@dataclass(frozen=True)
+class Level(Condition):
+    op: str
+    value: int
+
+    def holds(self, facts: ConditionFacts) -> bool:
+        return OPERATORS[self.op](facts.level, self.value)
+
+    def describe(self) -> str:
+        return f"level {OPERATOR_TEXT[self.op]} {self.value}"
+
+
+@dataclass(frozen=True)
+class Number(Condition):
+    fact: str
+    op: str
+    value: int
+
+    def holds(self, facts: ConditionFacts) -> bool:
+        return OPERATORS[self.op](facts.numbers.get(self.fact, 0), self.value)
+
+    def describe(self) -> str:
+        return f"{self.fact.replace('_', ' ')} {OPERATOR_TEXT[self.op]} {self.value}"
+
+
+@dataclass(frozen=True)
+class Tag(Condition):
+    name: str
+
+    def holds(self, facts: ConditionFacts) -> bool:
+        return self.name in facts.tags
+
+    def describe(self) -> str:
+        return f"advisory tag {self.name}"
+
+
+@dataclass(frozen=True)
+class InList(Condition):
+    code: str
+    every: bool
+
+    def holds(self, facts: ConditionFacts) -> bool:
+        return self.code in (facts.lists_all if self.every else facts.lists_any)
+
+    def describe(self) -> str:
+        return f"{'every' if self.every else 'a'} destination on list {self.code}"
+
+
+@dataclass(frozen=True)
+class Category(Condition):
+    values: frozenset[str]
+
+    def holds(self, facts: ConditionFacts) -> bool:
+        return facts.category in self.values
+
+    def describe(self) -> str:
+        return "traveller is " + " or ".join(sorted(self.values))
+
+
+@dataclass(frozen=True)
+class Flag(Condition):
+    name: str
+
+    def holds(self, facts: ConditionFacts) -> bool:
+        return self.name in facts.flags
+
+    def describe(self) -> str:
+        return f"flag {self.name}"
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    """The names a procedure declares; a condition may use no others."""
+
+    scale_max: int
+    tags: frozenset[str]
+    lists: frozenset[str]
+    flags: frozenset[str]
+    categories: frozenset[str]
+
+
+def parse(data: Any, path: str, vocab: Vocabulary) -> Condition:
+    """Turn a condition's data into a :class:`Condition`, or raise :class:`ConditionError`."""
+    if not isinstance(data, dict) or len(data) != 1:
+        raise ConditionError(path, "a condition is a mapping with exactly one key, e.g. {level: 2}")
+    [(key, value)] = data.items()
+    here = f"{path}.{key}"
+    if key in ("all", "any"):
+        if not isinstance(value, list) or not value:
+            raise ConditionError(here, f"'{key}' takes a non-empty list of conditions")
+        parts = tuple(parse(v, f"{here}[{i}]", vocab) for i, v in enumerate(value))
+        return All(parts) if key == "all" else Any_(parts)
+    if key == "not":
+        return Not(parse(value, here, vocab))
+    if key == "always":
+        if not isinstance(value, bool):
+            raise ConditionError(here, "'always' takes true or false")
+        return Always(value)
+    if key == "level":
+        op, number = _comparison(value, here)
+        if not 0 <= number <= vocab.scale_max:
+            raise ConditionError(here, f"level {number} is outside the scale 0..{vocab.scale_max}")
+        return Level(op, number)
+    if key in NUMBER_FACTS:
+        op, number = _comparison(value, here)
+        return Number(key, op, number)
+    if key == "tag":
+        return Tag(_declared(value, vocab.tags, here, "advisory tag", "tags"))
+    if key in ("in_list", "all_in_list"):
+        return InList(
+            _declared(value, vocab.lists, here, "country list", "country_lists"),
+            every=key == "all_in_list",
+        )
+    if key == "flag":
+        return Flag(_declared(value, vocab.flags, here, "flag", "flags"))
+    if key == "category":
+        values = value if isinstance(value, list) else [value]
+        for v in values:
+            _declared(v, vocab.categories, here, "traveller category", None)
+        return Category(frozenset(values))
+    raise ConditionError(here, f"unknown fact '{key}'; use one of: {', '.join(FACTS)}")
+
+
+def _comparison(value: Any, path: str) -> tuple[str, int]:
+    if isinstance(value, bool):
+        raise ConditionError(path, "expected a number or {op: number}")
+    if isinstance(value, int):
+        return "eq", value
+    if isinstance(value, dict) and len(value) == 1:
+        [(op, number)] = value.items()
+        if op in OPERATORS and isinstance(number, int) and not isinstance(number, bool):
+            return op, number
+    raise ConditionError(
+        path, f"expected a number or {{op: number}} with op one of {', '.join(OPERATORS)}"
+    )
+
+
+def _declared(value: Any, known: frozenset[str], path: str, what: str, section: str | None) -> str:
+    if not isinstance(value, str):
+        raise ConditionError(path, f"expected the name of a {what}")
+    if value not in known:
+        hint = f"; declare it under '{section}'" if section else ""
+        choices = ", ".join(sorted(known)) or "none declared"
+        raise ConditionError(path, f"unknown {what} '{value}' (known: {choices}){hint}")
+    return value
+
+
+def can_hold(condition: Condition, vocab: Vocabulary) -> bool:
+    """Whether some trip satisfies ``condition``: every relevant combination of facts is tried."""
+    atoms = list(dict.fromkeys(condition.atoms()))
+    tags = sorted({a.name for a in atoms if isinstance(a, Tag)})
+    lists = sorted({a.code for a in atoms if isinstance(a, InList)})
+    flags = sorted({a.name for a in atoms if isinstance(a, Flag)})
+    numbers: dict[str, set[int]] = {}
+    for a in atoms:
+        if isinstance(a, Number):
+            numbers.setdefault(a.fact, {0}).update({a.value - 1, a.value, a.value + 1})
+    number_names = sorted(numbers)
+    for level in range(vocab.scale_max + 1):
+        for category in sorted(vocab.categories) or ["?"]:
+            for tag_bits in itertools.product((False, True), repeat=len(tags)):
+                for any_bits in itertools.product((False, True), repeat=len(lists)):
+                    for all_bits in itertools.product((False, True), repeat=len(lists)):
+                        if any(e and not a for a, e in zip(any_bits, all_bits, strict=True)):
+                            continue  # every destination on a list implies one is
+                        for flag_bits in itertools.product((False, True), repeat=len(flags)):
+                            for nums in itertools.product(
+                                *(sorted(numbers[n]) for n in number_names)
+                            ):
+                                facts = ConditionFacts(
+                                    level=level,
+                                    category=category,
+                                    tags=frozenset(
+                                        t for t, b in zip(tags, tag_bits, strict=True) if b
+                                    ),
+                                    lists_any=frozenset(
+                                        c for c, b in zip(lists, any_bits, strict=True) if b
+                                    ),
+                                    lists_all=frozenset(
+                                        c for c, b in zip(lists, all_bits, strict=True) if b
+                                    ),
+                                    flags=frozenset(
+                                        f for f, b in zip(flags, flag_bits, strict=True) if b
+                                    ),
+                                    numbers=dict(zip(number_names, nums, strict=True)),
+                                )
+                                if condition.holds(facts):
+                                    return True
+    return False

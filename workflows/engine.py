@@ -1,0 +1,501 @@
+"""The pure engine: risk, route, who may do what, decisions and their effect, and why.
+
+No database and no clock: the application passes the facts (advice per destination, lists,
+traveller, dates, today) and the events so far, and gets answers with their reasons.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from workflows.calendar import add_working_days
+from workflows.conditions import ConditionFacts
+from workflows.model import DossierRule, Mode, Procedure, Stage, Step, Text, WhoKind
+
+
+@dataclass(frozen=True)
+class Destination:
+    country: str
+    region: str | None
+    #: The highest advice level in force for this place over the trip's dates.
+    level: int
+    #: Where the level comes from, for explanations (e.g. "Belgium: FPS, 2026-03-01").
+    source: str = ""
+    tags: frozenset[str] = frozenset()
+    #: Codes of the university's country lists this country is on.
+    lists: frozenset[str] = frozenset()
+
+    @property
+    def place(self) -> str:
+        return f"{self.country}/{self.region}" if self.region else self.country
+
+
+@dataclass(frozen=True)
+class TripFacts:
+    destinations: tuple[Destination, ...]
+    category: str
+    departure: date
+    return_date: date
+    today: date
+    #: Activity and traveller flags the procedure declares (lone_fieldwork, ...).
+    flags: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class Risk:
+    level: int
+    base_level: int
+    governing: Destination | None
+    reasons: tuple[Text, ...]
+
+
+@dataclass(frozen=True)
+class RoutedStage:
+    stage: Stage
+    #: The condition that made the stage apply, in words.
+    reason: str
+
+
+@dataclass(frozen=True)
+class Route:
+    procedure_id: str
+    procedure_version: int
+    risk: Risk
+    no_approval: bool
+    stages: tuple[RoutedStage, ...]
+    lead_time_days: int
+    days_before_departure: int
+    is_late: bool
+
+    @property
+    def step_ids(self) -> tuple[str, ...]:
+        return tuple(s.id for rs in self.stages for s in rs.stage.steps)
+
+
+class Outcome(enum.Enum):
+    APPROVE = "approve"
+    APPROVE_WITH_CONDITIONS = "approve_with_conditions"
+    REQUEST_CHANGES = "request_changes"
+    REJECT = "reject"
+    ADVISE = "advise"
+
+
+DECIDE_OUTCOMES = (
+    Outcome.APPROVE,
+    Outcome.APPROVE_WITH_CONDITIONS,
+    Outcome.REQUEST_CHANGES,
+    Outcome.REJECT,
+)
+APPROVALS = (Outcome.APPROVE, Outcome.APPROVE_WITH_CONDITIONS)
+
+
+@dataclass(frozen=True)
+class Decision:
+    step_id: str
+    actor_id: int
+    outcome: Outcome
+    comment: str = ""
+    conditions: tuple[str, ...] = ()
+    #: The person a deputy acted for.
+    on_behalf_of: int | None = None
+
+
+@dataclass(frozen=True)
+class Resubmission:
+    """The traveller resubmitted after changes were requested."""
+
+
+Event = Decision | Resubmission
+
+
+class State(enum.Enum):
+    REGISTERED = "registered"
+    IN_REVIEW = "in_review"
+    CHANGES_REQUESTED = "changes_requested"
+    APPROVED = "approved"
+    APPROVED_WITH_CONDITIONS = "approved_with_conditions"
+    REJECTED = "rejected"
+
+    @property
+    def is_final(self) -> bool:
+        return self in (
+            State.REGISTERED,
+            State.APPROVED,
+            State.APPROVED_WITH_CONDITIONS,
+            State.REJECTED,
+        )
+
+
+@dataclass(frozen=True)
+class Position:
+    state: State
+    #: Index into ``route.stages`` of the stage under review (or that asked for changes).
+    stage_index: int | None
+    #: Decisions that count for the current stage in its current round.
+    current: tuple[Decision, ...] = ()
+    conditions: tuple[str, ...] = ()
+
+    def stage(self, route: Route) -> Stage | None:
+        return route.stages[self.stage_index].stage if self.stage_index is not None else None
+
+
+@dataclass(frozen=True)
+class Actor:
+    person_id: int
+    roles: frozenset[str] = frozenset()
+    is_traveller: bool = False
+    supervises_traveller: bool = False
+    faculty_authority_of_traveller: bool = False
+    #: Set when the actor acts as someone's deputy.
+    on_behalf_of: int | None = None
+
+
+@dataclass(frozen=True)
+class StepActions:
+    step_id: str
+    outcomes: tuple[Outcome, ...]
+    #: Why the actor may do nothing on this step (empty when ``outcomes`` is not).
+    refused: Text | None = None
+
+
+class DecisionRefused(ValueError):
+    def __init__(self, reason: Text) -> None:
+        super().__init__(reason.en)
+        self.reason = reason
+
+
+# --- risk and route ----------------------------------------------------------------------------
+
+
+def condition_facts(facts: TripFacts, level: int) -> ConditionFacts:
+    dests = facts.destinations
+    lists_all = frozenset.intersection(*(d.lists for d in dests)) if dests else frozenset()
+    return ConditionFacts(
+        level=level,
+        category=facts.category,
+        tags=frozenset().union(*(d.tags for d in dests)),
+        lists_any=frozenset().union(*(d.lists for d in dests)),
+        lists_all=lists_all,
+        flags=facts.flags,
+        numbers={
+            "duration_days": (facts.return_date - facts.departure).days,
+            "days_until_departure": (facts.departure - facts.today).days,
+        },
+    )
+
+
+def assess_risk(procedure: Procedure, facts: TripFacts) -> Risk:
+    """The trip's level: the highest destination, raised by activity and traveller, capped."""
+    if not facts.destinations:
+        reason = Text("Geen bestemming opgegeven: niveau 0.", "No destination given: level 0.")
+        return Risk(0, 0, None, (reason,))
+    governing = max(facts.destinations, key=lambda d: d.level)
+    base = governing.level
+    source = f" ({governing.source})" if governing.source else ""
+    reasons = [
+        Text(
+            f"Hoogste niveau {base}: {governing.place}{source}.",
+            f"Highest level {base}: {governing.place}{source}.",
+        )
+    ]
+    level = base
+    base_facts = condition_facts(facts, base)
+    for rule in procedure.raises:
+        if rule.when.holds(base_facts):
+            level += rule.by
+            reasons.append(Text(f"{rule.reason.nl} (+{rule.by})", f"{rule.reason.en} (+{rule.by})"))
+    if level > procedure.cap:
+        level = procedure.cap
+        reasons.append(Text(f"Begrensd tot niveau {level}.", f"Capped at level {level}."))
+    return Risk(level, base, governing, tuple(reasons))
+
+
+def route(procedure: Procedure, facts: TripFacts) -> Route:
+    """The stages and steps this trip needs, each with the condition that made it apply."""
+    risk = assess_risk(procedure, facts)
+    cf = condition_facts(facts, risk.level)
+    no_approval = procedure.no_approval is not None and procedure.no_approval.holds(cf)
+    stages = (
+        ()
+        if no_approval
+        else tuple(
+            RoutedStage(stage, stage.when.describe())
+            for stage in procedure.stages
+            if stage.when.holds(cf)
+        )
+    )
+    lead = procedure.lead_time_days.get(risk.level, 0)
+    days_before = (facts.departure - facts.today).days
+    return Route(
+        procedure_id=procedure.id,
+        procedure_version=procedure.version,
+        risk=risk,
+        no_approval=no_approval or not stages,
+        stages=stages,
+        lead_time_days=lead,
+        days_before_departure=days_before,
+        is_late=days_before < lead,
+    )
+
+
+# --- decisions ---------------------------------------------------------------------------------
+
+
+def _stage_complete(stage: Stage, decisions: tuple[Decision, ...], procedure: Procedure) -> bool:
+    for step in stage.steps:
+        mine = [d for d in decisions if d.step_id == step.id]
+        if step.mode is Mode.ADVISE:
+            if not any(d.outcome is Outcome.ADVISE for d in mine):
+                return False
+        else:
+            approvals = {d.actor_id for d in mine if d.outcome in APPROVALS}
+            if len(approvals) < step.who.quorum:
+                return False
+    return True
+
+
+def position(procedure: Procedure, route_: Route, events: tuple[Event, ...]) -> Position:
+    """Where the trip stands after ``events`` (trusted: :func:`decide` validated each)."""
+    if route_.no_approval:
+        return Position(State.REGISTERED, None)
+    pos = Position(State.IN_REVIEW, 0)
+    for event in events:
+        if pos.state.is_final:
+            break
+        if isinstance(event, Resubmission):
+            if pos.state is State.CHANGES_REQUESTED:
+                pos = Position(State.IN_REVIEW, pos.stage_index, (), pos.conditions)
+            continue
+        index = pos.stage_index
+        if pos.state is not State.IN_REVIEW or index is None:
+            continue
+        current = (*pos.current, event)
+        conditions = pos.conditions + event.conditions
+        if event.outcome is Outcome.REJECT:
+            pos = Position(State.REJECTED, index, current, conditions)
+        elif event.outcome is Outcome.REQUEST_CHANGES:
+            pos = Position(State.CHANGES_REQUESTED, index, current, conditions)
+        elif _stage_complete(route_.stages[index].stage, current, procedure):
+            if index + 1 < len(route_.stages):
+                pos = Position(State.IN_REVIEW, index + 1, (), conditions)
+            else:
+                final = State.APPROVED_WITH_CONDITIONS if conditions else State.APPROVED
+                pos = Position(final, index, current, conditions)
+        else:
+            pos = Position(State.IN_REVIEW, index, current, conditions)
+    return pos
+
+
+def _eligible(step: Step, actor: Actor, procedure: Procedure) -> bool:
+    who = step.who
+    if who.kind is WhoKind.SUPERVISOR:
+        return actor.supervises_traveller
+    if who.kind is WhoKind.FACULTY_AUTHORITY:
+        return actor.faculty_authority_of_traveller
+    if who.kind is WhoKind.ROLE:
+        return who.name in actor.roles
+    committee = procedure.committees[str(who.name)]
+    return committee.role in actor.roles
+
+
+def allowed_actions(
+    procedure: Procedure, route_: Route, events: tuple[Event, ...], actor: Actor
+) -> list[StepActions]:
+    """For each step of the current stage: what ``actor`` may do there, or why not."""
+    pos = position(procedure, route_, events)
+    stage = pos.stage(route_)
+    if stage is None or pos.state is not State.IN_REVIEW:
+        return []
+    decided_elsewhere = {
+        e.step_id for e in events if isinstance(e, Decision) and e.actor_id == actor.person_id
+    }
+    result = []
+    for step in stage.steps:
+        mine = [d for d in pos.current if d.step_id == step.id]
+        refused: Text | None = None
+        if actor.is_traveller:
+            refused = Text(
+                "Niemand beslist over de eigen reis.", "Nobody decides on their own trip."
+            )
+        elif not _eligible(step, actor, procedure):
+            who = step.who
+            refused = Text(
+                f"Deze stap is voor: {who.describe('nl')}.",
+                f"This step is for: {who.describe('en')}.",
+            )
+        elif any(d.actor_id == actor.person_id for d in mine):
+            refused = Text("U hebt deze stap al ingevuld.", "You have already filled this step.")
+        elif decided_elsewhere - {step.id}:
+            other = sorted(decided_elsewhere - {step.id})[0]
+            refused = Text(
+                f"U vulde al stap '{other}' van deze reis in.",
+                f"You already filled step '{other}' of this trip.",
+            )
+        elif step.mode is Mode.DECIDE and _step_satisfied(step, mine):
+            refused = Text("Deze stap is al beslist.", "This step has already been decided.")
+        elif step.mode is Mode.ADVISE and any(d.outcome is Outcome.ADVISE for d in mine):
+            refused = Text("Het advies is al gegeven.", "The advice has already been given.")
+        elif step.mode is Mode.DECIDE and (pending := _pending_advice(stage, pos.current)):
+            refused = Text(
+                f"Eerst het advies van '{pending}'.", f"Waiting for the advice of '{pending}'."
+            )
+        if refused is not None:
+            result.append(StepActions(step.id, (), refused))
+        else:
+            outcomes = (Outcome.ADVISE,) if step.mode is Mode.ADVISE else DECIDE_OUTCOMES
+            result.append(StepActions(step.id, outcomes))
+    return result
+
+
+def _step_satisfied(step: Step, mine: list[Decision]) -> bool:
+    return len({d.actor_id for d in mine if d.outcome in APPROVALS}) >= step.who.quorum
+
+
+def _pending_advice(stage: Stage, current: tuple[Decision, ...]) -> str | None:
+    for step in stage.advise_steps:
+        if not any(d.step_id == step.id and d.outcome is Outcome.ADVISE for d in current):
+            return step.id
+    return None
+
+
+def decide(
+    procedure: Procedure,
+    route_: Route,
+    events: tuple[Event, ...],
+    actor: Actor,
+    step_id: str,
+    outcome: Outcome,
+    comment: str = "",
+    conditions: tuple[str, ...] = (),
+) -> tuple[tuple[Event, ...], Position]:
+    """Record a decision if the actor may take it; return the new events and position."""
+    options = {a.step_id: a for a in allowed_actions(procedure, route_, events, actor)}
+    option = options.get(step_id)
+    if option is None:
+        raise DecisionRefused(Text("Deze stap staat nu niet open.", "This step is not open now."))
+    if option.refused is not None:
+        raise DecisionRefused(option.refused)
+    if outcome not in option.outcomes:
+        raise DecisionRefused(
+            Text("Deze uitkomst past niet bij deze stap.", "This outcome does not fit this step.")
+        )
+    comment = comment.strip()
+    conditions = tuple(c.strip() for c in conditions if c.strip())
+    if outcome is Outcome.REJECT and not comment:
+        raise DecisionRefused(
+            Text("Geef een reden voor de weigering.", "Give a reason for the rejection.")
+        )
+    if outcome is Outcome.REQUEST_CHANGES and not comment:
+        raise DecisionRefused(
+            Text("Zeg welke wijzigingen nodig zijn.", "Say which changes are needed.")
+        )
+    if outcome is Outcome.ADVISE and not comment:
+        raise DecisionRefused(Text("Het advies mag niet leeg zijn.", "The advice cannot be empty."))
+    if outcome is Outcome.APPROVE_WITH_CONDITIONS and not conditions:
+        raise DecisionRefused(Text("Geef minstens één voorwaarde.", "Give at least one condition."))
+    if outcome is not Outcome.APPROVE_WITH_CONDITIONS:
+        conditions = ()
+    decision = Decision(step_id, actor.person_id, outcome, comment, conditions, actor.on_behalf_of)
+    new_events = (*events, decision)
+    return new_events, position(procedure, route_, new_events)
+
+
+def resubmit(
+    procedure: Procedure, route_: Route, events: tuple[Event, ...]
+) -> tuple[tuple[Event, ...], Position]:
+    """The traveller sends the trip back to the stage that asked for changes."""
+    if position(procedure, route_, events).state is not State.CHANGES_REQUESTED:
+        raise DecisionRefused(
+            Text("Er zijn geen wijzigingen gevraagd.", "No changes were requested.")
+        )
+    new_events = (*events, Resubmission())
+    return new_events, position(procedure, route_, new_events)
+
+
+# --- dates, dossier, changes -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StepDates:
+    reminder_on: date | None
+    escalate_on: date | None
+    due_on: date
+
+
+def step_dates(procedure: Procedure, step: Step, started_on: date) -> StepDates:
+    """When to remind, escalate and expect the decision, in working days from ``started_on``."""
+    days = procedure.holidays
+    return StepDates(
+        reminder_on=add_working_days(started_on, step.reminder_days, days)
+        if step.reminder_days is not None
+        else None,
+        escalate_on=add_working_days(started_on, step.escalation.after_days, days)
+        if step.escalation
+        else None,
+        due_on=add_working_days(started_on, step.deadline_days, days),
+    )
+
+
+@dataclass(frozen=True)
+class DossierItem:
+    rule: DossierRule
+    due_on: date
+
+
+def dossier_items(procedure: Procedure, facts: TripFacts, risk: Risk) -> list[DossierItem]:
+    """The checklist this trip gets, each item due a set number of days before departure."""
+    cf = condition_facts(facts, risk.level)
+    return [
+        DossierItem(rule, facts.departure - timedelta(days=rule.due_days_before))
+        for rule in procedure.dossier
+        if rule.when.holds(cf)
+    ]
+
+
+class ChangeKind(enum.Enum):
+    NONE = "none"
+    NOTIFY = "notify"
+    REOPEN = "reopen"
+
+
+@dataclass(frozen=True)
+class ChangeClass:
+    kind: ChangeKind
+    reasons: tuple[Text, ...] = field(default_factory=tuple)
+
+
+def classify_change(procedure: Procedure, old: TripFacts, new: TripFacts) -> ChangeClass:
+    """Whether a change after approval reopens review or only notifies the approvers."""
+    rules = procedure.rereview
+    reopen: list[Text] = []
+    notify: list[Text] = []
+    old_level = assess_risk(procedure, old).level
+    new_level = assess_risk(procedure, new).level
+    if rules.reopen_on_level_rise and new_level > old_level:
+        reopen.append(
+            Text(
+                f"Niveau stijgt van {old_level} naar {new_level}.",
+                f"The level rises from {old_level} to {new_level}.",
+            )
+        )
+    added = {d.place for d in new.destinations} - {d.place for d in old.destinations}
+    if rules.reopen_on_new_destination and added:
+        places = ", ".join(sorted(added))
+        reopen.append(Text(f"Nieuwe bestemming: {places}.", f"New destination: {places}."))
+    shift = max(
+        abs((new.departure - old.departure).days), abs((new.return_date - old.return_date).days)
+    )
+    if shift > rules.notify_date_shift_days:
+        reopen.append(Text(f"Data verschuiven {shift} dagen.", f"Dates move by {shift} days."))
+    elif shift:
+        notify.append(Text(f"Data verschuiven {shift} dagen.", f"Dates move by {shift} days."))
+    removed = {d.place for d in old.destinations} - {d.place for d in new.destinations}
+    if removed or (new_level < old_level):
+        notify.append(Text("Minder of lagere bestemmingen.", "Fewer or lower-risk destinations."))
+    if reopen:
+        return ChangeClass(ChangeKind.REOPEN, tuple(reopen))
+    if notify:
+        return ChangeClass(ChangeKind.NOTIFY, tuple(notify))
+    return ChangeClass(ChangeKind.NONE)

@@ -1,0 +1,482 @@
+"""Read a procedure file and validate all of it; a broken procedure never half-loads.
+
+YAML because universities edit these files by hand: comments explain local choices, the Dutch
+and English texts sit side by side, and nesting (stages holding steps) reads naturally. PyYAML's
+safe composer gives every value its line, so each error names the file, the line and the key.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from workflows import conditions
+from workflows.conditions import Condition, ConditionError, Vocabulary
+from workflows.model import (
+    CATEGORIES,
+    KNOWN_ROLES,
+    LOCALES,
+    Committee,
+    DossierRule,
+    Escalation,
+    EvidenceKind,
+    Flag,
+    Mode,
+    Procedure,
+    ReReview,
+    RiskRaise,
+    Stage,
+    Step,
+    Text,
+    Who,
+    WhoKind,
+)
+
+
+@dataclass(frozen=True)
+class Problem:
+    path: str
+    line: int | None
+    message: str
+
+    def __str__(self) -> str:
+        where = f"line {self.line}, " if self.line else ""
+        return f"{where}{self.path}: {self.message}"
+
+
+class ProcedureError(ValueError):
+    """Every problem found in one procedure file."""
+
+    def __init__(self, source: str, problems: list[Problem]) -> None:
+        self.source = source
+        self.problems = problems
+        lines = "\n".join(f"  {source}: {p}" for p in problems)
+        super().__init__(f"{source}: {len(problems)} problem(s)\n{lines}")
+
+
+class _Stop(Exception):
+    """Raised inside the reader when a value is too broken to read further."""
+
+
+def _plain(node: yaml.Node, path: str, lines: dict[str, int]) -> Any:
+    """Turn a composed YAML node into plain Python, remembering each path's line."""
+    lines[path] = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        result: dict[Any, Any] = {}
+        for key_node, value_node in node.value:
+            key = _scalar(key_node)
+            result[key] = _plain(value_node, f"{path}.{key}" if path else str(key), lines)
+        return result
+    if isinstance(node, yaml.SequenceNode):
+        return [_plain(v, f"{path}[{i}]", lines) for i, v in enumerate(node.value)]
+    return _scalar(node)
+
+
+def _scalar(node: yaml.Node) -> Any:
+    """A scalar with YAML's safe types (int, bool, date, ...); no Python tags are honoured."""
+    return yaml.constructor.SafeConstructor().construct_object(node, deep=True)
+
+
+class _Reader:
+    def __init__(self, source: str, lines: dict[str, int]) -> None:
+        self.source = source
+        self.lines = lines
+        self.problems: list[Problem] = []
+
+    def problem(self, path: str, message: str) -> None:
+        line = self.lines.get(path)
+        parent = path
+        while line is None and ("." in parent or "[" in parent):
+            parent = parent.rsplit(".", 1)[0] if "." in parent else parent.rsplit("[", 1)[0]
+            line = self.lines.get(parent)
+        self.problems.append(Problem(path, line, message))
+
+    def need(self, data: dict[str, Any], key: str, path: str, kind: type | tuple[type, ...]) -> Any:
+        here = f"{path}.{key}" if path else key
+        if key not in data:
+            self.problem(path or key, f"missing '{key}'")
+            raise _Stop
+        value = data[key]
+        if not isinstance(value, kind) or (isinstance(value, bool) and kind is int):
+            names = (
+                kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
+            )
+            self.problem(here, f"expected {_kind_word(names)}, got {value!r}")
+            raise _Stop
+        return value
+
+    def optional(self, data: dict[str, Any], key: str, path: str, kind: type, default: Any) -> Any:
+        if key not in data:
+            return default
+        return self.need(data, key, path, kind)
+
+    def text(self, data: dict[str, Any], key: str, path: str) -> Text:
+        here = f"{path}.{key}" if path else key
+        value = self.need(data, key, path, dict)
+        missing = [loc for loc in LOCALES if not isinstance(value.get(loc), str) or not value[loc]]
+        if missing:
+            self.problem(here, f"missing translation: {', '.join(missing)}")
+            raise _Stop
+        return Text(nl=value["nl"], en=value["en"])
+
+    def condition(self, data: Any, path: str, vocab: Vocabulary) -> Condition:
+        try:
+            return conditions.parse(data, path, vocab)
+        except ConditionError as exc:
+            self.problem(exc.path, exc.message)
+            raise _Stop from None
+
+
+def _kind_word(name: str) -> str:
+    return {
+        "dict": "a mapping",
+        "list": "a list",
+        "int": "a whole number",
+        "str": "text",
+        "bool": "true or false",
+    }.get(name, name)
+
+
+def load(path: str | Path) -> Procedure:
+    """Load and validate one procedure file, or raise :class:`ProcedureError` with every problem."""
+    path = Path(path)
+    source = str(path)
+    try:
+        node = yaml.compose(path.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark else None
+        raise ProcedureError(source, [Problem("(file)", line, f"not valid YAML: {exc}")]) from None
+    except OSError as exc:
+        raise ProcedureError(source, [Problem("(file)", None, str(exc))]) from None
+    lines: dict[str, int] = {}
+    data = _plain(node, "", lines) if node is not None else None
+    reader = _Reader(source, lines)
+    if not isinstance(data, dict):
+        raise ProcedureError(source, [Problem("(file)", 1, "a procedure is a mapping of keys")])
+    procedure = _build(reader, data, source)
+    if reader.problems or procedure is None:
+        raise ProcedureError(source, reader.problems)
+    return procedure
+
+
+def _build(r: _Reader, data: dict[str, Any], source: str) -> Procedure | None:
+    try:
+        pid = r.need(data, "id", "", str)
+        version = r.need(data, "version", "", int)
+        name = r.text(data, "name", "")
+        description = r.text(data, "description", "")
+        scale_max = r.optional(data, "scale_max", "", int, 3)
+    except _Stop:
+        return None
+
+    flags: dict[str, Flag] = {}
+    for i, item in enumerate(r.optional(data, "flags", "", list, [])):
+        here = f"flags[{i}]"
+        try:
+            fid = r.need(item, "id", here, str) if isinstance(item, dict) else None
+            if fid is None:
+                r.problem(here, "a flag is a mapping with id and name")
+                continue
+            if fid in flags:
+                r.problem(f"{here}.id", f"duplicate flag id '{fid}'")
+            flags[fid] = Flag(fid, r.text(item, "name", here))
+        except _Stop:
+            continue
+
+    tags = _names(r, data, "advisory_tags")
+    lists = _names(r, data, "country_lists")
+    vocab = Vocabulary(scale_max, tags, lists, frozenset(flags), CATEGORIES)
+
+    committees: dict[str, Committee] = {}
+    for i, item in enumerate(r.optional(data, "committees", "", list, [])):
+        here = f"committees[{i}]"
+        try:
+            cid = r.need(item, "id", here, str)
+            role = r.need(item, "role", here, str)
+            if role not in KNOWN_ROLES:
+                r.problem(f"{here}.role", _unknown_role(role))
+            size = r.need(item, "size", here, int)
+            if cid in committees:
+                r.problem(f"{here}.id", f"duplicate committee id '{cid}'")
+            committees[cid] = Committee(cid, r.text(item, "name", here), role, size)
+        except _Stop:
+            continue
+
+    raises: list[RiskRaise] = []
+    risk = r.optional(data, "risk", "", dict, {})
+    for i, item in enumerate(risk.get("raises", []) if isinstance(risk, dict) else []):
+        here = f"risk.raises[{i}]"
+        try:
+            raises.append(
+                RiskRaise(
+                    id=r.need(item, "id", here, str),
+                    when=r.condition(r.need(item, "when", here, dict), f"{here}.when", vocab),
+                    by=r.need(item, "by", here, int),
+                    reason=r.text(item, "reason", here),
+                )
+            )
+        except _Stop:
+            continue
+    cap = risk.get("cap", scale_max) if isinstance(risk, dict) else scale_max
+    if not isinstance(cap, int) or not 0 <= cap <= scale_max:
+        r.problem("risk.cap", f"the cap must be a level 0..{scale_max}")
+        cap = scale_max
+
+    lead_time: dict[int, int] = {}
+    raw_lead = r.optional(data, "lead_time_days", "", dict, {})
+    for level, days in raw_lead.items():
+        here = f"lead_time_days.{level}"
+        if not isinstance(level, int) or not 0 <= level <= scale_max:
+            r.problem(here, f"level {level!r} is outside the scale 0..{scale_max}")
+        elif not isinstance(days, int) or days < 0:
+            r.problem(here, "expected a number of days (0 or more)")
+        else:
+            lead_time[level] = days
+    missing_levels = [lvl for lvl in range(scale_max + 1) if lvl not in raw_lead]
+    if missing_levels:
+        r.problem("lead_time_days", f"missing levels: {', '.join(map(str, missing_levels))}")
+
+    no_approval = None
+    if "no_approval" in data:
+        try:
+            block = r.need(data, "no_approval", "", dict)
+            no_approval = r.condition(
+                r.need(block, "when", "no_approval", dict), "no_approval.when", vocab
+            )
+        except _Stop:
+            pass
+
+    stages = _stages(r, data, vocab, committees)
+    dossier = _dossier(r, data, vocab)
+    rereview = _rereview(r, data)
+
+    holidays: set[date] = set()
+    for i, day in enumerate(r.optional(data, "holidays", "", list, [])):
+        if isinstance(day, date):
+            holidays.add(day)
+        else:
+            r.problem(f"holidays[{i}]", f"expected a date like 2026-12-25, got {day!r}")
+
+    _check_ids(r, stages, dossier)
+    if r.problems:
+        return None
+    return Procedure(
+        id=pid,
+        version=version,
+        name=name,
+        description=description,
+        scale_max=scale_max,
+        flags=flags,
+        tags=tags,
+        lists=lists,
+        committees=committees,
+        raises=tuple(raises),
+        cap=cap,
+        lead_time_days=lead_time,
+        no_approval=no_approval,
+        stages=tuple(stages),
+        dossier=tuple(dossier),
+        rereview=rereview,
+        holidays=frozenset(holidays),
+        source=source,
+    )
+
+
+def _names(r: _Reader, data: dict[str, Any], key: str) -> frozenset[str]:
+    values = r.optional(data, key, "", list, []) if key in data else []
+    good = set()
+    for i, v in enumerate(values):
+        if isinstance(v, str) and v:
+            good.add(v)
+        else:
+            r.problem(f"{key}[{i}]", "expected a name")
+    return frozenset(good)
+
+
+def _unknown_role(role: str) -> str:
+    return f"unknown role '{role}' (known: {', '.join(sorted(KNOWN_ROLES))})"
+
+
+def _who(r: _Reader, data: Any, path: str, committees: dict[str, Committee]) -> Who:
+    if isinstance(data, str) and data in ("supervisor", "faculty_authority"):
+        return Who(WhoKind(data))
+    if isinstance(data, dict) and len(data) in (1, 2):
+        if "role" in data:
+            role = data["role"]
+            if role not in KNOWN_ROLES:
+                r.problem(f"{path}.role", _unknown_role(str(role)))
+                raise _Stop
+            return Who(WhoKind.ROLE, role)
+        if "committee" in data:
+            cid = data["committee"]
+            committee = committees.get(cid)
+            if committee is None:
+                r.problem(
+                    f"{path}.committee", f"unknown committee '{cid}'; declare it under 'committees'"
+                )
+                raise _Stop
+            quorum = data.get("quorum", 1)
+            if not isinstance(quorum, int) or quorum < 1:
+                r.problem(f"{path}.quorum", "the quorum is a whole number of 1 or more")
+                raise _Stop
+            if quorum > committee.size:
+                r.problem(
+                    f"{path}.quorum",
+                    f"quorum {quorum} is larger than committee '{cid}' ({committee.size} members)",
+                )
+                raise _Stop
+            return Who(WhoKind.COMMITTEE, cid, quorum)
+    r.problem(
+        path, "who is 'supervisor', 'faculty_authority', {role: NAME} or {committee: ID, quorum: K}"
+    )
+    raise _Stop
+
+
+def _stages(
+    r: _Reader, data: dict[str, Any], vocab: Vocabulary, committees: dict[str, Committee]
+) -> list[Stage]:
+    stages: list[Stage] = []
+    try:
+        raw = r.need(data, "stages", "", list)
+    except _Stop:
+        return stages
+    for i, item in enumerate(raw):
+        here = f"stages[{i}]"
+        try:
+            if not isinstance(item, dict):
+                r.problem(here, "a stage is a mapping")
+                continue
+            sid = r.need(item, "id", here, str)
+            when = r.condition(
+                r.optional(item, "when", here, dict, {"always": True}), f"{here}.when", vocab
+            )
+            if not conditions.can_hold(when, vocab):
+                r.problem(
+                    f"{here}.when",
+                    f"stage '{sid}' can never apply: no trip satisfies {when.describe()}",
+                )
+            steps: list[Step] = []
+            for j, raw_step in enumerate(r.need(item, "steps", here, list)):
+                step_path = f"{here}.steps[{j}]"
+                try:
+                    steps.append(_step(r, raw_step, step_path, committees))
+                except _Stop:
+                    continue
+            if not steps:
+                r.problem(f"{here}.steps", "a stage needs at least one step")
+            if any(s.mode is Mode.ADVISE for s in steps) and not any(
+                s.mode is Mode.DECIDE for s in steps
+            ):
+                r.problem(
+                    f"{here}.steps",
+                    f"stage '{sid}' has an advise step but no decide step "
+                    "to take the advice; add a decide step to the stage",
+                )
+            stages.append(Stage(sid, r.text(item, "name", here), when, tuple(steps)))
+        except _Stop:
+            continue
+    return stages
+
+
+def _step(r: _Reader, item: Any, path: str, committees: dict[str, Committee]) -> Step:
+    if not isinstance(item, dict):
+        r.problem(path, "a step is a mapping")
+        raise _Stop
+    sid = r.need(item, "id", path, str)
+    mode_value = r.need(item, "mode", path, str)
+    if mode_value not in ("decide", "advise"):
+        r.problem(f"{path}.mode", "mode is 'decide' or 'advise'")
+        raise _Stop
+    deadline = r.need(item, "deadline_days", path, int)
+    reminder = r.optional(item, "reminder_days", path, int, None)
+    escalation = None
+    if "escalate" in item:
+        esc = r.need(item, "escalate", path, dict)
+        after = r.need(esc, "after_days", f"{path}.escalate", int)
+        to = r.need(esc, "to", f"{path}.escalate", str)
+        if to != "deputy" and to not in KNOWN_ROLES:
+            r.problem(f"{path}.escalate.to", f"escalate to 'deputy' or a role; {_unknown_role(to)}")
+        escalation = Escalation(after, to)
+        if after > deadline:
+            r.problem(f"{path}.escalate.after_days", "escalation comes after the deadline")
+    if reminder is not None and reminder > deadline:
+        r.problem(f"{path}.reminder_days", "the reminder comes after the deadline")
+    who = _who(r, item.get("who"), f"{path}.who", committees)
+    return Step(
+        sid, r.text(item, "name", path), who, Mode(mode_value), deadline, reminder, escalation
+    )
+
+
+def _dossier(r: _Reader, data: dict[str, Any], vocab: Vocabulary) -> list[DossierRule]:
+    rules: list[DossierRule] = []
+    for i, item in enumerate(r.optional(data, "dossier", "", list, [])):
+        here = f"dossier[{i}]"
+        try:
+            owner = r.optional(item, "owner", here, str, "traveller")
+            if owner != "traveller" and owner not in KNOWN_ROLES:
+                r.problem(
+                    f"{here}.owner", f"owner is 'traveller' or a role; {_unknown_role(owner)}"
+                )
+            evidence = r.need(item, "evidence", here, str)
+            if evidence not in {e.value for e in EvidenceKind}:
+                r.problem(f"{here}.evidence", "evidence is 'text', 'date' or 'file'")
+                continue
+            rules.append(
+                DossierRule(
+                    id=r.need(item, "id", here, str),
+                    name=r.text(item, "name", here),
+                    when=r.condition(
+                        r.optional(item, "when", here, dict, {"always": True}),
+                        f"{here}.when",
+                        vocab,
+                    ),
+                    owner=owner,
+                    due_days_before=r.need(item, "due_days_before", here, int),
+                    evidence=EvidenceKind(evidence),
+                    verified=r.optional(item, "verified", here, bool, False),
+                    max_age_years=r.optional(item, "max_age_years", here, int, None),
+                    valid_months_after_return=r.optional(
+                        item, "valid_months_after_return", here, int, None
+                    ),
+                )
+            )
+        except _Stop:
+            continue
+    return rules
+
+
+def _rereview(r: _Reader, data: dict[str, Any]) -> ReReview:
+    raw = r.optional(data, "rereview", "", dict, {})
+    try:
+        return ReReview(
+            reopen_on_level_rise=r.optional(raw, "reopen_on_level_rise", "rereview", bool, True),
+            reopen_on_new_destination=r.optional(
+                raw, "reopen_on_new_destination", "rereview", bool, True
+            ),
+            notify_date_shift_days=r.optional(raw, "notify_date_shift_days", "rereview", int, 14),
+        )
+    except _Stop:
+        return ReReview()
+
+
+def _check_ids(r: _Reader, stages: list[Stage], dossier: list[DossierRule]) -> None:
+    stage_ids: set[str] = set()
+    step_ids: set[str] = set()
+    for i, stage in enumerate(stages):
+        if stage.id in stage_ids:
+            r.problem(f"stages[{i}].id", f"duplicate stage id '{stage.id}'")
+        stage_ids.add(stage.id)
+        for j, step in enumerate(stage.steps):
+            if step.id in step_ids:
+                r.problem(f"stages[{i}].steps[{j}].id", f"duplicate step id '{step.id}'")
+            step_ids.add(step.id)
+    items: set[str] = set()
+    for i, rule in enumerate(dossier):
+        if rule.id in items:
+            r.problem(f"dossier[{i}].id", f"duplicate dossier item id '{rule.id}'")
+        items.add(rule.id)

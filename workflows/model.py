@@ -1,0 +1,176 @@
+"""The typed procedure model: what a procedure file turns into once it has been validated."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+
+from workflows.conditions import Condition
+
+LOCALES = ("nl", "en")
+
+#: Roles the application assigns; a step may name any of them.
+KNOWN_ROLES = frozenset(
+    {"safety_officer", "faculty_authority", "executive", "crisis_team", "admin"}
+)
+#: The traveller categories of the VLIR framework.
+CATEGORIES = frozenset({"professor", "postdoc", "phd", "student", "atp"})
+
+
+@dataclass(frozen=True)
+class Text:
+    """A message in Dutch and English."""
+
+    nl: str
+    en: str
+
+    def __call__(self, locale: str) -> str:
+        return self.nl if locale == "nl" else self.en
+
+
+class Mode(enum.Enum):
+    DECIDE = "decide"
+    ADVISE = "advise"
+
+
+class WhoKind(enum.Enum):
+    SUPERVISOR = "supervisor"
+    FACULTY_AUTHORITY = "faculty_authority"
+    ROLE = "role"
+    COMMITTEE = "committee"
+
+
+@dataclass(frozen=True)
+class Who:
+    kind: WhoKind
+    #: The role (for ``role``) or the committee id (for ``committee``).
+    name: str | None = None
+    #: How many members of a committee must decide (k of n); 1 otherwise.
+    quorum: int = 1
+
+    def describe(self, locale: str) -> str:
+        if self.kind is WhoKind.SUPERVISOR:
+            return "leidinggevende" if locale == "nl" else "supervisor"
+        if self.kind is WhoKind.FACULTY_AUTHORITY:
+            return "facultaire overheid" if locale == "nl" else "faculty authority"
+        if self.kind is WhoKind.COMMITTEE:
+            return f"{self.name} ({self.quorum})"
+        return str(self.name)
+
+
+@dataclass(frozen=True)
+class Escalation:
+    after_days: int
+    #: ``deputy`` or a role.
+    to: str
+
+
+@dataclass(frozen=True)
+class Step:
+    id: str
+    name: Text
+    who: Who
+    mode: Mode
+    deadline_days: int
+    reminder_days: int | None
+    escalation: Escalation | None
+
+
+@dataclass(frozen=True)
+class Stage:
+    id: str
+    name: Text
+    when: Condition
+    steps: tuple[Step, ...]
+
+    @property
+    def advise_steps(self) -> tuple[Step, ...]:
+        return tuple(s for s in self.steps if s.mode is Mode.ADVISE)
+
+    @property
+    def decide_steps(self) -> tuple[Step, ...]:
+        return tuple(s for s in self.steps if s.mode is Mode.DECIDE)
+
+
+@dataclass(frozen=True)
+class RiskRaise:
+    id: str
+    when: Condition
+    by: int
+    reason: Text
+
+
+@dataclass(frozen=True)
+class Flag:
+    id: str
+    name: Text
+
+
+@dataclass(frozen=True)
+class Committee:
+    id: str
+    name: Text
+    #: The role whose holders sit on the committee.
+    role: str
+    size: int
+
+
+class EvidenceKind(enum.Enum):
+    TEXT = "text"
+    DATE = "date"
+    FILE = "file"
+
+
+@dataclass(frozen=True)
+class DossierRule:
+    id: str
+    name: Text
+    when: Condition
+    #: ``traveller`` or a role.
+    owner: str
+    due_days_before: int
+    evidence: EvidenceKind
+    verified: bool = False
+    #: A certificate may be at most this many years old on the return date.
+    max_age_years: int | None = None
+    #: A document must stay valid this many months after the return date.
+    valid_months_after_return: int | None = None
+
+
+@dataclass(frozen=True)
+class ReReview:
+    reopen_on_level_rise: bool = True
+    reopen_on_new_destination: bool = True
+    #: A shift of the dates by at most this many days only notifies; more reopens.
+    notify_date_shift_days: int = 14
+
+
+@dataclass(frozen=True)
+class Procedure:
+    id: str
+    version: int
+    name: Text
+    description: Text
+    scale_max: int
+    flags: Mapping[str, Flag]
+    tags: frozenset[str]
+    lists: frozenset[str]
+    committees: Mapping[str, Committee]
+    raises: tuple[RiskRaise, ...]
+    cap: int
+    lead_time_days: Mapping[int, int]
+    no_approval: Condition | None
+    stages: tuple[Stage, ...]
+    dossier: tuple[DossierRule, ...]
+    rereview: ReReview
+    holidays: frozenset[date] = field(default_factory=frozenset)
+    source: str = ""
+
+    def step(self, step_id: str) -> tuple[Stage, Step]:
+        for stage in self.stages:
+            for step in stage.steps:
+                if step.id == step_id:
+                    return stage, step
+        raise KeyError(step_id)
