@@ -154,7 +154,12 @@ def load(path: str | Path) -> Procedure:
     except OSError as exc:
         raise ProcedureError(source, [Problem("(file)", None, str(exc))]) from None
     lines: dict[str, int] = {}
-    data = _plain(node, "", lines) if node is not None else None
+    try:
+        data = _plain(node, "", lines) if node is not None else None
+    except yaml.YAMLError as exc:  # e.g. a !!python tag: never constructed
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark else None
+        raise ProcedureError(source, [Problem("(file)", line, f"not allowed: {exc}")]) from None
     reader = _Reader(source, lines)
     if not isinstance(data, dict):
         raise ProcedureError(source, [Problem("(file)", 1, "a procedure is a mapping of keys")])

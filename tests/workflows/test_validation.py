@@ -1,0 +1,193 @@
+"""A broken procedure file is refused whole, each problem named with its line and key."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+from workflows.loader import ProcedureError, load
+
+GOOD = """\
+id: tiny
+version: 1
+name: {nl: Klein, en: Tiny}
+description: {nl: Een test, en: A test}
+flags:
+  - id: lone_fieldwork
+    name: {nl: Alleen, en: Alone}
+country_lists: [heat_required]
+advisory_tags: [evacuation]
+committees:
+  - id: board
+    name: {nl: Raad, en: Board}
+    role: executive
+    size: 3
+lead_time_days: {0: 7, 1: 14, 2: 42, 3: 56}
+stages:
+  - id: first
+    name: {nl: Eerste, en: First}
+    when: {level: {gte: 1}}
+    steps:
+      - id: boss
+        name: {nl: Baas, en: Boss}
+        who: supervisor
+        mode: decide
+        deadline_days: 10
+"""
+
+
+def write(tmp_path, text):
+    path = tmp_path / "procedure.yaml"
+    path.write_text(textwrap.dedent(text))
+    return path
+
+
+def problems(tmp_path, text):
+    with pytest.raises(ProcedureError) as info:
+        load(write(tmp_path, text))
+    return info.value
+
+
+def test_the_reference_file_loads(tmp_path):
+    assert load(write(tmp_path, GOOD)).id == "tiny"
+
+
+def with_stage(body):
+    return GOOD + textwrap.indent(textwrap.dedent(body), "  ")
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "path", "message"),
+    [
+        (
+            GOOD.replace("who: supervisor", "who: {role: dean}"),
+            23,
+            "stages[0].steps[0].who.role",
+            "unknown role 'dean'",
+        ),
+        (
+            GOOD.replace("role: executive", "role: janitor"),
+            13,
+            "committees[0].role",
+            "unknown role 'janitor'",
+        ),
+        (
+            GOOD.replace("{level: {gte: 1}}", "{in_list: insurer_excluded}"),
+            19,
+            "stages[0].when.in_list",
+            "unknown country list 'insurer_excluded'",
+        ),
+        (
+            GOOD.replace("{level: {gte: 1}}", "{weather: sunny}"),
+            19,
+            "stages[0].when.weather",
+            "unknown fact 'weather'",
+        ),
+        (
+            GOOD.replace("{level: {gte: 1}}", "{tag: coup}"),
+            19,
+            "stages[0].when.tag",
+            "unknown advisory tag 'coup'",
+        ),
+        (
+            GOOD.replace("{level: {gte: 1}}", "{flag: diving}"),
+            19,
+            "stages[0].when.flag",
+            "unknown flag 'diving'",
+        ),
+        (
+            GOOD.replace("{level: {gte: 1}}", "{level: {gte: 4}}"),
+            19,
+            "stages[0].when.level",
+            "level 4 is outside the scale 0..3",
+        ),
+        (
+            GOOD.replace("{level: {gte: 1}}", "{all: [{level: 1}, {level: 2}]}"),
+            19,
+            "stages[0].when",
+            "stage 'first' can never apply",
+        ),
+        (
+            GOOD.replace("{0: 7, 1: 14, 2: 42, 3: 56}", "{0: 7, 1: 14, 2: 42, 5: 56}"),
+            15,
+            "lead_time_days.5",
+            "level 5 is outside the scale",
+        ),
+        (
+            GOOD.replace("name: {nl: Baas, en: Boss}", "name: {en: Boss}"),
+            22,
+            "stages[0].steps[0].name",
+            "missing translation: nl",
+        ),
+        (
+            GOOD.replace("mode: decide", "mode: advise"),
+            21,
+            "stages[0].steps",
+            "has an advise step but no decide step",
+        ),
+        (
+            GOOD.replace("who: supervisor", "who: {committee: board, quorum: 4}"),
+            23,
+            "stages[0].steps[0].who.quorum",
+            "quorum 4 is larger than committee 'board' (3 members)",
+        ),
+        (
+            GOOD.replace("who: supervisor", "who: {committee: senate}"),
+            23,
+            "stages[0].steps[0].who.committee",
+            "unknown committee 'senate'",
+        ),
+        (
+            with_stage("""\
+            - id: first
+              name: {nl: Tweede, en: Second}
+              steps:
+                - id: boss
+                  name: {nl: Baas, en: Boss}
+                  who: supervisor
+                  mode: decide
+                  deadline_days: 10
+            """),
+            26,
+            "stages[1].id",
+            "duplicate stage id 'first'",
+        ),
+        (
+            GOOD.replace("deadline_days: 10", "deadline_days: ten"),
+            25,
+            "stages[0].steps[0].deadline_days",
+            "expected a whole number",
+        ),
+        (GOOD.replace("version: 1\n", ""), None, "version", "missing 'version'"),
+    ],
+    ids=lambda v: v if isinstance(v, str) and len(v) < 40 else None,
+)
+def test_each_problem_names_the_line_the_key_and_the_fix(tmp_path, text, line, path, message):
+    error = problems(tmp_path, text)
+    matching = [p for p in error.problems if p.path == path and message in p.message]
+    assert matching, [str(p) for p in error.problems]
+    if line is not None:
+        assert matching[0].line == line
+    assert str(write(tmp_path, text)) in str(error)
+
+
+def test_several_problems_are_reported_together(tmp_path):
+    text = GOOD.replace("who: supervisor", "who: {role: dean}").replace(
+        "role: executive", "role: janitor"
+    )
+    error = problems(tmp_path, text)
+    assert {p.path for p in error.problems} >= {"stages[0].steps[0].who.role", "committees[0].role"}
+
+
+def test_not_yaml_at_all_names_the_line(tmp_path):
+    error = problems(tmp_path, GOOD + "  - : [unclosed\n")
+    assert error.problems[0].path == "(file)" and error.problems[0].line
+
+
+def test_python_tags_are_never_constructed(tmp_path):
+    marker = tmp_path / "pwned"
+    for value in (f"!!python/object/apply:os.system [touch {marker}]", "!!python/name:os.system"):
+        error = problems(tmp_path, GOOD.replace("id: tiny", f"id: {value}"))
+        assert error.problems[0].line == 1
+    assert not marker.exists()
