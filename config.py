@@ -70,6 +70,9 @@ class Config:
         "MAIL_DEFAULT_SENDER", "Safe Passage <safe-passage@localhost>"
     )
 
+    #: The procedure trips are routed under: a name in workflows/procedures/ or a file path.
+    PROCEDURE = os.environ.get("SAFE_PASSAGE_PROCEDURE", "vlir-framework")
+
     #: Seconds between beat heartbeats, and the age after which the admin page warns.
     HEARTBEAT_INTERVAL_SECONDS = _int("HEARTBEAT_INTERVAL_SECONDS", 60)
     HEARTBEAT_STALE_AFTER_SECONDS = _int("HEARTBEAT_STALE_AFTER_SECONDS", 300)

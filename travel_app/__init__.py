@@ -96,10 +96,12 @@ def register_blueprints(app: Flask) -> None:
     from travel_app.admin.views import bp as admin_bp
     from travel_app.auth.views import bp as auth_bp
     from travel_app.home.views import bp as home_bp
+    from travel_app.procedures.views import bp as procedures_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(home_bp)
     app.register_blueprint(admin_bp, url_prefix="/admin")
+    app.register_blueprint(procedures_bp, url_prefix="/admin")
 
 
 def register_errorhandlers(app: Flask) -> None:
@@ -153,9 +155,11 @@ def register_template_context(app: Flask) -> None:
 def register_commands(app: Flask) -> None:
     from travel_app.auth.commands import users_cli
     from travel_app.demo.commands import demo_cli
+    from travel_app.procedures.commands import procedures_cli
 
     app.cli.add_command(users_cli)
     app.cli.add_command(demo_cli)
+    app.cli.add_command(procedures_cli)
 
 
 def register_celery(app: Flask) -> None:

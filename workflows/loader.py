@@ -117,11 +117,23 @@ class _Reader:
     def text(self, data: dict[str, Any], key: str, path: str) -> Text:
         here = f"{path}.{key}" if path else key
         value = self.need(data, key, path, dict)
+        self.keys(value, here, set(LOCALES))
         missing = [loc for loc in LOCALES if not isinstance(value.get(loc), str) or not value[loc]]
         if missing:
             self.problem(here, f"missing translation: {', '.join(missing)}")
             raise _Stop
         return Text(nl=value["nl"], en=value["en"])
+
+    def keys(self, data: dict[str, Any], path: str, allowed: set[str]) -> None:
+        """Report keys the format does not know: usually a typo, or a comma in flow style."""
+        for key in data:
+            if key not in allowed:
+                where = f"{path}.{key}" if path else str(key)
+                self.problem(
+                    where,
+                    f"unknown key '{key}' (expected: {', '.join(sorted(allowed))}); "
+                    "quote texts that contain a comma",
+                )
 
     def condition(self, data: Any, path: str, vocab: Vocabulary) -> Condition:
         try:
@@ -169,7 +181,41 @@ def load(path: str | Path) -> Procedure:
     return procedure
 
 
+TOP_KEYS = {
+    "id",
+    "version",
+    "name",
+    "description",
+    "scale_max",
+    "flags",
+    "advisory_tags",
+    "country_lists",
+    "committees",
+    "risk",
+    "lead_time_days",
+    "no_approval",
+    "stages",
+    "dossier",
+    "rereview",
+    "holidays",
+}
+STAGE_KEYS = {"id", "name", "when", "steps"}
+STEP_KEYS = {"id", "name", "who", "mode", "deadline_days", "reminder_days", "escalate"}
+DOSSIER_KEYS = {
+    "id",
+    "name",
+    "when",
+    "owner",
+    "due_days_before",
+    "evidence",
+    "verified",
+    "max_age_years",
+    "valid_months_after_return",
+}
+
+
 def _build(r: _Reader, data: dict[str, Any], source: str) -> Procedure | None:
+    r.keys(data, "", TOP_KEYS)
     try:
         pid = r.need(data, "id", "", str)
         version = r.need(data, "version", "", int)
@@ -356,6 +402,7 @@ def _stages(
             if not isinstance(item, dict):
                 r.problem(here, "a stage is a mapping")
                 continue
+            r.keys(item, here, STAGE_KEYS)
             sid = r.need(item, "id", here, str)
             when = r.condition(
                 r.optional(item, "when", here, dict, {"always": True}), f"{here}.when", vocab
@@ -392,6 +439,7 @@ def _step(r: _Reader, item: Any, path: str, committees: dict[str, Committee]) ->
     if not isinstance(item, dict):
         r.problem(path, "a step is a mapping")
         raise _Stop
+    r.keys(item, path, STEP_KEYS)
     sid = r.need(item, "id", path, str)
     mode_value = r.need(item, "mode", path, str)
     if mode_value not in ("decide", "advise"):
@@ -422,6 +470,8 @@ def _dossier(r: _Reader, data: dict[str, Any], vocab: Vocabulary) -> list[Dossie
     for i, item in enumerate(r.optional(data, "dossier", "", list, [])):
         here = f"dossier[{i}]"
         try:
+            if isinstance(item, dict):
+                r.keys(item, here, DOSSIER_KEYS)
             owner = r.optional(item, "owner", here, str, "traveller")
             if owner != "traveller" and owner not in KNOWN_ROLES:
                 r.problem(

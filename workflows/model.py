@@ -15,6 +15,13 @@ LOCALES = ("nl", "en")
 KNOWN_ROLES = frozenset(
     {"safety_officer", "faculty_authority", "executive", "crisis_team", "admin"}
 )
+ROLE_TITLES = {
+    "safety_officer": ("preventieadviseur", "safety officer"),
+    "faculty_authority": ("facultaire overheid", "faculty authority"),
+    "executive": ("uitvoerend bestuur", "executive authority"),
+    "crisis_team": ("crisiscel", "crisis team"),
+    "admin": ("beheerder", "administrator"),
+}
 #: The traveller categories of the VLIR framework.
 CATEGORIES = frozenset({"professor", "postdoc", "phd", "student", "atp"})
 
@@ -56,8 +63,9 @@ class Who:
         if self.kind is WhoKind.FACULTY_AUTHORITY:
             return "facultaire overheid" if locale == "nl" else "faculty authority"
         if self.kind is WhoKind.COMMITTEE:
-            return f"{self.name} ({self.quorum})"
-        return str(self.name)
+            return f"{self.name} (quorum {self.quorum})"
+        nl, en = ROLE_TITLES.get(str(self.name), (str(self.name), str(self.name)))
+        return nl if locale == "nl" else en
 
 
 @dataclass(frozen=True)

@@ -191,3 +191,18 @@ def test_python_tags_are_never_constructed(tmp_path):
         error = problems(tmp_path, GOOD.replace("id: tiny", f"id: {value}"))
         assert error.problems[0].line == 1
     assert not marker.exists()
+
+
+def test_an_unquoted_comma_in_a_text_is_caught(tmp_path):
+    text = GOOD.replace("name: {nl: Baas, en: Boss}", "name: {nl: Baas, chef, en: Boss}")
+    error = problems(tmp_path, text)
+    [problem] = error.problems
+    assert problem.path == "stages[0].steps[0].name.chef" and problem.line == 22
+    assert "quote texts that contain a comma" in problem.message
+
+
+def test_a_misspelt_key_is_caught(tmp_path):
+    error = problems(
+        tmp_path, GOOD.replace("deadline_days: 10", "deadline_days: 10\n        reminder: 3")
+    )
+    assert any(p.path == "stages[0].steps[0].reminder" for p in error.problems)

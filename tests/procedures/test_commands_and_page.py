@@ -1,0 +1,81 @@
+"""``flask procedures`` commands and the administrators' procedure page."""
+
+from __future__ import annotations
+
+import json
+
+from tests.workflows.test_validation import GOOD
+from travel_app.org.models import Role
+
+
+def test_check_passes_the_shipped_procedures(app):
+    result = app.test_cli_runner().invoke(args=["procedures", "check"])
+    assert result.exit_code == 0, result.output
+    assert result.output.count(": OK (") == 3
+    assert "country lists not created yet: exempt" in result.output
+
+
+def test_check_fails_with_the_errors_of_a_broken_file(app, tmp_path):
+    broken = tmp_path / "broken.yaml"
+    broken.write_text(GOOD.replace("who: supervisor", "who: {role: dean}"))
+    result = app.test_cli_runner().invoke(args=["procedures", "check", str(broken)])
+    assert result.exit_code == 1
+    assert f"{broken}: line 23, stages[0].steps[0].who.role: unknown role 'dean'" in result.output
+
+
+def test_show_prints_a_summary_and_a_mermaid_flowchart(app):
+    runner = app.test_cli_runner()
+    text = runner.invoke(args=["procedures", "show", "vlir-framework"]).output
+    assert "4. Executive authority — when level = 3" in text
+    mermaid = runner.invoke(args=["procedures", "show", "vlir-framework", "--format", "mermaid"])
+    assert mermaid.output.startswith("flowchart TD")
+    assert "stage_executive_safety_advice[/" in mermaid.output  # advice drawn as its own shape
+    dutch = runner.invoke(args=["procedures", "show", "vlir-framework", "--locale", "nl"]).output
+    assert "Uitvoerend bestuur — als level = 3" in dutch
+
+
+def test_explain_gives_the_route_with_reasons(app, tmp_path):
+    facts = tmp_path / "facts.json"
+    facts.write_text(
+        json.dumps(
+            {
+                "destinations": [
+                    {"country": "ML", "region": "ML-7", "level": 2, "source": "BE FPS"}
+                ],
+                "category": "phd",
+                "departure": "2026-04-01",
+                "return": "2026-04-20",
+                "today": "2026-03-02",
+                "flags": ["lone_fieldwork"],
+            }
+        )
+    )
+    result = app.test_cli_runner().invoke(
+        args=["procedures", "explain", "vlir-framework", "--facts", str(facts)]
+    )
+    assert result.exit_code == 0, result.output
+    assert "Highest level 2: ML/ML-7 (BE FPS)." in result.output
+    assert "The activity raises the risk (+1)" in result.output
+    assert (
+        "— LATE" in result.output and "3. Executive authority (because level = 3)" in result.output
+    )
+
+    facts.write_text("{}")
+    bad = app.test_cli_runner().invoke(args=["procedures", "explain", "--facts", str(facts)])
+    assert bad.exit_code != 0 and "bad facts file" in bad.output
+
+
+def test_administrators_see_the_active_procedure_with_a_diagram(client, login_as):
+    login_as(Role.ADMIN)
+    page = client.get("/admin/procedure").get_data(as_text=True)
+    assert "VLIR framework for travel to risk areas" in page
+    diagram = page.split('id="diagram"')[1].split("</div>")[0]
+    assert diagram.lstrip(">").strip().startswith("<svg") and "Executive authority" in diagram
+    assert "<script" not in page.split("<main>")[1] and "http" not in diagram.replace(
+        'xmlns="http://www.w3.org/2000/svg"', ""
+    )
+
+
+def test_the_procedure_page_is_for_administrators_only(client, login_as):
+    login_as(Role.SAFETY_OFFICER)
+    assert client.get("/admin/procedure").status_code == 403

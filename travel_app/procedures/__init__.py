@@ -1,0 +1,13 @@
+"""The active procedure: commands to check, show and explain procedures, and the admin page."""
+
+from __future__ import annotations
+
+from flask import current_app
+
+import workflows
+from workflows.model import Procedure
+
+
+def active_procedure() -> Procedure:
+    """The procedure named by the PROCEDURE setting (loaded and validated once)."""
+    return workflows.get(current_app.config["PROCEDURE"])
