@@ -72,7 +72,7 @@ class Condition:
     def holds(self, facts: ConditionFacts) -> bool:
         raise NotImplementedError
 
-    def describe(self) -> str:
+    def describe(self, locale: str = "en") -> str:
         raise NotImplementedError
 
     def atoms(self) -> Iterator[Condition]:
@@ -86,7 +86,9 @@ class Always(Condition):
     def holds(self, facts: ConditionFacts) -> bool:
         return self.value
 
-    def describe(self) -> str:
+    def describe(self, locale: str = "en") -> str:
+        if locale == "nl":
+            return "altijd" if self.value else "nooit"
         return "always" if self.value else "never"
 
 
@@ -97,8 +99,9 @@ class All(Condition):
     def holds(self, facts: ConditionFacts) -> bool:
         return all(p.holds(facts) for p in self.parts)
 
-    def describe(self) -> str:
-        return "(" + " and ".join(p.describe() for p in self.parts) + ")"
+    def describe(self, locale: str = "en") -> str:
+        joiner = " en " if locale == "nl" else " and "
+        return "(" + joiner.join(p.describe(locale) for p in self.parts) + ")"
 
     def atoms(self) -> Iterator[Condition]:
         for p in self.parts:
@@ -112,8 +115,9 @@ class Any_(Condition):
     def holds(self, facts: ConditionFacts) -> bool:
         return any(p.holds(facts) for p in self.parts)
 
-    def describe(self) -> str:
-        return "(" + " or ".join(p.describe() for p in self.parts) + ")"
+    def describe(self, locale: str = "en") -> str:
+        joiner = " of " if locale == "nl" else " or "
+        return "(" + joiner.join(p.describe(locale) for p in self.parts) + ")"
 
     def atoms(self) -> Iterator[Condition]:
         for p in self.parts:
@@ -127,8 +131,8 @@ class Not(Condition):
     def holds(self, facts: ConditionFacts) -> bool:
         return not self.part.holds(facts)
 
-    def describe(self) -> str:
-        return f"not {self.part.describe()}"
+    def describe(self, locale: str = "en") -> str:
+        return f"{'niet' if locale == 'nl' else 'not'} {self.part.describe(locale)}"
 
     def atoms(self) -> Iterator[Condition]:
         yield from self.part.atoms()
@@ -142,8 +146,8 @@ class Level(Condition):
     def holds(self, facts: ConditionFacts) -> bool:
         return OPERATORS[self.op](facts.level, self.value)
 
-    def describe(self) -> str:
-        return f"level {OPERATOR_TEXT[self.op]} {self.value}"
+    def describe(self, locale: str = "en") -> str:
+        return f"{'niveau' if locale == 'nl' else 'level'} {OPERATOR_TEXT[self.op]} {self.value}"
 
 
 @dataclass(frozen=True)
@@ -155,8 +159,13 @@ class Number(Condition):
     def holds(self, facts: ConditionFacts) -> bool:
         return OPERATORS[self.op](facts.numbers.get(self.fact, 0), self.value)
 
-    def describe(self) -> str:
-        return f"{self.fact.replace('_', ' ')} {OPERATOR_TEXT[self.op]} {self.value}"
+    def describe(self, locale: str = "en") -> str:
+        names = {
+            "duration_days": ("duur in dagen", "duration in days"),
+            "days_until_departure": ("dagen tot vertrek", "days until departure"),
+        }
+        nl, en = names[self.fact]
+        return f"{nl if locale == 'nl' else en} {OPERATOR_TEXT[self.op]} {self.value}"
 
 
 @dataclass(frozen=True)
@@ -166,8 +175,8 @@ class Tag(Condition):
     def holds(self, facts: ConditionFacts) -> bool:
         return self.name in facts.tags
 
-    def describe(self) -> str:
-        return f"advisory tag {self.name}"
+    def describe(self, locale: str = "en") -> str:
+        return f"{'reisadvies met label' if locale == 'nl' else 'advisory tag'} {self.name}"
 
 
 @dataclass(frozen=True)
@@ -178,7 +187,9 @@ class InList(Condition):
     def holds(self, facts: ConditionFacts) -> bool:
         return self.code in (facts.lists_all if self.every else facts.lists_any)
 
-    def describe(self) -> str:
+    def describe(self, locale: str = "en") -> str:
+        if locale == "nl":
+            return f"{'elke' if self.every else 'een'} bestemming op lijst {self.code}"
         return f"{'every' if self.every else 'a'} destination on list {self.code}"
 
 
@@ -189,7 +200,9 @@ class Category(Condition):
     def holds(self, facts: ConditionFacts) -> bool:
         return facts.category in self.values
 
-    def describe(self) -> str:
+    def describe(self, locale: str = "en") -> str:
+        if locale == "nl":
+            return "reiziger is " + " of ".join(sorted(self.values))
         return "traveller is " + " or ".join(sorted(self.values))
 
 
@@ -200,8 +213,8 @@ class Flag(Condition):
     def holds(self, facts: ConditionFacts) -> bool:
         return self.name in facts.flags
 
-    def describe(self) -> str:
-        return f"flag {self.name}"
+    def describe(self, locale: str = "en") -> str:
+        return f"{'kenmerk' if locale == 'nl' else 'flag'} {self.name}"
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from html import escape
 from typing import Any
 
 from workflows.engine import Destination, Route, TripFacts, dossier_items
-from workflows.model import Mode, Procedure, Step
+from workflows.model import ROLE_TITLES, Mode, Procedure, Step
 
 
 def _step_line(step: Step, locale: str) -> str:
@@ -24,9 +24,11 @@ def _step_line(step: Step, locale: str) -> str:
             ("herinnering na " if locale == "nl" else "reminder after ") + str(step.reminder_days)
         )
     if step.escalation:
+        to = step.escalation.to
+        nl_to, en_to = ROLE_TITLES.get(to, ("plaatsvervanger", "deputy"))
         parts.append(
             ("escalatie naar " if locale == "nl" else "escalation to ")
-            + f"{step.escalation.to} ({step.escalation.after_days})"
+            + f"{nl_to if locale == 'nl' else en_to} ({step.escalation.after_days})"
         )
     return f"{step.name(locale)}: " + ", ".join(parts)
 
@@ -42,7 +44,7 @@ def summary(procedure: Procedure, locale: str = "en") -> str:
     if procedure.raises:
         lines.append("Verhogingen van het niveau:" if nl else "Level raises:")
         for r in procedure.raises:
-            lines.append(f"  +{r.by} {r.reason(locale)} — {r.when.describe()}")
+            lines.append(f"  +{r.by} {r.reason(locale)} — {r.when.describe(locale)}")
         lines.append(f"  {'maximum' if nl else 'cap'}: {procedure.cap}")
     lead = ", ".join(f"{lvl}: {days}" for lvl, days in sorted(procedure.lead_time_days.items()))
     lines.append(
@@ -52,12 +54,12 @@ def summary(procedure: Procedure, locale: str = "en") -> str:
     if procedure.no_approval is not None:
         lines.append(
             ("Geen goedkeuring nodig als " if nl else "No approval needed when ")
-            + procedure.no_approval.describe()
+            + procedure.no_approval.describe(locale)
         )
     lines.append("")
     for i, stage in enumerate(procedure.stages, 1):
         lines.append(
-            f"{i}. {stage.name(locale)} — {'als' if nl else 'when'} {stage.when.describe()}"
+            f"{i}. {stage.name(locale)} — {'als' if nl else 'when'} {stage.when.describe(locale)}"
         )
         for step in stage.steps:
             lines.append(f"   - {_step_line(step, locale)}")
@@ -80,14 +82,14 @@ def mermaid(procedure: Procedure, locale: str = "en") -> str:
     out = ["flowchart TD", f'  submitted(["{"Aanvraag ingediend" if nl else "Trip submitted"}"])']
     previous = "submitted"
     if procedure.no_approval is not None:
-        out.append(f'  no_approval{{"{_mm(procedure.no_approval.describe())}"}}')
+        out.append(f'  no_approval{{"{_mm(procedure.no_approval.describe(locale))}"}}')
         out.append(f'  registered(["{"Geregistreerd" if nl else "Registered, no approval"}"])')
         out.append("  submitted --> no_approval")
         out.append(f"  no_approval -- {'ja' if nl else 'yes'} --> registered")
         previous = "no_approval"
     for stage in procedure.stages:
         sid = f"stage_{stage.id}"
-        label = f"{stage.name(locale)} — {'als' if nl else 'when'} {stage.when.describe()}"
+        label = f"{stage.name(locale)} — {'als' if nl else 'when'} {stage.when.describe(locale)}"
         out.append(f'  subgraph {sid} ["{_mm(label)}"]')
         for step in stage.steps:
             shape = ("[/", "/]") if step.mode is Mode.ADVISE else ("[", "]")
@@ -134,7 +136,7 @@ def svg(procedure: Procedure, locale: str = "en") -> str:
         y += gap
         arrow(y - gap, y)
         note = "Geen goedkeuring als " if locale == "nl" else "No approval when "
-        text(pad, y - 6, note + procedure.no_approval.describe(), size=12)
+        text(pad, y - 6, note + procedure.no_approval.describe(locale), size=12)
     for stage in procedure.stages:
         y += gap
         arrow(y - gap, y)
@@ -147,7 +149,7 @@ def svg(procedure: Procedure, locale: str = "en") -> str:
         text(
             pad + 10,
             y + 19,
-            f"{stage.name(locale)} — {when} {stage.when.describe()}",
+            f"{stage.name(locale)} — {when} {stage.when.describe(locale)}",
             weight="bold",
         )
         sy = y + 28

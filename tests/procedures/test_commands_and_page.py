@@ -31,7 +31,7 @@ def test_show_prints_a_summary_and_a_mermaid_flowchart(app):
     assert mermaid.output.startswith("flowchart TD")
     assert "stage_executive_safety_advice[/" in mermaid.output  # advice drawn as its own shape
     dutch = runner.invoke(args=["procedures", "show", "vlir-framework", "--locale", "nl"]).output
-    assert "Uitvoerend bestuur — als level = 3" in dutch
+    assert "Uitvoerend bestuur — als niveau = 3" in dutch
 
 
 def test_explain_gives_the_route_with_reasons(app, tmp_path):
