@@ -79,3 +79,32 @@ def test_administrators_see_the_active_procedure_with_a_diagram(client, login_as
 def test_the_procedure_page_is_for_administrators_only(client, login_as):
     login_as(Role.SAFETY_OFFICER)
     assert client.get("/admin/procedure").status_code == 403
+
+
+def test_the_readme_example_is_a_valid_procedure(tmp_path):
+    import re
+
+    from config import BASE_DIR
+    from workflows import load
+
+    readme = (BASE_DIR / "README.md").read_text()
+    section = readme.split("### The format, in one complete example", 1)[1]
+    example = re.search(r"```yaml\n(.*?)\n```", section, re.S).group(1)
+    path = tmp_path / "example.yaml"
+    path.write_text(example)
+    procedure = load(path)
+    assert procedure.id == "example-university" and [s.id for s in procedure.stages] == [
+        "line",
+        "committee",
+    ]
+
+
+def test_the_readme_shows_the_current_mermaid_chart(app):
+    from config import BASE_DIR
+
+    chart = (
+        app.test_cli_runner()
+        .invoke(args=["procedures", "show", "vlir-framework", "--format", "mermaid"])
+        .output.strip()
+    )
+    assert f"```mermaid\n{chart}\n```" in (BASE_DIR / "README.md").read_text()
