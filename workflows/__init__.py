@@ -9,13 +9,22 @@ from __future__ import annotations
 from functools import cache
 from pathlib import Path
 
-from workflows.loader import ProcedureError, load
+from workflows.loader import ProcedureError, load, loads
 from workflows.model import Procedure
 
 PROCEDURES_DIR = Path(__file__).resolve().parent / "procedures"
 DEFAULT = "vlir-framework"
 
-__all__ = ["DEFAULT", "PROCEDURES_DIR", "Procedure", "ProcedureError", "available", "get", "load"]
+__all__ = [
+    "DEFAULT",
+    "PROCEDURES_DIR",
+    "Procedure",
+    "ProcedureError",
+    "available",
+    "get",
+    "load",
+    "loads",
+]
 
 
 def available() -> list[str]:

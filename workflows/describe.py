@@ -228,7 +228,8 @@ def explain(procedure: Procedure, facts: TripFacts, route_: Route, locale: str =
         )
     for i, routed in enumerate(route_.stages, 1):
         lines.append(
-            f"{i}. {routed.stage.name(locale)} ({'want' if nl else 'because'} {routed.reason})"
+            f"{i}. {routed.stage.name(locale)} ({'want' if nl else 'because'} "
+            f"{routed.stage.when.describe(locale)}: {routed.facts})"
         )
         lines += [f"   - {_step_line(step, locale)}" for step in routed.stage.steps]
     items = dossier_items(procedure, facts, route_.risk)

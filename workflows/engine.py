@@ -10,8 +10,9 @@ import enum
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+from workflows import conditions
 from workflows.calendar import add_working_days
-from workflows.conditions import ConditionFacts
+from workflows.conditions import Condition, ConditionFacts
 from workflows.model import DossierRule, Mode, Procedure, Stage, Step, Text, WhoKind
 
 
@@ -56,6 +57,8 @@ class RoutedStage:
     stage: Stage
     #: The condition that made the stage apply, in words.
     reason: str
+    #: The trip's facts that the condition looked at, in words.
+    facts: str = ""
 
 
 @dataclass(frozen=True)
@@ -212,6 +215,27 @@ def assess_risk(procedure: Procedure, facts: TripFacts) -> Risk:
     return Risk(level, base, governing, tuple(reasons))
 
 
+def facts_seen(condition: Condition, facts: TripFacts, cf: ConditionFacts) -> str:
+    """The values of the facts a condition tests, e.g. "level 3; on heat_required: ML"."""
+    seen: list[str] = []
+    for atom in dict.fromkeys(condition.atoms()):
+        if isinstance(atom, conditions.Level):
+            seen.append(f"level {cf.level}")
+        elif isinstance(atom, conditions.InList):
+            on = [d.place for d in facts.destinations if atom.code in d.lists]
+            seen.append(f"on {atom.code}: {', '.join(on) or 'none'}")
+        elif isinstance(atom, conditions.Tag):
+            tagged = [d.place for d in facts.destinations if atom.name in d.tags]
+            seen.append(f"tag {atom.name}: {', '.join(tagged) or 'none'}")
+        elif isinstance(atom, conditions.Flag):
+            seen.append(f"flag {atom.name}: {'yes' if atom.name in cf.flags else 'no'}")
+        elif isinstance(atom, conditions.Category):
+            seen.append(f"category {cf.category}")
+        elif isinstance(atom, conditions.Number):
+            seen.append(f"{atom.fact} {cf.numbers.get(atom.fact, 0)}")
+    return "; ".join(dict.fromkeys(seen))
+
+
 def route(procedure: Procedure, facts: TripFacts) -> Route:
     """The stages and steps this trip needs, each with the condition that made it apply."""
     risk = assess_risk(procedure, facts)
@@ -221,7 +245,7 @@ def route(procedure: Procedure, facts: TripFacts) -> Route:
         ()
         if no_approval
         else tuple(
-            RoutedStage(stage, stage.when.describe())
+            RoutedStage(stage, stage.when.describe(), facts_seen(stage.when, facts, cf))
             for stage in procedure.stages
             if stage.when.holds(cf)
         )

@@ -7,7 +7,7 @@ safe composer gives every value its line, so each error names the file, the line
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -156,15 +156,25 @@ def _kind_word(name: str) -> str:
 def load(path: str | Path) -> Procedure:
     """Load and validate one procedure file, or raise :class:`ProcedureError` with every problem."""
     path = Path(path)
-    source = str(path)
     try:
-        node = yaml.compose(path.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ProcedureError(str(path), [Problem("(file)", None, str(exc))]) from None
+    return loads(text, str(path))
+
+
+def loads(text: str, source: str = "<text>") -> Procedure:
+    """Load a procedure from its text, e.g. the snapshot a trip stored when it was routed.
+
+    Trips keep the text they were routed under, so a later edit of the file never rewrites
+    the route of a trip already under way.
+    """
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark else None
         raise ProcedureError(source, [Problem("(file)", line, f"not valid YAML: {exc}")]) from None
-    except OSError as exc:
-        raise ProcedureError(source, [Problem("(file)", None, str(exc))]) from None
     lines: dict[str, int] = {}
     try:
         data = _plain(node, "", lines) if node is not None else None
@@ -178,7 +188,7 @@ def load(path: str | Path) -> Procedure:
     procedure = _build(reader, data, source)
     if reader.problems or procedure is None:
         raise ProcedureError(source, reader.problems)
-    return procedure
+    return replace(procedure, text=text)
 
 
 TOP_KEYS = {

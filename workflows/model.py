@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -175,6 +176,13 @@ class Procedure:
     rereview: ReReview
     holidays: frozenset[date] = field(default_factory=frozenset)
     source: str = ""
+    #: The file's text, so a trip can keep the exact procedure it was routed under.
+    text: str = field(default="", repr=False, compare=False)
+
+    @property
+    def digest(self) -> str:
+        """A fingerprint of the text: two trips with the same digest followed the same rules."""
+        return hashlib.sha256(self.text.encode()).hexdigest()
 
     def step(self, step_id: str) -> tuple[Stage, Step]:
         for stage in self.stages:

@@ -56,9 +56,8 @@ def test_explain_gives_the_route_with_reasons(app, tmp_path):
     assert result.exit_code == 0, result.output
     assert "Highest level 2: ML/ML-7 (BE FPS)." in result.output
     assert "The activity raises the risk (+1)" in result.output
-    assert (
-        "— LATE" in result.output and "3. Executive authority (because level = 3)" in result.output
-    )
+    assert "— LATE" in result.output
+    assert "3. Executive authority (because level = 3: level 3)" in result.output
 
     facts.write_text("{}")
     bad = app.test_cli_runner().invoke(args=["procedures", "explain", "--facts", str(facts)])

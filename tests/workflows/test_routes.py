@@ -119,3 +119,35 @@ def test_tags_reach_the_dossier(vlir):
 def test_every_decide_stage_has_a_decider(any_procedure):
     for stage in any_procedure.stages:
         assert any(s.mode is Mode.DECIDE for s in stage.steps)
+
+
+def test_a_trip_keeps_the_procedure_it_was_routed_under(tmp_path, vlir):
+    from workflows import load, loads
+
+    copy = tmp_path / "ours.yaml"
+    copy.write_text(vlir.text)
+    routed_under = load(copy)
+    snapshot, digest = routed_under.text, routed_under.digest
+
+    # The university edits its file: level 1 now also needs the faculty authority.
+    copy.write_text(
+        vlir.text.replace("when: {level: {gte: 2}}", "when: {level: {gte: 1}}", 1).replace(
+            "version: 1", "version: 2"
+        )
+    )
+    edited = load(copy)
+    assert edited.version == 2 and edited.digest != digest
+    assert [rs.stage.id for rs in route(edited, trip(1)).stages] == ["supervisor", "faculty"]
+
+    # The trip routed earlier still follows the text it stored.
+    kept = loads(snapshot, source="trip 42")
+    assert kept.version == 1 and kept.digest == digest
+    assert [rs.stage.id for rs in route(kept, trip(1)).stages] == ["supervisor"]
+
+
+def test_each_routed_stage_names_the_facts_that_made_it_apply():
+    procedure = workflows.get("parallel-exempt")
+    r = route(procedure, trip(1, lists=("forbidden",)))
+    executive = r.stages[-1]
+    assert executive.reason == "(level = 3 or a destination on list forbidden)"
+    assert executive.facts == "level 1; on forbidden: AA"
