@@ -185,7 +185,10 @@ def loads(text: str, source: str = "<text>") -> Procedure:
     reader = _Reader(source, lines)
     if not isinstance(data, dict):
         raise ProcedureError(source, [Problem("(file)", 1, "a procedure is a mapping of keys")])
-    procedure = _build(reader, data, source)
+    try:
+        procedure = _build(reader, data, source)
+    except _Stop:  # a section too broken to read on; its problem is already recorded
+        procedure = None
     if reader.problems or procedure is None:
         raise ProcedureError(source, reader.problems)
     return replace(procedure, text=text)
@@ -270,7 +273,11 @@ def _build(r: _Reader, data: dict[str, Any], source: str) -> Procedure | None:
 
     raises: list[RiskRaise] = []
     risk = r.optional(data, "risk", "", dict, {})
-    for i, item in enumerate(risk.get("raises", []) if isinstance(risk, dict) else []):
+    raw_raises = risk.get("raises", []) if isinstance(risk, dict) else []
+    if not isinstance(raw_raises, list):
+        r.problem("risk.raises", "expected a list of raises")
+        raw_raises = []
+    for i, item in enumerate(raw_raises):
         here = f"risk.raises[{i}]"
         try:
             raises.append(

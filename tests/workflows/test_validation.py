@@ -206,3 +206,22 @@ def test_a_misspelt_key_is_caught(tmp_path):
         tmp_path, GOOD.replace("deadline_days: 10", "deadline_days: 10\n        reminder: 3")
     )
     assert any(p.path == "stages[0].steps[0].reminder" for p in error.problems)
+
+
+@pytest.mark.parametrize(
+    ("text", "path"),
+    [
+        (GOOD + "risk: []\n", "risk"),
+        (GOOD + "risk:\n  raises: 5\n", "risk.raises"),
+        (GOOD.replace("{0: 7, 1: 14, 2: 42, 3: 56}", "[1, 2]"), "lead_time_days"),
+        (GOOD + "holidays: 2026-01-01\n", "holidays"),
+        (GOOD + "rereview: [1]\n", "rereview"),
+        (GOOD.replace("advisory_tags: [evacuation]", "advisory_tags: 5"), "advisory_tags"),
+        (GOOD.replace("who: supervisor", "who: 5"), "stages[0].steps[0].who"),
+        ("", "(file)"),
+        ("id: x\n", "version"),
+    ],
+)
+def test_malformed_sections_are_problems_never_crashes(tmp_path, text, path):
+    error = problems(tmp_path, text)
+    assert any(p.path == path for p in error.problems), [str(p) for p in error.problems]
