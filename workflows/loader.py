@@ -62,13 +62,25 @@ class _Stop(Exception):
     """Raised inside the reader when a value is too broken to read further."""
 
 
+class _BadNode(Exception):
+    def __init__(self, problem: Problem) -> None:
+        super().__init__(str(problem))
+        self.problem = problem
+
+
 def _plain(node: yaml.Node, path: str, lines: dict[str, int]) -> Any:
     """Turn a composed YAML node into plain Python, remembering each path's line."""
     lines[path] = node.start_mark.line + 1
     if isinstance(node, yaml.MappingNode):
         result: dict[Any, Any] = {}
         for key_node, value_node in node.value:
+            line = key_node.start_mark.line + 1
+            if not isinstance(key_node, yaml.ScalarNode):
+                raise _BadNode(Problem(path or "(file)", line, "a key must be a plain name"))
             key = _scalar(key_node)
+            if key in result:
+                where = f"{path}.{key}" if path else str(key)
+                raise _BadNode(Problem(where, line, f"'{key}' is given twice"))
             result[key] = _plain(value_node, f"{path}.{key}" if path else str(key), lines)
         return result
     if isinstance(node, yaml.SequenceNode):
@@ -97,6 +109,9 @@ class _Reader:
 
     def need(self, data: dict[str, Any], key: str, path: str, kind: type | tuple[type, ...]) -> Any:
         here = f"{path}.{key}" if path else key
+        if not isinstance(data, dict):
+            self.problem(path, f"expected a mapping, got {data!r}")
+            raise _Stop
         if key not in data:
             self.problem(path or key, f"missing '{key}'")
             raise _Stop
@@ -109,6 +124,22 @@ class _Reader:
             raise _Stop
         return value
 
+    def count(self, data: dict[str, Any], key: str, path: str, minimum: int = 0) -> int:
+        """A whole number of at least ``minimum`` (days, sizes, versions)."""
+        value: int = self.need(data, key, path, int)
+        if value < minimum:
+            self.problem(f"{path}.{key}" if path else key, f"must be {minimum} or more")
+            raise _Stop
+        return value
+
+    def mapping(self, data: Any, path: str, allowed: set[str]) -> bool:
+        """Whether ``data`` is a mapping (reporting it if not), its unknown keys reported."""
+        if not isinstance(data, dict):
+            self.problem(path, f"expected a mapping, got {data!r}")
+            return False
+        self.keys(data, path, allowed)
+        return True
+
     def optional(self, data: dict[str, Any], key: str, path: str, kind: type, default: Any) -> Any:
         if key not in data:
             return default
@@ -118,7 +149,9 @@ class _Reader:
         here = f"{path}.{key}" if path else key
         value = self.need(data, key, path, dict)
         self.keys(value, here, set(LOCALES))
-        missing = [loc for loc in LOCALES if not isinstance(value.get(loc), str) or not value[loc]]
+        missing = [
+            loc for loc in LOCALES if not isinstance(value.get(loc), str) or not value[loc].strip()
+        ]
         if missing:
             self.problem(here, f"missing translation: {', '.join(missing)}")
             raise _Stop
@@ -127,7 +160,7 @@ class _Reader:
     def keys(self, data: dict[str, Any], path: str, allowed: set[str]) -> None:
         """Report keys the format does not know: usually a typo, or a comma in flow style."""
         for key in data:
-            if key not in allowed:
+            if not isinstance(key, str) or key not in allowed:
                 where = f"{path}.{key}" if path else str(key)
                 self.problem(
                     where,
@@ -178,6 +211,8 @@ def loads(text: str, source: str = "<text>") -> Procedure:
     lines: dict[str, int] = {}
     try:
         data = _plain(node, "", lines) if node is not None else None
+    except _BadNode as exc:
+        raise ProcedureError(source, [exc.problem]) from None
     except yaml.YAMLError as exc:  # e.g. a !!python tag: never constructed
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark else None
@@ -231,7 +266,7 @@ def _build(r: _Reader, data: dict[str, Any], source: str) -> Procedure | None:
     r.keys(data, "", TOP_KEYS)
     try:
         pid = r.need(data, "id", "", str)
-        version = r.need(data, "version", "", int)
+        version = r.count(data, "version", "", minimum=1)
         name = r.text(data, "name", "")
         description = r.text(data, "description", "")
         scale_max = r.optional(data, "scale_max", "", int, 3)
@@ -242,10 +277,9 @@ def _build(r: _Reader, data: dict[str, Any], source: str) -> Procedure | None:
     for i, item in enumerate(r.optional(data, "flags", "", list, [])):
         here = f"flags[{i}]"
         try:
-            fid = r.need(item, "id", here, str) if isinstance(item, dict) else None
-            if fid is None:
-                r.problem(here, "a flag is a mapping with id and name")
+            if not r.mapping(item, here, {"id", "name"}):
                 continue
+            fid = r.need(item, "id", here, str)
             if fid in flags:
                 r.problem(f"{here}.id", f"duplicate flag id '{fid}'")
             flags[fid] = Flag(fid, r.text(item, "name", here))
@@ -259,12 +293,14 @@ def _build(r: _Reader, data: dict[str, Any], source: str) -> Procedure | None:
     committees: dict[str, Committee] = {}
     for i, item in enumerate(r.optional(data, "committees", "", list, [])):
         here = f"committees[{i}]"
+        if not r.mapping(item, here, {"id", "name", "role", "size"}):
+            continue
         try:
             cid = r.need(item, "id", here, str)
             role = r.need(item, "role", here, str)
             if role not in KNOWN_ROLES:
                 r.problem(f"{here}.role", _unknown_role(role))
-            size = r.need(item, "size", here, int)
+            size = r.count(item, "size", here, minimum=1)
             if cid in committees:
                 r.problem(f"{here}.id", f"duplicate committee id '{cid}'")
             committees[cid] = Committee(cid, r.text(item, "name", here), role, size)
@@ -273,25 +309,28 @@ def _build(r: _Reader, data: dict[str, Any], source: str) -> Procedure | None:
 
     raises: list[RiskRaise] = []
     risk = r.optional(data, "risk", "", dict, {})
+    r.keys(risk, "risk", {"raises", "cap"})
     raw_raises = risk.get("raises", []) if isinstance(risk, dict) else []
     if not isinstance(raw_raises, list):
         r.problem("risk.raises", "expected a list of raises")
         raw_raises = []
     for i, item in enumerate(raw_raises):
         here = f"risk.raises[{i}]"
+        if not r.mapping(item, here, {"id", "when", "by", "reason"}):
+            continue
         try:
             raises.append(
                 RiskRaise(
                     id=r.need(item, "id", here, str),
                     when=r.condition(r.need(item, "when", here, dict), f"{here}.when", vocab),
-                    by=r.need(item, "by", here, int),
+                    by=r.count(item, "by", here, minimum=1),
                     reason=r.text(item, "reason", here),
                 )
             )
         except _Stop:
             continue
     cap = risk.get("cap", scale_max) if isinstance(risk, dict) else scale_max
-    if not isinstance(cap, int) or not 0 <= cap <= scale_max:
+    if not isinstance(cap, int) or isinstance(cap, bool) or not 0 <= cap <= scale_max:
         r.problem("risk.cap", f"the cap must be a level 0..{scale_max}")
         cap = scale_max
 
@@ -301,7 +340,7 @@ def _build(r: _Reader, data: dict[str, Any], source: str) -> Procedure | None:
         here = f"lead_time_days.{level}"
         if not isinstance(level, int) or not 0 <= level <= scale_max:
             r.problem(here, f"level {level!r} is outside the scale 0..{scale_max}")
-        elif not isinstance(days, int) or days < 0:
+        elif not isinstance(days, int) or isinstance(days, bool) or days < 0:
             r.problem(here, "expected a number of days (0 or more)")
         else:
             lead_time[level] = days
@@ -313,6 +352,7 @@ def _build(r: _Reader, data: dict[str, Any], source: str) -> Procedure | None:
     if "no_approval" in data:
         try:
             block = r.need(data, "no_approval", "", dict)
+            r.keys(block, "no_approval", {"when"})
             no_approval = r.condition(
                 r.need(block, "when", "no_approval", dict), "no_approval.when", vocab
             )
@@ -331,6 +371,7 @@ def _build(r: _Reader, data: dict[str, Any], source: str) -> Procedure | None:
             r.problem(f"holidays[{i}]", f"expected a date like 2026-12-25, got {day!r}")
 
     _check_ids(r, stages, dossier)
+    _check_coverage(r, stages, no_approval, vocab, cap)
     if r.problems:
         return None
     return Procedure(
@@ -375,13 +416,21 @@ def _who(r: _Reader, data: Any, path: str, committees: dict[str, Committee]) -> 
         return Who(WhoKind(data))
     if isinstance(data, dict) and len(data) in (1, 2):
         if "role" in data:
+            r.keys(data, path, {"role"})
             role = data["role"]
+            if not isinstance(role, str):
+                r.problem(f"{path}.role", "expected the name of a role")
+                raise _Stop
             if role not in KNOWN_ROLES:
                 r.problem(f"{path}.role", _unknown_role(str(role)))
                 raise _Stop
             return Who(WhoKind.ROLE, role)
         if "committee" in data:
+            r.keys(data, path, {"committee", "quorum"})
             cid = data["committee"]
+            if not isinstance(cid, str):
+                r.problem(f"{path}.committee", "expected a committee id")
+                raise _Stop
             committee = committees.get(cid)
             if committee is None:
                 r.problem(
@@ -389,7 +438,7 @@ def _who(r: _Reader, data: Any, path: str, committees: dict[str, Committee]) -> 
                 )
                 raise _Stop
             quorum = data.get("quorum", 1)
-            if not isinstance(quorum, int) or quorum < 1:
+            if not isinstance(quorum, int) or isinstance(quorum, bool) or quorum < 1:
                 r.problem(f"{path}.quorum", "the quorum is a whole number of 1 or more")
                 raise _Stop
             if quorum > committee.size:
@@ -462,12 +511,13 @@ def _step(r: _Reader, item: Any, path: str, committees: dict[str, Committee]) ->
     if mode_value not in ("decide", "advise"):
         r.problem(f"{path}.mode", "mode is 'decide' or 'advise'")
         raise _Stop
-    deadline = r.need(item, "deadline_days", path, int)
-    reminder = r.optional(item, "reminder_days", path, int, None)
+    deadline = r.count(item, "deadline_days", path, minimum=1)
+    reminder = r.count(item, "reminder_days", path) if "reminder_days" in item else None
     escalation = None
     if "escalate" in item:
         esc = r.need(item, "escalate", path, dict)
-        after = r.need(esc, "after_days", f"{path}.escalate", int)
+        r.keys(esc, f"{path}.escalate", {"after_days", "to"})
+        after = r.count(esc, "after_days", f"{path}.escalate")
         to = r.need(esc, "to", f"{path}.escalate", str)
         if to != "deputy" and to not in KNOWN_ROLES:
             r.problem(f"{path}.escalate.to", f"escalate to 'deputy' or a role; {_unknown_role(to)}")
@@ -477,6 +527,8 @@ def _step(r: _Reader, item: Any, path: str, committees: dict[str, Committee]) ->
     if reminder is not None and reminder > deadline:
         r.problem(f"{path}.reminder_days", "the reminder comes after the deadline")
     who = _who(r, item.get("who"), f"{path}.who", committees)
+    if mode_value == "advise" and who.quorum > 1:
+        r.problem(f"{path}.who.quorum", "a quorum applies to deciding; advice is given once")
     return Step(
         sid, r.text(item, "name", path), who, Mode(mode_value), deadline, reminder, escalation
     )
@@ -486,9 +538,9 @@ def _dossier(r: _Reader, data: dict[str, Any], vocab: Vocabulary) -> list[Dossie
     rules: list[DossierRule] = []
     for i, item in enumerate(r.optional(data, "dossier", "", list, [])):
         here = f"dossier[{i}]"
+        if not r.mapping(item, here, DOSSIER_KEYS):
+            continue
         try:
-            if isinstance(item, dict):
-                r.keys(item, here, DOSSIER_KEYS)
             owner = r.optional(item, "owner", here, str, "traveller")
             if owner != "traveller" and owner not in KNOWN_ROLES:
                 r.problem(
@@ -508,7 +560,7 @@ def _dossier(r: _Reader, data: dict[str, Any], vocab: Vocabulary) -> list[Dossie
                         vocab,
                     ),
                     owner=owner,
-                    due_days_before=r.need(item, "due_days_before", here, int),
+                    due_days_before=r.count(item, "due_days_before", here),
                     evidence=EvidenceKind(evidence),
                     verified=r.optional(item, "verified", here, bool, False),
                     max_age_years=r.optional(item, "max_age_years", here, int, None),
@@ -524,6 +576,11 @@ def _dossier(r: _Reader, data: dict[str, Any], vocab: Vocabulary) -> list[Dossie
 
 def _rereview(r: _Reader, data: dict[str, Any]) -> ReReview:
     raw = r.optional(data, "rereview", "", dict, {})
+    r.keys(
+        raw,
+        "rereview",
+        {"reopen_on_level_rise", "reopen_on_new_destination", "notify_date_shift_days"},
+    )
     try:
         return ReReview(
             reopen_on_level_rise=r.optional(raw, "reopen_on_level_rise", "rereview", bool, True),
@@ -534,6 +591,32 @@ def _rereview(r: _Reader, data: dict[str, Any]) -> ReReview:
         )
     except _Stop:
         return ReReview()
+
+
+def _check_coverage(
+    r: _Reader, stages: list[Stage], no_approval: Condition | None, vocab: Vocabulary, cap: int
+) -> None:
+    """Fail closed: every trip either needs no approval or meets at least one stage."""
+    if r.problems:
+        return
+    uncovered = (
+        conditions.All(
+            tuple([conditions.Not(no_approval)] if no_approval is not None else [])
+            + tuple(conditions.Not(s.when) for s in stages)
+        )
+        if stages or no_approval is not None
+        else conditions.Always(True)
+    )
+    capped = Vocabulary(
+        min(cap, vocab.scale_max), vocab.tags, vocab.lists, vocab.flags, vocab.categories
+    )
+    if conditions.can_hold(uncovered, capped):
+        r.problem(
+            "stages",
+            "some trips would match no stage and not 'no_approval' either, so "
+            "nobody would review them: add a stage or widen 'no_approval' "
+            f"(uncovered: {uncovered.describe()})",
+        )
 
 
 def _check_ids(r: _Reader, stages: list[Stage], dossier: list[DossierRule]) -> None:

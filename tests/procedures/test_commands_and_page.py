@@ -20,7 +20,7 @@ def test_check_fails_with_the_errors_of_a_broken_file(app, tmp_path):
     broken.write_text(GOOD.replace("who: supervisor", "who: {role: dean}"))
     result = app.test_cli_runner().invoke(args=["procedures", "check", str(broken)])
     assert result.exit_code == 1
-    assert f"{broken}: line 23, stages[0].steps[0].who.role: unknown role 'dean'" in result.output
+    assert f"{broken}: line 24, stages[0].steps[0].who.role: unknown role 'dean'" in result.output
 
 
 def test_show_prints_a_summary_and_a_mermaid_flowchart(app):

@@ -24,6 +24,7 @@ committees:
     role: executive
     size: 3
 lead_time_days: {0: 7, 1: 14, 2: 42, 3: 56}
+no_approval: {when: {level: 0}}
 stages:
   - id: first
     name: {nl: Eerste, en: First}
@@ -62,7 +63,7 @@ def with_stage(body):
     [
         (
             GOOD.replace("who: supervisor", "who: {role: dean}"),
-            23,
+            24,
             "stages[0].steps[0].who.role",
             "unknown role 'dean'",
         ),
@@ -74,37 +75,37 @@ def with_stage(body):
         ),
         (
             GOOD.replace("{level: {gte: 1}}", "{in_list: insurer_excluded}"),
-            19,
+            20,
             "stages[0].when.in_list",
             "unknown country list 'insurer_excluded'",
         ),
         (
             GOOD.replace("{level: {gte: 1}}", "{weather: sunny}"),
-            19,
+            20,
             "stages[0].when.weather",
             "unknown fact 'weather'",
         ),
         (
             GOOD.replace("{level: {gte: 1}}", "{tag: coup}"),
-            19,
+            20,
             "stages[0].when.tag",
             "unknown advisory tag 'coup'",
         ),
         (
             GOOD.replace("{level: {gte: 1}}", "{flag: diving}"),
-            19,
+            20,
             "stages[0].when.flag",
             "unknown flag 'diving'",
         ),
         (
             GOOD.replace("{level: {gte: 1}}", "{level: {gte: 4}}"),
-            19,
+            20,
             "stages[0].when.level",
             "level 4 is outside the scale 0..3",
         ),
         (
             GOOD.replace("{level: {gte: 1}}", "{all: [{level: 1}, {level: 2}]}"),
-            19,
+            20,
             "stages[0].when",
             "stage 'first' can never apply",
         ),
@@ -116,25 +117,25 @@ def with_stage(body):
         ),
         (
             GOOD.replace("name: {nl: Baas, en: Boss}", "name: {en: Boss}"),
-            22,
+            23,
             "stages[0].steps[0].name",
             "missing translation: nl",
         ),
         (
             GOOD.replace("mode: decide", "mode: advise"),
-            21,
+            22,
             "stages[0].steps",
             "has an advise step but no decide step",
         ),
         (
             GOOD.replace("who: supervisor", "who: {committee: board, quorum: 4}"),
-            23,
+            24,
             "stages[0].steps[0].who.quorum",
             "quorum 4 is larger than committee 'board' (3 members)",
         ),
         (
             GOOD.replace("who: supervisor", "who: {committee: senate}"),
-            23,
+            24,
             "stages[0].steps[0].who.committee",
             "unknown committee 'senate'",
         ),
@@ -149,13 +150,13 @@ def with_stage(body):
                   mode: decide
                   deadline_days: 10
             """),
-            26,
+            27,
             "stages[1].id",
             "duplicate stage id 'first'",
         ),
         (
             GOOD.replace("deadline_days: 10", "deadline_days: ten"),
-            25,
+            26,
             "stages[0].steps[0].deadline_days",
             "expected a whole number",
         ),
@@ -197,7 +198,7 @@ def test_an_unquoted_comma_in_a_text_is_caught(tmp_path):
     text = GOOD.replace("name: {nl: Baas, en: Boss}", "name: {nl: Baas, chef, en: Boss}")
     error = problems(tmp_path, text)
     [problem] = error.problems
-    assert problem.path == "stages[0].steps[0].name.chef" and problem.line == 22
+    assert problem.path == "stages[0].steps[0].name.chef" and problem.line == 23
     assert "quote texts that contain a comma" in problem.message
 
 
@@ -220,6 +221,40 @@ def test_a_misspelt_key_is_caught(tmp_path):
         (GOOD.replace("who: supervisor", "who: 5"), "stages[0].steps[0].who"),
         ("", "(file)"),
         ("id: x\n", "version"),
+        (GOOD.replace("no_approval: {when: {level: 0}}\n", ""), "stages"),
+        (GOOD + "committees: [5]\n", "committees"),
+        (GOOD.replace("role: executive", "role: [executive]"), "committees[0].role"),
+        (GOOD + "risk:\n  raises: [identity]\n", "risk.raises[0]"),
+        (GOOD + "risk:\n  raise: []\n", "risk.raise"),
+        (
+            GOOD + "risk:\n  raises:\n    - {id: a, when: {flag: lone_fieldwork}, by: 0, "
+            "reason: {nl: a, en: a}}\n",
+            "risk.raises[0].by",
+        ),
+        (GOOD + "dossier: [evidence]\n", "dossier[0]"),
+        (GOOD.replace("who: supervisor", "who: {role: [a]}"), "stages[0].steps[0].who.role"),
+        (
+            GOOD.replace("who: supervisor", "who: {committee: {a: 1}}"),
+            "stages[0].steps[0].who.committee",
+        ),
+        (
+            GOOD.replace("who: supervisor", "who: {role: executive, quorum: 3}"),
+            "stages[0].steps[0].who.quorum",
+        ),
+        (
+            GOOD.replace("deadline_days: 10", "deadline_days: -1"),
+            "stages[0].steps[0].deadline_days",
+        ),
+        (
+            GOOD.replace("deadline_days: 10", "deadline_days: 10\n        deadline_days: 12"),
+            "stages[0].steps[0].deadline_days",
+        ),
+        (GOOD.replace("{level: {gte: 1}}", "{level: {[gte]: 1}}"), "stages[0].when.level"),
+        (GOOD + "rereview: {notify_date_shift_day: 3}\n", "rereview.notify_date_shift_day"),
+        (
+            GOOD.replace("name: {nl: Baas, en: Boss}", "name: {nl: ' ', en: Boss}"),
+            "stages[0].steps[0].name",
+        ),
     ],
 )
 def test_malformed_sections_are_problems_never_crashes(tmp_path, text, path):
