@@ -23,6 +23,18 @@ def add_working_days(start: date, days: int, holidays: Collection[date] = ()) ->
     return day
 
 
+def subtract_working_days(end: date, days: int, holidays: Collection[date] = ()) -> date:
+    """The working day ``days`` working days before ``end`` (e.g. a dossier item's due date)."""
+    if days < 0:
+        raise ValueError("days must be 0 or more")
+    day, remaining = end, days
+    while remaining:
+        day -= timedelta(days=1)
+        if is_working_day(day, holidays):
+            remaining -= 1
+    return day
+
+
 def working_days_between(start: date, end: date, holidays: Collection[date] = ()) -> int:
     """How many working days after ``start`` up to and including ``end``."""
     count, day = 0, start

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 
 from workflows import conditions
-from workflows.calendar import add_working_days
+from workflows.calendar import add_working_days, subtract_working_days
 from workflows.conditions import Condition, ConditionFacts
 from workflows.model import DossierRule, Mode, Procedure, Stage, Step, Text, WhoKind
 
@@ -42,6 +42,8 @@ class TripFacts:
     today: date
     #: Activity and traveller flags the procedure declares (lone_fieldwork, ...).
     flags: frozenset[str] = frozenset()
+    #: The traveller's person id: nobody decides on a trip of their own, nor for its traveller.
+    traveller_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -71,6 +73,7 @@ class Route:
     lead_time_days: int
     days_before_departure: int
     is_late: bool
+    traveller_id: int | None = None
 
     @property
     def step_ids(self) -> tuple[str, ...]:
@@ -138,7 +141,13 @@ class Position:
     stage_index: int | None
     #: Decisions that count for the current stage in its current round.
     current: tuple[Decision, ...] = ()
-    conditions: tuple[str, ...] = ()
+    #: Conditions of the stages already passed; a resubmitted stage starts again from these.
+    settled: tuple[str, ...] = ()
+
+    @property
+    def conditions(self) -> tuple[str, ...]:
+        """The conditions in force: those of passed stages and of this stage's current round."""
+        return self.settled + tuple(c for d in self.current for c in d.conditions)
 
     def stage(self, route: Route) -> Stage | None:
         return route.stages[self.stage_index].stage if self.stage_index is not None else None
@@ -238,6 +247,8 @@ def facts_seen(condition: Condition, facts: TripFacts, cf: ConditionFacts) -> st
 
 def route(procedure: Procedure, facts: TripFacts) -> Route:
     """The stages and steps this trip needs, each with the condition that made it apply."""
+    if not facts.destinations:
+        raise ValueError("a trip needs at least one destination to be routed")
     risk = assess_risk(procedure, facts)
     cf = condition_facts(facts, risk.level)
     no_approval = procedure.no_approval is not None and procedure.no_approval.holds(cf)
@@ -256,32 +267,58 @@ def route(procedure: Procedure, facts: TripFacts) -> Route:
         procedure_id=procedure.id,
         procedure_version=procedure.version,
         risk=risk,
-        no_approval=no_approval or not stages,
+        no_approval=no_approval,
         stages=stages,
         lead_time_days=lead,
         days_before_departure=days_before,
         is_late=days_before < lead,
+        traveller_id=facts.traveller_id,
     )
 
 
 # --- decisions ---------------------------------------------------------------------------------
 
 
-def _stage_complete(stage: Stage, decisions: tuple[Decision, ...], procedure: Procedure) -> bool:
-    for step in stage.steps:
-        mine = [d for d in decisions if d.step_id == step.id]
-        if step.mode is Mode.ADVISE:
-            if not any(d.outcome is Outcome.ADVISE for d in mine):
-                return False
-        else:
-            approvals = {d.actor_id for d in mine if d.outcome in APPROVALS}
-            if len(approvals) < step.who.quorum:
-                return False
-    return True
+def principal(decision: Decision) -> int:
+    """Whose decision it is: the absent person a deputy acted for, else the actor."""
+    return decision.on_behalf_of if decision.on_behalf_of is not None else decision.actor_id
+
+
+def _identities(person_id: int, on_behalf_of: int | None) -> set[int]:
+    return {person_id} | ({on_behalf_of} if on_behalf_of is not None else set())
+
+
+def _verdict(step: Step, mine: list[Decision], procedure: Procedure) -> Outcome | None:
+    """A step's result so far: approved at quorum; refused once quorum can no longer be met.
+
+    A single decider has a quorum of one, so their refusal settles the step; a committee of n
+    with quorum k refuses only when n - k + 1 members are against.
+    """
+    if step.mode is Mode.ADVISE:
+        return Outcome.ADVISE if any(d.outcome is Outcome.ADVISE for d in mine) else None
+    approvals = {principal(d) for d in mine if d.outcome in APPROVALS}
+    if len(approvals) >= step.who.quorum:
+        return Outcome.APPROVE
+    size = (
+        procedure.committees[str(step.who.name)].size if step.who.kind is WhoKind.COMMITTEE else 1
+    )
+    needed_against = size - step.who.quorum + 1
+    rejects = {principal(d) for d in mine if d.outcome is Outcome.REJECT}
+    against = rejects | {principal(d) for d in mine if d.outcome is Outcome.REQUEST_CHANGES}
+    if len(rejects) >= needed_against:
+        return Outcome.REJECT
+    if len(against) >= needed_against:
+        return Outcome.REQUEST_CHANGES
+    return None
 
 
 def position(procedure: Procedure, route_: Route, events: tuple[Event, ...]) -> Position:
-    """Where the trip stands after ``events`` (trusted: :func:`decide` validated each)."""
+    """Where the trip stands after ``events``.
+
+    Decisions for steps outside the stage under review are ignored. After changes were
+    requested and the trip resubmitted, the stage starts again: its earlier decisions and
+    their conditions no longer count, because they judged a trip that has since changed.
+    """
     if route_.no_approval:
         return Position(State.REGISTERED, None)
     pos = Position(State.IN_REVIEW, 0)
@@ -290,25 +327,34 @@ def position(procedure: Procedure, route_: Route, events: tuple[Event, ...]) -> 
             break
         if isinstance(event, Resubmission):
             if pos.state is State.CHANGES_REQUESTED:
-                pos = Position(State.IN_REVIEW, pos.stage_index, (), pos.conditions)
+                pos = Position(State.IN_REVIEW, pos.stage_index, (), pos.settled)
             continue
         index = pos.stage_index
         if pos.state is not State.IN_REVIEW or index is None:
             continue
+        stage = route_.stages[index].stage
+        step = next((s for s in stage.steps if s.id == event.step_id), None)
+        if step is None:
+            continue
         current = (*pos.current, event)
-        conditions = pos.conditions + event.conditions
-        if event.outcome is Outcome.REJECT:
-            pos = Position(State.REJECTED, index, current, conditions)
-        elif event.outcome is Outcome.REQUEST_CHANGES:
-            pos = Position(State.CHANGES_REQUESTED, index, current, conditions)
-        elif _stage_complete(route_.stages[index].stage, current, procedure):
+        verdict = _verdict(step, [d for d in current if d.step_id == step.id], procedure)
+        if verdict is Outcome.REJECT:
+            pos = Position(State.REJECTED, index, current, pos.settled)
+        elif verdict is Outcome.REQUEST_CHANGES:
+            pos = Position(State.CHANGES_REQUESTED, index, current, pos.settled)
+        elif all(
+            _verdict(s, [d for d in current if d.step_id == s.id], procedure)
+            in (Outcome.APPROVE, Outcome.ADVISE)
+            for s in stage.steps
+        ):
+            passed = Position(State.IN_REVIEW, index, current, pos.settled)
             if index + 1 < len(route_.stages):
-                pos = Position(State.IN_REVIEW, index + 1, (), conditions)
+                pos = Position(State.IN_REVIEW, index + 1, (), passed.conditions)
             else:
-                final = State.APPROVED_WITH_CONDITIONS if conditions else State.APPROVED
-                pos = Position(final, index, current, conditions)
+                final = State.APPROVED_WITH_CONDITIONS if passed.conditions else State.APPROVED
+                pos = Position(final, index, current, pos.settled)
         else:
-            pos = Position(State.IN_REVIEW, index, current, conditions)
+            pos = Position(State.IN_REVIEW, index, current, pos.settled)
     return pos
 
 
@@ -332,14 +378,17 @@ def allowed_actions(
     stage = pos.stage(route_)
     if stage is None or pos.state is not State.IN_REVIEW:
         return []
+    me = _identities(actor.person_id, actor.on_behalf_of)
     decided_elsewhere = {
-        e.step_id for e in events if isinstance(e, Decision) and e.actor_id == actor.person_id
+        e.step_id
+        for e in events
+        if isinstance(e, Decision) and _identities(e.actor_id, e.on_behalf_of) & me
     }
     result = []
     for step in stage.steps:
         mine = [d for d in pos.current if d.step_id == step.id]
         refused: Text | None = None
-        if actor.is_traveller:
+        if actor.is_traveller or route_.traveller_id in me:
             refused = Text(
                 "Niemand beslist over de eigen reis.", "Nobody decides on their own trip."
             )
@@ -349,7 +398,7 @@ def allowed_actions(
                 f"Deze stap is voor: {who.describe('nl')}.",
                 f"This step is for: {who.describe('en')}.",
             )
-        elif any(d.actor_id == actor.person_id for d in mine):
+        elif any(_identities(d.actor_id, d.on_behalf_of) & me for d in mine):
             refused = Text("U hebt deze stap al ingevuld.", "You have already filled this step.")
         elif decided_elsewhere - {step.id}:
             other = sorted(decided_elsewhere - {step.id})[0]
@@ -374,7 +423,7 @@ def allowed_actions(
 
 
 def _step_satisfied(step: Step, mine: list[Decision]) -> bool:
-    return len({d.actor_id for d in mine if d.outcome in APPROVALS}) >= step.who.quorum
+    return len({principal(d) for d in mine if d.outcome in APPROVALS}) >= step.who.quorum
 
 
 def _pending_advice(stage: Stage, current: tuple[Decision, ...]) -> str | None:
@@ -472,7 +521,9 @@ def dossier_items(procedure: Procedure, facts: TripFacts, risk: Risk) -> list[Do
     """The checklist this trip gets, each item due a set number of days before departure."""
     cf = condition_facts(facts, risk.level)
     return [
-        DossierItem(rule, facts.departure - timedelta(days=rule.due_days_before))
+        DossierItem(
+            rule, subtract_working_days(facts.departure, rule.due_days_before, procedure.holidays)
+        )
         for rule in procedure.dossier
         if rule.when.holds(cf)
     ]
@@ -515,6 +566,12 @@ def classify_change(procedure: Procedure, old: TripFacts, new: TripFacts) -> Cha
         reopen.append(Text(f"Data verschuiven {shift} dagen.", f"Dates move by {shift} days."))
     elif shift:
         notify.append(Text(f"Data verschuiven {shift} dagen.", f"Dates move by {shift} days."))
+    old_route, new_route = route(procedure, old), route(procedure, new)
+    if (old_route.step_ids, old_route.no_approval) != (new_route.step_ids, new_route.no_approval):
+        steps = ", ".join(new_route.step_ids) or "—"
+        reopen.append(
+            Text(f"De goedkeuringsweg verandert: {steps}.", f"The approval route changes: {steps}.")
+        )
     removed = {d.place for d in old.destinations} - {d.place for d in new.destinations}
     if removed or (new_level < old_level):
         notify.append(Text("Minder of lagere bestemmingen.", "Fewer or lower-risk destinations."))

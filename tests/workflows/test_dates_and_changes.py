@@ -6,7 +6,7 @@ from dataclasses import replace
 from datetime import date, timedelta
 
 from tests.workflows.conftest import TODAY, trip
-from workflows.calendar import add_working_days, working_days_between
+from workflows.calendar import add_working_days, subtract_working_days, working_days_between
 from workflows.engine import (
     ChangeKind,
     Destination,
@@ -36,8 +36,11 @@ def test_step_dates_follow_the_procedure(vlir):
 def test_dossier_items_are_due_before_departure(vlir):
     facts = trip(3)
     items = {i.rule.id: i.due_on for i in dossier_items(vlir, facts, assess_risk(vlir, facts))}
-    assert items["risk_analysis"] == facts.departure - timedelta(days=28)
-    assert items["itinerary"] == facts.departure - timedelta(days=7)
+    # Working days before departure, so nothing falls due on a weekend.
+    assert items["risk_analysis"] == subtract_working_days(facts.departure, 28)
+    assert items["itinerary"] == subtract_working_days(facts.departure, 7)
+    assert all(day.weekday() < 5 for day in items.values())
+    assert subtract_working_days(date(2026, 3, 9), 1) == date(2026, 3, 6)  # Monday → Friday
     assert {"communication_plan", "evacuation_plan", "risk_acknowledgement"} <= set(items)
     heat = next(r for r in vlir.dossier if r.id == "heat")
     assert heat.max_age_years == 5 and heat.verified
@@ -75,3 +78,18 @@ def test_a_small_date_shift_only_notifies(vlir):
     )
     assert classify_change(vlir, old, far).kind is ChangeKind.REOPEN
     assert classify_change(vlir, old, old).kind is ChangeKind.NONE
+
+
+def test_a_change_of_lists_that_changes_the_route_reopens_review():
+    import workflows
+
+    procedure = workflows.get("parallel-exempt")
+    old = trip(1)
+    forbidden = replace(
+        old, destinations=(replace(old.destinations[0], lists=frozenset({"forbidden"})),)
+    )
+    change = classify_change(procedure, old, forbidden)
+    assert change.kind is ChangeKind.REOPEN
+    assert "The approval route changes: supervisor, faculty_authority, executive." in [
+        r.en for r in change.reasons
+    ]

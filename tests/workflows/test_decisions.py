@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 import workflows
@@ -17,6 +19,7 @@ from tests.workflows.conftest import (
 )
 from workflows.engine import (
     Actor,
+    Decision,
     DecisionRefused,
     Outcome,
     State,
@@ -191,3 +194,128 @@ def test_a_deputy_decision_records_on_behalf_of(vlir):
     r, events = start(vlir, 1)
     events, _ = decide(vlir, r, events, deputy, "supervisor", Outcome.APPROVE)
     assert events[-1].actor_id == 30 and events[-1].on_behalf_of == 10
+
+
+def test_a_resubmitted_stage_starts_again_and_drops_that_rounds_conditions():
+    procedure = workflows.get("parallel-exempt")
+    r, events = start(procedure, 1)
+    events, _ = decide(
+        procedure,
+        r,
+        events,
+        SUPERVISOR,
+        "supervisor",
+        Outcome.APPROVE_WITH_CONDITIONS,
+        conditions=("old condition",),
+    )
+    events, pos = decide(
+        procedure,
+        r,
+        events,
+        DEAN,
+        "faculty_authority",
+        Outcome.REQUEST_CHANGES,
+        comment="Shorter stay, please.",
+    )
+    assert pos.state is State.CHANGES_REQUESTED
+    events, pos = resubmit(procedure, r, events)
+    assert pos.current == () and pos.conditions == ()
+    # The supervisor judges the changed trip again.
+    [actions] = [
+        a for a in allowed_actions(procedure, r, events, SUPERVISOR) if a.step_id == "supervisor"
+    ]
+    assert Outcome.APPROVE in actions.outcomes
+    events, _ = decide(procedure, r, events, SUPERVISOR, "supervisor", Outcome.APPROVE)
+    events, pos = decide(procedure, r, events, DEAN, "faculty_authority", Outcome.APPROVE)
+    assert pos.state is State.APPROVED and pos.conditions == ()
+
+
+def test_conditions_of_passed_stages_survive_a_later_resubmission(vlir):
+    r, events = start(vlir, 2)
+    events, _ = decide(
+        vlir,
+        r,
+        events,
+        SUPERVISOR,
+        "supervisor",
+        Outcome.APPROVE_WITH_CONDITIONS,
+        conditions=("Check in daily",),
+    )
+    events, _ = decide(
+        vlir,
+        r,
+        events,
+        DEAN,
+        "faculty_authority",
+        Outcome.REQUEST_CHANGES,
+        comment="Add the local contact.",
+    )
+    events, pos = resubmit(vlir, r, events)
+    assert pos.conditions == ("Check in daily",)
+
+
+def test_one_committee_member_cannot_veto_a_quorum_decision():
+    procedure = workflows.get("committee-quorum")  # 2 of 3
+    r, events = start(procedure, 2)
+    events, _ = decide(procedure, r, events, SUPERVISOR, "supervisor", Outcome.APPROVE)
+    events, _ = decide(procedure, r, events, DEAN, "faculty_advice", Outcome.ADVISE, comment="ok")
+    events, pos = decide(
+        procedure, r, events, SAFETY, "committee_vote", Outcome.REJECT, comment="Too risky."
+    )
+    assert pos.state is State.IN_REVIEW
+    events, pos = decide(
+        procedure, r, events, SAFETY_2, "committee_vote", Outcome.REJECT, comment="Agreed."
+    )
+    assert pos.state is State.REJECTED  # 2 of 3 against: quorum can no longer be reached
+
+
+def test_a_deputy_and_the_person_they_stand_in_for_count_once():
+    procedure = workflows.get("committee-quorum")
+    r, events = start(procedure, 2)
+    events, _ = decide(procedure, r, events, SUPERVISOR, "supervisor", Outcome.APPROVE)
+    events, _ = decide(procedure, r, events, DEAN, "faculty_advice", Outcome.ADVISE, comment="ok")
+    deputy_of_12 = Actor(40, roles=frozenset({"safety_officer"}), on_behalf_of=SAFETY.person_id)
+    events, _ = decide(procedure, r, events, deputy_of_12, "committee_vote", Outcome.APPROVE)
+    with pytest.raises(DecisionRefused, match="already filled this step"):
+        decide(procedure, r, events, SAFETY, "committee_vote", Outcome.APPROVE)
+
+
+def test_a_deputy_cannot_fill_a_second_step_for_the_same_person(vlir):
+    r, events = start(vlir, 2)
+    deputy = Actor(41, supervises_traveller=True, on_behalf_of=SAFETY.person_id)
+    events, _ = decide(vlir, r, events, deputy, "supervisor", Outcome.APPROVE)
+    events, _ = decide(vlir, r, events, DEAN, "faculty_authority", Outcome.APPROVE)
+    with pytest.raises(DecisionRefused, match="already filled step 'supervisor'"):
+        decide(vlir, r, events, SAFETY, "safety_officer", Outcome.APPROVE)
+
+
+def test_nobody_decides_for_the_traveller_either(vlir):
+    r = route(vlir, replace(trip(1), traveller_id=7))
+    for actor in (
+        Actor(7, supervises_traveller=True),
+        Actor(42, supervises_traveller=True, on_behalf_of=7),
+    ):
+        with pytest.raises(DecisionRefused, match="own trip"):
+            decide(vlir, r, (), actor, "supervisor", Outcome.APPROVE)
+
+
+def test_decisions_for_steps_outside_the_current_stage_are_ignored(vlir):
+    r, _ = start(vlir, 3)
+    stray = Decision("executive", EXECUTIVE.person_id, Outcome.REJECT, comment="early")
+    pos = position(vlir, r, (stray,))
+    assert pos.state is State.IN_REVIEW and pos.stage(r).id == "supervisor"
+
+
+def test_a_trip_without_destination_is_not_routed(vlir):
+    with pytest.raises(ValueError, match="at least one destination"):
+        route(vlir, replace(trip(1), destinations=()))
+
+
+def test_every_destination_must_be_exempt_for_no_approval():
+    procedure = workflows.get("parallel-exempt")
+    both = trip(1, 1, lists=("exempt",))
+    assert route(procedure, both).no_approval
+    one = replace(
+        both, destinations=(both.destinations[0], replace(both.destinations[1], lists=frozenset()))
+    )
+    assert not route(procedure, one).no_approval
