@@ -31,6 +31,8 @@ OPERATORS: dict[str, Callable[[int, int], bool]] = {
 }
 OPERATOR_TEXT = {"eq": "=", "ne": "≠", "gt": ">", "gte": "≥", "lt": "<", "lte": "≤"}
 NUMBER_FACTS = ("duration_days", "days_until_departure")
+#: Above this many yes/no facts in one condition, :func:`can_hold` stops searching.
+MAX_SEARCH_ATOMS = 14
 FACTS = (
     "all",
     "any",
@@ -300,6 +302,8 @@ def can_hold(condition: Condition, vocab: Vocabulary) -> bool:
     tags = sorted({a.name for a in atoms if isinstance(a, Tag)})
     lists = sorted({a.code for a in atoms if isinstance(a, InList)})
     flags = sorted({a.name for a in atoms if isinstance(a, Flag)})
+    if len(tags) + 2 * len(lists) + len(flags) > MAX_SEARCH_ATOMS:
+        return True  # too many combinations to try: assume it can hold rather than stall
     numbers: dict[str, set[int]] = {}
     for a in atoms:
         if isinstance(a, Number):

@@ -359,7 +359,7 @@ def _build(r: _Reader, data: dict[str, Any], source: str) -> Procedure | None:
         except _Stop:
             pass
 
-    stages = _stages(r, data, vocab, committees)
+    stages = _stages(r, data, vocab, committees, no_approval, cap)
     dossier = _dossier(r, data, vocab)
     rereview = _rereview(r, data)
 
@@ -455,7 +455,12 @@ def _who(r: _Reader, data: Any, path: str, committees: dict[str, Committee]) -> 
 
 
 def _stages(
-    r: _Reader, data: dict[str, Any], vocab: Vocabulary, committees: dict[str, Committee]
+    r: _Reader,
+    data: dict[str, Any],
+    vocab: Vocabulary,
+    committees: dict[str, Committee],
+    no_approval: Condition | None,
+    cap: int,
 ) -> list[Stage]:
     stages: list[Stage] = []
     try:
@@ -473,7 +478,12 @@ def _stages(
             when = r.condition(
                 r.optional(item, "when", here, dict, {"always": True}), f"{here}.when", vocab
             )
-            if not conditions.can_hold(when, vocab):
+            # A stage applies only to trips that need approval, at levels up to the cap.
+            reachable = conditions.All(
+                (when, conditions.Not(no_approval)) if no_approval is not None else (when,)
+            )
+            capped = Vocabulary(cap, vocab.tags, vocab.lists, vocab.flags, vocab.categories)
+            if not conditions.can_hold(reachable, capped):
                 r.problem(
                     f"{here}.when",
                     f"stage '{sid}' can never apply: no trip satisfies {when.describe()}",

@@ -260,3 +260,18 @@ def test_a_misspelt_key_is_caught(tmp_path):
 def test_malformed_sections_are_problems_never_crashes(tmp_path, text, path):
     error = problems(tmp_path, text)
     assert any(p.path == path for p in error.problems), [str(p) for p in error.problems]
+
+
+def test_a_stage_only_for_trips_that_need_no_approval_can_never_apply(tmp_path):
+    text = GOOD.replace("no_approval: {when: {level: 0}}", "no_approval: {when: {level: {lte: 1}}}")
+    text = text.replace("{level: {gte: 1}}", "{any: [{level: 1}, {level: {gte: 2}}]}")
+    load(write(tmp_path, text))  # fine: levels 2 and 3 still reach the stage
+    error = problems(tmp_path, text.replace("{any: [{level: 1}, {level: {gte: 2}}]}", "{level: 1}"))
+    assert any("can never apply" in p.message for p in error.problems)
+
+
+def test_a_stage_above_the_cap_can_never_apply(tmp_path):
+    text = GOOD + "risk:\n  cap: 2\n"
+    text = text.replace("{level: {gte: 1}}", "{level: 3}")
+    error = problems(tmp_path, text)
+    assert any("can never apply" in p.message for p in error.problems)
