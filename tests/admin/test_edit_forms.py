@@ -215,27 +215,23 @@ def test_deputy_links_on_the_home_page_are_loaded_in_one_go(
     client, login_as, make_person, db, count_queries
 ):
     deputy = login_as()
-    operations.add_deputy(
-        person=make_person(),
-        deputy=deputy,
-        starts_on=date(2020, 1, 1),
-        ends_on=date(2099, 1, 1),
-        note="",
-        actor=None,
-    )
-    db.session.commit()
+
+    def stand_in_for(count: int) -> None:
+        for _ in range(count):
+            operations.add_deputy(
+                person=make_person(password=""),
+                deputy=deputy,
+                starts_on=date(2020, 1, 1),
+                ends_on=date(2099, 1, 1),
+                note="",
+                actor=None,
+            )
+        db.session.commit()
+
+    stand_in_for(1)
     with count_queries() as one:
         client.get("/")
-    for _ in range(5):
-        operations.add_deputy(
-            person=make_person(password=""),
-            deputy=deputy,
-            starts_on=date(2020, 1, 1),
-            ends_on=date(2099, 1, 1),
-            note="",
-            actor=None,
-        )
-    db.session.commit()
+    stand_in_for(5)
     with count_queries() as six:
         page = client.get("/").get_data(as_text=True)
     assert page.count("You act for") == 6
