@@ -97,9 +97,11 @@ def register_blueprints(app: Flask) -> None:
     from travel_app.auth.views import bp as auth_bp
     from travel_app.home.views import bp as home_bp
     from travel_app.procedures.views import bp as procedures_bp
+    from travel_app.trips.views import bp as trips_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(home_bp)
+    app.register_blueprint(trips_bp)
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(procedures_bp, url_prefix="/admin")
 

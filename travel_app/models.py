@@ -11,6 +11,7 @@ from travel_app.places.models import (
     RiskLevel,
     SourceLevel,
 )
+from travel_app.trips.models import Leg, ProcedureText, Trip, TripEvent, TripTask
 
 __all__ = [
     "Advisory",
@@ -20,9 +21,14 @@ __all__ = [
     "CountryListEntry",
     "Deputy",
     "Heartbeat",
+    "Leg",
     "Person",
+    "ProcedureText",
     "RiskLevel",
     "RoleAssignment",
     "SourceLevel",
+    "Trip",
+    "TripEvent",
+    "TripTask",
     "Unit",
 ]

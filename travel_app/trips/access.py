@@ -1,0 +1,76 @@
+"""Who may see and do what with a trip. Views and templates ask the same predicates."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import sqlalchemy as sa
+
+from travel_app.extensions import db
+from travel_app.org.models import Person, Role
+from travel_app.org.queries import acting_for
+from travel_app.trips.models import GO_STATES, Trip, TripEvent, TripState, TripTask
+
+#: Roles that oversee every trip of the university.
+OVERSIGHT = (Role.SAFETY_OFFICER, Role.EXECUTIVE, Role.ADMIN, Role.CRISIS_TEAM)
+
+
+def identities(person: Person, today: date) -> list[Person]:
+    """The person and everyone they stand in for today (deputyships)."""
+    return [person, *(link.person for link in acting_for(person, today))]
+
+
+def sees_all_trips(person: Person) -> bool:
+    return person.has_any_role(*OVERSIGHT)
+
+
+def can_view(trip: Trip, person: Person, principals: list[Person]) -> bool:
+    """The traveller, anyone who oversees trips, and anyone who has or had a part in its review."""
+    if trip.traveller_id == person.id or sees_all_trips(person):
+        return True
+    ids = [p.id for p in principals]
+    roles = sorted({a.role.value for p in principals for a in p.roles})
+    involved = sa.or_(
+        sa.exists().where(
+            TripTask.trip_id == trip.id,
+            sa.or_(TripTask.assignee_id.in_(ids), TripTask.role.in_(roles or [""])),
+        ),
+        sa.exists().where(
+            TripEvent.trip_id == trip.id,
+            sa.or_(TripEvent.actor_id.in_(ids), TripEvent.on_behalf_of_id.in_(ids)),
+        ),
+    )
+    return bool(db.session.scalar(sa.select(involved)))
+
+
+def can_edit(trip: Trip, person: Person) -> bool:
+    return trip.traveller_id == person.id and trip.state in (
+        TripState.DRAFT,
+        TripState.CHANGES_REQUESTED,
+    )
+
+
+def can_change(trip: Trip, person: Person, today: date) -> bool:
+    return (
+        trip.traveller_id == person.id
+        and trip.state in GO_STATES
+        and trip.departure_on is not None
+        and trip.departure_on > today
+    )
+
+
+def can_withdraw(trip: Trip, person: Person, today: date) -> bool:
+    if trip.traveller_id != person.id or trip.state.is_final:
+        return False
+    return trip.state is TripState.DRAFT or (
+        trip.departure_on is not None and trip.departure_on > today
+    )
+
+
+def can_cancel(trip: Trip, person: Person) -> bool:
+    return (
+        person.has_any_role(Role.SAFETY_OFFICER, Role.EXECUTIVE)
+        and trip.traveller_id != person.id
+        and not trip.state.is_final
+        and trip.state is not TripState.DRAFT
+    )

@@ -1,0 +1,632 @@
+"""The verbs of a trip: save, submit, decide, resubmit, change, withdraw, cancel.
+
+Each checks who acts, changes the rows, writes the timeline and leaves the commit to the
+caller. Every verb on an existing trip first claims the version the user saw, so of two people
+acting at once exactly one succeeds and the other gets :class:`TripChanged`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import attributes
+
+from travel_app.core.db import utcnow
+from travel_app.extensions import db
+from travel_app.org.models import Person, Role
+from travel_app.procedures import active_procedure
+from travel_app.trips import routing
+from travel_app.trips.facts import Context, LegFacts, load_context
+from travel_app.trips.models import (
+    GO_STATES,
+    REVIEW_STATES,
+    EventKind,
+    Leg,
+    Trip,
+    TripEvent,
+    TripState,
+)
+from workflows import engine
+from workflows.engine import DecisionRefused, Outcome, Position, Route, State
+from workflows.model import Procedure, Text
+
+
+class TripChanged(Exception):
+    """Someone else changed the trip since the form was loaded."""
+
+
+class ActionRefused(Exception):
+    """The actor may not do this (now); ``reason`` says why in both languages."""
+
+    def __init__(self, reason: Text) -> None:
+        super().__init__(reason.en)
+        self.reason = reason
+
+
+class Incomplete(Exception):
+    """Fields a submission still needs, by form field name."""
+
+    def __init__(self, problems: dict[str, Text]) -> None:
+        super().__init__(", ".join(problems))
+        self.problems = problems
+
+
+@dataclass(frozen=True)
+class LegData:
+    country_code: str
+    region_code: str | None
+    city: str
+    arrives_on: date
+    leaves_on: date
+    accommodation: str = ""
+
+    @property
+    def facts(self) -> LegFacts:
+        return LegFacts(self.country_code, self.region_code, self.arrives_on, self.leaves_on)
+
+
+@dataclass(frozen=True)
+class TripData:
+    """What the traveller fills in (validated by the form before it gets here)."""
+
+    purpose: str
+    legs: tuple[LegData, ...]
+    why_not_remote: str = ""
+    why_not_later: str = ""
+    impact_if_cancelled: str = ""
+    flags: tuple[str, ...] = ()
+    co_traveller_ids: tuple[int, ...] = ()
+    emergency_name: str = ""
+    emergency_phone: str = ""
+    cost_centre: str = ""
+
+
+@dataclass(frozen=True)
+class Assessment:
+    """What the filing page shows: the route the trip would take today, and why."""
+
+    route: Route
+    destinations: tuple[engine.Destination, ...]
+    unassigned_steps: tuple[str, ...] = field(default_factory=tuple)
+
+
+# --- reading the trip as engine facts --------------------------------------------------------
+
+
+def data_of(trip: Trip) -> TripData:
+    return TripData(
+        purpose=trip.purpose,
+        legs=tuple(
+            LegData(
+                leg.country_code,
+                leg.region_code,
+                leg.city,
+                leg.arrives_on,
+                leg.leaves_on,
+                leg.accommodation,
+            )
+            for leg in trip.legs
+        ),
+        why_not_remote=trip.why_not_remote,
+        why_not_later=trip.why_not_later,
+        impact_if_cancelled=trip.impact_if_cancelled,
+        flags=tuple(trip.flags or ()),
+        co_traveller_ids=tuple(trip.co_traveller_ids or ()),
+        emergency_name=trip.emergency_name,
+        emergency_phone=trip.emergency_phone,
+        cost_centre=trip.cost_centre,
+    )
+
+
+def summary(data: TripData) -> dict[str, Any]:
+    """The values a reviewer compares when a change reopens review (old beside new)."""
+    return {
+        "legs": [
+            f"{leg.country_code}{'/' + leg.region_code if leg.region_code else ''}"
+            f" {leg.city} {leg.arrives_on.isoformat()} – {leg.leaves_on.isoformat()}".strip()
+            for leg in data.legs
+        ],
+        "flags": list(data.flags),
+        "purpose": data.purpose,
+    }
+
+
+def assess(traveller_id: int, data: TripData, today: date) -> Assessment | None:
+    """Route ``data`` as it stands, without saving anything (None without legs)."""
+    if not data.legs:
+        return None
+    procedure = active_procedure()
+    ctx = load_context(today, (leg.country_code for leg in data.legs), [traveller_id])
+    facts = ctx.facts(procedure, traveller_id, [leg.facts for leg in data.legs], data.flags)
+    route = engine.route(procedure, facts)
+    unassigned = tuple(
+        step.id
+        for rs in route.stages
+        for step in rs.stage.steps
+        if not ctx.assignees(procedure, step, traveller_id)
+    )
+    return Assessment(route, facts.destinations, unassigned)
+
+
+# --- helpers ---------------------------------------------------------------------------------
+
+
+def claim(trip: Trip, expected_version: int) -> None:
+    """Take the trip at the version the user saw, or raise :class:`TripChanged`.
+
+    The conditional UPDATE also locks the row on PostgreSQL until the commit, so a second
+    request waits, then finds the version moved on.
+    """
+    if trip.version != expected_version:
+        raise TripChanged()
+    result = db.session.execute(
+        sa.update(Trip)
+        .where(Trip.id == trip.id, Trip.version == expected_version)
+        .values(version=Trip.version + 1)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        raise TripChanged()
+    attributes.set_committed_value(trip, "version", expected_version + 1)
+
+
+def _event(
+    trip: Trip,
+    kind: EventKind,
+    actor: Person | None,
+    from_state: TripState | None,
+    **fields: Any,
+) -> TripEvent:
+    event = TripEvent(
+        trip_id=trip.id,
+        kind=kind,
+        actor_id=actor.id if actor is not None else None,
+        round=trip.round,
+        from_state=from_state.value if from_state else None,
+        to_state=trip.state.value,
+        level=trip.level,
+        **fields,
+    )
+    db.session.add(event)
+    return event
+
+
+def _set_legs(trip: Trip, legs: tuple[LegData, ...]) -> None:
+    trip.legs = [
+        Leg(
+            position=i,
+            country_code=leg.country_code,
+            region_code=leg.region_code,
+            city=leg.city,
+            arrives_on=leg.arrives_on,
+            leaves_on=leg.leaves_on,
+            accommodation=leg.accommodation,
+        )
+        for i, leg in enumerate(sorted(legs, key=lambda leg: (leg.arrives_on, leg.leaves_on)))
+    ]
+    trip.departure_on = min(leg.arrives_on for leg in legs)
+    trip.return_on = max(leg.leaves_on for leg in legs)
+
+
+def _apply(trip: Trip, data: TripData) -> None:
+    trip.purpose = data.purpose
+    trip.why_not_remote = data.why_not_remote
+    trip.why_not_later = data.why_not_later
+    trip.impact_if_cancelled = data.impact_if_cancelled
+    trip.flags = list(data.flags)
+    trip.co_traveller_ids = list(data.co_traveller_ids)
+    trip.emergency_name = data.emergency_name
+    trip.emergency_phone = data.emergency_phone
+    trip.cost_centre = data.cost_centre
+    _set_legs(trip, data.legs)
+
+
+def state_for(pos: Position, previous: TripState) -> TripState:
+    """The trip state for the engine's position; a failed re-review revokes the approval."""
+    if pos.state is State.IN_REVIEW:
+        return TripState.SUSPENDED if previous is TripState.SUSPENDED else TripState.IN_REVIEW
+    if pos.state is State.REJECTED and previous is TripState.SUSPENDED:
+        return TripState.REVOKED
+    return TripState(pos.state.value)
+
+
+def _route_trip(
+    trip: Trip,
+    procedure: Procedure,
+    ctx: Context,
+    actor: Person | None,
+    kind: EventKind,
+    **extra: Any,
+) -> Route:
+    """Start a new round under a fresh route; open its first tasks; write the event."""
+    legs = [
+        LegFacts(leg.country_code, leg.region_code, leg.arrives_on, leg.leaves_on)
+        for leg in trip.legs
+    ]
+    facts = ctx.facts(procedure, trip.traveller_id, legs, trip.flags or ())
+    route = engine.route(procedure, facts)
+    previous = trip.state
+    trip.procedure_digest = routing.remember(procedure)
+    trip.round += 1
+    trip.level = route.risk.level
+    trip.is_late = route.is_late
+    trip.route = routing.route_to_json(route, ctx, procedure)
+    pos = engine.position(procedure, route, ())
+    trip.state = state_for(pos, TripState.IN_REVIEW)
+    db.session.flush()
+    routing.sync_tasks(trip, procedure, route, pos, ctx.today)
+    _event(
+        trip,
+        kind,
+        actor,
+        previous,
+        data={
+            "advice": ctx.snapshot(legs),
+            "procedure": f"{procedure.id} v{procedure.version}",
+            "steps": list(route.step_ids),
+            **extra,
+        },
+    )
+    return route
+
+
+def _engine_actor(trip: Trip, person: Person, principal: Person) -> engine.Actor:
+    """The engine's view of ``person`` acting as themself or as ``principal``'s deputy."""
+    named: dict[str, list[int]] = {}
+    for stage in (trip.route or {}).get("stages", []):
+        for step in stage["steps"]:
+            named[step["id"]] = [p for p, _ in step["assignees"] if p is not None]
+    procedure = routing.procedure_of(trip)
+    supervises = faculty = False
+    for step_id, people in named.items():
+        if principal.id not in people:
+            continue
+        _, step = procedure.step(step_id)
+        if step.who.kind.value == "supervisor":
+            supervises = True
+        elif step.who.kind.value == "faculty_authority":
+            faculty = True
+    return engine.Actor(
+        person_id=person.id,
+        roles=frozenset(
+            a.role.value for a in principal.roles if a.role is not Role.FACULTY_AUTHORITY
+        ),
+        is_traveller=person.id == trip.traveller_id,
+        supervises_traveller=supervises,
+        faculty_authority_of_traveller=faculty,
+        on_behalf_of=principal.id if principal.id != person.id else None,
+    )
+
+
+def available_actions(trip: Trip, person: Person, principal: Person) -> list[engine.StepActions]:
+    """What the engine lets ``person`` (for ``principal``) do on the trip now."""
+    if trip.state not in REVIEW_STATES or trip.route is None:
+        return []
+    procedure = routing.procedure_of(trip)
+    route = routing.route_from_json(procedure, trip.route, trip.traveller_id)
+    return engine.allowed_actions(
+        procedure, route, routing.round_events(trip), _engine_actor(trip, person, principal)
+    )
+
+
+# --- verbs -----------------------------------------------------------------------------------
+
+
+def save_draft(
+    trip: Trip | None, traveller: Person, data: TripData, expected_version: int | None = None
+) -> Trip:
+    """Create or update a draft; nothing is routed yet."""
+    if trip is None:
+        trip = Trip(traveller_id=traveller.id, state=TripState.DRAFT, purpose=data.purpose)
+        trip.faculty = traveller.unit.faculty if traveller.unit else None
+        _apply(trip, data)
+        db.session.add(trip)
+        db.session.flush()
+        _event(trip, EventKind.CREATED, traveller, None)
+        return trip
+    _require_traveller(trip, traveller)
+    if trip.state not in (TripState.DRAFT, TripState.CHANGES_REQUESTED):
+        raise ActionRefused(
+            Text("Deze reis kan niet meer bewerkt worden.", "This trip can no longer be edited.")
+        )
+    claim(trip, expected_version if expected_version is not None else trip.version)
+    _apply(trip, data)
+    _event(trip, EventKind.EDITED, traveller, trip.state)
+    return trip
+
+
+def _require_traveller(trip: Trip, person: Person) -> None:
+    if trip.traveller_id != person.id:
+        raise ActionRefused(
+            Text("Alleen de reiziger kan dit doen.", "Only the traveller can do this.")
+        )
+
+
+def _check_complete(trip: Trip, level: int, unassigned: tuple[str, ...]) -> None:
+    missing = Text("Nodig om in te dienen.", "Needed to submit.")
+    problems: dict[str, Text] = {}
+    for name in ("emergency_name", "emergency_phone", "cost_centre"):
+        if not getattr(trip, name).strip():
+            problems[name] = missing
+    if level >= 2:
+        for name in ("why_not_remote", "why_not_later", "impact_if_cancelled"):
+            if not getattr(trip, name).strip():
+                problems[name] = Text(
+                    "Vanaf niveau 2 is een noodzaakmotivering nodig.",
+                    "From level 2 on, a motivation of necessity is needed.",
+                )
+    if unassigned:
+        problems["route"] = Text(
+            f"Niemand kan deze stap beslissen: {', '.join(unassigned)}. Vraag de beheerder uw"
+            " eenheid en leidinggevende na te kijken.",
+            f"Nobody can decide this step: {', '.join(unassigned)}. Ask the administrator to"
+            " check your unit and supervisor.",
+        )
+    if problems:
+        raise Incomplete(problems)
+
+
+def submit_trip(trip: Trip, actor: Person, expected_version: int, today: date) -> list[Trip]:
+    """Route the trip (and one trip per co-traveller) and open the first review tasks."""
+    _require_traveller(trip, actor)
+    if trip.state is not TripState.DRAFT:
+        raise ActionRefused(
+            Text("Deze reis is al ingediend.", "This trip has already been submitted.")
+        )
+    claim(trip, expected_version)
+    if trip.departure_on is None or trip.departure_on < today:
+        raise Incomplete(
+            {"legs": Text("De reis ligt in het verleden.", "The trip lies in the past.")}
+        )
+    procedure = active_procedure()
+    people = [trip.traveller_id, *trip.co_traveller_ids]
+    ctx = load_context(today, trip.countries, people)
+    trips = [trip]
+    for person_id in trip.co_traveller_ids:
+        if person_id not in ctx.people:
+            raise Incomplete(
+                {"co_travellers": Text("Onbekende medereiziger.", "Unknown co-traveller.")}
+            )
+        companion = Trip(traveller_id=person_id, state=TripState.DRAFT, purpose=trip.purpose)
+        _apply(companion, data_of(trip))
+        companion.co_traveller_ids = []
+        faculty = ctx.faculty_of(person_id)
+        companion.faculty_id = faculty
+        db.session.add(companion)
+        trips.append(companion)
+    db.session.flush()
+    if len(trips) > 1:
+        for member in trips:
+            member.group_id = trip.id
+    for member in trips:
+        legs = [leg.facts for leg in data_of(member).legs]
+        facts = ctx.facts(procedure, member.traveller_id, legs, member.flags or ())
+        route = engine.route(procedure, facts)
+        unassigned = tuple(
+            step.id
+            for rs in route.stages
+            for step in rs.stage.steps
+            if not ctx.assignees(procedure, step, member.traveller_id)
+        )
+        _check_complete(trip, route.risk.level, unassigned)
+        member.submitted_at = utcnow()
+        _route_trip(
+            member,
+            procedure,
+            ctx,
+            actor,
+            EventKind.SUBMITTED,
+            group=trip.id if len(trips) > 1 else None,
+        )
+    return trips
+
+
+def decide_step(
+    trip: Trip,
+    person: Person,
+    principal: Person,
+    step_id: str,
+    outcome: Outcome,
+    comment: str,
+    conditions: tuple[str, ...],
+    expected_version: int,
+) -> TripState:
+    """Record a decision or advice on an open step; the engine judges whether it is allowed."""
+    if trip.state not in REVIEW_STATES or trip.route is None:
+        raise ActionRefused(
+            Text(
+                "Deze reis wacht niet op een beslissing.",
+                "This trip is not waiting for a decision.",
+            )
+        )
+    procedure = routing.procedure_of(trip)
+    route = routing.route_from_json(procedure, trip.route, trip.traveller_id)
+    events = routing.round_events(trip)
+    actor = _engine_actor(trip, person, principal)
+    try:
+        _, pos = engine.decide(
+            procedure, route, events, actor, step_id, outcome, comment, conditions
+        )
+    except DecisionRefused as refused:
+        raise ActionRefused(refused.reason) from None
+    claim(trip, expected_version)
+    previous = trip.state
+    trip.state = state_for(pos, previous)
+    decision = pos.current[-1] if pos.current and pos.current[-1].step_id == step_id else None
+    routing.sync_tasks(trip, procedure, route, pos, date.today())
+    _event(
+        trip,
+        EventKind.DECISION,
+        person,
+        previous,
+        on_behalf_of_id=actor.on_behalf_of,
+        step_id=step_id,
+        outcome=outcome.value,
+        comment=comment.strip(),
+        conditions=list(
+            decision.conditions if decision else tuple(c.strip() for c in conditions if c.strip())
+        ),
+        data={"advice": _advice_now(trip)},
+    )
+    return trip.state
+
+
+def _advice_now(trip: Trip) -> list[dict[str, object]]:
+    ctx = load_context(date.today(), trip.countries, [])
+    return ctx.snapshot(
+        LegFacts(leg.country_code, leg.region_code, leg.arrives_on, leg.leaves_on)
+        for leg in trip.legs
+    )
+
+
+def resubmit_trip(trip: Trip, actor: Person, expected_version: int, today: date) -> TripState:
+    """Send the edited trip back to the stage that asked for changes (or re-route if it must)."""
+    _require_traveller(trip, actor)
+    if trip.state is not TripState.CHANGES_REQUESTED or trip.route is None:
+        raise ActionRefused(
+            Text("Er zijn geen wijzigingen gevraagd.", "No changes were requested.")
+        )
+    if trip.departure_on is None or trip.departure_on < today:
+        raise Incomplete(
+            {"legs": Text("De reis ligt in het verleden.", "The trip lies in the past.")}
+        )
+    procedure = routing.procedure_of(trip)
+    stored = routing.route_from_json(procedure, trip.route, trip.traveller_id)
+    ctx = load_context(today, trip.countries, [trip.traveller_id])
+    legs = [
+        LegFacts(leg.country_code, leg.region_code, leg.arrives_on, leg.leaves_on)
+        for leg in trip.legs
+    ]
+    fresh = engine.route(
+        active_procedure(), ctx.facts(active_procedure(), trip.traveller_id, legs, trip.flags or ())
+    )
+    _check_complete(trip, fresh.risk.level, ())
+    claim(trip, expected_version)
+    if (
+        procedure.digest != active_procedure().digest
+        or fresh.step_ids != stored.step_ids
+        or fresh.no_approval != stored.no_approval
+    ):
+        _route_trip(
+            trip,
+            active_procedure(),
+            ctx,
+            actor,
+            EventKind.REROUTED,
+            reason="resubmitted with a different route",
+        )
+        return trip.state
+    _, pos = engine.resubmit(procedure, stored, routing.round_events(trip))
+    previous = trip.state
+    trip.state = state_for(pos, previous)
+    trip.level = fresh.risk.level
+    routing.sync_tasks(trip, procedure, stored, pos, today)
+    _event(trip, EventKind.RESUBMITTED, actor, previous, data={"advice": ctx.snapshot(legs)})
+    return trip.state
+
+
+def classify(trip: Trip, new: TripData, today: date) -> engine.ChangeClass:
+    """How the engine judges changing an approved trip into ``new``."""
+    procedure = active_procedure()
+    old = data_of(trip)
+    countries = [leg.country_code for leg in old.legs + new.legs]
+    ctx = load_context(today, countries, [trip.traveller_id])
+    before = ctx.facts(procedure, trip.traveller_id, [leg.facts for leg in old.legs], old.flags)
+    after = ctx.facts(procedure, trip.traveller_id, [leg.facts for leg in new.legs], new.flags)
+    return engine.classify_change(procedure, before, after)
+
+
+def request_change(
+    trip: Trip, actor: Person, new: TripData, expected_version: int, today: date
+) -> engine.ChangeClass:
+    """Change an approved trip: a material change reopens review, a minor one notifies."""
+    _require_traveller(trip, actor)
+    if trip.state not in GO_STATES or (
+        trip.departure_on is not None and trip.departure_on <= today
+    ):
+        raise ActionRefused(
+            Text(
+                "Alleen een goedgekeurde reis die nog niet begonnen is kan gewijzigd worden.",
+                "Only an approved trip that has not started can be changed.",
+            )
+        )
+    change = classify(trip, new, today)
+    claim(trip, expected_version)
+    old = summary(data_of(trip))
+    _apply(trip, new)
+    db.session.flush()
+    details = {
+        "old": old,
+        "new": summary(new),
+        "reasons": [[r.nl, r.en] for r in change.reasons],
+    }
+    if change.kind is engine.ChangeKind.REOPEN:
+        ctx = load_context(today, trip.countries, [trip.traveller_id])
+        _check_complete(trip, 0, ())
+        _route_trip(trip, active_procedure(), ctx, actor, EventKind.CHANGE_REOPENED, **details)
+    else:
+        _event(trip, EventKind.CHANGE_NOTIFIED, actor, trip.state, data=details)
+    return change
+
+
+def withdraw_trip(
+    trip: Trip, actor: Person, reason: str, expected_version: int, today: date
+) -> None:
+    """The traveller calls the trip off before departure."""
+    _require_traveller(trip, actor)
+    if trip.state.is_final or (
+        trip.departure_on is not None
+        and trip.departure_on <= today
+        and trip.state is not TripState.DRAFT
+    ):
+        raise ActionRefused(
+            Text(
+                "Alleen een lopende reis vóór vertrek kan ingetrokken worden.",
+                "Only an open trip can be withdrawn, before departure.",
+            )
+        )
+    claim(trip, expected_version)
+    previous = trip.state
+    trip.state = TripState.WITHDRAWN
+    routing.close_tasks(trip)
+    _event(trip, EventKind.WITHDRAWN, actor, previous, comment=reason.strip())
+
+
+def cancel_trip(trip: Trip, actor: Person, reason: str, expected_version: int) -> None:
+    """The safety officer or the executive cancels a trip, or revokes its approval, with reason."""
+    if not actor.has_any_role(Role.SAFETY_OFFICER, Role.EXECUTIVE):
+        raise ActionRefused(
+            Text(
+                "Alleen de preventieadviseur of het bestuur kan een reis annuleren.",
+                "Only the safety officer or the executive can cancel a trip.",
+            )
+        )
+    if trip.traveller_id == actor.id:
+        raise ActionRefused(
+            Text("Niemand beslist over de eigen reis.", "Nobody decides on their own trip.")
+        )
+    if trip.state.is_final or trip.state is TripState.DRAFT:
+        raise ActionRefused(
+            Text("Deze reis kan niet geannuleerd worden.", "This trip cannot be cancelled.")
+        )
+    if not reason.strip():
+        raise Incomplete({"reason": Text("Geef een reden.", "Give a reason.")})
+    claim(trip, expected_version)
+    previous = trip.state
+    trip.state = (
+        TripState.REVOKED if previous in (*GO_STATES, TripState.SUSPENDED) else TripState.CANCELLED
+    )
+    routing.close_tasks(trip)
+    _event(trip, EventKind.CANCELLED, actor, previous, comment=reason.strip())
+
+
+def conditions_in_force(trip: Trip) -> tuple[str, ...]:
+    """The approval conditions that count for the trip now (a resubmitted stage drops its own)."""
+    if trip.route is None or trip.state in (TripState.DRAFT, TripState.REJECTED):
+        return ()
+    procedure = routing.procedure_of(trip)
+    route = routing.route_from_json(procedure, trip.route, trip.traveller_id)
+    return engine.position(procedure, route, routing.round_events(trip)).conditions

@@ -1,0 +1,169 @@
+"""The trip lists: mine, my inbox, and all trips with filters. A fixed number of statements each."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import contains_eager, joinedload, selectinload
+
+from travel_app.extensions import db
+from travel_app.org.models import Person, Role
+from travel_app.trips.models import EventKind, Leg, Trip, TripEvent, TripState, TripTask
+
+PAGE_SIZE = 50
+
+
+def _trip_options() -> tuple[Any, ...]:
+    return (
+        joinedload(Trip.traveller),
+        joinedload(Trip.faculty),
+        selectinload(Trip.legs),
+    )
+
+
+def my_trips(person: Person, page: int) -> Any:
+    query = (
+        sa.select(Trip)
+        .where(Trip.traveller_id == person.id)
+        .options(*_trip_options())
+        .order_by(Trip.departure_on.desc().nulls_last(), Trip.id.desc())
+    )
+    return db.paginate(query, page=page, per_page=PAGE_SIZE, error_out=False)
+
+
+def inbox(person: Person, principals: list[Person], page: int) -> Any:
+    """Open tasks for the person or anyone they deputise for, that they have not filled yet."""
+    ids = [p.id for p in principals]
+    roles = sorted(
+        {a.role.value for p in principals for a in p.roles if a.role is not Role.FACULTY_AUTHORITY}
+    )
+    filled = sa.exists().where(
+        TripEvent.trip_id == TripTask.trip_id,
+        TripEvent.round == TripTask.round,
+        TripEvent.step_id == TripTask.step_id,
+        sa.or_(TripEvent.actor_id.in_(ids), TripEvent.on_behalf_of_id.in_(ids)),
+    )
+    query = (
+        sa.select(TripTask)
+        .join(TripTask.trip)
+        .where(
+            TripTask.closed_at.is_(None),
+            Trip.traveller_id.not_in(ids),
+            sa.or_(TripTask.assignee_id.in_(ids), TripTask.role.in_(roles or [""])),
+            ~filled,
+        )
+        .options(
+            contains_eager(TripTask.trip).joinedload(Trip.traveller),
+            contains_eager(TripTask.trip).selectinload(Trip.legs),
+            joinedload(TripTask.assignee),
+        )
+        .order_by(TripTask.due_on, TripTask.trip_id, TripTask.step_id)
+    )
+    return db.paginate(query, page=page, per_page=PAGE_SIZE, error_out=False)
+
+
+def updates_for(principals: list[Person], today: date, limit: int = 20) -> list[TripEvent]:
+    """Recent news on trips the person decided: minor changes, lower levels (the notifications)."""
+    ids = [p.id for p in principals]
+    decided = (
+        sa.select(TripEvent.trip_id)
+        .where(
+            TripEvent.kind == EventKind.DECISION,
+            sa.or_(TripEvent.actor_id.in_(ids), TripEvent.on_behalf_of_id.in_(ids)),
+        )
+        .scalar_subquery()
+    )
+    since = sa.literal(today - timedelta(days=30))
+    return list(
+        db.session.scalars(
+            sa.select(TripEvent)
+            .where(
+                TripEvent.kind.in_((EventKind.CHANGE_NOTIFIED, EventKind.LEVEL_LOWERED)),
+                TripEvent.trip_id.in_(decided),
+                sa.func.date(TripEvent.at) >= since,
+            )
+            .options(joinedload(TripEvent.trip).joinedload(Trip.traveller))
+            .order_by(TripEvent.id.desc())
+            .limit(limit)
+        )
+    )
+
+
+@dataclass(frozen=True)
+class TripFilter:
+    state: TripState | None = None
+    level: int | None = None
+    country: str | None = None
+    faculty_id: int | None = None
+    departs_from: date | None = None
+    departs_until: date | None = None
+    needs_attention: bool = False
+
+
+def all_trips(filters: TripFilter, page: int) -> Any:
+    query = sa.select(Trip).where(Trip.state != TripState.DRAFT)
+    if filters.state is not None:
+        query = query.where(Trip.state == filters.state)
+    if filters.level is not None:
+        query = query.where(Trip.level == filters.level)
+    if filters.country:
+        query = query.where(
+            Trip.id.in_(sa.select(Leg.trip_id).where(Leg.country_code == filters.country))
+        )
+    if filters.faculty_id is not None:
+        query = query.where(Trip.faculty_id == filters.faculty_id)
+    if filters.departs_from is not None:
+        query = query.where(Trip.departure_on >= filters.departs_from)
+    if filters.departs_until is not None:
+        query = query.where(Trip.departure_on <= filters.departs_until)
+    if filters.needs_attention:
+        query = query.where(Trip.needs_attention.is_(True))
+    query = query.options(*_trip_options()).order_by(Trip.departure_on, Trip.id)
+    return db.paginate(query, page=page, per_page=PAGE_SIZE, error_out=False)
+
+
+def open_tasks(trip: Trip) -> list[TripTask]:
+    """Who holds the trip now and until when."""
+    return list(
+        db.session.scalars(
+            sa.select(TripTask)
+            .where(TripTask.trip_id == trip.id, TripTask.closed_at.is_(None))
+            .options(joinedload(TripTask.assignee))
+            .order_by(TripTask.due_on, TripTask.step_id)
+        )
+    )
+
+
+def timeline(trip: Trip) -> list[TripEvent]:
+    return list(
+        db.session.scalars(
+            sa.select(TripEvent)
+            .where(TripEvent.trip_id == trip.id)
+            .options(joinedload(TripEvent.actor), joinedload(TripEvent.on_behalf_of))
+            .order_by(TripEvent.id)
+        )
+    )
+
+
+def group_members(trip: Trip) -> list[Trip]:
+    if trip.group_id is None:
+        return []
+    return list(
+        db.session.scalars(
+            sa.select(Trip)
+            .where(Trip.group_id == trip.group_id)
+            .options(joinedload(Trip.traveller))
+            .order_by(Trip.id)
+        )
+    )
+
+
+def people_by_ids(ids: list[int]) -> list[Person]:
+    if not ids:
+        return []
+    return list(
+        db.session.scalars(sa.select(Person).where(Person.id.in_(ids)).order_by(Person.name))
+    )

@@ -1,0 +1,259 @@
+"""When advice changes: suspend and re-route the trips it touches, all at once.
+
+A level rise may touch thousands of trips. Everything here runs in a fixed number of
+statements, whatever that number: two reads of the trips and their legs, the routing context,
+then one executemany each for the trips, their tasks and their timeline.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import sqlalchemy as sa
+
+from travel_app.core import audit
+from travel_app.core.db import utcnow
+from travel_app.extensions import db
+from travel_app.org.models import Person
+from travel_app.places.models import Advisory
+from travel_app.procedures import active_procedure
+from travel_app.trips import routing
+from travel_app.trips.facts import LegFacts, load_context
+from travel_app.trips.models import GO_STATES, EventKind, Leg, Trip, TripEvent, TripState, TripTask
+from travel_app.trips.operations import state_for
+from workflows import engine
+
+#: Trips a change of advice can still matter to.
+WATCHED = (
+    *GO_STATES,
+    TripState.IN_REVIEW,
+    TripState.CHANGES_REQUESTED,
+    TripState.SUSPENDED,
+)
+
+
+@dataclass
+class Reaction:
+    suspended: list[int] = field(default_factory=list)
+    rerouted: list[int] = field(default_factory=list)
+    flagged: list[int] = field(default_factory=list)
+    lowered: list[int] = field(default_factory=list)
+
+
+class _TripRow:
+    """The columns re-routing needs, without ORM objects (the update is a bulk one)."""
+
+    def __init__(self, row: Any) -> None:
+        self.id = row.id
+        self.traveller_id = row.traveller_id
+        self.state = row.state
+        self.version = row.version
+        self.round = row.round
+        self.level = row.level
+        self.flags = row.flags or []
+        self.departure_on = row.departure_on
+        self.route: dict[str, Any] | None = None
+        self.legs: list[LegFacts] = []
+
+
+def react_to_advisory(advisory: Advisory, actor: Person | None, today: date) -> Reaction:
+    """Re-examine every open trip to the advisory's place against the advice now recorded."""
+    db.session.flush()
+    touches = sa.select(Leg.trip_id).where(Leg.country_code == advisory.country_code)
+    if advisory.region_code:
+        touches = touches.where(Leg.region_code == advisory.region_code)
+    scope = sa.and_(
+        Trip.state.in_(WATCHED),
+        Trip.return_on >= today,
+        Trip.id.in_(touches),
+    )
+    trips = {
+        row.id: _TripRow(row)
+        for row in db.session.execute(
+            sa.select(
+                Trip.id,
+                Trip.traveller_id,
+                Trip.state,
+                Trip.version,
+                Trip.round,
+                Trip.level,
+                Trip.flags,
+                Trip.departure_on,
+            )
+            .where(scope)
+            .order_by(Trip.id)
+            .with_for_update()
+        )
+    }
+    reaction = Reaction()
+    if not trips:
+        return reaction
+    for leg in db.session.execute(
+        sa.select(Leg.trip_id, Leg.country_code, Leg.region_code, Leg.arrives_on, Leg.leaves_on)
+        .where(Leg.trip_id.in_(sa.select(Trip.id).where(scope)))
+        .order_by(Leg.trip_id, Leg.position)
+    ):
+        trips[leg.trip_id].legs.append(
+            LegFacts(leg.country_code, leg.region_code, leg.arrives_on, leg.leaves_on)
+        )
+    countries = {leg.country_code for t in trips.values() for leg in t.legs}
+    ctx = load_context(today, countries, {t.traveller_id for t in trips.values()})
+    procedure = active_procedure()
+    digest = routing.remember(procedure)
+    now = utcnow()
+    place = "/".join(filter(None, (advisory.country_code, advisory.region_code)))
+    reason = f"{place}: level {advisory.level} ({advisory.source_code}, {advisory.effective_on})"
+
+    updates: list[dict[str, Any]] = []
+    flags: list[dict[str, Any]] = []
+    events: list[dict[str, Any]] = []
+    tasks: list[dict[str, Any]] = []
+    closing: list[dict[str, Any]] = []
+    for trip in trips.values():
+        facts = ctx.facts(procedure, trip.traveller_id, trip.legs, trip.flags)
+        route = engine.route(procedure, facts)
+        new_level = route.risk.level
+        old_level = trip.level or 0
+        base = {
+            "trip_id": trip.id,
+            "at": now,
+            "actor_id": actor.id if actor else None,
+            "from_state": trip.state.value,
+            "level": new_level,
+            "comment": reason,
+            "conditions": [],
+            "data": {"advice": ctx.snapshot(trip.legs), "previous_level": old_level},
+        }
+        if new_level < old_level:
+            reaction.lowered.append(trip.id)
+            events.append(
+                {
+                    **base,
+                    "kind": EventKind.LEVEL_LOWERED,
+                    "round": trip.round,
+                    "to_state": trip.state.value,
+                }
+            )
+            continue
+        if new_level == old_level:
+            continue
+        if trip.departure_on <= today and trip.state in GO_STATES:
+            reaction.flagged.append(trip.id)
+            flags.append({"b_id": trip.id, "version": trip.version + 1, "attention_reason": reason})
+            events.append(
+                {
+                    **base,
+                    "kind": EventKind.FLAGGED,
+                    "round": trip.round,
+                    "to_state": trip.state.value,
+                }
+            )
+            continue
+        was = (
+            TripState.SUSPENDED
+            if trip.state in GO_STATES or trip.state is TripState.SUSPENDED
+            else TripState.IN_REVIEW
+        )
+        pos = engine.position(procedure, route, ())
+        new_state = state_for(pos, was)
+        trip.round += 1
+        trip.route = routing.route_to_json(route, ctx, procedure)
+        (reaction.suspended if was is TripState.SUSPENDED else reaction.rerouted).append(trip.id)
+        updates.append(
+            {
+                "b_id": trip.id,
+                "version": trip.version + 1,
+                "state": new_state,
+                "round": trip.round,
+                "level": new_level,
+                "route": trip.route,
+                "is_late": route.is_late,
+                "procedure_digest": digest,
+            }
+        )
+        events.append(
+            {
+                **base,
+                "kind": EventKind.SUSPENDED if was is TripState.SUSPENDED else EventKind.REROUTED,
+                "round": trip.round,
+                "to_state": new_state.value,
+                "data": {
+                    **base["data"],
+                    "steps": list(route.step_ids),
+                    "procedure": f"{procedure.id} v{procedure.version}",
+                },
+            }
+        )
+        closing.append({"b_trip": trip.id})
+        waiting = routing.open_steps(procedure, route, pos)
+        tasks.extend(routing.task_rows(trip.id, trip.round, trip.route, procedure, waiting, today))
+
+    _write(flags, updates, closing, tasks, events, now)
+    audit.record(
+        "advisory.reaction",
+        advisory,
+        actor,
+        place=place,
+        level=advisory.level,
+        suspended=len(reaction.suspended),
+        rerouted=len(reaction.rerouted),
+        flagged=len(reaction.flagged),
+        lowered=len(reaction.lowered),
+    )
+    return reaction
+
+
+def _write(
+    flagged: list[dict[str, Any]],
+    routed: list[dict[str, Any]],
+    closing: list[dict[str, Any]],
+    tasks: list[dict[str, Any]],
+    events: list[dict[str, Any]],
+    now: Any,
+) -> None:
+    table = Trip.__table__
+    if flagged:
+        db.session.execute(
+            table.update()
+            .where(table.c.id == sa.bindparam("b_id"))
+            .values(
+                version=sa.bindparam("version"),
+                needs_attention=sa.true(),
+                attention_reason=sa.bindparam("attention_reason"),
+                updated_at=now,
+            ),
+            flagged,
+        )
+    if routed:
+        db.session.execute(
+            table.update()
+            .where(table.c.id == sa.bindparam("b_id"))
+            .values(
+                version=sa.bindparam("version"),
+                state=sa.bindparam("state"),
+                round=sa.bindparam("round"),
+                level=sa.bindparam("level"),
+                route=sa.bindparam("route"),
+                is_late=sa.bindparam("is_late"),
+                procedure_digest=sa.bindparam("procedure_digest"),
+                needs_attention=sa.false(),
+                updated_at=now,
+            ),
+            routed,
+        )
+    if closing:
+        tasks_table = TripTask.__table__
+        db.session.execute(
+            tasks_table.update()
+            .where(
+                tasks_table.c.trip_id == sa.bindparam("b_trip"), tasks_table.c.closed_at.is_(None)
+            )
+            .values(closed_at=now),
+            closing,
+        )
+    if tasks:
+        db.session.execute(TripTask.__table__.insert(), tasks)
+    if events:
+        db.session.execute(TripEvent.__table__.insert(), events)

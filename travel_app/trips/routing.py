@@ -1,0 +1,217 @@
+"""Between the trip rows and the pure engine: stored routes, rounds of events, open tasks."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import sqlalchemy as sa
+
+import workflows
+from travel_app.core.db import utcnow
+from travel_app.extensions import db
+from travel_app.procedures import active_procedure
+from travel_app.trips.facts import Context
+from travel_app.trips.models import EventKind, ProcedureText, Trip, TripEvent, TripTask
+from workflows import engine
+from workflows.engine import Decision, Event, Outcome, Position, Resubmission, Route, State
+from workflows.model import Mode, Procedure, Text
+
+_parsed: dict[str, Procedure] = {}
+
+
+def remember(procedure: Procedure) -> str:
+    """Keep the procedure's text so trips routed under it can finish under it; return its digest."""
+    digest = procedure.digest
+    if db.session.get(ProcedureText, digest) is None:
+        db.session.add(
+            ProcedureText(
+                digest=digest,
+                procedure_id=procedure.id,
+                version=procedure.version,
+                text=procedure.text,
+            )
+        )
+    _parsed[digest] = procedure
+    return digest
+
+
+def procedure_of(trip: Trip) -> Procedure:
+    """The procedure the trip was routed under (the active one for drafts)."""
+    digest = trip.procedure_digest
+    if digest is None:
+        return active_procedure()
+    if digest not in _parsed:
+        active = active_procedure()
+        if active.digest == digest:
+            _parsed[digest] = active
+        else:
+            row = db.session.get(ProcedureText, digest)
+            if row is None:  # pragma: no cover - a foreign key guarantees the row
+                raise LookupError(digest)
+            _parsed[digest] = workflows.loads(row.text, f"{row.procedure_id} v{row.version}")
+    return _parsed[digest]
+
+
+def route_to_json(route: Route, ctx: Context, procedure: Procedure) -> dict[str, Any]:
+    traveller = route.traveller_id
+    assert traveller is not None
+    return {
+        "procedure_id": route.procedure_id,
+        "procedure_version": route.procedure_version,
+        "level": route.risk.level,
+        "base_level": route.risk.base_level,
+        "governing": route.risk.governing.place if route.risk.governing else None,
+        "reasons": [[t.nl, t.en] for t in route.risk.reasons],
+        "no_approval": route.no_approval,
+        "stages": [
+            {
+                "id": rs.stage.id,
+                "reason": rs.reason,
+                "facts": rs.facts,
+                "steps": [
+                    {
+                        "id": step.id,
+                        "mode": step.mode.value,
+                        "assignees": ctx.assignees(procedure, step, traveller),
+                    }
+                    for step in rs.stage.steps
+                ],
+            }
+            for rs in route.stages
+        ],
+        "lead_time_days": route.lead_time_days,
+        "days_before_departure": route.days_before_departure,
+        "is_late": route.is_late,
+    }
+
+
+def route_from_json(procedure: Procedure, data: dict[str, Any], traveller_id: int) -> Route:
+    stages = {stage.id: stage for stage in procedure.stages}
+    return Route(
+        procedure_id=data["procedure_id"],
+        procedure_version=data["procedure_version"],
+        risk=engine.Risk(
+            data["level"], data["base_level"], None, tuple(Text(*r) for r in data["reasons"])
+        ),
+        no_approval=data["no_approval"],
+        stages=tuple(
+            engine.RoutedStage(stages[s["id"]], s["reason"], s["facts"]) for s in data["stages"]
+        ),
+        lead_time_days=data["lead_time_days"],
+        days_before_departure=data["days_before_departure"],
+        is_late=data["is_late"],
+        traveller_id=traveller_id,
+    )
+
+
+def step_kind(trip: Trip, step_id: str) -> tuple[str | None, list[int]]:
+    """The step's mode and the people named for it in the stored route."""
+    for stage in (trip.route or {}).get("stages", []):
+        for step in stage["steps"]:
+            if step["id"] == step_id:
+                return step["mode"], [p for p, _ in step["assignees"] if p is not None]
+    return None, []
+
+
+def to_engine_event(row: TripEvent) -> Event:
+    if row.kind is EventKind.RESUBMITTED:
+        return Resubmission()
+    return Decision(
+        step_id=row.step_id or "",
+        actor_id=row.actor_id or 0,
+        outcome=Outcome(row.outcome),
+        comment=row.comment,
+        conditions=tuple(row.conditions or ()),
+        on_behalf_of=row.on_behalf_of_id,
+    )
+
+
+def round_events(trip: Trip) -> tuple[Event, ...]:
+    """The decisions and resubmissions of the trip's current round, oldest first."""
+    rows = db.session.scalars(
+        sa.select(TripEvent)
+        .where(
+            TripEvent.trip_id == trip.id,
+            TripEvent.round == trip.round,
+            TripEvent.kind.in_((EventKind.DECISION, EventKind.RESUBMITTED)),
+        )
+        .order_by(TripEvent.id)
+    )
+    return tuple(to_engine_event(r) for r in rows)
+
+
+def open_steps(procedure: Procedure, route: Route, pos: Position) -> list[str]:
+    """The steps of the current stage still waiting for someone."""
+    stage = pos.stage(route)
+    if stage is None or pos.state is not State.IN_REVIEW:
+        return []
+    waiting = []
+    for step in stage.steps:
+        mine = [d for d in pos.current if d.step_id == step.id]
+        if step.mode is Mode.ADVISE:
+            if not any(d.outcome is Outcome.ADVISE for d in mine):
+                waiting.append(step.id)
+        elif (
+            len({engine.principal(d) for d in mine if d.outcome in engine.APPROVALS})
+            < step.who.quorum
+        ):
+            waiting.append(step.id)
+    return waiting
+
+
+def task_rows(
+    trip_id: int,
+    round_: int,
+    route: dict[str, Any] | None,
+    procedure: Procedure,
+    steps: list[str],
+    opened_on: date,
+) -> list[dict[str, Any]]:
+    """Rows for the inbox: one per named person, or one per role, for each waiting step."""
+    rows = []
+    for stage in (route or {}).get("stages", []):
+        for step in stage["steps"]:
+            if step["id"] not in steps:
+                continue
+            _, definition = procedure.step(step["id"])
+            due_on = engine.step_dates(procedure, definition, opened_on).due_on
+            for assignee, role in step["assignees"] or [(None, None)]:
+                rows.append(
+                    {
+                        "trip_id": trip_id,
+                        "round": round_,
+                        "step_id": step["id"],
+                        "assignee_id": assignee,
+                        "role": role,
+                        "opened_on": opened_on,
+                        "due_on": due_on,
+                    }
+                )
+    return rows
+
+
+def sync_tasks(trip: Trip, procedure: Procedure, route: Route, pos: Position, today: date) -> None:
+    """Close the tasks that are done and open those of the stage now waiting."""
+    waiting = set(open_steps(procedure, route, pos))
+    existing = db.session.scalars(
+        sa.select(TripTask).where(TripTask.trip_id == trip.id, TripTask.closed_at.is_(None))
+    ).all()
+    have = set()
+    now = utcnow()
+    for task in existing:
+        if task.round != trip.round or task.step_id not in waiting:
+            task.closed_at = now
+        else:
+            have.add(task.step_id)
+    rows = task_rows(trip.id, trip.round, trip.route, procedure, sorted(waiting - have), today)
+    if rows:
+        db.session.execute(sa.insert(TripTask), rows)
+
+
+def close_tasks(trip: Trip) -> None:
+    db.session.execute(
+        sa.update(TripTask)
+        .where(TripTask.trip_id == trip.id, TripTask.closed_at.is_(None))
+        .values(closed_at=utcnow())
+    )

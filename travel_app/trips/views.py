@@ -1,0 +1,500 @@
+"""Trip pages: file, show, decide, change, withdraw, cancel; my trips, inbox, all trips."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from werkzeug.wrappers import Response
+
+from travel_app.admin.forms import choices
+from travel_app.extensions import db
+from travel_app.org.models import Person, Unit, UnitKind
+from travel_app.places import geography
+from travel_app.procedures import active_procedure
+from travel_app.trips import access, queries, routing
+from travel_app.trips.forms import OUTCOME_TITLES, DecisionForm, FilterForm, ReasonForm, TripForm
+from travel_app.trips.models import Trip, TripState
+from travel_app.trips.operations import (
+    ActionRefused,
+    Incomplete,
+    TripChanged,
+    assess,
+    available_actions,
+    cancel_trip,
+    classify,
+    data_of,
+    decide_step,
+    request_change,
+    resubmit_trip,
+    save_draft,
+    submit_trip,
+    withdraw_trip,
+)
+from workflows.engine import ChangeKind
+
+bp = Blueprint("trips", __name__)
+
+MAX_PAGE = 2**31 - 1
+
+
+@bp.before_request
+@login_required
+def require_login() -> None:
+    """Every trip page is for logged-in people; each view checks the trip itself."""
+
+
+def _locale() -> str:
+    return str(get_locale())
+
+
+def _page() -> int:
+    return min(max(request.args.get("page", 1, type=int), 1), MAX_PAGE)
+
+
+def _today() -> date:
+    return date.today()
+
+
+def _trip_or_404(trip_id: int) -> Trip:
+    trip = db.session.get(Trip, trip_id)
+    if trip is None:
+        abort(404)
+    return trip
+
+
+def _visible(trip_id: int) -> tuple[Trip, list[Person]]:
+    """Load a trip the current user may see (404 for others: no hint that it exists)."""
+    trip = _trip_or_404(trip_id)
+    principals = access.identities(current_user, _today())
+    if not access.can_view(trip, current_user, principals):
+        abort(404)
+    return trip, principals
+
+
+def _problem(status: int, message: str, trip: Trip | None = None) -> tuple[str, int]:
+    db.session.rollback()
+    return render_template("trips/problem.html", code=status, message=message, trip=trip), status
+
+
+def _changed(trip: Trip) -> tuple[str, int]:
+    return _problem(409, _("This trip changed while you were looking; reload."), trip)
+
+
+# --- lists -----------------------------------------------------------------------------------
+
+
+@bp.route("/trips")
+def mine() -> str:
+    return render_template("trips/mine.html", pagination=queries.my_trips(current_user, _page()))
+
+
+@bp.route("/inbox")
+def inbox() -> str:
+    today = _today()
+    principals = access.identities(current_user, today)
+    return render_template(
+        "trips/inbox.html",
+        pagination=queries.inbox(current_user, principals, _page()),
+        updates=queries.updates_for(principals, today),
+        today=today,
+    )
+
+
+@bp.route("/trips/all")
+def all_trips() -> str | tuple[str, int]:
+    if not access.sees_all_trips(current_user):
+        abort(403)
+    faculties = list(
+        db.session.scalars(sa.select(Unit).where(Unit.kind == UnitKind.FACULTY).order_by(Unit.code))
+    )
+    form = FilterForm(request.args, faculties=faculties, locale=_locale())
+    if not form.validate():
+        return render_template("trips/all.html", form=form, pagination=None), 400
+    filters = queries.TripFilter(
+        state=TripState(form.state.data) if form.state.data else None,
+        level=int(form.level.data) if form.level.data else None,
+        country=form.country.data or None,
+        faculty_id=int(form.faculty.data) if form.faculty.data else None,
+        departs_from=form.departs_from.data,
+        departs_until=form.departs_until.data,
+        needs_attention=form.attention.data == "1",
+    )
+    args = {k: v for k, v in request.args.items() if k != "page" and v}
+    return render_template(
+        "trips/all.html", form=form, pagination=queries.all_trips(filters, _page()), args=args
+    )
+
+
+@bp.route("/places/<country>/regions")
+def regions(country: str) -> Response:
+    """The regions of a country, for the itinerary's region picker."""
+    if not geography.is_country(country):
+        abort(404)
+    return jsonify([{"code": p.code, "name": p.name} for p in geography.regions(country.upper())])
+
+
+# --- filing ----------------------------------------------------------------------------------
+
+
+def _initial(trip: Trip) -> dict[str, Any]:
+    people = queries.people_by_ids(list(trip.co_traveller_ids or ()))
+    return {
+        "purpose": trip.purpose,
+        "why_not_remote": trip.why_not_remote,
+        "why_not_later": trip.why_not_later,
+        "impact_if_cancelled": trip.impact_if_cancelled,
+        "flags": list(trip.flags or ()),
+        "co_travellers": "\n".join(p.email for p in people),
+        "emergency_name": trip.emergency_name,
+        "emergency_phone": trip.emergency_phone,
+        "cost_centre": trip.cost_centre,
+        "version": trip.version,
+        "legs": [
+            {
+                "country": leg.country_code,
+                "region": leg.region_code or "",
+                "city": leg.city,
+                "arrives_on": leg.arrives_on,
+                "leaves_on": leg.leaves_on,
+                "accommodation": leg.accommodation,
+            }
+            for leg in trip.legs
+        ],
+    }
+
+
+def _trip_form(trip: Trip | None) -> TripForm:
+    kwargs: dict[str, Any] = {}
+    if request.method == "GET" and trip is not None:
+        kwargs["data"] = _initial(trip)
+    return TripForm(
+        procedure=active_procedure(), traveller=current_user, locale=_locale(), **kwargs
+    )
+
+
+def _render_form(
+    template: str, form: TripForm, trip: Trip | None, status: int = 200, **context: Any
+) -> tuple[str, int]:
+    return render_template(template, form=form, trip=trip, **context), status
+
+
+def _leg_buttons(form: TripForm, action: str) -> bool:
+    """Handle "add a leg" and "remove leg n" (they work without JavaScript). True if handled."""
+    if action == "add_leg":
+        form.add_leg()
+        return True
+    if action.startswith("remove_leg:"):
+        index = action.partition(":")[2]
+        if index.isdigit() and len(form.legs.entries) > 1:
+            form.remove_leg(int(index))
+        return True
+    return False
+
+
+def _field_errors(form: TripForm, problems: dict[str, Any]) -> None:
+    for name, text in problems.items():
+        field = getattr(form, name, None)
+        message = text(_locale())
+        if field is not None:
+            field.errors = [*field.errors, message]
+        else:
+            form.form_errors.append(message)
+
+
+def _file(trip: Trip | None) -> Response | tuple[str, int]:
+    template = "trips/form.html"
+    form = _trip_form(trip)
+    today = _today()
+    assessment = assess(current_user.id, data_of(trip), today) if trip and trip.legs else None
+    if request.method == "GET":
+        return _render_form(template, form, trip, assessment=assessment)
+    action = request.form.get("action", "save")
+    if _leg_buttons(form, action):
+        return _render_form(template, form, trip, assessment=assessment)
+    if not form.validate():
+        flash(_("Nothing was saved: correct the marked fields."), "error")
+        return _render_form(template, form, trip, 400, assessment=assessment)
+    data = form.to_data()
+    assessment = assess(current_user.id, data, today)
+    if action == "check":
+        return _render_form(template, form, trip, assessment=assessment)
+    version = int(form.version.data) if (form.version.data or "").isdigit() else -1
+    try:
+        trip = save_draft(trip, current_user, data, version if trip else None)
+        if action == "submit":
+            submitted = submit_trip(trip, current_user, trip.version, today)
+        elif action == "resubmit":
+            resubmit_trip(trip, current_user, trip.version, today)
+        db.session.commit()
+    except Incomplete as problem:
+        db.session.rollback()
+        _field_errors(form, problem.problems)
+        flash(_("Nothing was submitted: complete the marked fields."), "error")
+        return _render_form(
+            template,
+            form,
+            None if trip is None or trip.id is None else trip,
+            400,
+            assessment=assessment,
+        )
+    except TripChanged:
+        return _changed(trip)  # type: ignore[arg-type]
+    except ActionRefused as refused:
+        return _problem(403, refused.reason(_locale()), trip)
+    if action == "submit":
+        flash(_("Trip submitted."), "success")
+        if len(submitted) > 1:
+            flash(_("Each co-traveller has a trip of their own to approve."), "info")
+        return redirect(url_for("trips.show", trip_id=trip.id))
+    if action == "resubmit":
+        flash(_("Trip resubmitted for review."), "success")
+        return redirect(url_for("trips.show", trip_id=trip.id))
+    flash(_("Draft saved."), "success")
+    return redirect(url_for("trips.edit", trip_id=trip.id))
+
+
+@bp.route("/trips/new", methods=["GET", "POST"])
+def new() -> Response | tuple[str, int]:
+    return _file(None)
+
+
+@bp.route("/trips/<int:trip_id>/edit", methods=["GET", "POST"])
+def edit(trip_id: int) -> Response | tuple[str, int]:
+    trip, _principals = _visible(trip_id)
+    if not access.can_edit(trip, current_user):
+        abort(403)
+    return _file(trip)
+
+
+# --- the trip page and its actions -----------------------------------------------------------
+
+
+def _decision_forms(trip: Trip, principals: list[Person]) -> tuple[list[dict[str, Any]], list[str]]:
+    """A form per step the user may fill (as themself or as a deputy), and why not elsewhere."""
+    forms, refusals = [], []
+    locale = _locale()
+    for principal in principals:
+        for option in available_actions(trip, current_user, principal):
+            if option.outcomes:
+                form = DecisionForm(
+                    formdata=None,
+                    data={
+                        "step_id": option.step_id,
+                        "on_behalf_of": principal.id if principal.id != current_user.id else None,
+                        "version": trip.version,
+                    },
+                )
+                form.outcome.choices = choices(
+                    (o.value, OUTCOME_TITLES[o]) for o in option.outcomes
+                )
+                forms.append({"form": form, "step_id": option.step_id, "principal": principal})
+            elif option.refused is not None and not option.refused.en.startswith(
+                "This step is for"
+            ):
+                refusals.append(option.refused(locale))
+    return forms, list(dict.fromkeys(refusals))
+
+
+def _show(
+    trip: Trip, principals: list[Person], status: int = 200, **override: Any
+) -> tuple[str, int]:
+    today = _today()
+    forms, refusals = _decision_forms(trip, principals)
+    if "failed" in override:
+        failed = override.pop("failed")
+        forms = [f if (f["step_id"], f["principal"].id) != failed["key"] else failed for f in forms]
+    procedure = routing.procedure_of(trip)
+    return (
+        render_template(
+            "trips/show.html",
+            trip=trip,
+            procedure=procedure,
+            tasks=queries.open_tasks(trip),
+            timeline=queries.timeline(trip),
+            group=queries.group_members(trip),
+            co_travellers=queries.people_by_ids(list(trip.co_traveller_ids or ())),
+            decision_forms=forms,
+            refusals=refusals,
+            reason_form=ReasonForm(formdata=None, data={"version": trip.version}),
+            can_edit=access.can_edit(trip, current_user),
+            can_change=access.can_change(trip, current_user, today),
+            can_withdraw=access.can_withdraw(trip, current_user, today),
+            can_cancel=access.can_cancel(trip, current_user),
+            today=today,
+            **override,
+        ),
+        status,
+    )
+
+
+@bp.route("/trips/<int:trip_id>")
+def show(trip_id: int) -> tuple[str, int]:
+    trip, principals = _visible(trip_id)
+    return _show(trip, principals)
+
+
+@bp.route("/trips/<int:trip_id>/decide", methods=["POST"])
+def decide(trip_id: int) -> Response | tuple[str, int]:
+    trip, principals = _visible(trip_id)
+    form = DecisionForm()
+    form.outcome.choices = choices((k.value, v) for k, v in OUTCOME_TITLES.items())
+    on_behalf = form.on_behalf_of.data
+    principal = (
+        next((p for p in principals if p.id == on_behalf), None) if on_behalf else current_user
+    )
+    if principal is None:
+        return _problem(403, _("You do not stand in for this person today."), trip)
+    if not form.validate():
+        flash(_("Nothing was saved: correct the marked fields."), "error")
+        failed = {
+            "form": form,
+            "step_id": form.step_id.data,
+            "principal": principal,
+            "key": (form.step_id.data, principal.id),
+        }
+        return _show(trip, principals, 400, failed=failed)
+    try:
+        state = decide_step(
+            trip,
+            current_user,
+            principal,
+            form.step_id.data,
+            form.outcome.outcome,
+            form.comment.data or "",
+            form.condition_list(),
+            form.version.data,
+        )
+        db.session.commit()
+    except TripChanged:
+        return _changed(trip)
+    except ActionRefused as refused:
+        return _problem(403, refused.reason(_locale()), trip)
+    flash(_("Decision recorded. The trip is now: %(state)s.", state=state.title), "success")
+    return redirect(url_for("trips.show", trip_id=trip.id))
+
+
+def _reason_action(trip_id: int, verb: str) -> Response | tuple[str, int]:
+    trip, principals = _visible(trip_id)
+    form = ReasonForm()
+    if not form.validate():
+        flash(_("Nothing was saved: correct the marked fields."), "error")
+        return _show(trip, principals, 400, reason_form=form)
+    try:
+        if verb == "withdraw":
+            withdraw_trip(trip, current_user, form.reason.data or "", form.version.data, _today())
+        else:
+            cancel_trip(trip, current_user, form.reason.data or "", form.version.data)
+        db.session.commit()
+    except TripChanged:
+        return _changed(trip)
+    except ActionRefused as refused:
+        return _problem(403, refused.reason(_locale()), trip)
+    except Incomplete as problem:
+        db.session.rollback()
+        _field_errors(form, problem.problems)  # type: ignore[arg-type]
+        flash(_("Nothing was saved: correct the marked fields."), "error")
+        return _show(trip, principals, 400, reason_form=form)
+    flash(_("The trip is now: %(state)s.", state=trip.state.title), "success")
+    return redirect(url_for("trips.show", trip_id=trip.id))
+
+
+@bp.route("/trips/<int:trip_id>/withdraw", methods=["POST"])
+def withdraw(trip_id: int) -> Response | tuple[str, int]:
+    return _reason_action(trip_id, "withdraw")
+
+
+@bp.route("/trips/<int:trip_id>/cancel", methods=["POST"])
+def cancel(trip_id: int) -> Response | tuple[str, int]:
+    return _reason_action(trip_id, "cancel")
+
+
+@bp.route("/trips/<int:trip_id>/change", methods=["GET", "POST"])
+def change(trip_id: int) -> Response | tuple[str, int]:
+    trip, _principals = _visible(trip_id)
+    today = _today()
+    if not access.can_change(trip, current_user, today):
+        abort(403)
+    form = _trip_form(trip)
+    template = "trips/change.html"
+    if request.method == "GET":
+        return _render_form(template, form, trip, change=None)
+    action = request.form.get("action", "check")
+    if _leg_buttons(form, action):
+        return _render_form(template, form, trip, change=None)
+    if not form.validate():
+        flash(_("Nothing was saved: correct the marked fields."), "error")
+        return _render_form(template, form, trip, 400, change=None)
+    data = form.to_data()
+    if action != "request":
+        return _render_form(template, form, trip, change=classify(trip, data, today))
+    version = int(form.version.data) if (form.version.data or "").isdigit() else -1
+    try:
+        result = request_change(trip, current_user, data, version, today)
+        db.session.commit()
+    except TripChanged:
+        return _changed(trip)
+    except ActionRefused as refused:
+        return _problem(403, refused.reason(_locale()), trip)
+    except Incomplete as problem:
+        db.session.rollback()
+        _field_errors(form, problem.problems)
+        return _render_form(template, form, trip, 400, change=None)
+    if result.kind is ChangeKind.REOPEN:
+        flash(_("The change reopens the review."), "warning")
+    else:
+        flash(_("Change saved; your approvers are notified."), "success")
+    return redirect(url_for("trips.show", trip_id=trip.id))
+
+
+@bp.app_context_processor
+def trip_helpers() -> dict[str, Any]:
+    """Names for steps, stages, roles, outcomes and states in the user's language."""
+    from travel_app.trips.forms import OUTCOME_TITLES as outcomes
+    from travel_app.trips.operations import conditions_in_force
+    from workflows.engine import Outcome
+    from workflows.model import ROLE_TITLES
+
+    def step_name(step_id: str, procedure: Any = None) -> str:
+        try:
+            _stage, step = (procedure or active_procedure()).step(step_id)
+        except KeyError:
+            return step_id
+        return step.name(_locale())
+
+    def stage_name(stage_id: str, procedure: Any = None) -> str:
+        for stage in (procedure or active_procedure()).stages:
+            if stage.id == stage_id:
+                return stage.name(_locale())
+        return stage_id
+
+    def role_title(role: str) -> str:
+        nl, en = ROLE_TITLES.get(role, (role, role))
+        return nl if _locale() == "nl" else en
+
+    def outcome_title(value: str) -> str:
+        try:
+            return str(outcomes[Outcome(value)])
+        except ValueError:
+            return value
+
+    def state_title(value: str) -> str:
+        try:
+            return TripState(value).title
+        except ValueError:
+            return value
+
+    return {
+        "oversight_roles": access.OVERSIGHT,
+        "step_name": step_name,
+        "stage_name": stage_name,
+        "role_title": role_title,
+        "outcome_title": outcome_title,
+        "state_title": state_title,
+        "trip_conditions": conditions_in_force,
+    }
