@@ -114,7 +114,7 @@ def register_errorhandlers(app: Flask) -> None:
     for code in (400, 403, 404, 405, 413):
         app.register_error_handler(code, render_error)
 
-    from sqlalchemy.exc import DataError, IntegrityError
+    from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 
     @app.before_request
     def refuse_nul_bytes() -> None:
@@ -136,6 +136,15 @@ def register_errorhandlers(app: Flask) -> None:
         """A constraint caught what validation could not (two people saving at once)."""
         db.session.rollback()
         app.logger.warning("integrity error: %s", error.orig)
+        return render_template("errors/error.html", code=409, error=error), 409
+
+    @app.errorhandler(OperationalError)
+    def busy(error: OperationalError) -> tuple[str, int]:
+        """SQLite refuses a write whose snapshot another writer overtook: the same conflict."""
+        db.session.rollback()
+        if "locked" not in str(error.orig):
+            raise error
+        app.logger.warning("write conflict: %s", error.orig)
         return render_template("errors/error.html", code=409, error=error), 409
 
 

@@ -51,6 +51,7 @@ from travel_app.places import geography
 from travel_app.places import operations as place_ops
 from travel_app.places.models import AdvisorySource, CountryList, CountryListEntry
 from travel_app.places.queries import country_lists, current_advisories, history, risk_levels
+from travel_app.trips.rereview import react_to_advisory
 
 bp = Blueprint("admin", __name__)
 
@@ -398,6 +399,7 @@ def advisories() -> Response | str | tuple[str, int]:
             tags=form.tag_list(),
             actor=current_user,
         )
+        reaction = react_to_advisory(advisory, current_user, date.today())
         db.session.commit()
         flash(
             _(
@@ -406,6 +408,25 @@ def advisories() -> Response | str | tuple[str, int]:
             ),
             "success",
         )
+        if reaction.suspended or reaction.rerouted or reaction.flagged:
+            flash(
+                _(
+                    "%(s)s approved trips suspended for review, %(r)s trips in review routed"
+                    " again, %(f)s trips under way flagged for the safety officer.",
+                    s=len(reaction.suspended),
+                    r=len(reaction.rerouted),
+                    f=len(reaction.flagged),
+                ),
+                "warning",
+            )
+        elif reaction.lowered:
+            flash(
+                _(
+                    "%(n)s trips now face a lower level; they were notified.",
+                    n=len(reaction.lowered),
+                ),
+                "info",
+            )
         return redirect(
             url_for(
                 "admin.advisory_history",

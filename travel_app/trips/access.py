@@ -25,8 +25,14 @@ def sees_all_trips(person: Person) -> bool:
 
 
 def can_view(trip: Trip, person: Person, principals: list[Person]) -> bool:
-    """The traveller, anyone who oversees trips, and anyone who has or had a part in its review."""
+    """The traveller, oversight, the faculty's authority, and anyone with a part in its review."""
     if trip.traveller_id == person.id or sees_all_trips(person):
+        return True
+    if any(
+        a.role is Role.FACULTY_AUTHORITY and a.unit_id == trip.faculty_id
+        for p in principals
+        for a in p.roles
+    ):
         return True
     ids = [p.id for p in principals]
     roles = sorted({a.role.value for p in principals for a in p.roles})

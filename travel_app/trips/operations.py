@@ -154,6 +154,12 @@ def assess(traveller_id: int, data: TripData, today: date) -> Assessment | None:
 # --- helpers ---------------------------------------------------------------------------------
 
 
+def _fresh(trip: Trip, expected_version: int) -> None:
+    """Refuse a form built from an older version before judging anything else on it."""
+    if trip.version != expected_version:
+        raise TripChanged()
+
+
 def claim(trip: Trip, expected_version: int) -> None:
     """Take the trip at the version the user saw, or raise :class:`TripChanged`.
 
@@ -435,6 +441,7 @@ def decide_step(
     expected_version: int,
 ) -> TripState:
     """Record a decision or advice on an open step; the engine judges whether it is allowed."""
+    _fresh(trip, expected_version)
     if trip.state not in REVIEW_STATES or trip.route is None:
         raise ActionRefused(
             Text(
@@ -544,6 +551,7 @@ def request_change(
 ) -> engine.ChangeClass:
     """Change an approved trip: a material change reopens review, a minor one notifies."""
     _require_traveller(trip, actor)
+    _fresh(trip, expected_version)
     if trip.state not in GO_STATES or (
         trip.departure_on is not None and trip.departure_on <= today
     ):
@@ -577,6 +585,7 @@ def withdraw_trip(
 ) -> None:
     """The traveller calls the trip off before departure."""
     _require_traveller(trip, actor)
+    _fresh(trip, expected_version)
     if trip.state.is_final or (
         trip.departure_on is not None
         and trip.departure_on <= today
@@ -608,6 +617,7 @@ def cancel_trip(trip: Trip, actor: Person, reason: str, expected_version: int) -
         raise ActionRefused(
             Text("Niemand beslist over de eigen reis.", "Nobody decides on their own trip.")
         )
+    _fresh(trip, expected_version)
     if trip.state.is_final or trip.state is TripState.DRAFT:
         raise ActionRefused(
             Text("Deze reis kan niet geannuleerd worden.", "This trip cannot be cancelled.")

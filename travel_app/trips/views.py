@@ -321,7 +321,8 @@ def _show(
             co_travellers=queries.people_by_ids(list(trip.co_traveller_ids or ())),
             decision_forms=forms,
             refusals=refusals,
-            reason_form=ReasonForm(formdata=None, data={"version": trip.version}),
+            reason_form=override.pop("reason_form", None)
+            or ReasonForm(formdata=None, data={"version": trip.version}),
             can_edit=access.can_edit(trip, current_user),
             can_change=access.can_change(trip, current_user, today),
             can_withdraw=access.can_withdraw(trip, current_user, today),
