@@ -133,3 +133,71 @@ def decide(
     db.session.refresh(trip)
     data = {"step_id": step, "outcome": outcome, "version": trip.version, **extra}
     return client.post(f"/trips/{trip.id}/decide", data=data)
+
+
+def bulk_trips(
+    world: World,
+    n: int,
+    *,
+    state: Any = None,
+    country: str = "BF",
+    level: int = 1,
+    task_for: Person | None = None,
+) -> None:
+    """Insert ``n`` routed trips of the student in bulk (fast), each with one leg.
+
+    With ``task_for``, each trip has an open supervisor task for that person (an inbox row).
+    """
+    import sqlalchemy as sa
+
+    from travel_app.trips.models import Leg, TripState, TripTask
+
+    first = db.session.scalar(sa.select(sa.func.coalesce(sa.func.max(Trip.id), 0)))
+    db.session.execute(
+        sa.insert(Trip),
+        [
+            {
+                "traveller_id": world.student.id,
+                "faculty_id": world.faculty.id,
+                "state": state or TripState.APPROVED,
+                "purpose": f"Trip {i}",
+                "departure_on": day(30),
+                "return_on": day(40),
+                "level": level,
+                "round": 1,
+                "flags": [],
+                "co_traveller_ids": [],
+            }
+            for i in range(n)
+        ],
+    )
+    ids = db.session.scalars(sa.select(Trip.id).where(Trip.id > first).order_by(Trip.id)).all()
+    db.session.execute(
+        sa.insert(Leg),
+        [
+            {
+                "trip_id": i,
+                "position": 0,
+                "country_code": country,
+                "arrives_on": day(30),
+                "leaves_on": day(40),
+            }
+            for i in ids
+        ],
+    )
+    if task_for is not None:
+        db.session.execute(
+            sa.insert(TripTask),
+            [
+                {
+                    "trip_id": i,
+                    "round": 1,
+                    "step_id": "supervisor",
+                    "assignee_id": task_for.id,
+                    "opened_on": day(0),
+                    "due_on": day(10),
+                }
+                for i in ids
+            ],
+        )
+    db.session.commit()

@@ -6,7 +6,7 @@ from datetime import date
 
 import sqlalchemy as sa
 
-from tests.trips.conftest import day, leg
+from tests.trips.conftest import bulk_trips, day, leg
 from travel_app.core.audit import AuditEvent
 from travel_app.extensions import db
 from travel_app.places import operations as place_ops
@@ -147,42 +147,6 @@ def test_trips_in_review_are_routed_again(world, make_trip):
     assert trip.round == 2 and trip.level == 2
 
 
-def _bulk_approved_trips(world, n):
-    """Insert ``n`` approved level-1 trips to Burkina Faso in bulk (fast), each with one leg."""
-    trips = [
-        {
-            "traveller_id": world.student.id,
-            "state": TripState.APPROVED,
-            "purpose": f"Trip {i}",
-            "departure_on": day(30),
-            "return_on": day(40),
-            "level": 1,
-            "round": 1,
-            "flags": [],
-            "co_traveller_ids": [],
-        }
-        for i in range(n)
-    ]
-    db.session.execute(sa.insert(Trip), trips)
-    ids = db.session.scalars(sa.select(Trip.id).order_by(Trip.id)).all()
-    from travel_app.trips.models import Leg
-
-    db.session.execute(
-        sa.insert(Leg),
-        [
-            {
-                "trip_id": i,
-                "position": 0,
-                "country_code": "BF",
-                "arrives_on": day(30),
-                "leaves_on": day(40),
-            }
-            for i in ids
-        ],
-    )
-    db.session.commit()
-
-
 def _count_rise(world, count_queries):
     advisory = place_ops.set_advisory(
         country_code="BF",
@@ -201,7 +165,7 @@ def _count_rise(world, count_queries):
 
 
 def test_the_level_rise_runs_the_same_statements_for_10_and_1000_trips(world, count_queries, app):
-    _bulk_approved_trips(world, 10)
+    bulk_trips(world, 10)
     few, reaction = _count_rise(world, count_queries)
     assert len(reaction.suspended) == 10
 
@@ -210,7 +174,7 @@ def test_the_level_rise_runs_the_same_statements_for_10_and_1000_trips(world, co
     db.session.execute(sa.delete(Trip))
     db.session.execute(sa.delete(ProcedureText))  # so both runs record the procedure's text
     db.session.commit()
-    _bulk_approved_trips(world, 1000)
+    bulk_trips(world, 1000)
     many, reaction = _count_rise(world, count_queries)
 
     assert len(reaction.suspended) == 1000

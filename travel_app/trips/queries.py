@@ -7,7 +7,7 @@ from datetime import date, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import contains_eager, joinedload, selectinload
+from sqlalchemy.orm import aliased, contains_eager, joinedload, selectinload
 
 from travel_app.extensions import db
 from travel_app.org.models import Person, Role
@@ -40,10 +40,22 @@ def inbox(person: Person, principals: list[Person], page: int) -> Any:
     roles = sorted(
         {a.role.value for p in principals for a in p.roles if a.role is not Role.FACULTY_AUTHORITY}
     )
+    resubmitted = aliased(TripEvent)
+    # A resubmission starts the stage again: earlier decisions on it no longer count.
+    since = (
+        sa.select(sa.func.coalesce(sa.func.max(resubmitted.id), 0))
+        .where(
+            resubmitted.trip_id == TripTask.trip_id,
+            resubmitted.round == TripTask.round,
+            resubmitted.kind == EventKind.RESUBMITTED,
+        )
+        .scalar_subquery()
+    )
     filled = sa.exists().where(
         TripEvent.trip_id == TripTask.trip_id,
         TripEvent.round == TripTask.round,
         TripEvent.step_id == TripTask.step_id,
+        TripEvent.id > since,
         sa.or_(TripEvent.actor_id.in_(ids), TripEvent.on_behalf_of_id.in_(ids)),
     )
     query = (

@@ -1,0 +1,46 @@
+"""Each trip list runs the same number of SQL statements for 10 trips as for 1,000."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+
+from tests.trips.conftest import bulk_trips
+from travel_app.extensions import db
+from travel_app.trips.models import Leg, Trip, TripState, TripTask
+
+PAGES = [
+    ("my trips", "student", "/trips"),
+    ("inbox", "promoter", "/inbox"),
+    ("all trips", "safety_officer", "/trips/all"),
+    ("all trips, filtered", "safety_officer", "/trips/all?state=in_review&level=1&country=BF"),
+]
+
+
+def _statements(client, url, count_queries):
+    with count_queries() as statements:
+        response = client.get(url)
+    assert response.status_code == 200, url
+    return len(statements)
+
+
+def _reset():
+    db.session.execute(sa.delete(TripTask))
+    db.session.execute(sa.delete(Leg))
+    db.session.execute(sa.delete(Trip))
+    db.session.commit()
+
+
+@pytest.mark.parametrize(("name", "who", "url"), PAGES, ids=[p[0] for p in PAGES])
+def test_list_pages_run_a_constant_number_of_statements(
+    world, as_person, count_queries, name, who, url
+):
+    client = as_person(getattr(world, who))
+    counts = {}
+    for n in (10, 1000):
+        _reset()
+        bulk_trips(world, n, state=TripState.IN_REVIEW, task_for=world.promoter)
+        counts[n] = _statements(client, url, count_queries)
+    print(f"\n{name} ({url}): {counts[10]} statements at 10 trips, {counts[1000]} at 1,000")
+    assert counts[10] == counts[1000]
+    assert counts[1000] <= 8
