@@ -85,3 +85,19 @@ def test_demo_supervision_follows_the_tree(db, demo):
     assert supervisor_of(by_login["phd"]).name == "Greet Geoloog"  # promoter
     assert supervisor_of(by_login["head.bio"]).name == "Dirk Decaan"
     assert supervisor_of(by_login["dean.sci"]).name == "Rita Rector"
+
+
+def test_the_demo_trips_wait_in_the_inboxes_of_their_deciders(app, db, demo):
+    from travel_app.trips.models import Trip, TripState
+
+    states = {t.purpose: t.state for t in db.session.query(Trip)}
+    assert states == {
+        "Biodiversity survey in Antioquia": TripState.IN_REVIEW,
+        "Conference in Nairobi": TripState.APPROVED,
+        "Interviews in Beirut": TripState.IN_REVIEW,
+        "Field equipment delivery in Addis Ababa": TripState.CHANGES_REQUESTED,
+        "Archive visit in Istanbul": TripState.DRAFT,
+    }
+    client = app.test_client()
+    client.post("/login", data={"email": data.email("safety"), "password": data.DEMO_PASSWORD})
+    assert "Interviews in Beirut" in client.get("/inbox").get_data(as_text=True)

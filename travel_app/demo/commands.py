@@ -101,6 +101,63 @@ def load_demo(today: date | None = None) -> dict[str, int]:
             if country not in have:
                 place_ops.add_to_list(lists[code], country, data.DEMO_LABEL, actor=None)
                 added["list entries"] += 1
+    added["trips"] = _load_trips(people, today)
+    return added
+
+
+def _load_trips(people: dict[str, Person], today: date) -> int:
+    """File the demo trips that are missing and take the decisions recorded for them."""
+    from travel_app.trips import operations as trip_ops
+    from travel_app.trips.models import Trip
+    from workflows.engine import Outcome
+
+    db.session.flush()
+    have = set(db.session.execute(sa.select(Trip.traveller_id, Trip.purpose)).all())
+    added = 0
+    for login, purpose, legs, flags, submit, decisions in data.TRIPS:
+        traveller = people[data.email(login)]
+        if (traveller.id, purpose) in have:
+            continue
+        trip = trip_ops.save_draft(
+            None,
+            traveller,
+            trip_ops.TripData(
+                purpose=purpose,
+                legs=tuple(
+                    trip_ops.LegData(
+                        country,
+                        region,
+                        city,
+                        today + timedelta(days=start),
+                        today + timedelta(days=end),
+                        "Guest house (demo)",
+                    )
+                    for country, region, start, end, city in legs
+                ),
+                why_not_remote="Fieldwork and interviews cannot be done remotely (demo).",
+                why_not_later="The project ends this year (demo).",
+                impact_if_cancelled="A work package is lost (demo).",
+                flags=tuple(flags),
+                emergency_name="Demo contact",
+                emergency_phone="+32 9 000 00 00",
+                cost_centre="DEMO-001",
+            ),
+        )
+        if submit:
+            trip_ops.submit_trip(trip, traveller, trip.version, today)
+        for decider, step, outcome, comment, conditions in decisions:
+            person = people[data.email(decider)]
+            trip_ops.decide_step(
+                trip,
+                person,
+                person,
+                step,
+                Outcome(outcome),
+                comment,
+                tuple(conditions),
+                trip.version,
+            )
+        added += 1
     return added
 
 

@@ -112,3 +112,52 @@ COUNTRY_LISTS = {
 
 def email(login: str) -> str:
     return f"{login}@{DEMO_DOMAIN}"
+
+# traveller, purpose, legs (country, region, days from today to arrival and to departure, city),
+# flags, submit?, decisions in order (decider, step, outcome, comment, conditions)
+TRIPS = [
+    (
+        "phd",
+        "Biodiversity survey in Antioquia",
+        [("CO", "CO-ANT", 70, 84, "Medellín")],
+        ["remote_fieldwork"],
+        True,
+        [],
+    ),
+    (
+        "postdoc",
+        "Conference in Nairobi",
+        [("KE", None, 30, 35, "Nairobi")],
+        [],
+        True,
+        [("head.geo", "supervisor", "approve", "", [])],
+    ),
+    (
+        "prof",
+        "Interviews in Beirut",
+        [("LB", None, 50, 57, "Beirut"), ("TR", None, 57, 60, "Istanbul")],
+        [],
+        True,
+        [
+            ("head.cds", "supervisor", "approve", "", []),
+            ("dean.art", "faculty_authority", "approve", "Essential for the project.", []),
+        ],
+    ),
+    (
+        "atp",
+        "Field equipment delivery in Addis Ababa",
+        [("ET", None, 45, 52, "Addis Ababa")],
+        [],
+        True,
+        [
+            (
+                "head.geo",
+                "supervisor",
+                "request_changes",
+                "Add the accommodation's phone number.",
+                [],
+            )
+        ],
+    ),
+    ("student", "Archive visit in Istanbul", [("TR", None, 40, 48, "Istanbul")], [], False, []),
+]
