@@ -26,7 +26,7 @@ from config import TestingConfig
 from travel_app import create_app
 from travel_app.auth.passwords import hash_password
 from travel_app.extensions import db
-from travel_app.models import Advisory, Deputy, Person, RoleAssignment, Unit
+from travel_app.models import Advisory, Deputy, Leg, Person, RoleAssignment, Trip, TripTask, Unit
 
 PAGES = [
     "/",
@@ -37,6 +37,10 @@ PAGES = [
     "/admin/deputies",
     "/admin/advisories",
     "/admin/country-lists",
+    "/trips",
+    "/inbox",
+    "/trips/all",
+    "/trips/all?state=in_review&country=AF",
 ]
 COUNTRIES = ["ML", "AF", "SY", "KE", "CO", "NG", "IN", "TR", "EG", "ET", "LB", "PK", "CD", "YE"]
 PASSWORD = "bench-password-1"
@@ -80,7 +84,10 @@ def fill(n: int) -> None:
     admin_id = conn.execute(sa.select(Person.id)).scalar_one()
     conn.execute(
         sa.insert(RoleAssignment),
-        [{"person_id": admin_id, "role": "admin", "granted_at": datetime_now()}],
+        [
+            {"person_id": admin_id, "role": role, "granted_at": datetime_now()}
+            for role in ("admin", "safety_officer")
+        ],
     )
     conn.execute(
         sa.insert(Unit),
@@ -157,7 +164,62 @@ def fill(n: int) -> None:
             for i in range(n)
         ],
     )
+    fill_trips(conn, n, admin_id, people[0], faculty_id)
     db.session.commit()
+
+
+def fill_trips(conn, n: int, admin_id: int, other_id: int, faculty_id: int) -> None:
+    """n trips in review: half the administrator's own, half waiting in their inbox."""
+    today = date.today()
+    conn.execute(
+        sa.insert(Trip),
+        [
+            {
+                "traveller_id": admin_id if i % 2 else other_id,
+                "faculty_id": faculty_id,
+                "state": "in_review",
+                "purpose": f"Trip {i}",
+                "departure_on": today + timedelta(days=30 + i % 60),
+                "return_on": today + timedelta(days=40 + i % 60),
+                "level": i % 4,
+                "round": 1,
+                "flags": [],
+                "co_traveller_ids": [],
+                "created_at": datetime_now(),
+                "updated_at": datetime_now(),
+            }
+            for i in range(n)
+        ],
+    )
+    trips = conn.execute(sa.select(Trip.id, Trip.traveller_id, Trip.departure_on)).all()
+    conn.execute(
+        sa.insert(Leg),
+        [
+            {
+                "trip_id": t.id,
+                "position": 0,
+                "country_code": COUNTRIES[t.id % len(COUNTRIES)],
+                "arrives_on": t.departure_on,
+                "leaves_on": t.departure_on + timedelta(days=10),
+            }
+            for t in trips
+        ],
+    )
+    conn.execute(
+        sa.insert(TripTask),
+        [
+            {
+                "trip_id": t.id,
+                "round": 1,
+                "step_id": "supervisor",
+                "assignee_id": admin_id,
+                "opened_on": today,
+                "due_on": today + timedelta(days=14),
+            }
+            for t in trips
+            if t.traveller_id != admin_id
+        ],
+    )
 
 
 def datetime_now():
