@@ -1,13 +1,15 @@
 """A live server on the test database and a real Chromium driven by Playwright.
 
 Chromium comes from Debian's ``chromium`` package (Playwright cannot download browsers here).
-The tests run when ``E2E_CHROMIUM`` names the executable; ``.ci/run`` sets it and refuses a run
-in which they are skipped.
+The tests run with the executable ``E2E_CHROMIUM`` names, else with ``chromium`` on the PATH;
+they are skipped, saying so, only when there is none. ``.ci/run`` sets it and refuses a run in
+which they are skipped.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import threading
 from collections.abc import Iterator
 from typing import Any
@@ -15,7 +17,7 @@ from typing import Any
 import pytest
 from werkzeug.serving import make_server
 
-CHROMIUM = os.environ.get("E2E_CHROMIUM")
+CHROMIUM = os.environ.get("E2E_CHROMIUM") or shutil.which("chromium")
 
 pytestmark = pytest.mark.e2e
 
@@ -36,7 +38,10 @@ def live_server(app) -> Iterator[str]:
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
     if not CHROMIUM:
-        pytest.skip("set E2E_CHROMIUM=/usr/bin/chromium to run the browser tests")
+        pytest.skip(
+            "no Chromium: install Debian's chromium and chromium-driver"
+            " (apt-get install chromium chromium-driver) or set E2E_CHROMIUM to its path"
+        )
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:

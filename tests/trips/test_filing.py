@@ -184,3 +184,12 @@ def test_a_trip_needs_someone_to_decide_each_step(world, as_person, make_person)
     assert response.status_code == 400
     assert "Nobody can decide this step: supervisor" in response.get_data(as_text=True)
     assert counts() == (0, 0, 0, 0)
+
+
+def test_after_a_refused_submission_the_form_still_files_a_new_trip(world, as_person):
+    client = as_person(world.student)
+    refused = client.post("/trips/new", data=form(cost_centre=""))
+    assert refused.status_code == 400
+    assert 'action="/trips/new"' in refused.get_data(as_text=True)
+    assert client.post("/trips/new", data=form()).status_code == 302
+    assert counts()[0] == 1

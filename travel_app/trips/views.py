@@ -225,6 +225,7 @@ def _file(trip: Trip | None) -> Response | tuple[str, int]:
     if action == "check":
         return _render_form(template, form, trip, assessment=assessment)
     version = int(form.version.data) if (form.version.data or "").isdigit() else -1
+    original = trip
     try:
         trip = save_draft(trip, current_user, data, version if trip else None)
         if action == "submit":
@@ -236,13 +237,8 @@ def _file(trip: Trip | None) -> Response | tuple[str, int]:
         db.session.rollback()
         _field_errors(form, problem.problems)
         flash(_("Nothing was submitted: complete the marked fields."), "error")
-        return _render_form(
-            template,
-            form,
-            None if trip is None or trip.id is None else trip,
-            400,
-            assessment=assessment,
-        )
+        # A new trip was rolled back with the rest: the form files it anew.
+        return _render_form(template, form, original, 400, assessment=assessment)
     except TripChanged:
         return _changed(trip)  # type: ignore[arg-type]
     except ActionRefused as refused:
