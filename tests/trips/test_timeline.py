@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.trips.conftest import decide
+from tests.trips.conftest import day, decide
 from travel_app.extensions import db
 from travel_app.trips.models import EventKind, Trip, TripEvent, TripState
 
@@ -18,15 +18,10 @@ def test_every_step_is_recorded_with_who_states_level_and_advice(world, make_tri
     assert (submitted.from_state, submitted.to_state) == ("draft", "in_review")
     assert submitted.level == 2
     assert submitted.data["procedure"] == "vlir-framework v1"
-    assert submitted.data["advice"] == [
-        {
-            "place": "ML",
-            "level": 2,
-            "source": "be_fps",
-            "effective_on": submitted.data["advice"][0]["effective_on"],
-            "advisory_id": submitted.data["advice"][0]["advisory_id"],
-        }
-    ]
+    (advice,) = submitted.data["advice"]
+    assert (advice["place"], advice["level"], advice["source"]) == ("ML", 2, "be_fps")
+    assert advice["source_name"] == "Belgium: FPS Foreign Affairs"
+    assert advice["effective_on"] == day(-100).isoformat() and advice["advisory_id"]
     assert decision.kind is EventKind.DECISION
     assert (decision.step_id, decision.outcome, decision.comment) == (
         "supervisor",
@@ -35,7 +30,12 @@ def test_every_step_is_recorded_with_who_states_level_and_advice(world, make_tri
     )
     assert decision.data["advice"][0]["level"] == 2
     page = as_person(world.student).get(f"/trips/{trip.id}").get_data(as_text=True)
-    for text in ("Submitted", "Paula Promoter", "Fine by me", "Advice then: ML 2 (be_fps"):
+    for text in (
+        "Submitted",
+        "Paula Promoter",
+        "Fine by me",
+        "Advice then: Mali 2 (Belgium: FPS Foreign Affairs, ",
+    ):
         assert text in page
 
 

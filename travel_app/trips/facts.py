@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 from travel_app.extensions import db
 from travel_app.org.models import Person, Role, RoleAssignment, Unit, UnitKind
-from travel_app.places.models import Advisory, CountryList, CountryListEntry
+from travel_app.places.models import Advisory, AdvisorySource, CountryList, CountryListEntry
 from workflows.engine import Destination, TripFacts
 from workflows.model import Procedure, Step, WhoKind
 
@@ -58,6 +58,8 @@ class Context:
     people: dict[int, PersonFacts] = field(default_factory=dict)
     #: Active faculty-authority holders per faculty id.
     faculty_authorities: dict[int, list[int]] = field(default_factory=dict)
+    #: Advisory source names by code, for explanations.
+    sources: dict[str, str] = field(default_factory=dict)
 
     # --- advice --------------------------------------------------------------------------------
 
@@ -100,7 +102,8 @@ class Context:
             advice = self.worst(leg)
             level = advice.level if advice else 0
             source = (
-                f"{advice.source_code} {advice.effective_on.isoformat()}"
+                f"{self.sources.get(advice.source_code, advice.source_code)},"
+                f" {advice.effective_on.isoformat()}"
                 if advice
                 else "no advice on record"
             )
@@ -127,6 +130,9 @@ class Context:
                     "place": f"{leg.country_code}/{leg.region_code}"
                     if leg.region_code
                     else leg.country_code,
+                    "country": leg.country_code,
+                    "region": leg.region_code,
+                    "source_name": self.sources.get(advice.source_code) if advice else None,
                     "level": advice.level if advice else 0,
                     "source": advice.source_code if advice else None,
                     "effective_on": advice.effective_on.isoformat() if advice else None,
@@ -192,7 +198,7 @@ class Context:
 
 
 def load_context(today: date, countries: Iterable[str], people: Iterable[int]) -> Context:
-    """Load advice, lists and the organisation for these countries and travellers (5 queries)."""
+    """Load advice, lists and the organisation for these countries and travellers (6 queries)."""
     countries = sorted(set(countries))
     people = sorted(set(people))
     ctx = Context(today=today)
@@ -232,6 +238,12 @@ def load_context(today: date, countries: Iterable[str], people: Iterable[int]) -
         ):
             lists[country].add(code)
         ctx.lists = dict(lists)
+        ctx.sources = {
+            code: name
+            for code, name in db.session.execute(
+                sa.select(AdvisorySource.code, AdvisorySource.name)
+            )
+        }
     ctx.units = {
         row.id: (row.parent_id, row.head_id, row.kind)
         for row in db.session.execute(sa.select(Unit.id, Unit.parent_id, Unit.head_id, Unit.kind))

@@ -91,6 +91,8 @@ class Assessment:
     route: Route
     destinations: tuple[engine.Destination, ...]
     unassigned_steps: tuple[str, ...] = field(default_factory=tuple)
+    #: Who would decide each step: names of people, or the role whose holders may.
+    deciders: dict[str, list[str]] = field(default_factory=dict)
 
 
 # --- reading the trip as engine facts --------------------------------------------------------
@@ -142,13 +144,21 @@ def assess(traveller_id: int, data: TripData, today: date) -> Assessment | None:
     ctx = load_context(today, (leg.country_code for leg in data.legs), [traveller_id])
     facts = ctx.facts(procedure, traveller_id, [leg.facts for leg in data.legs], data.flags)
     route = engine.route(procedure, facts)
-    unassigned = tuple(
-        step.id
-        for rs in route.stages
-        for step in rs.stage.steps
-        if not ctx.assignees(procedure, step, traveller_id)
-    )
-    return Assessment(route, facts.destinations, unassigned)
+    steps = [step for rs in route.stages for step in rs.stage.steps]
+    assigned = {step.id: ctx.assignees(procedure, step, traveller_id) for step in steps}
+    ids = {p for pairs in assigned.values() for p, _ in pairs if p is not None}
+    names = {
+        pid: name
+        for pid, name in db.session.execute(
+            sa.select(Person.id, Person.name).where(Person.id.in_(ids))
+        )
+    }
+    deciders = {
+        step_id: [names.get(p, "?") if p is not None else f"role:{role}" for p, role in pairs]
+        for step_id, pairs in assigned.items()
+    }
+    unassigned = tuple(step_id for step_id, pairs in assigned.items() if not pairs)
+    return Assessment(route, facts.destinations, unassigned, deciders)
 
 
 # --- helpers ---------------------------------------------------------------------------------

@@ -289,12 +289,34 @@ def _decision_forms(trip: Trip, principals: list[Person]) -> tuple[list[dict[str
                 form.outcome.choices = choices(
                     (o.value, OUTCOME_TITLES[o]) for o in option.outcomes
                 )
+                _unique_ids(form, f"{option.step_id}-{principal.id}")
                 forms.append({"form": form, "step_id": option.step_id, "principal": principal})
             elif option.refused is not None and not option.refused.en.startswith(
                 "This step is for"
             ):
                 refusals.append(option.refused(locale))
     return forms, list(dict.fromkeys(refusals))
+
+
+def _unique_ids(form: Any, prefix: str) -> None:
+    """Give a form's fields ids of their own, so several forms can share one page."""
+    for field in form:
+        field.id = f"{prefix}-{field.name}"
+        field.label.field_id = field.id
+
+
+def _reason_forms(trip: Trip, failed: ReasonForm | None, verb: str | None) -> dict[str, ReasonForm]:
+    forms = {}
+    for name, label in (
+        ("withdraw", _("Why do you withdraw the trip? (optional)")),
+        ("cancel", _("Reason for cancelling or revoking (required; the traveller sees it)")),
+    ):
+        form = failed if failed is not None and verb == name else None
+        form = form or ReasonForm(formdata=None, data={"version": trip.version})
+        form.reason.label.text = label
+        _unique_ids(form, name)
+        forms[name] = form
+    return forms
 
 
 def _show(
@@ -317,8 +339,9 @@ def _show(
             co_travellers=queries.people_by_ids(list(trip.co_traveller_ids or ())),
             decision_forms=forms,
             refusals=refusals,
-            reason_form=override.pop("reason_form", None)
-            or ReasonForm(formdata=None, data={"version": trip.version}),
+            reason_forms=_reason_forms(
+                trip, override.pop("reason_form", None), override.pop("verb", None)
+            ),
             can_edit=access.can_edit(trip, current_user),
             can_change=access.can_change(trip, current_user, today),
             can_withdraw=access.can_withdraw(trip, current_user, today),
@@ -349,6 +372,7 @@ def decide(trip_id: int) -> Response | tuple[str, int]:
         return _problem(403, _("You do not stand in for this person today."), trip)
     if not form.validate():
         flash(_("Nothing was saved: correct the marked fields."), "error")
+        _unique_ids(form, f"{form.step_id.data}-{principal.id}")
         failed = {
             "form": form,
             "step_id": form.step_id.data,
@@ -381,7 +405,7 @@ def _reason_action(trip_id: int, verb: str) -> Response | tuple[str, int]:
     form = ReasonForm()
     if not form.validate():
         flash(_("Nothing was saved: correct the marked fields."), "error")
-        return _show(trip, principals, 400, reason_form=form)
+        return _show(trip, principals, 400, reason_form=form, verb=verb)
     try:
         if verb == "withdraw":
             withdraw_trip(trip, current_user, form.reason.data or "", form.version.data, _today())
@@ -396,7 +420,7 @@ def _reason_action(trip_id: int, verb: str) -> Response | tuple[str, int]:
         db.session.rollback()
         _field_errors(form, problem.problems)  # type: ignore[arg-type]
         flash(_("Nothing was saved: correct the marked fields."), "error")
-        return _show(trip, principals, 400, reason_form=form)
+        return _show(trip, principals, 400, reason_form=form, verb=verb)
     flash(_("The trip is now: %(state)s.", state=trip.state.title), "success")
     return redirect(url_for("trips.show", trip_id=trip.id))
 
