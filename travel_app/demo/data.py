@@ -113,6 +113,7 @@ COUNTRY_LISTS = {
 def email(login: str) -> str:
     return f"{login}@{DEMO_DOMAIN}"
 
+
 # traveller, purpose, legs (country, region, days from today to arrival and to departure, city),
 # flags, submit?, decisions in order (decider, step, outcome, comment, conditions)
 TRIPS = [
