@@ -154,3 +154,11 @@ def test_the_sources_own_wording_is_kept_and_shown(client, admin, db):
     advisory = db.session.scalars(sa.select(Advisory)).one()
     assert (advisory.source_code, advisory.source_label, advisory.level) == ("nl_bz", "Oranje", 2)
     assert "(Oranje)" in client.get(response.location).get_data(as_text=True)
+
+
+def test_a_refused_tag_is_echoed_as_text_not_markup(client, admin, db):
+    response = client.post("/admin/advisories", data=valid(tags="<script>alert(1)</script>"))
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert "<script>alert(1)</script>" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page

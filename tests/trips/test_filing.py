@@ -178,6 +178,16 @@ def test_html_and_script_are_shown_as_text(world, as_person, make_trip):
     assert script not in inbox and "&lt;b&gt;bold&lt;/b&gt;" in inbox
 
 
+def test_an_unknown_co_traveller_is_echoed_as_text_not_markup(world, as_person):
+    hostile = "<svg/onload=alert(1)>@example.org"
+    response = as_person(world.student).post("/trips/new", data=form(co_travellers=hostile))
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert "Nobody with this e-mail address is known" in page
+    assert "<svg/onload" not in page and "&lt;svg/onload=alert(1)&gt;" in page
+    assert counts() == (0, 0, 0, 0)
+
+
 def test_a_trip_needs_someone_to_decide_each_step(world, as_person, make_person):
     loner = make_person(name="No Unit")  # no unit, no promoter: no supervisor
     response = as_person(loner).post("/trips/new", data=form())

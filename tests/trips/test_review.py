@@ -213,3 +213,17 @@ def test_an_administrator_raising_a_level_suspends_trips_and_says_how_many(
     assert "the approval is suspended while the trip is reviewed again" in page
     assert "BF: level 3" in page
     assert "Fieldwork" in as_person(world.promoter).get("/inbox").get_data(as_text=True)
+
+
+def test_conditions_typed_before_choosing_plain_approval_are_not_recorded(
+    world, make_trip, as_person
+):
+    trip = make_trip()
+    client = as_person(world.promoter)
+    response = decide(client, trip, "supervisor", conditions="Take a satellite phone")
+    assert response.status_code == 302
+    db.session.refresh(trip)
+    decision = trip.events[-1]
+    assert decision.kind is EventKind.DECISION and decision.conditions == []
+    page = as_person(world.student).get(f"/trips/{trip.id}").get_data(as_text=True)
+    assert "Take a satellite phone" not in page

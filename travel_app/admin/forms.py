@@ -7,6 +7,7 @@ from datetime import date, timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -131,7 +132,7 @@ class AdvisoryForm(FlaskForm):
         if field.data not in self._levels:
             low, high = min(self._levels), max(self._levels)
             raise ValidationError(
-                _l("The level must be between %(low)s and %(high)s.", low=low, high=high)
+                _("The level must be between %(low)s and %(high)s.", low=low, high=high)
             )
 
     def validate_source(self, field: Any) -> None:
@@ -153,7 +154,7 @@ class AdvisoryForm(FlaskForm):
             raise ValidationError(_l("This wording is not on the source's scale."))
         if isinstance(self.level.data, int) and self.level.data != mapped:
             raise ValidationError(
-                _l(
+                _(
                     "This wording means level %(mapped)s, not %(level)s.",
                     mapped=mapped,
                     level=self.level.data,
@@ -171,7 +172,7 @@ class AdvisoryForm(FlaskForm):
         bad = [t for t in self.tag_list() if not TAG_RE.match(t)]
         if bad:
             raise ValidationError(
-                _l("Tags use lower-case letters, digits, - and _: %(bad)s", bad=", ".join(bad))
+                _("Tags use lower-case letters, digits, - and _: %(bad)s", bad=", ".join(bad))
             )
 
 
@@ -212,7 +213,7 @@ class UnitForm(FlaskForm):
             raise ValidationError(_l("A university is not part of another unit."))
         if wanted is not None and (parent is None or parent.kind is not wanted):
             raise ValidationError(
-                _l("A %(kind)s must be part of a %(parent)s.", kind=kind.title, parent=wanted.title)
+                _("A %(kind)s must be part of a %(parent)s.", kind=kind.title, parent=wanted.title)
             )
 
     @property
@@ -280,7 +281,7 @@ class PersonForm(FlaskForm):
     def validate_nationalities(self, field: Any) -> None:
         bad = [c for c in field.data or [] if not geography.is_country(c)]
         if bad:
-            raise ValidationError(_l("Unknown country code: %(codes)s", codes=", ".join(bad)))
+            raise ValidationError(_("Unknown country code: %(codes)s", codes=", ".join(bad)))
 
     def validate_is_active(self, field: Any) -> None:
         # Administrators cannot lock themselves out; another administrator always remains.

@@ -8,6 +8,7 @@ from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -159,7 +160,7 @@ class TripForm(FlaskForm):
 
     def validate_legs(self, field: Any) -> None:
         if len(field.entries) > MAX_LEGS:
-            raise ValidationError(_l("A trip has at most %(n)s legs.", n=MAX_LEGS))
+            raise ValidationError(_("A trip has at most %(n)s legs.", n=MAX_LEGS))
         legs = [e.form for e in field.entries]
         for leg in legs:
             if leg.arrives_on.data and leg.arrives_on.data < self.today:
@@ -194,7 +195,7 @@ class TripForm(FlaskForm):
         missing = [e for e in emails if e not in found]
         if missing:
             raise ValidationError(
-                _l(
+                _(
                     "Nobody with this e-mail address is known: %(emails)s",
                     emails=", ".join(missing),
                 )

@@ -464,15 +464,16 @@ def decide_step(
     events = routing.round_events(trip)
     actor = _engine_actor(trip, person, principal)
     try:
-        _, pos = engine.decide(
+        recorded, pos = engine.decide(
             procedure, route, events, actor, step_id, outcome, comment, conditions
         )
     except DecisionRefused as refused:
         raise ActionRefused(refused.reason) from None
+    decision = recorded[-1]
+    assert isinstance(decision, engine.Decision)
     claim(trip, expected_version)
     previous = trip.state
     trip.state = state_for(pos, previous)
-    decision = pos.current[-1] if pos.current and pos.current[-1].step_id == step_id else None
     routing.sync_tasks(trip, procedure, route, pos, date.today())
     _event(
         trip,
@@ -482,10 +483,8 @@ def decide_step(
         on_behalf_of_id=actor.on_behalf_of,
         step_id=step_id,
         outcome=outcome.value,
-        comment=comment.strip(),
-        conditions=list(
-            decision.conditions if decision else tuple(c.strip() for c in conditions if c.strip())
-        ),
+        comment=decision.comment,
+        conditions=list(decision.conditions),
         data={"advice": _advice_now(trip)},
     )
     return trip.state
