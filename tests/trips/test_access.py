@@ -121,6 +121,22 @@ def test_a_deputy_decides_on_behalf_of_the_absent_supervisor(world, make_trip, a
     assert "Hugo Head" in timeline and "on behalf of Paula Promoter" in timeline
 
 
+def test_standing_in_for_someone_does_not_open_their_own_trips(world, make_trip, as_person):
+    org_ops.add_deputy(
+        person=world.student,
+        deputy=world.colleague,
+        starts_on=date.today() - timedelta(days=1),
+        ends_on=date.today() + timedelta(days=5),
+        note="Leave",
+        actor=None,
+    )
+    db.session.commit()
+    trip = make_trip(purpose="Private itinerary")
+    client = as_person(world.colleague)
+    assert client.get(f"/trips/{trip.id}").status_code == 404
+    assert "Private itinerary" not in client.get("/inbox").get_data(as_text=True)
+
+
 def test_a_deputyship_that_ended_gives_no_power(world, make_trip, as_person):
     org_ops.add_deputy(
         person=world.promoter,

@@ -203,3 +203,15 @@ def test_after_a_refused_submission_the_form_still_files_a_new_trip(world, as_pe
     assert 'action="/trips/new"' in refused.get_data(as_text=True)
     assert client.post("/trips/new", data=form()).status_code == 302
     assert counts()[0] == 1
+
+
+@pytest.mark.parametrize("value", ["²", "٣", "-1", "1e3", " 1"])
+def test_odd_numbers_in_hidden_fields_are_refused_not_crashed(world, as_person, make_trip, value):
+    trip = make_trip(submit=False)
+    client = as_person(world.student)
+    removed = client.post(f"/trips/{trip.id}/edit", data=form(action=f"remove_leg:{value}"))
+    assert removed.status_code == 200
+    stale = client.post(f"/trips/{trip.id}/edit", data=form(action="save", version=value))
+    assert stale.status_code == 409
+    db.session.refresh(trip)
+    assert trip.purpose == "Fieldwork"

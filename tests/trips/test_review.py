@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from datetime import date
 
+import pytest
+
 from tests.trips.conftest import day, decide, leg
 from tests.trips.test_journey import form
 from tests.trips.test_rereview import approve_all
 from travel_app.extensions import db
+from travel_app.trips import operations as ops
 from travel_app.trips.models import EventKind, Trip, TripState
+from workflows.engine import Outcome
 
 
 def test_changes_requested_need_a_comment_then_the_trip_returns_to_the_same_stage(
@@ -227,3 +231,64 @@ def test_conditions_typed_before_choosing_plain_approval_are_not_recorded(
     assert decision.kind is EventKind.DECISION and decision.conditions == []
     page = as_person(world.student).get(f"/trips/{trip.id}").get_data(as_text=True)
     assert "Take a satellite phone" not in page
+
+
+def test_a_supervisor_travelling_along_hands_the_step_to_the_next_one_up(world, as_person):
+    client = as_person(world.student)
+    response = client.post("/trips/new", data=form(co_travellers=world.promoter.email))
+    assert response.status_code == 302
+    student_trip, promoter_trip = db.session.query(Trip).order_by(Trip.id).all()
+    assert promoter_trip.traveller_id == world.promoter.id
+    assert set(promoter_trip.co_traveller_ids) == {world.student.id}
+
+    # The promoter travels along, so the head of department decides the student's trip.
+    promoter = as_person(world.promoter)
+    assert "Sam Student" not in promoter.get("/inbox").get_data(as_text=True)
+    assert decide(promoter, student_trip, "supervisor").status_code == 404
+    with pytest.raises(ops.ActionRefused, match="Nobody decides on their own trip"):
+        ops.decide_step(
+            student_trip,
+            world.promoter,
+            world.promoter,
+            "supervisor",
+            Outcome.APPROVE,
+            "",
+            (),
+            student_trip.version,
+        )
+    head = as_person(world.head)
+    inbox = head.get("/inbox").get_data(as_text=True)
+    assert "Sam Student" in inbox and "Paula Promoter" in inbox
+    assert decide(head, student_trip, "supervisor").status_code == 302
+    assert decide(head, promoter_trip, "supervisor").status_code == 302
+
+
+def test_co_travellers_are_fixed_once_the_trip_is_submitted(world, make_trip, as_person):
+    trip = make_trip()
+    decide(as_person(world.promoter), trip, "supervisor", "request_changes", comment="Dates")
+    db.session.refresh(trip)
+    assert trip.state is TripState.CHANGES_REQUESTED
+    client = as_person(world.student)
+    edit = client.get(f"/trips/{trip.id}/edit").get_data(as_text=True)
+    assert "Co-travellers are fixed once the trip is submitted." in edit
+    events = len(trip.events)
+    response = client.post(
+        f"/trips/{trip.id}/edit",
+        data=form(action="resubmit", version=trip.version, co_travellers=world.colleague.email),
+    )
+    assert response.status_code == 400
+    assert "Co-travellers are fixed once the trip is submitted" in response.get_data(True)
+    db.session.expire_all()
+    assert db.session.query(Trip).count() == 1
+    assert trip.state is TripState.CHANGES_REQUESTED and len(trip.events) == events
+
+    approved = approve_all(make_trip(), world)
+    assert approved.state is TripState.APPROVED
+    response = client.post(
+        f"/trips/{approved.id}/change",
+        data=form(action="request", version=approved.version, co_travellers=world.colleague.email),
+    )
+    assert response.status_code == 400
+    assert "Co-travellers are fixed once the trip is submitted" in response.get_data(True)
+    db.session.expire_all()
+    assert approved.state is TripState.APPROVED and db.session.query(Trip).count() == 2

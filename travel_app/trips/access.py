@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from travel_app.extensions import db
 from travel_app.org.models import Person, Role
 from travel_app.org.queries import acting_for
-from travel_app.trips.models import GO_STATES, Trip, TripEvent, TripState, TripTask
+from travel_app.trips.models import GO_STATES, EventKind, Trip, TripEvent, TripState, TripTask
 
 #: Roles that oversee every trip of the university.
 OVERSIGHT = (Role.SAFETY_OFFICER, Role.EXECUTIVE, Role.ADMIN, Role.CRISIS_TEAM)
@@ -25,9 +25,13 @@ def sees_all_trips(person: Person) -> bool:
 
 
 def can_view(trip: Trip, person: Person, principals: list[Person]) -> bool:
-    """The traveller, oversight, the faculty's authority, and anyone with a part in its review."""
+    """The traveller, oversight, the faculty's authority, and anyone with a part in its review.
+
+    Standing in for someone lends their part in reviews, never their own trips.
+    """
     if trip.traveller_id == person.id or sees_all_trips(person):
         return True
+    principals = [p for p in principals if p.id != trip.traveller_id]
     if any(
         a.role is Role.FACULTY_AUTHORITY and a.unit_id == trip.faculty_id
         for p in principals
@@ -43,6 +47,7 @@ def can_view(trip: Trip, person: Person, principals: list[Person]) -> bool:
         ),
         sa.exists().where(
             TripEvent.trip_id == trip.id,
+            TripEvent.kind == EventKind.DECISION,
             sa.or_(TripEvent.actor_id.in_(ids), TripEvent.on_behalf_of_id.in_(ids)),
         ),
     )

@@ -7,7 +7,7 @@ Submitting one trip and re-routing a thousand after a level rise use the same co
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -164,14 +164,18 @@ class Context:
             unit_id = self.units[unit_id][0] if unit_id in self.units else None
         return chain
 
-    def supervisor(self, person_id: int) -> int | None:
-        """The same rule as ``org.queries.supervisor_of``, on preloaded rows."""
+    def supervisor(self, person_id: int, skip: Collection[int] = ()) -> int | None:
+        """The same rule as ``org.queries.supervisor_of``, on preloaded rows.
+
+        People in ``skip`` (those travelling along) are passed over for the next one up.
+        """
         person = self.people[person_id]
-        if person.promoter_id is not None and person.promoter_id != person_id:
+        passed = {person_id, *skip}
+        if person.promoter_id is not None and person.promoter_id not in passed:
             return person.promoter_id
         for unit_id in self._ancestors(person.unit_id):
             head = self.units[unit_id][1]
-            if head is not None and head != person_id:
+            if head is not None and head not in passed:
                 return head
         return None
 
@@ -182,16 +186,28 @@ class Context:
         return None
 
     def assignees(
-        self, procedure: Procedure, step: Step, traveller_id: int
+        self,
+        procedure: Procedure,
+        step: Step,
+        traveller_id: int,
+        travelling: Collection[int] = (),
     ) -> list[tuple[int | None, str | None]]:
-        """Who finds ``step`` in their inbox: named people, or any holder of a role."""
+        """Who finds ``step`` in their inbox: named people, or any holder of a role.
+
+        Nobody decides on a trip they travel on, so a group's ``travelling`` members are
+        never named (a supervisor travelling along hands the step to the next one up).
+        """
         who = step.who
         if who.kind is WhoKind.SUPERVISOR:
-            supervisor = self.supervisor(traveller_id)
+            supervisor = self.supervisor(traveller_id, travelling)
             return [(supervisor, None)] if supervisor is not None else []
         if who.kind is WhoKind.FACULTY_AUTHORITY:
             faculty = self.faculty_of(traveller_id)
-            return [(p, None) for p in self.faculty_authorities.get(faculty or -1, [])]
+            return [
+                (p, None)
+                for p in self.faculty_authorities.get(faculty or -1, [])
+                if p != traveller_id and p not in travelling
+            ]
         if who.kind is WhoKind.COMMITTEE:
             return [(None, procedure.committees[str(who.name)].role)]
         return [(None, str(who.name))]

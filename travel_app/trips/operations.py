@@ -145,7 +145,10 @@ def assess(traveller_id: int, data: TripData, today: date) -> Assessment | None:
     facts = ctx.facts(procedure, traveller_id, [leg.facts for leg in data.legs], data.flags)
     route = engine.route(procedure, facts)
     steps = [step for rs in route.stages for step in rs.stage.steps]
-    assigned = {step.id: ctx.assignees(procedure, step, traveller_id) for step in steps}
+    assigned = {
+        step.id: ctx.assignees(procedure, step, traveller_id, data.co_traveller_ids)
+        for step in steps
+    }
     ids = {p for pairs in assigned.values() for p, _ in pairs if p is not None}
     names = {
         pid: name
@@ -269,7 +272,7 @@ def _route_trip(
     trip.round += 1
     trip.level = route.risk.level
     trip.is_late = route.is_late
-    trip.route = routing.route_to_json(route, ctx, procedure)
+    trip.route = routing.route_to_json(route, ctx, procedure, trip.co_traveller_ids or ())
     pos = engine.position(procedure, route, ())
     trip.state = state_for(pos, TripState.IN_REVIEW)
     db.session.flush()
@@ -310,7 +313,7 @@ def _engine_actor(trip: Trip, person: Person, principal: Person) -> engine.Actor
         roles=frozenset(
             a.role.value for a in principal.roles if a.role is not Role.FACULTY_AUTHORITY
         ),
-        is_traveller=person.id == trip.traveller_id,
+        is_traveller=person.id == trip.traveller_id or person.id in (trip.co_traveller_ids or ()),
         supervises_traveller=supervises,
         faculty_authority_of_traveller=faculty,
         on_behalf_of=principal.id if principal.id != person.id else None,
@@ -348,10 +351,26 @@ def save_draft(
         raise ActionRefused(
             Text("Deze reis kan niet meer bewerkt worden.", "This trip can no longer be edited.")
         )
+    if trip.state is not TripState.DRAFT:
+        _keep_group(trip, data)
     claim(trip, expected_version if expected_version is not None else trip.version)
     _apply(trip, data)
     _event(trip, EventKind.EDITED, traveller, trip.state)
     return trip
+
+
+GROUP_FIXED = Text(
+    "Medereizigers liggen vast zodra de reis ingediend is: trek de reis in en dien ze opnieuw"
+    " in, of laat de medereiziger een eigen reis indienen.",
+    "Co-travellers are fixed once the trip is submitted: withdraw it and file it anew, or let"
+    " the co-traveller file a trip of their own.",
+)
+
+
+def _keep_group(trip: Trip, data: TripData) -> None:
+    """A submitted trip keeps its co-travellers: their trips were created at submission."""
+    if set(data.co_traveller_ids) != set(trip.co_traveller_ids or ()):
+        raise Incomplete({"co_travellers": GROUP_FIXED})
 
 
 def _require_traveller(trip: Trip, person: Person) -> None:
@@ -408,7 +427,7 @@ def submit_trip(trip: Trip, actor: Person, expected_version: int, today: date) -
             )
         companion = Trip(traveller_id=person_id, state=TripState.DRAFT, purpose=trip.purpose)
         _apply(companion, data_of(trip))
-        companion.co_traveller_ids = []
+        companion.co_traveller_ids = [p for p in people if p != person_id]
         faculty = ctx.faculty_of(person_id)
         companion.faculty_id = faculty
         db.session.add(companion)
@@ -425,7 +444,7 @@ def submit_trip(trip: Trip, actor: Person, expected_version: int, today: date) -
             step.id
             for rs in route.stages
             for step in rs.stage.steps
-            if not ctx.assignees(procedure, step, member.traveller_id)
+            if not ctx.assignees(procedure, step, member.traveller_id, member.co_traveller_ids)
         )
         _check_complete(trip, route.risk.level, unassigned)
         member.submitted_at = utcnow()
@@ -570,6 +589,7 @@ def request_change(
                 "Only an approved trip that has not started can be changed.",
             )
         )
+    _keep_group(trip, new)
     change = classify(trip, new, today)
     claim(trip, expected_version)
     old = summary(data_of(trip))

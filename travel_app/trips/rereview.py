@@ -53,6 +53,7 @@ class _TripRow:
         self.round = row.round
         self.level = row.level
         self.flags = row.flags or []
+        self.co_traveller_ids = row.co_traveller_ids or []
         self.departure_on = row.departure_on
         self.route: dict[str, Any] | None = None
         self.legs: list[LegFacts] = []
@@ -80,6 +81,7 @@ def react_to_advisory(advisory: Advisory, actor: Person | None, today: date) -> 
                 Trip.round,
                 Trip.level,
                 Trip.flags,
+                Trip.co_traveller_ids,
                 Trip.departure_on,
             )
             .where(scope)
@@ -159,7 +161,7 @@ def react_to_advisory(advisory: Advisory, actor: Person | None, today: date) -> 
         pos = engine.position(procedure, route, ())
         new_state = state_for(pos, was)
         trip.round += 1
-        trip.route = routing.route_to_json(route, ctx, procedure)
+        trip.route = routing.route_to_json(route, ctx, procedure, trip.co_traveller_ids)
         (reaction.suspended if was is TripState.SUSPENDED else reaction.rerouted).append(trip.id)
         updates.append(
             {

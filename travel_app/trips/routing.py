@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import date
 from typing import Any
 
@@ -53,7 +54,10 @@ def procedure_of(trip: Trip) -> Procedure:
     return _parsed[digest]
 
 
-def route_to_json(route: Route, ctx: Context, procedure: Procedure) -> dict[str, Any]:
+def route_to_json(
+    route: Route, ctx: Context, procedure: Procedure, travelling: Collection[int] = ()
+) -> dict[str, Any]:
+    """The route as stored on the trip, with who was named for each step at routing time."""
     traveller = route.traveller_id
     assert traveller is not None
     return {
@@ -73,7 +77,7 @@ def route_to_json(route: Route, ctx: Context, procedure: Procedure) -> dict[str,
                     {
                         "id": step.id,
                         "mode": step.mode.value,
-                        "assignees": ctx.assignees(procedure, step, traveller),
+                        "assignees": ctx.assignees(procedure, step, traveller, travelling),
                     }
                     for step in rs.stage.steps
                 ],

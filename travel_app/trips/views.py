@@ -173,15 +173,26 @@ def _trip_form(trip: Trip | None) -> TripForm:
     kwargs: dict[str, Any] = {}
     if request.method == "GET" and trip is not None:
         kwargs["data"] = _initial(trip)
-    return TripForm(
+    form = TripForm(
         procedure=active_procedure(), traveller=current_user, locale=_locale(), **kwargs
     )
+    if trip is not None and trip.state is not TripState.DRAFT:
+        form.co_travellers.render_kw = {"readonly": True}
+        form.co_travellers.description = _("Co-travellers are fixed once the trip is submitted.")
+    return form
 
 
 def _render_form(
     template: str, form: TripForm, trip: Trip | None, status: int = 200, **context: Any
 ) -> tuple[str, int]:
     return render_template(template, form=form, trip=trip, **context), status
+
+
+def _number(text: str | None) -> int | None:
+    """A non-negative whole number typed in ASCII digits, or None ("²" and "-1" are not)."""
+    if text and text.isascii() and text.isdigit():
+        return int(text)
+    return None
 
 
 def _leg_buttons(form: TripForm, action: str) -> bool:
@@ -191,8 +202,9 @@ def _leg_buttons(form: TripForm, action: str) -> bool:
         return True
     if action.startswith("remove_leg:"):
         index = action.partition(":")[2]
-        if index.isdigit() and len(form.legs.entries) > 1:
-            form.remove_leg(int(index))
+        number = _number(index)
+        if number is not None and len(form.legs.entries) > 1:
+            form.remove_leg(number)
         return True
     return False
 
@@ -224,10 +236,12 @@ def _file(trip: Trip | None) -> Response | tuple[str, int]:
     assessment = assess(current_user.id, data, today)
     if action == "check":
         return _render_form(template, form, trip, assessment=assessment)
-    version = int(form.version.data) if (form.version.data or "").isdigit() else -1
+    version = _number(form.version.data)
     original = trip
     try:
-        trip = save_draft(trip, current_user, data, version if trip else None)
+        trip = save_draft(
+            trip, current_user, data, (-1 if version is None else version) if trip else None
+        )
         if action == "submit":
             submitted = submit_trip(trip, current_user, trip.version, today)
         elif action == "resubmit":
@@ -454,9 +468,9 @@ def change(trip_id: int) -> Response | tuple[str, int]:
     data = form.to_data()
     if action != "request":
         return _render_form(template, form, trip, change=classify(trip, data, today))
-    version = int(form.version.data) if (form.version.data or "").isdigit() else -1
+    version = _number(form.version.data)
     try:
-        result = request_change(trip, current_user, data, version, today)
+        result = request_change(trip, current_user, data, -1 if version is None else version, today)
         db.session.commit()
     except TripChanged:
         return _changed(trip)
