@@ -225,3 +225,20 @@ def test_only_the_traveller_changes_an_approved_trip(world, make_trip, as_person
     assert as_person(world.student).get(f"/trips/{trip.id}/change").status_code == 200
     assert as_person(world.promoter).get(f"/trips/{trip.id}/change").status_code == 403
     assert as_person(world.colleague).get(f"/trips/{trip.id}/change").status_code == 404
+
+
+def test_the_all_trips_pager_carries_only_the_filter(world, as_person):
+    from tests.trips.conftest import bulk_trips
+
+    bulk_trips(world, 60)
+    db.session.commit()
+    client = as_person(world.safety_officer)
+    response = client.get(
+        "/trips/all?state=approved&endpoint=x&_external=1&_anchor=evil&_scheme=javascript"
+    )
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    pager = page[page.index('<p class="pager">') :]
+    pager = pager[: pager.index("</p>")]
+    assert 'href="/trips/all?page=2&amp;state=approved"' in pager
+    assert "evil" not in pager and "javascript" not in pager and "endpoint=" not in pager

@@ -118,13 +118,112 @@ def test_a_trip_under_way_is_flagged_not_suspended(world, make_trip):
     assert "BF: level 3" in trip.attention_reason
 
 
-def test_a_lower_level_only_notifies(world, make_trip):
+def test_a_lower_level_only_notifies_and_the_trip_shows_the_new_level(world, make_trip):
     trip = approve_all(make_trip(leg("BF", 30, 40)), world)
     reaction = raise_level("BF", 0)
     db.session.refresh(trip)
     assert reaction.lowered == [trip.id]
-    assert trip.state is TripState.APPROVED
+    assert trip.state is TripState.APPROVED and trip.level == 0
     assert trip.events[-1].kind is EventKind.LEVEL_LOWERED
+    # Back to the level it was approved for: a rise from 0, so reviewed again (conservative).
+    raise_level("BF", 1)
+    db.session.refresh(trip)
+    assert trip.state is TripState.SUSPENDED and trip.level == 1
+
+
+def test_a_trip_under_way_shows_the_level_it_was_flagged_for(world, make_trip):
+    trip = approve_all(make_trip(leg("BF", 30, 40)), world)
+    db.session.execute(sa.update(Trip).values(departure_on=day(-2)).where(Trip.id == trip.id))
+    db.session.commit()
+    raise_level("BF", 3)
+    raise_level("BF", 3)  # the same advice again flags nothing twice
+    db.session.refresh(trip)
+    assert trip.level == 3
+    assert [e.kind for e in trip.events].count(EventKind.FLAGGED) == 1
+
+
+def test_a_rise_while_changes_are_requested_keeps_the_request(world, make_trip, as_person):
+    trip = make_trip(leg("BF", 30, 40))
+    ops.decide_step(
+        trip,
+        world.promoter,
+        world.promoter,
+        "supervisor",
+        ops.Outcome.REQUEST_CHANGES,
+        "Add the hotel phone",
+        (),
+        trip.version,
+    )
+    db.session.commit()
+    reaction = raise_level("BF", 3)
+    db.session.refresh(trip)
+    assert reaction.waiting == [trip.id]
+    assert trip.state is TripState.CHANGES_REQUESTED and trip.level == 3 and trip.round == 1
+    assert trip.events[-1].kind is EventKind.LEVEL_RAISED
+    page = as_person(world.student).get(f"/trips/{trip.id}/edit").get_data(as_text=True)
+    assert "Add the hotel phone" in page
+    # Resubmitting routes the trip anew under level 3.
+    ops.resubmit_trip(trip, world.student, trip.version, date.today())
+    db.session.commit()
+    assert trip.state is TripState.IN_REVIEW and trip.round == 2 and trip.route["level"] == 3
+    assert trip.events[-1].kind is EventKind.REROUTED
+
+
+def test_a_suspended_trip_stays_suspended_through_requested_changes_and_can_be_revoked(
+    world, make_trip
+):
+    trip = approve_all(make_trip(leg("BF", 30, 40)), world)
+    raise_level("BF", 2)
+    db.session.refresh(trip)
+    ops.decide_step(
+        trip,
+        world.promoter,
+        world.promoter,
+        "supervisor",
+        ops.Outcome.REQUEST_CHANGES,
+        "Explain the escort",
+        (),
+        trip.version,
+    )
+    db.session.commit()
+    assert trip.state is TripState.CHANGES_REQUESTED
+    ops.resubmit_trip(trip, world.student, trip.version, date.today())
+    db.session.commit()
+    assert trip.state is TripState.SUSPENDED
+    ops.decide_step(
+        trip,
+        world.promoter,
+        world.promoter,
+        "supervisor",
+        ops.Outcome.REJECT,
+        "Still too dangerous",
+        (),
+        trip.version,
+    )
+    db.session.commit()
+    assert trip.state is TripState.REVOKED
+
+
+def test_a_rerouted_step_nobody_can_take_goes_to_the_safety_officer(world, make_trip):
+    trip = approve_all(make_trip(leg("BF", 30, 40)), world)
+    # The faculty authority leaves; the level then rises, routing a faculty step again.
+    db.session.execute(sa.text("DELETE FROM role_assignment WHERE role = 'faculty_authority'"))
+    db.session.commit()
+    raise_level("BF", 2)
+    db.session.refresh(trip)
+    assert trip.state is TripState.SUSPENDED
+    assert (
+        trip.needs_attention and "nobody is named for: faculty_authority" in trip.attention_reason
+    )
+    approve_all(trip, world)  # the supervisor decides; the faculty step waits
+    task = db.session.scalars(
+        sa.select(TripTask).where(TripTask.trip_id == trip.id, TripTask.closed_at.is_(None))
+    ).one()
+    assert (task.step_id, task.assignee_id, task.role) == (
+        "faculty_authority",
+        None,
+        "safety_officer",
+    )
 
 
 def test_a_regional_rise_leaves_trips_elsewhere_in_the_country_alone(world, make_trip):

@@ -193,6 +193,64 @@ def test_a_minor_change_only_notifies_the_approvers(world, make_trip, as_person)
     assert "Change after approval: approvers notified" in updates
 
 
+def test_a_change_that_touches_nothing_the_procedure_weighs_is_an_edit_not_news(
+    world, make_trip, as_person
+):
+    trip = approve_all(make_trip(leg("BF", 40, 50, city="Ouagadougou")), world)
+    client = as_person(world.student)
+    data = {
+        "purpose": "Fieldwork",
+        "legs-0-country": "BF",
+        "legs-0-city": "Ouagadougou",
+        "legs-0-arrives_on": day(40).isoformat(),
+        "legs-0-leaves_on": day(50).isoformat(),
+        "legs-0-accommodation": "Hotel Splendid, +226 25 31 72 78",
+        "emergency_name": "Mum",
+        "emergency_phone": "+32 470 00 00 00",
+        "cost_centre": "CC-1",
+        "version": trip.version,
+        "action": "request",
+    }
+    assert client.post(f"/trips/{trip.id}/change", data=data).status_code == 302
+    db.session.refresh(trip)
+    assert trip.state is TripState.APPROVED
+    assert trip.legs[0].accommodation.startswith("Hotel Splendid")
+    assert trip.events[-1].kind is EventKind.EDITED
+    updates = as_person(world.promoter).get("/inbox").get_data(as_text=True)
+    assert "Change after approval" not in updates
+
+
+def test_resubmitting_without_the_necessity_motivation_is_refused(world, make_trip, as_person):
+    trip = make_trip()
+    decide(as_person(world.promoter), trip, "supervisor", "request_changes", comment="Dates")
+    db.session.refresh(trip)
+    events = len(trip.events)
+    client = as_person(world.student)
+    response = client.post(
+        f"/trips/{trip.id}/edit",
+        data=form(action="resubmit", version=trip.version, why_not_later=""),
+    )
+    assert response.status_code == 400
+    assert "From level 2 on, a motivation of necessity is needed." in response.get_data(True)
+    db.session.expire_all()
+    assert trip.state is TripState.CHANGES_REQUESTED and len(trip.events) == events
+    assert trip.why_not_later
+
+
+def test_a_change_that_reopens_review_needs_the_necessity_motivation(world, make_trip, as_person):
+    trip = approve_all(make_trip(leg("BF", 40, 50), why_not_later=""), world)
+    assert trip.level == 1 and trip.state is TripState.APPROVED
+    client = as_person(world.student)
+    response = client.post(
+        f"/trips/{trip.id}/change",
+        data=form(action="request", version=trip.version, why_not_later=""),
+    )  # the new itinerary goes to Mali (level 2): necessity is needed now
+    assert response.status_code == 400
+    assert "From level 2 on, a motivation of necessity is needed." in response.get_data(True)
+    db.session.expire_all()
+    assert trip.state is TripState.APPROVED and trip.legs[0].country_code == "BF"
+
+
 def test_an_administrator_raising_a_level_suspends_trips_and_says_how_many(
     world, make_trip, as_person
 ):

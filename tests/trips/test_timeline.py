@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 
-from tests.trips.conftest import day, decide
+from tests.trips.conftest import day, decide, trip_data
 from travel_app.extensions import db
+from travel_app.trips import operations as ops
 from travel_app.trips.models import EventKind, Trip, TripEvent, TripState
 
 
@@ -65,3 +68,20 @@ def test_extra_form_fields_cannot_set_the_state_or_the_traveller(world, as_perso
     assert trip.state is TripState.IN_REVIEW
     assert trip.traveller_id == world.student.id
     assert trip.level == 2 and trip.round == 1
+
+
+def test_every_event_carries_the_advice_of_its_moment(world, make_trip):
+    trip = make_trip(submit=False)
+    ops.save_draft(trip, world.student, trip_data(purpose="Fieldwork, edited"), trip.version)
+    ops.submit_trip(trip, world.student, trip.version, date.today())
+    ops.withdraw_trip(trip, world.student, "Plans changed", trip.version, date.today())
+    db.session.commit()
+    kinds = [e.kind for e in trip.events]
+    assert kinds == [
+        EventKind.CREATED,
+        EventKind.EDITED,
+        EventKind.SUBMITTED,
+        EventKind.WITHDRAWN,
+    ]
+    for event in trip.events:
+        assert [a["place"] for a in event.data["advice"]] == ["ML"], event.kind

@@ -419,7 +419,16 @@ def advisories() -> Response | str | tuple[str, int]:
                 ),
                 "warning",
             )
-        elif reaction.lowered:
+        if reaction.waiting:
+            flash(
+                _(
+                    "%(n)s trips waiting for the traveller's changes are routed anew when"
+                    " resubmitted.",
+                    n=len(reaction.waiting),
+                ),
+                "warning",
+            )
+        if reaction.lowered:
             flash(
                 _(
                     "%(n)s trips now face a lower level; they were notified.",

@@ -83,6 +83,7 @@ class EventKind(enum.Enum):
     SUSPENDED = "suspended"
     FLAGGED = "flagged"
     LEVEL_LOWERED = "level_lowered"
+    LEVEL_RAISED = "level_raised"
 
     @property
     def title(self) -> str:
@@ -103,6 +104,7 @@ EVENT_TITLES = {
     EventKind.SUSPENDED: _l("Approval suspended: the risk level rose"),
     EventKind.FLAGGED: _l("Flagged for the safety officer: the level rose during travel"),
     EventKind.LEVEL_LOWERED: _l("The risk level fell"),
+    EventKind.LEVEL_RAISED: _l("The risk level rose: the trip is routed anew when resubmitted"),
 }
 
 

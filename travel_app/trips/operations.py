@@ -199,6 +199,11 @@ def _event(
     from_state: TripState | None,
     **fields: Any,
 ) -> TripEvent:
+    """Append to the timeline, with the advice for every destination at this moment."""
+    data = dict(fields.pop("data", None) or {})
+    if "advice" not in data and trip.legs:
+        data["advice"] = _advice_now(trip)
+    fields["data"] = data
     event = TripEvent(
         trip_id=trip.id,
         kind=kind,
@@ -243,13 +248,43 @@ def _apply(trip: Trip, data: TripData) -> None:
     _set_legs(trip, data.legs)
 
 
-def state_for(pos: Position, previous: TripState) -> TripState:
-    """The trip state for the engine's position; a failed re-review revokes the approval."""
+def state_for(pos: Position, suspension: bool) -> TripState:
+    """The trip state for the engine's position.
+
+    In a re-review after a level rise (``suspension``, kept on the stored route through
+    requested changes and resubmissions) the trip reads "suspended", and a rejection revokes
+    the approval it had.
+    """
     if pos.state is State.IN_REVIEW:
-        return TripState.SUSPENDED if previous is TripState.SUSPENDED else TripState.IN_REVIEW
-    if pos.state is State.REJECTED and previous is TripState.SUSPENDED:
+        return TripState.SUSPENDED if suspension else TripState.IN_REVIEW
+    if pos.state is State.REJECTED and suspension:
         return TripState.REVOKED
     return TripState(pos.state.value)
+
+
+def is_suspension(trip: Trip) -> bool:
+    """Whether the trip's current round re-reviews an approval suspended by a level rise."""
+    return bool((trip.route or {}).get("suspension"))
+
+
+def _unassigned(ctx: Context, procedure: Procedure, route: Route, trip: Trip) -> tuple[str, ...]:
+    """Steps of ``route`` nobody could decide for this traveller (they would wait forever)."""
+    return tuple(
+        step.id
+        for rs in route.stages
+        for step in rs.stage.steps
+        if not ctx.assignees(procedure, step, trip.traveller_id, trip.co_traveller_ids or ())
+    )
+
+
+def _route_now(trip: Trip, procedure: Procedure, ctx: Context) -> Route:
+    """The route the trip's current itinerary takes under today's advice."""
+    legs = [leg_facts(leg) for leg in trip.legs]
+    return engine.route(procedure, ctx.facts(procedure, trip.traveller_id, legs, trip.flags or ()))
+
+
+def leg_facts(leg: Leg) -> LegFacts:
+    return LegFacts(leg.country_code, leg.region_code, leg.arrives_on, leg.leaves_on)
 
 
 def _route_trip(
@@ -258,23 +293,22 @@ def _route_trip(
     ctx: Context,
     actor: Person | None,
     kind: EventKind,
+    suspension: bool = False,
     **extra: Any,
 ) -> Route:
     """Start a new round under a fresh route; open its first tasks; write the event."""
-    legs = [
-        LegFacts(leg.country_code, leg.region_code, leg.arrives_on, leg.leaves_on)
-        for leg in trip.legs
-    ]
-    facts = ctx.facts(procedure, trip.traveller_id, legs, trip.flags or ())
-    route = engine.route(procedure, facts)
+    legs = [leg_facts(leg) for leg in trip.legs]
+    route = _route_now(trip, procedure, ctx)
     previous = trip.state
     trip.procedure_digest = routing.remember(procedure)
     trip.round += 1
     trip.level = route.risk.level
     trip.is_late = route.is_late
-    trip.route = routing.route_to_json(route, ctx, procedure, trip.co_traveller_ids or ())
+    trip.route = routing.route_to_json(
+        route, ctx, procedure, trip.co_traveller_ids or (), suspension=suspension
+    )
     pos = engine.position(procedure, route, ())
-    trip.state = state_for(pos, TripState.IN_REVIEW)
+    trip.state = state_for(pos, suspension)
     db.session.flush()
     routing.sync_tasks(trip, procedure, route, pos, ctx.today)
     _event(
@@ -437,16 +471,8 @@ def submit_trip(trip: Trip, actor: Person, expected_version: int, today: date) -
         for member in trips:
             member.group_id = trip.id
     for member in trips:
-        legs = [leg.facts for leg in data_of(member).legs]
-        facts = ctx.facts(procedure, member.traveller_id, legs, member.flags or ())
-        route = engine.route(procedure, facts)
-        unassigned = tuple(
-            step.id
-            for rs in route.stages
-            for step in rs.stage.steps
-            if not ctx.assignees(procedure, step, member.traveller_id, member.co_traveller_ids)
-        )
-        _check_complete(trip, route.risk.level, unassigned)
+        route = _route_now(member, procedure, ctx)
+        _check_complete(trip, route.risk.level, _unassigned(ctx, procedure, route, member))
         member.submitted_at = utcnow()
         _route_trip(
             member,
@@ -492,7 +518,7 @@ def decide_step(
     assert isinstance(decision, engine.Decision)
     claim(trip, expected_version)
     previous = trip.state
-    trip.state = state_for(pos, previous)
+    trip.state = state_for(pos, is_suspension(trip))
     routing.sync_tasks(trip, procedure, route, pos, date.today())
     _event(
         trip,
@@ -504,17 +530,13 @@ def decide_step(
         outcome=outcome.value,
         comment=decision.comment,
         conditions=list(decision.conditions),
-        data={"advice": _advice_now(trip)},
     )
     return trip.state
 
 
 def _advice_now(trip: Trip) -> list[dict[str, object]]:
     ctx = load_context(date.today(), trip.countries, [])
-    return ctx.snapshot(
-        LegFacts(leg.country_code, leg.region_code, leg.arrives_on, leg.leaves_on)
-        for leg in trip.legs
-    )
+    return ctx.snapshot(leg_facts(leg) for leg in trip.legs)
 
 
 def resubmit_trip(trip: Trip, actor: Person, expected_version: int, today: date) -> TripState:
@@ -530,33 +552,32 @@ def resubmit_trip(trip: Trip, actor: Person, expected_version: int, today: date)
         )
     procedure = routing.procedure_of(trip)
     stored = routing.route_from_json(procedure, trip.route, trip.traveller_id)
-    ctx = load_context(today, trip.countries, [trip.traveller_id])
-    legs = [
-        LegFacts(leg.country_code, leg.region_code, leg.arrives_on, leg.leaves_on)
-        for leg in trip.legs
-    ]
-    fresh = engine.route(
-        active_procedure(), ctx.facts(active_procedure(), trip.traveller_id, legs, trip.flags or ())
-    )
-    _check_complete(trip, fresh.risk.level, ())
+    ctx = load_context(today, trip.countries, [trip.traveller_id, *trip.co_traveller_ids])
+    legs = [leg_facts(leg) for leg in trip.legs]
+    active = active_procedure()
+    fresh = _route_now(trip, active, ctx)
+    _check_complete(trip, fresh.risk.level, _unassigned(ctx, active, fresh, trip))
     claim(trip, expected_version)
+    suspension = is_suspension(trip)
     if (
-        procedure.digest != active_procedure().digest
+        procedure.digest != active.digest
         or fresh.step_ids != stored.step_ids
         or fresh.no_approval != stored.no_approval
+        or fresh.risk.level != stored.risk.level
     ):
         _route_trip(
             trip,
-            active_procedure(),
+            active,
             ctx,
             actor,
             EventKind.REROUTED,
+            suspension=suspension,
             reason="resubmitted with a different route",
         )
         return trip.state
     _, pos = engine.resubmit(procedure, stored, routing.round_events(trip))
     previous = trip.state
-    trip.state = state_for(pos, previous)
+    trip.state = state_for(pos, suspension)
     trip.level = fresh.risk.level
     routing.sync_tasks(trip, procedure, stored, pos, today)
     _event(trip, EventKind.RESUBMITTED, actor, previous, data={"advice": ctx.snapshot(legs)})
@@ -600,12 +621,26 @@ def request_change(
         "new": summary(new),
         "reasons": [[r.nl, r.en] for r in change.reasons],
     }
+    procedure = active_procedure()
+    ctx = load_context(today, trip.countries, [trip.traveller_id, *trip.co_traveller_ids])
+    route = _route_now(trip, procedure, ctx)
     if change.kind is engine.ChangeKind.REOPEN:
-        ctx = load_context(today, trip.countries, [trip.traveller_id])
-        _check_complete(trip, 0, ())
-        _route_trip(trip, active_procedure(), ctx, actor, EventKind.CHANGE_REOPENED, **details)
-    else:
-        _event(trip, EventKind.CHANGE_NOTIFIED, actor, trip.state, data=details)
+        _check_complete(trip, route.risk.level, _unassigned(ctx, procedure, route, trip))
+        _route_trip(trip, procedure, ctx, actor, EventKind.CHANGE_REOPENED, **details)
+        return change
+    # The approval stands; the level shown follows the itinerary as it is now. Lateness stays
+    # what it was: it judges when the request was filed, not when it was last touched.
+    trip.level = route.risk.level
+    kind = (
+        EventKind.CHANGE_NOTIFIED if change.kind is engine.ChangeKind.NOTIFY else EventKind.EDITED
+    )
+    _event(
+        trip,
+        kind,
+        actor,
+        trip.state,
+        data={**details, "advice": ctx.snapshot(leg_facts(leg) for leg in trip.legs)},
+    )
     return change
 
 
@@ -656,7 +691,9 @@ def cancel_trip(trip: Trip, actor: Person, reason: str, expected_version: int) -
     claim(trip, expected_version)
     previous = trip.state
     trip.state = (
-        TripState.REVOKED if previous in (*GO_STATES, TripState.SUSPENDED) else TripState.CANCELLED
+        TripState.REVOKED
+        if previous in (*GO_STATES, TripState.SUSPENDED) or is_suspension(trip)
+        else TripState.CANCELLED
     )
     routing.close_tasks(trip)
     _event(trip, EventKind.CANCELLED, actor, previous, comment=reason.strip())

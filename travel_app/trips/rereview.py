@@ -40,6 +40,8 @@ class Reaction:
     rerouted: list[int] = field(default_factory=list)
     flagged: list[int] = field(default_factory=list)
     lowered: list[int] = field(default_factory=list)
+    #: Trips whose traveller is making requested changes: routed anew when resubmitted.
+    waiting: list[int] = field(default_factory=list)
 
 
 class _TripRow:
@@ -55,6 +57,8 @@ class _TripRow:
         self.flags = row.flags or []
         self.co_traveller_ids = row.co_traveller_ids or []
         self.departure_on = row.departure_on
+        self.needs_attention = row.needs_attention
+        self.attention_reason = row.attention_reason
         self.route: dict[str, Any] | None = None
         self.legs: list[LegFacts] = []
 
@@ -83,6 +87,8 @@ def react_to_advisory(advisory: Advisory, actor: Person | None, today: date) -> 
                 Trip.flags,
                 Trip.co_traveller_ids,
                 Trip.departure_on,
+                Trip.needs_attention,
+                Trip.attention_reason,
             )
             .where(scope)
             .order_by(Trip.id)
@@ -109,7 +115,7 @@ def react_to_advisory(advisory: Advisory, actor: Person | None, today: date) -> 
     reason = f"{place}: level {advisory.level} ({advisory.source_code}, {advisory.effective_on})"
 
     updates: list[dict[str, Any]] = []
-    flags: list[dict[str, Any]] = []
+    noted: list[dict[str, Any]] = []
     events: list[dict[str, Any]] = []
     tasks: list[dict[str, Any]] = []
     closing: list[dict[str, Any]] = []
@@ -128,41 +134,49 @@ def react_to_advisory(advisory: Advisory, actor: Person | None, today: date) -> 
             "conditions": [],
             "data": {"advice": ctx.snapshot(trip.legs), "previous_level": old_level},
         }
-        if new_level < old_level:
-            reaction.lowered.append(trip.id)
-            events.append(
-                {
-                    **base,
-                    "kind": EventKind.LEVEL_LOWERED,
-                    "round": trip.round,
-                    "to_state": trip.state.value,
-                }
-            )
-            continue
         if new_level == old_level:
             continue
-        if trip.departure_on <= today and trip.state in GO_STATES:
+        # The trip keeps its state and round; only its level (and perhaps a flag) changes.
+        noted_kind = None
+        attention = (trip.needs_attention, trip.attention_reason)
+        if new_level < old_level:
+            reaction.lowered.append(trip.id)
+            noted_kind = EventKind.LEVEL_LOWERED
+        elif trip.state is TripState.CHANGES_REQUESTED:
+            reaction.waiting.append(trip.id)
+            noted_kind = EventKind.LEVEL_RAISED
+        elif trip.departure_on <= today and trip.state in GO_STATES:
             reaction.flagged.append(trip.id)
-            flags.append({"b_id": trip.id, "version": trip.version + 1, "attention_reason": reason})
-            events.append(
+            noted_kind = EventKind.FLAGGED
+            attention = (True, reason)
+        if noted_kind is not None:
+            noted.append(
                 {
-                    **base,
-                    "kind": EventKind.FLAGGED,
-                    "round": trip.round,
-                    "to_state": trip.state.value,
+                    "b_id": trip.id,
+                    "version": trip.version + 1,
+                    "level": new_level,
+                    "needs_attention": attention[0],
+                    "attention_reason": attention[1],
                 }
             )
+            events.append(
+                {**base, "kind": noted_kind, "round": trip.round, "to_state": trip.state.value}
+            )
             continue
-        was = (
-            TripState.SUSPENDED
-            if trip.state in GO_STATES or trip.state is TripState.SUSPENDED
-            else TripState.IN_REVIEW
-        )
+        suspension = trip.state in GO_STATES or trip.state is TripState.SUSPENDED
         pos = engine.position(procedure, route, ())
-        new_state = state_for(pos, was)
+        new_state = state_for(pos, suspension)
         trip.round += 1
-        trip.route = routing.route_to_json(route, ctx, procedure, trip.co_traveller_ids)
-        (reaction.suspended if was is TripState.SUSPENDED else reaction.rerouted).append(trip.id)
+        trip.route = routing.route_to_json(
+            route, ctx, procedure, trip.co_traveller_ids, suspension=suspension
+        )
+        (reaction.suspended if suspension else reaction.rerouted).append(trip.id)
+        unassigned = [
+            step.id
+            for rs in route.stages
+            for step in rs.stage.steps
+            if not ctx.assignees(procedure, step, trip.traveller_id, trip.co_traveller_ids)
+        ]
         updates.append(
             {
                 "b_id": trip.id,
@@ -173,12 +187,16 @@ def react_to_advisory(advisory: Advisory, actor: Person | None, today: date) -> 
                 "route": trip.route,
                 "is_late": route.is_late,
                 "procedure_digest": digest,
+                "needs_attention": bool(unassigned),
+                "attention_reason": (
+                    f"{reason}; nobody is named for: {', '.join(unassigned)}" if unassigned else ""
+                ),
             }
         )
         events.append(
             {
                 **base,
-                "kind": EventKind.SUSPENDED if was is TripState.SUSPENDED else EventKind.REROUTED,
+                "kind": EventKind.SUSPENDED if suspension else EventKind.REROUTED,
                 "round": trip.round,
                 "to_state": new_state.value,
                 "data": {
@@ -192,7 +210,7 @@ def react_to_advisory(advisory: Advisory, actor: Person | None, today: date) -> 
         waiting = routing.open_steps(procedure, route, pos)
         tasks.extend(routing.task_rows(trip.id, trip.round, trip.route, procedure, waiting, today))
 
-    _write(flags, updates, closing, tasks, events, now)
+    _write(noted, updates, closing, tasks, events, now)
     audit.record(
         "advisory.reaction",
         advisory,
@@ -203,12 +221,13 @@ def react_to_advisory(advisory: Advisory, actor: Person | None, today: date) -> 
         rerouted=len(reaction.rerouted),
         flagged=len(reaction.flagged),
         lowered=len(reaction.lowered),
+        waiting=len(reaction.waiting),
     )
     return reaction
 
 
 def _write(
-    flagged: list[dict[str, Any]],
+    noted: list[dict[str, Any]],
     routed: list[dict[str, Any]],
     closing: list[dict[str, Any]],
     tasks: list[dict[str, Any]],
@@ -216,17 +235,18 @@ def _write(
     now: Any,
 ) -> None:
     table = Trip.__table__
-    if flagged:
+    if noted:
         db.session.execute(
             table.update()
             .where(table.c.id == sa.bindparam("b_id"))
             .values(
                 version=sa.bindparam("version"),
-                needs_attention=sa.true(),
+                level=sa.bindparam("level"),
+                needs_attention=sa.bindparam("needs_attention"),
                 attention_reason=sa.bindparam("attention_reason"),
                 updated_at=now,
             ),
-            flagged,
+            noted,
         )
     if routed:
         db.session.execute(
@@ -240,7 +260,8 @@ def _write(
                 route=sa.bindparam("route"),
                 is_late=sa.bindparam("is_late"),
                 procedure_digest=sa.bindparam("procedure_digest"),
-                needs_attention=sa.false(),
+                needs_attention=sa.bindparam("needs_attention"),
+                attention_reason=sa.bindparam("attention_reason"),
                 updated_at=now,
             ),
             routed,

@@ -54,8 +54,17 @@ def procedure_of(trip: Trip) -> Procedure:
     return _parsed[digest]
 
 
+#: Who gets a task nobody else can take (no supervisor, no faculty authority): the safety
+#: officer, who sees why and has the organisation corrected.
+FALLBACK_ROLE = "safety_officer"
+
+
 def route_to_json(
-    route: Route, ctx: Context, procedure: Procedure, travelling: Collection[int] = ()
+    route: Route,
+    ctx: Context,
+    procedure: Procedure,
+    travelling: Collection[int] = (),
+    suspension: bool = False,
 ) -> dict[str, Any]:
     """The route as stored on the trip, with who was named for each step at routing time."""
     traveller = route.traveller_id
@@ -87,6 +96,7 @@ def route_to_json(
         "lead_time_days": route.lead_time_days,
         "days_before_departure": route.days_before_departure,
         "is_late": route.is_late,
+        "suspension": suspension,
     }
 
 
@@ -180,7 +190,7 @@ def task_rows(
                 continue
             _, definition = procedure.step(step["id"])
             due_on = engine.step_dates(procedure, definition, opened_on).due_on
-            for assignee, role in step["assignees"] or [(None, None)]:
+            for assignee, role in step["assignees"] or [(None, FALLBACK_ROLE)]:
                 rows.append(
                     {
                         "trip_id": trip_id,

@@ -125,7 +125,8 @@ def all_trips() -> str | tuple[str, int]:
         departs_until=form.departs_until.data,
         needs_attention=form.attention.data == "1",
     )
-    args = {k: v for k, v in request.args.items() if k != "page" and v}
+    # Only the filter's own fields travel to the pager's links (not "endpoint" or "_external").
+    args = {f.name: request.args[f.name] for f in form if request.args.get(f.name)}
     return render_template(
         "trips/all.html", form=form, pagination=queries.all_trips(filters, _page()), args=args
     )
