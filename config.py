@@ -75,6 +75,13 @@ class Config:
 
     #: Seconds between beat heartbeats, and the age after which the admin page warns.
     HEARTBEAT_INTERVAL_SECONDS = _int("HEARTBEAT_INTERVAL_SECONDS", 60)
+    #: The outbox: how often beat drains it, rows per claim, how long a claim holds (a worker
+    #: that died mid-send is taken over after this), retries and their first delay.
+    OUTBOX_INTERVAL_SECONDS = _int("OUTBOX_INTERVAL_SECONDS", 15)
+    OUTBOX_BATCH = _int("OUTBOX_BATCH", 50)
+    OUTBOX_LEASE_SECONDS = _int("OUTBOX_LEASE_SECONDS", 300)
+    OUTBOX_MAX_ATTEMPTS = _int("OUTBOX_MAX_ATTEMPTS", 8)
+    OUTBOX_RETRY_BASE_SECONDS = _int("OUTBOX_RETRY_BASE_SECONDS", 60)
     HEARTBEAT_STALE_AFTER_SECONDS = _int("HEARTBEAT_STALE_AFTER_SECONDS", 300)
 
     CELERY: dict = {

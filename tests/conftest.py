@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import socket
 from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
@@ -18,6 +19,7 @@ from typing import Any
 import flask_migrate
 import pytest
 import sqlalchemy as sa
+from aiosmtpd.controller import Controller
 from flask import Flask
 from flask.testing import FlaskClient
 
@@ -315,3 +317,50 @@ def count_queries(app: Flask) -> Callable[[], Any]:
             sa.event.remove(_db.engine, "before_cursor_execute", before)
 
     return counting
+
+
+class SmtpInbox:
+    """What a real (in-process aiosmtpd) SMTP server received: (from, to, raw bytes)."""
+
+    def __init__(self) -> None:
+        self.messages: list[tuple[str, list[str], bytes]] = []
+        self.refuse = False
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        if self.refuse:
+            return "451 Try again later"
+        self.messages.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.content))
+        return "250 OK"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[tuple[SmtpInbox, int]]:
+    """A real SMTP server on 127.0.0.1 for the test; yields its inbox and port."""
+    inbox = SmtpInbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    try:
+        yield inbox, controller.port
+    finally:
+        controller.stop()
+
+
+@pytest.fixture
+def worker_env(database_url: str, broker_url: str, tmp_path: Path) -> dict[str, str]:
+    """The environment for a real ``celery`` worker or beat on the tests' database and broker."""
+    env = dict(os.environ)
+    env.update(
+        SAFE_PASSAGE_ENV="development",
+        SAFE_PASSAGE_INSTANCE=str(tmp_path),
+        DATABASE_URL=database_url,
+        CELERY_BROKER_URL=broker_url,
+        HEARTBEAT_INTERVAL_SECONDS="1",
+    )
+    env.pop("REDIS_URL", None)
+    return env

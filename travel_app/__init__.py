@@ -96,6 +96,7 @@ def register_blueprints(app: Flask) -> None:
     from travel_app.admin.views import bp as admin_bp
     from travel_app.auth.views import bp as auth_bp
     from travel_app.home.views import bp as home_bp
+    from travel_app.outbox.views import bp as outbox_bp
     from travel_app.procedures.views import bp as procedures_bp
     from travel_app.trips.views import bp as trips_bp
 
@@ -104,6 +105,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(trips_bp)
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(procedures_bp, url_prefix="/admin")
+    app.register_blueprint(outbox_bp, url_prefix="/admin")
 
 
 def register_errorhandlers(app: Flask) -> None:

@@ -24,11 +24,16 @@ def celery_init_app(app: Flask) -> Celery:
             "task": "core.heartbeat",
             "schedule": timedelta(seconds=app.config["HEARTBEAT_INTERVAL_SECONDS"]),
         },
+        "outbox": {
+            "task": "outbox.drain",
+            "schedule": timedelta(seconds=app.config["OUTBOX_INTERVAL_SECONDS"]),
+        },
         **celery_app.conf.get("beat_schedule", {}),
     }
     celery_app.set_default()
     # Import the task modules so the worker registers them.
-    import travel_app.core.tasks  # noqa: F401
+    import travel_app.core.tasks
+    import travel_app.outbox.tasks  # noqa: F401
 
     app.extensions["celery"] = celery_app
     return celery_app

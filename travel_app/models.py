@@ -3,6 +3,7 @@
 from travel_app.core.audit import AuditEvent
 from travel_app.core.heartbeat import Heartbeat
 from travel_app.org.models import Deputy, Person, RoleAssignment, Unit
+from travel_app.outbox.models import OutboxMessage
 from travel_app.places.models import (
     Advisory,
     AdvisorySource,
@@ -22,6 +23,7 @@ __all__ = [
     "Deputy",
     "Heartbeat",
     "Leg",
+    "OutboxMessage",
     "Person",
     "ProcedureText",
     "RiskLevel",

@@ -6,7 +6,6 @@ embedded SQLite transport by default and on Redis when ``TEST_REDIS_URL`` is set
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import time
@@ -43,20 +42,6 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
-
-
-@pytest.fixture
-def worker_env(database_url, broker_url, tmp_path):
-    env = dict(os.environ)
-    env.update(
-        SAFE_PASSAGE_ENV="development",
-        SAFE_PASSAGE_INSTANCE=str(tmp_path),
-        DATABASE_URL=database_url,
-        CELERY_BROKER_URL=broker_url,
-        HEARTBEAT_INTERVAL_SECONDS="1",
-    )
-    env.pop("REDIS_URL", None)
-    return env
 
 
 def test_beat_sends_the_heartbeat_through_the_broker_to_a_real_worker(

@@ -24,6 +24,7 @@ def build_message(
     text: str,
     html: str | None = None,
     headers: Mapping[str, str] | None = None,
+    message_id: str | None = None,
 ) -> EmailMessage:
     """Return a message with a plain-text part and, if given, an HTML alternative."""
     msg = EmailMessage()
@@ -31,12 +32,13 @@ def build_message(
     msg["To"] = ", ".join(to)
     msg["Subject"] = subject
     msg["Date"] = formatdate(localtime=False)
-    msg["Message-ID"] = make_msgid(domain="safe-passage")
-    for name, value in (headers or {}).items():
-        msg[name] = value
+    # A stable id (the outbox row's) lets mail clients fold a crash-window duplicate.
+    msg["Message-ID"] = message_id or make_msgid(domain="safe-passage")
     msg.set_content(text)
     if html is not None:
         msg.add_alternative(html, subtype="html")
+    for name, value in (headers or {}).items():  # after the content: it resets Content-*
+        msg[name] = value
     return msg
 
 

@@ -1,0 +1,207 @@
+"""Send the pending rows of the outbox over SMTP, each at most once in normal operation.
+
+A row is claimed with a random token before it is sent and marked sent after the server
+accepted it. A worker that dies between the two leaves the row claimed; once the claim is older
+than the lease another drain takes it over and sends it again, logging that a duplicate is
+possible (the only window in which one can happen). Failures are retried with exponential
+backoff and give up after a limit, leaving the row and its error for the administrators.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.exc import OperationalError
+
+from travel_app.core.db import utcnow
+from travel_app.core.mail import build_message, deliver
+from travel_app.extensions import db
+from travel_app.outbox.models import OutboxMessage, OutboxStatus
+
+log = logging.getLogger(__name__)
+
+M = OutboxMessage
+
+
+@dataclass
+class DrainResult:
+    sent: int = 0
+    retrying: int = 0
+    failed: int = 0
+    reclaimed: int = 0
+
+
+def backoff(attempts: int, base_seconds: int, cap_seconds: int = 3600) -> timedelta:
+    """Wait before the next try: base, twice that, four times, ... at most ``cap_seconds``."""
+    return timedelta(seconds=min(cap_seconds, base_seconds * 2 ** max(0, attempts - 1)))
+
+
+def _due(now: datetime, lease: timedelta) -> Any:
+    return sa.or_(
+        sa.and_(M.status == OutboxStatus.PENDING, M.next_attempt_at <= now),
+        sa.and_(M.status == OutboxStatus.SENDING, M.claimed_at < now - lease),
+    )
+
+
+def claim(now: datetime, batch: int, lease: timedelta) -> tuple[str, list[OutboxMessage], int]:
+    """Take up to ``batch`` due rows for this drain (committed); other drains skip them.
+
+    Returns the claim token, the rows and how many of them were taken over from a dead drain.
+    """
+    token = uuid.uuid4().hex
+    due = _due(now, lease)
+    pick = sa.select(M.id, M.status, M.claimed_at).where(due).order_by(M.id).limit(batch)
+    if db.session.get_bind().dialect.name == "postgresql":
+        pick = pick.with_for_update(skip_locked=True)
+    try:
+        picked = db.session.execute(pick).all()
+        if not picked:
+            db.session.rollback()
+            return token, [], 0
+        stale = 0
+        for row in picked:
+            if row.status is OutboxStatus.SENDING:
+                stale += 1
+                log.warning(
+                    "outbox: message %s was claimed at %s and never marked sent; sending it"
+                    " again (a duplicate is possible if the server had accepted it)",
+                    row.id,
+                    row.claimed_at,
+                )
+        db.session.execute(
+            sa.update(M)
+            .where(M.id.in_([row.id for row in picked]), due)
+            .values(status=OutboxStatus.SENDING, claim=token, claimed_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        db.session.commit()
+    except OperationalError:
+        # SQLite: another drain is writing; it has these rows. PostgreSQL skips locked rows.
+        db.session.rollback()
+        return token, [], 0
+    rows = db.session.scalars(sa.select(M).where(M.claim == token).order_by(M.id)).all()
+    return token, list(rows), stale
+
+
+def as_email(row: OutboxMessage, sender: str) -> Any:
+    msg = build_message(
+        sender=sender,
+        to=[row.recipient],
+        subject=row.subject,
+        text=row.text,
+        html=row.html,
+        message_id=f"<outbox-{row.id}@safe-passage>",
+        headers={"X-Safe-Passage-Kind": row.kind},
+    )
+    for attachment in row.attachments or []:
+        maintype, _, subtype = attachment["content_type"].partition("/")
+        msg.add_attachment(
+            attachment["content"].encode(),
+            maintype=maintype,
+            subtype=subtype,
+            filename=attachment["filename"],
+        )
+    # Last: adding an attachment moves the Content-* headers into the first part.
+    msg["Content-Language"] = row.language
+    return msg
+
+
+def drain(
+    config: Mapping[str, Any],
+    *,
+    clock: Callable[[], datetime] = utcnow,
+    batch: int | None = None,
+) -> DrainResult:
+    """Send every due row once; return what happened. Safe to run concurrently."""
+    result = DrainResult()
+    lease = timedelta(seconds=int(config["OUTBOX_LEASE_SECONDS"]))
+    limit = int(config["OUTBOX_MAX_ATTEMPTS"])
+    base = int(config["OUTBOX_RETRY_BASE_SECONDS"])
+    size = batch or int(config["OUTBOX_BATCH"])
+    while True:
+        token, rows, stale = claim(clock(), size, lease)
+        if not rows:
+            return result
+        result.reclaimed += stale
+        for row in rows:
+            _send_one(row, token, config, clock, limit, base, result)
+        if len(rows) < size:
+            return result
+
+
+def _send_one(
+    row: OutboxMessage,
+    token: str,
+    config: Mapping[str, Any],
+    clock: Callable[[], datetime],
+    limit: int,
+    base: int,
+    result: DrainResult,
+) -> None:
+    mine = sa.and_(M.id == row.id, M.claim == token)
+    # Renew the claim just before sending: the lease covers one message, not the batch.
+    renewed = db.session.execute(
+        sa.update(M)
+        .where(mine)
+        .values(claimed_at=clock())
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+    if renewed.rowcount != 1:
+        return  # another drain took it over
+    try:
+        deliver(as_email(row, config["MAIL_DEFAULT_SENDER"]), config)
+    except Exception as exc:
+        attempts = row.attempts + 1
+        gave_up = attempts >= limit
+        db.session.execute(
+            sa.update(M)
+            .where(mine)
+            .values(
+                status=OutboxStatus.FAILED if gave_up else OutboxStatus.PENDING,
+                attempts=attempts,
+                next_attempt_at=clock() + backoff(attempts, base),
+                claim=None,
+                claimed_at=None,
+                last_error=f"{type(exc).__name__}: {exc}"[:2000],
+            )
+            .execution_options(synchronize_session=False)
+        )
+        db.session.commit()
+        log.warning("outbox: message %s failed (attempt %s): %s", row.id, attempts, exc)
+        if gave_up:
+            result.failed += 1
+        else:
+            result.retrying += 1
+        return
+    marked = db.session.execute(
+        sa.update(M)
+        .where(mine)
+        .values(
+            status=OutboxStatus.SENT,
+            sent_at=clock(),
+            attempts=row.attempts + 1,
+            claim=None,
+            last_error="",
+        )
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+    if marked.rowcount != 1:
+        log.warning("outbox: message %s was sent but another drain had taken it over", row.id)
+    result.sent += 1
+
+
+def retry(row: OutboxMessage, now: datetime) -> None:
+    """An administrator sends a failed row again (the caller commits and audits)."""
+    row.status = OutboxStatus.PENDING
+    row.attempts = 0
+    row.next_attempt_at = now
+    row.claim = None
+    row.claimed_at = None

@@ -1,0 +1,88 @@
+"""Queue an e-mail in the caller's transaction; a second row with the same key is ignored."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+
+from travel_app.core.db import utcnow
+from travel_app.extensions import db
+from travel_app.outbox.models import OutboxMessage, OutboxStatus
+
+KEY = ("recipient", "kind", "about", "due_on")
+
+
+@dataclass(frozen=True)
+class Mail:
+    """One e-mail to queue: who, what kind about what, for which day, and its content."""
+
+    recipient: str
+    kind: str
+    about: str
+    due_on: date
+    subject: str
+    text: str
+    html: str | None = None
+    language: str = "en"
+    recipient_id: int | None = None
+    attachments: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _insert() -> Any:
+    dialect = db.session.get_bind().dialect.name
+    if dialect == "postgresql":
+        return postgresql.insert(OutboxMessage)
+    if dialect == "sqlite":
+        return sqlite.insert(OutboxMessage)
+    raise NotImplementedError(f"outbox: no conflict-free insert for {dialect}")
+
+
+def _row(mail: Mail) -> dict[str, Any]:
+    now = utcnow()
+    return {
+        "recipient": mail.recipient.strip().lower(),
+        "recipient_id": mail.recipient_id,
+        "kind": mail.kind,
+        "about": mail.about,
+        "due_on": mail.due_on,
+        "language": mail.language,
+        "subject": mail.subject,
+        "text": mail.text,
+        "html": mail.html,
+        "attachments": mail.attachments,
+        "status": OutboxStatus.PENDING,
+        "attempts": 0,
+        "next_attempt_at": now,
+        "last_error": "",
+        "created_at": now,
+    }
+
+
+def queue(mails: list[Mail]) -> int:
+    """Add the mails to the current transaction in one statement; return how many are new.
+
+    The database's unique key decides: a mail already queued (by this transaction, an earlier
+    one or a concurrent sweep) is skipped, never sent twice. Nothing is written if the caller
+    rolls back.
+    """
+    if not mails:
+        return 0
+    rows = list({tuple(_row(m)[k] for k in KEY): _row(m) for m in mails}.values())
+    stmt = _insert().values(rows).on_conflict_do_nothing(index_elements=list(KEY))
+    result = db.session.execute(stmt.returning(OutboxMessage.id))
+    return len(result.all())
+
+
+def pending_count() -> int:
+    return (
+        db.session.scalar(
+            sa.select(sa.func.count())
+            .select_from(OutboxMessage)
+            .where(OutboxMessage.status.in_((OutboxStatus.PENDING, OutboxStatus.SENDING)))
+        )
+        or 0
+    )
