@@ -77,6 +77,8 @@ class Config:
     HEARTBEAT_INTERVAL_SECONDS = _int("HEARTBEAT_INTERVAL_SECONDS", 60)
     #: The outbox: how often beat drains it, rows per claim, how long a claim holds (a worker
     #: that died mid-send is taken over after this), retries and their first delay.
+    #: Where people reach the service: e-mails link to pages under this address.
+    PUBLIC_URL = os.environ.get("PUBLIC_URL", "http://127.0.0.1:5000")
     OUTBOX_INTERVAL_SECONDS = _int("OUTBOX_INTERVAL_SECONDS", 15)
     OUTBOX_BATCH = _int("OUTBOX_BATCH", 50)
     OUTBOX_LEASE_SECONDS = _int("OUTBOX_LEASE_SECONDS", 300)

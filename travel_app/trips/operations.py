@@ -18,7 +18,7 @@ from travel_app.core.db import utcnow
 from travel_app.extensions import db
 from travel_app.org.models import Person, Role
 from travel_app.procedures import active_procedure
-from travel_app.trips import routing
+from travel_app.trips import notices, routing
 from travel_app.trips.facts import Context, LegFacts, load_context
 from travel_app.trips.models import (
     GO_STATES,
@@ -295,7 +295,7 @@ def _route_trip(
     kind: EventKind,
     suspension: bool = False,
     **extra: Any,
-) -> Route:
+) -> TripEvent:
     """Start a new round under a fresh route; open its first tasks; write the event."""
     legs = [leg_facts(leg) for leg in trip.legs]
     route = _route_now(trip, procedure, ctx)
@@ -310,8 +310,9 @@ def _route_trip(
     pos = engine.position(procedure, route, ())
     trip.state = state_for(pos, suspension)
     db.session.flush()
-    routing.sync_tasks(trip, procedure, route, pos, ctx.today)
-    _event(
+    opened = routing.sync_tasks(trip, procedure, route, pos, ctx.today)
+    notices.tasks_opened(opened, ctx.today)
+    event = _event(
         trip,
         kind,
         actor,
@@ -323,7 +324,7 @@ def _route_trip(
             **extra,
         },
     )
-    return route
+    return event
 
 
 def _engine_actor(trip: Trip, person: Person, principal: Person) -> engine.Actor:
@@ -474,7 +475,7 @@ def submit_trip(trip: Trip, actor: Person, expected_version: int, today: date) -
         route = _route_now(member, procedure, ctx)
         _check_complete(trip, route.risk.level, _unassigned(ctx, procedure, route, member))
         member.submitted_at = utcnow()
-        _route_trip(
+        event = _route_trip(
             member,
             procedure,
             ctx,
@@ -482,6 +483,7 @@ def submit_trip(trip: Trip, actor: Person, expected_version: int, today: date) -
             EventKind.SUBMITTED,
             group=trip.id if len(trips) > 1 else None,
         )
+        notices.to_traveller(member, event, "submitted", today)
     return trips
 
 
@@ -519,8 +521,9 @@ def decide_step(
     claim(trip, expected_version)
     previous = trip.state
     trip.state = state_for(pos, is_suspension(trip))
-    routing.sync_tasks(trip, procedure, route, pos, date.today())
-    _event(
+    opened = routing.sync_tasks(trip, procedure, route, pos, date.today())
+    notices.tasks_opened(opened, date.today())
+    event = _event(
         trip,
         EventKind.DECISION,
         person,
@@ -531,6 +534,7 @@ def decide_step(
         comment=decision.comment,
         conditions=list(decision.conditions),
     )
+    notices.after_decision(trip, event, date.today(), conditions=list(pos.conditions))
     return trip.state
 
 
@@ -579,7 +583,8 @@ def resubmit_trip(trip: Trip, actor: Person, expected_version: int, today: date)
     previous = trip.state
     trip.state = state_for(pos, suspension)
     trip.level = fresh.risk.level
-    routing.sync_tasks(trip, procedure, stored, pos, today)
+    opened = routing.sync_tasks(trip, procedure, stored, pos, today)
+    notices.tasks_opened(opened, today)
     _event(trip, EventKind.RESUBMITTED, actor, previous, data={"advice": ctx.snapshot(legs)})
     return trip.state
 

@@ -19,7 +19,7 @@ from travel_app.extensions import db
 from travel_app.org.models import Person
 from travel_app.places.models import Advisory
 from travel_app.procedures import active_procedure
-from travel_app.trips import routing
+from travel_app.trips import notices, routing
 from travel_app.trips.facts import LegFacts, load_context
 from travel_app.trips.models import GO_STATES, EventKind, Leg, Trip, TripEvent, TripState, TripTask
 from travel_app.trips.operations import state_for
@@ -211,6 +211,8 @@ def react_to_advisory(advisory: Advisory, actor: Person | None, today: date) -> 
         tasks.extend(routing.task_rows(trip.id, trip.round, trip.route, procedure, waiting, today))
 
     _write(noted, updates, closing, tasks, events, now)
+    notices.tasks_opened(tasks, today)
+    notices.suspended(reaction.suspended, reason, today)
     audit.record(
         "advisory.reaction",
         advisory,

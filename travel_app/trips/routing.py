@@ -205,8 +205,10 @@ def task_rows(
     return rows
 
 
-def sync_tasks(trip: Trip, procedure: Procedure, route: Route, pos: Position, today: date) -> None:
-    """Close the tasks that are done and open those of the stage now waiting."""
+def sync_tasks(
+    trip: Trip, procedure: Procedure, route: Route, pos: Position, today: date
+) -> list[dict[str, Any]]:
+    """Close the tasks that are done and open those of the stage now waiting (returned)."""
     waiting = set(open_steps(procedure, route, pos))
     existing = db.session.scalars(
         sa.select(TripTask).where(TripTask.trip_id == trip.id, TripTask.closed_at.is_(None))
@@ -221,6 +223,7 @@ def sync_tasks(trip: Trip, procedure: Procedure, route: Route, pos: Position, to
     rows = task_rows(trip.id, trip.round, trip.route, procedure, sorted(waiting - have), today)
     if rows:
         db.session.execute(sa.insert(TripTask), rows)
+    return rows
 
 
 def close_tasks(trip: Trip) -> None:

@@ -1,0 +1,193 @@
+"""Who hears what about a trip, queued in the outbox with the change that causes it.
+
+Every function here writes into the caller's transaction: if the change rolls back, so do its
+e-mails. Keys make each notice exactly-once: an event's notices carry the event's id, a task's
+its trip, round, step and due date.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date, timedelta
+from typing import Any
+
+import icalendar
+import sqlalchemy as sa
+from sqlalchemy.orm import joinedload
+
+from travel_app.core.db import utcnow
+from travel_app.extensions import db
+from travel_app.org.models import Deputy, Person, Role, RoleAssignment
+from travel_app.outbox.compose import Recipient, compose
+from travel_app.outbox.queue import Mail, queue
+from travel_app.procedures import active_procedure
+from travel_app.trips import routing
+from travel_app.trips.models import Trip, TripEvent, TripState
+
+#: Trip states that end a review with a decision the traveller must hear of.
+DECIDED = (
+    TripState.APPROVED,
+    TripState.APPROVED_WITH_CONDITIONS,
+    TripState.REJECTED,
+    TripState.REVOKED,
+)
+
+
+def _recipient(person: Person) -> Recipient:
+    return Recipient(person.id, person.email, person.name, person.language)
+
+
+def trip_calendar(trip: Trip) -> dict[str, Any]:
+    """An ICS attachment with the trip (all-day, departure to return) for the traveller's agenda."""
+    cal = icalendar.Calendar()
+    cal.add("prodid", "-//Safe Passage//trips//EN")
+    cal.add("version", "2.0")
+    event = icalendar.Event()
+    event.add("uid", f"trip-{trip.id}@safe-passage")
+    event.add("summary", f"Trip: {trip.purpose}")
+    if trip.departure_on and trip.return_on:
+        event.add("dtstart", trip.departure_on)
+        event.add("dtend", trip.return_on + timedelta(days=1))
+    event.add("location", ", ".join(f"{leg.city} ({leg.country_code})" for leg in trip.legs))
+    event.add("dtstamp", utcnow())
+    cal.add_component(event)
+    return {
+        "filename": f"trip-{trip.id}.ics",
+        "content_type": "text/calendar",
+        "content": cal.to_ical().decode(),
+    }
+
+
+def _about(trip: Trip, event: TripEvent) -> str:
+    return f"trip:{trip.id}/event:{event.id}"
+
+
+def to_traveller(trip: Trip, event: TripEvent, kind: str, today: date, **context: Any) -> None:
+    """Tell the traveller (``submitted``, ``decided``, ``changes_requested``, ``suspended``)."""
+    db.session.flush()
+    queue(
+        [
+            compose(
+                kind,
+                "traveller",
+                _recipient(trip.traveller),
+                about=_about(trip, event),
+                due_on=today,
+                attachments=[trip_calendar(trip)],
+                trip=trip,
+                event=event,
+                **context,
+            )
+        ]
+    )
+
+
+def after_decision(trip: Trip, event: TripEvent, today: date, conditions: list[str]) -> None:
+    """The traveller hears of the end of a review, and of requested changes; not of each step."""
+    if trip.state in DECIDED:
+        to_traveller(trip, event, "decided", today, conditions=conditions)
+    elif trip.state is TripState.CHANGES_REQUESTED:
+        to_traveller(trip, event, "changes_requested", today)
+
+
+def suspended(trip_ids: list[int], reason: str, today: date) -> None:
+    """Tell each traveller whose approval a level rise suspended (one read, one insert)."""
+    if not trip_ids:
+        return
+    # Joined, not selectin: one statement for any number of trips (selectin chunks by 500).
+    trips = (
+        db.session.scalars(
+            sa.select(Trip)
+            .where(Trip.id.in_(trip_ids))
+            .options(joinedload(Trip.traveller), joinedload(Trip.legs))
+        )
+        .unique()
+        .all()
+    )
+    queue(
+        [
+            compose(
+                "suspended",
+                "traveller",
+                _recipient(trip.traveller),
+                about=f"trip:{trip.id}/round:{trip.round}/suspended",
+                due_on=today,
+                attachments=[trip_calendar(trip)],
+                trip=trip,
+                reason=reason,
+            )
+            for trip in trips
+        ]
+    )
+
+
+def tasks_opened(rows: list[dict[str, Any]], today: date) -> None:
+    """Mail each decider of newly opened tasks: the named person, their deputies today, or
+    every holder of the role. A fixed number of statements for any number of rows."""
+    if not rows:
+        return
+    trips = {
+        t.id: t
+        for t in db.session.scalars(
+            sa.select(Trip)
+            .where(Trip.id.in_({r["trip_id"] for r in rows}))
+            .options(joinedload(Trip.traveller), joinedload(Trip.legs))
+        ).unique()
+    }
+    named = {r["assignee_id"] for r in rows if r["assignee_id"] is not None}
+    roles = {r["role"] for r in rows if r["role"] is not None}
+    deputies: dict[int, list[int]] = defaultdict(list)
+    for link in db.session.execute(
+        sa.select(Deputy.person_id, Deputy.deputy_id).where(
+            Deputy.person_id.in_(named), Deputy.starts_on <= today, Deputy.ends_on >= today
+        )
+    ):
+        deputies[link.person_id].append(link.deputy_id)
+    holders: dict[str, list[int]] = defaultdict(list)
+    if roles:
+        for holder in db.session.execute(
+            sa.select(RoleAssignment.role, RoleAssignment.person_id).where(
+                RoleAssignment.role.in_([Role(r) for r in roles])
+            )
+        ):
+            holders[holder.role.value].append(holder.person_id)
+    ids = named | {d for ds in deputies.values() for d in ds}
+    ids |= {p for ps in holders.values() for p in ps}
+    people = {
+        p.id: p
+        for p in db.session.scalars(
+            sa.select(Person).where(Person.id.in_(ids), Person.is_active_account.is_(True))
+        )
+    }
+    procedure = active_procedure()
+    mails: list[Mail] = []
+    for row in rows:
+        trip = trips[row["trip_id"]]
+        if row["assignee_id"] is not None:
+            who = [(row["assignee_id"], None)] + [
+                (d, row["assignee_id"]) for d in deputies.get(row["assignee_id"], [])
+            ]
+        else:
+            who = [(p, None) for p in holders.get(row["role"], [])]
+        for person_id, for_id in who:
+            person = people.get(person_id)
+            if person is None or person.id == trip.traveller_id:
+                continue
+            try:
+                step = routing.procedure_of(trip).step(row["step_id"])[1]
+            except KeyError:
+                step = procedure.step(row["step_id"])[1]
+            mails.append(
+                compose(
+                    "task",
+                    "decider",
+                    _recipient(person),
+                    about=f"trip:{trip.id}/round:{row['round']}/step:{row['step_id']}",
+                    due_on=row["due_on"],
+                    trip=trip,
+                    step_name=step.name(person.language),
+                    due=row["due_on"],
+                    on_behalf_of=people.get(for_id) if for_id else None,
+                )
+            )
+    queue(mails)
