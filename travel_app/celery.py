@@ -24,6 +24,10 @@ def celery_init_app(app: Flask) -> Celery:
             "task": "core.heartbeat",
             "schedule": timedelta(seconds=app.config["HEARTBEAT_INTERVAL_SECONDS"]),
         },
+        "review-reminders": {
+            "task": "trips.review_reminders",
+            "schedule": timedelta(seconds=app.config["REMINDER_SWEEP_SECONDS"]),
+        },
         "outbox": {
             "task": "outbox.drain",
             "schedule": timedelta(seconds=app.config["OUTBOX_INTERVAL_SECONDS"]),
@@ -33,7 +37,8 @@ def celery_init_app(app: Flask) -> Celery:
     celery_app.set_default()
     # Import the task modules so the worker registers them.
     import travel_app.core.tasks
-    import travel_app.outbox.tasks  # noqa: F401
+    import travel_app.outbox.tasks
+    import travel_app.trips.tasks  # noqa: F401
 
     app.extensions["celery"] = celery_app
     return celery_app

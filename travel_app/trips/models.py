@@ -228,6 +228,9 @@ class TripTask(db.Model):
     role: Mapped[str | None] = mapped_column(sa.String(40))
     opened_on: Mapped[date]
     due_on: Mapped[date]
+    #: When the procedure reminds the decider and escalates, in working days (null: never).
+    remind_on: Mapped[date | None]
+    escalate_on: Mapped[date | None]
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     trip: Mapped[Trip] = relationship()
@@ -236,6 +239,9 @@ class TripTask(db.Model):
     __table_args__ = (
         sa.Index("ix_trip_task_open_assignee", "assignee_id", "closed_at"),
         sa.Index("ix_trip_task_open_role", "role", "closed_at"),
+        # The reminder sweeps: open tasks whose day has come.
+        sa.Index("ix_trip_task_remind", "remind_on", "closed_at"),
+        sa.Index("ix_trip_task_escalate", "escalate_on", "closed_at"),
     )
 
 

@@ -23,6 +23,7 @@ from travel_app.outbox.queue import Mail, queue
 from travel_app.procedures import active_procedure
 from travel_app.trips import routing
 from travel_app.trips.models import Trip, TripEvent, TripState
+from travel_app.trips.routing import FALLBACK_ROLE
 
 #: Trip states that end a review with a decision the traveller must hear of.
 DECIDED = (
@@ -124,8 +125,18 @@ def suspended(trip_ids: list[int], reason: str, today: date) -> None:
 def tasks_opened(rows: list[dict[str, Any]], today: date) -> None:
     """Mail each decider of newly opened tasks: the named person, their deputies today, or
     every holder of the role. A fixed number of statements for any number of rows."""
+    queue(task_mails(rows, today, "task", "due_on"))
+
+
+def task_mails(rows: list[dict[str, Any]], today: date, kind: str, day_field: str) -> list[Mail]:
+    """The mails of ``kind`` for task rows, keyed by the row's ``day_field``.
+
+    ``task`` and ``task_reminder`` go to the deciders (named person and deputies, or the role's
+    holders); ``task_escalation`` goes where the step's escalation points: the named person's
+    deputies (else the safety officer) or a role.
+    """
     if not rows:
-        return
+        return []
     trips = {
         t.id: t
         for t in db.session.scalars(
@@ -134,8 +145,23 @@ def tasks_opened(rows: list[dict[str, Any]], today: date) -> None:
             .options(joinedload(Trip.traveller), joinedload(Trip.legs))
         ).unique()
     }
+    steps = {}
+    for row in rows:
+        trip = trips[row["trip_id"]]
+        try:
+            steps[(trip.id, row["step_id"])] = routing.procedure_of(trip).step(row["step_id"])[1]
+        except KeyError:
+            steps[(trip.id, row["step_id"])] = active_procedure().step(row["step_id"])[1]
+    escalating = kind == "task_escalation"
     named = {r["assignee_id"] for r in rows if r["assignee_id"] is not None}
     roles = {r["role"] for r in rows if r["role"] is not None}
+    if escalating:
+        roles = {FALLBACK_ROLE}
+        roles |= {
+            step.escalation.to
+            for step in steps.values()
+            if step.escalation and step.escalation.to != "deputy"
+        }
     deputies: dict[int, list[int]] = defaultdict(list)
     for link in db.session.execute(
         sa.select(Deputy.person_id, Deputy.deputy_id).where(
@@ -144,10 +170,11 @@ def tasks_opened(rows: list[dict[str, Any]], today: date) -> None:
     ):
         deputies[link.person_id].append(link.deputy_id)
     holders: dict[str, list[int]] = defaultdict(list)
-    if roles:
+    known_roles = [Role(r) for r in roles if r in Role._value2member_map_]
+    if known_roles:
         for holder in db.session.execute(
             sa.select(RoleAssignment.role, RoleAssignment.person_id).where(
-                RoleAssignment.role.in_([Role(r) for r in roles])
+                RoleAssignment.role.in_(known_roles)
             )
         ):
             holders[holder.role.value].append(holder.person_id)
@@ -159,35 +186,40 @@ def tasks_opened(rows: list[dict[str, Any]], today: date) -> None:
             sa.select(Person).where(Person.id.in_(ids), Person.is_active_account.is_(True))
         )
     }
-    procedure = active_procedure()
     mails: list[Mail] = []
     for row in rows:
         trip = trips[row["trip_id"]]
-        if row["assignee_id"] is not None:
-            who = [(row["assignee_id"], None)] + [
-                (d, row["assignee_id"]) for d in deputies.get(row["assignee_id"], [])
-            ]
+        step = steps[(trip.id, row["step_id"])]
+        assignee = row["assignee_id"]
+        who: list[tuple[int, int | None]]
+        if escalating:
+            target = step.escalation.to if step.escalation else FALLBACK_ROLE
+            if target == "deputy":
+                who = [(d, assignee) for d in deputies.get(assignee, [])] if assignee else []
+                target = FALLBACK_ROLE
+            else:
+                who = []
+            who = who or [(p, assignee) for p in holders.get(target, [])]
+        elif assignee is not None:
+            who = [(assignee, None)] + [(d, assignee) for d in deputies.get(assignee, [])]
         else:
             who = [(p, None) for p in holders.get(row["role"], [])]
         for person_id, for_id in who:
             person = people.get(person_id)
             if person is None or person.id == trip.traveller_id:
                 continue
-            try:
-                step = routing.procedure_of(trip).step(row["step_id"])[1]
-            except KeyError:
-                step = procedure.step(row["step_id"])[1]
             mails.append(
                 compose(
-                    "task",
+                    kind,
                     "decider",
                     _recipient(person),
                     about=f"trip:{trip.id}/round:{row['round']}/step:{row['step_id']}",
-                    due_on=row["due_on"],
+                    due_on=row[day_field],
                     trip=trip,
                     step_name=step.name(person.language),
                     due=row["due_on"],
                     on_behalf_of=people.get(for_id) if for_id else None,
+                    waiting_for=people.get(assignee) if assignee else None,
                 )
             )
-    queue(mails)
+    return mails

@@ -189,7 +189,7 @@ def task_rows(
             if step["id"] not in steps:
                 continue
             _, definition = procedure.step(step["id"])
-            due_on = engine.step_dates(procedure, definition, opened_on).due_on
+            dates = engine.step_dates(procedure, definition, opened_on)
             for assignee, role in step["assignees"] or [(None, FALLBACK_ROLE)]:
                 rows.append(
                     {
@@ -199,7 +199,9 @@ def task_rows(
                         "assignee_id": assignee,
                         "role": role,
                         "opened_on": opened_on,
-                        "due_on": due_on,
+                        "due_on": dates.due_on,
+                        "remind_on": dates.reminder_on,
+                        "escalate_on": dates.escalate_on,
                     }
                 )
     return rows

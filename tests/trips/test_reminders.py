@@ -1,0 +1,116 @@
+"""Review reminders and escalations: on their working day, once, to the right people."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import sqlalchemy as sa
+
+from tests.trips.conftest import decide
+from travel_app.extensions import db
+from travel_app.org import operations as org_ops
+from travel_app.outbox.models import OutboxMessage
+from travel_app.trips import reminders
+from travel_app.trips.models import TripTask
+
+
+def task_days(trip):
+    return db.session.execute(
+        sa.select(TripTask.remind_on, TripTask.escalate_on, TripTask.due_on).where(
+            TripTask.trip_id == trip.id, TripTask.closed_at.is_(None)
+        )
+    ).one()
+
+
+def mails(kind):
+    return db.session.execute(
+        sa.select(OutboxMessage.recipient, OutboxMessage.subject, OutboxMessage.due_on)
+        .where(OutboxMessage.kind == kind)
+        .order_by(OutboxMessage.id)
+    ).all()
+
+
+def sweep(today):
+    reminded = reminders.remind_deciders(today)
+    escalated = reminders.escalate_steps(today)
+    db.session.commit()
+    return reminded.queued, escalated.queued
+
+
+def test_the_supervisor_is_reminded_on_the_third_working_day_once(world, make_trip):
+    trip = make_trip()
+    remind_on, _escalate_on, _ = task_days(trip)
+    assert remind_on > date.today() and remind_on.weekday() < 5
+    assert sweep(remind_on - timedelta(days=1)) == (0, 0)
+    assert sweep(remind_on) == (1, 0)
+    assert sweep(remind_on) == (0, 0)  # the same sweep again queues nothing
+    assert sweep(remind_on + timedelta(days=1)) == (0, 0)  # nor does the next day's
+    [(to, subject, day)] = mails("task_reminder")
+    assert to == world.promoter.email and day == remind_on
+    assert subject == "Reminder: Supervisor's approval for Sam Student"
+
+
+def test_an_overdue_step_escalates_to_the_deputy_or_else_the_safety_officer(world, make_trip):
+    trip = make_trip()
+    _, escalate_on, _ = task_days(trip)
+    assert sweep(escalate_on) == (1, 1)
+    [(to, subject, _)] = mails("task_escalation")
+    assert to == world.safety_officer.email  # the promoter has no deputy
+    assert subject == "Overdue: Supervisor's approval for Sam Student"
+
+    org_ops.add_deputy(
+        person=world.colleague,
+        deputy=world.head,
+        starts_on=date.today(),
+        ends_on=escalate_on + timedelta(days=30),
+        note="",
+        actor=None,
+    )
+    org_ops.add_deputy(
+        person=world.promoter,
+        deputy=world.head,
+        starts_on=date.today(),
+        ends_on=escalate_on + timedelta(days=30),
+        note="",
+        actor=None,
+    )
+    db.session.commit()
+    other = make_trip(purpose="Second trip")
+    _, later, _ = task_days(other)
+    sweep(later)
+    assert [m.recipient for m in mails("task_escalation")][-1] == world.head.email
+
+
+def test_a_decided_step_is_neither_reminded_nor_escalated(world, make_trip, as_person):
+    trip = make_trip()
+    _remind_on, escalate_on, _ = task_days(trip)
+    assert decide(as_person(world.promoter), trip, "supervisor").status_code == 302
+    # The faculty step opened today; on the supervisor's old days only it may be reminded.
+    sweep(escalate_on)
+    assert all(world.promoter.email != m.recipient for m in mails("task_reminder"))
+    assert all("Supervisor" not in m.subject for m in mails("task_escalation"))
+
+
+def test_the_sweep_runs_the_same_statements_for_10_and_1000_due_steps(
+    world, count_queries, make_trip
+):
+    from tests.trips.conftest import bulk_trips
+
+    def run(n):
+        bulk_trips(world, n, state=None, task_for=world.promoter)
+        db.session.execute(
+            sa.update(TripTask).values(remind_on=date.today(), escalate_on=date.today())
+        )
+        db.session.execute(sa.text("UPDATE trip SET state = 'in_review'"))
+        db.session.commit()
+        with count_queries() as statements:
+            result = sweep(date.today())
+        db.session.execute(sa.delete(OutboxMessage))
+        db.session.commit()
+        return len(statements), result
+
+    few, (r10, _) = run(10)
+    many, (r1000, _) = run(990)
+    assert r10 == 10 and r1000 == 1000
+    print(f"\nreview reminder sweep: {few} statements for 10 due steps, {many} for 1,000")
+    assert few == many
