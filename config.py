@@ -79,6 +79,9 @@ class Config:
     #: that died mid-send is taken over after this), retries and their first delay.
     #: Where people reach the service: e-mails link to pages under this address.
     PUBLIC_URL = os.environ.get("PUBLIC_URL", "http://127.0.0.1:5000")
+    #: Days after return after which the emergency contact is removed, and how often to look.
+    RETENTION_DAYS = _int("RETENTION_DAYS", 30)
+    RETENTION_SWEEP_SECONDS = _int("RETENTION_SWEEP_SECONDS", 3600)
     #: How often beat looks for review steps to remind or escalate.
     REMINDER_SWEEP_SECONDS = _int("REMINDER_SWEEP_SECONDS", 300)
     OUTBOX_INTERVAL_SECONDS = _int("OUTBOX_INTERVAL_SECONDS", 15)

@@ -28,6 +28,10 @@ def celery_init_app(app: Flask) -> Celery:
             "task": "trips.review_reminders",
             "schedule": timedelta(seconds=app.config["REMINDER_SWEEP_SECONDS"]),
         },
+        "retention": {
+            "task": "trips.retention",
+            "schedule": timedelta(seconds=app.config["RETENTION_SWEEP_SECONDS"]),
+        },
         "outbox": {
             "task": "outbox.drain",
             "schedule": timedelta(seconds=app.config["OUTBOX_INTERVAL_SECONDS"]),

@@ -72,7 +72,7 @@ def upgrade():
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('trip_id', sa.Integer(), nullable=False),
     sa.Column('at', sa.DateTime(timezone=True), nullable=False),
-    sa.Column('kind', sa.Enum('created', 'edited', 'submitted', 'decision', 'resubmitted', 'rerouted', 'change_reopened', 'change_notified', 'withdrawn', 'cancelled', 'suspended', 'flagged', 'level_lowered', 'level_raised', name='trip_event_kind', native_enum=False, create_constraint=True, length=32), nullable=False),
+    sa.Column('kind', sa.Enum('created', 'edited', 'submitted', 'decision', 'resubmitted', 'rerouted', 'change_reopened', 'change_notified', 'withdrawn', 'cancelled', 'suspended', 'flagged', 'level_lowered', 'level_raised', 'purged', name='trip_event_kind', native_enum=False, create_constraint=True, length=32), nullable=False),
     sa.Column('actor_id', sa.Integer(), nullable=True),
     sa.Column('on_behalf_of_id', sa.Integer(), nullable=True),
     sa.Column('round', sa.Integer(), nullable=False),

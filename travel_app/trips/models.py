@@ -84,6 +84,7 @@ class EventKind(enum.Enum):
     FLAGGED = "flagged"
     LEVEL_LOWERED = "level_lowered"
     LEVEL_RAISED = "level_raised"
+    PURGED = "purged"
 
     @property
     def title(self) -> str:
@@ -104,6 +105,7 @@ EVENT_TITLES = {
     EventKind.SUSPENDED: _l("Approval suspended: the risk level rose"),
     EventKind.FLAGGED: _l("Flagged for the safety officer: the level rose during travel"),
     EventKind.LEVEL_LOWERED: _l("The risk level fell"),
+    EventKind.PURGED: _l("Emergency contact removed after return (retention)"),
     EventKind.LEVEL_RAISED: _l("The risk level rose: the trip is routed anew when resubmitted"),
 }
 
@@ -148,6 +150,8 @@ class Trip(db.Model):
     co_traveller_ids: Mapped[list[int]] = mapped_column(sa.JSON, default=list)
     emergency_name: Mapped[str] = mapped_column(sa.String(200), default="", server_default="")
     emergency_phone: Mapped[str] = mapped_column(sa.String(40), default="", server_default="")
+    #: When the retention sweep removed the emergency contact (some days after return).
+    purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     cost_centre: Mapped[str] = mapped_column(sa.String(40), default="", server_default="")
     #: First arrival and last departure over the legs (kept in step with them).
     departure_on: Mapped[date | None] = mapped_column(index=True)

@@ -1,0 +1,63 @@
+"""Remove what a trip no longer needs some days after return; keep the approval and the trail.
+
+Set-based and idempotent: one read of the trips due, one update, one insert into their
+timelines, whatever their number; a trip is purged once (``purged_at``).
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import sqlalchemy as sa
+
+from travel_app.core import audit
+from travel_app.core.db import utcnow
+from travel_app.extensions import db
+from travel_app.trips.models import EventKind, Trip, TripEvent
+
+
+class _Sweep:
+    """The audit trail's object for one retention run."""
+
+    def __init__(self, cutoff: date) -> None:
+        self.id = cutoff.isoformat()
+
+
+def purge_after_return(today: date, days: int) -> list[int]:
+    """Blank the emergency contact of trips returned more than ``days`` ago (caller commits)."""
+    cutoff = today - timedelta(days=days)
+    due = sa.and_(Trip.return_on < cutoff, Trip.purged_at.is_(None))
+    rows = db.session.execute(
+        sa.select(Trip.id, Trip.state, Trip.round, Trip.level).where(due).order_by(Trip.id)
+    ).all()
+    if not rows:
+        return []
+    now = utcnow()
+    ids = [row.id for row in rows]
+    db.session.execute(
+        sa.update(Trip)
+        .where(Trip.id.in_(ids))
+        .values(emergency_name="", emergency_phone="", purged_at=now, version=Trip.version + 1)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.execute(
+        sa.insert(TripEvent),
+        [
+            {
+                "trip_id": row.id,
+                "kind": EventKind.PURGED,
+                "at": now,
+                "actor_id": None,
+                "round": row.round,
+                "from_state": row.state.value,
+                "to_state": row.state.value,
+                "level": row.level,
+                "comment": f"{days} days after return",
+                "conditions": [],
+                "data": {"removed": ["emergency_name", "emergency_phone"]},
+            }
+            for row in rows
+        ],
+    )
+    audit.record("trip.retention", _Sweep(cutoff), None, trips=len(ids), days=days)
+    return ids
