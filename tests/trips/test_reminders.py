@@ -11,7 +11,7 @@ from travel_app.extensions import db
 from travel_app.org import operations as org_ops
 from travel_app.outbox.models import OutboxMessage
 from travel_app.trips import reminders
-from travel_app.trips.models import TripTask
+from travel_app.trips.models import Trip, TripTask
 
 
 def task_days(trip):
@@ -114,3 +114,30 @@ def test_the_sweep_runs_the_same_statements_for_10_and_1000_due_steps(
     assert r10 == 10 and r1000 == 1000
     print(f"\nreview reminder sweep: {few} statements for 10 due steps, {many} for 1,000")
     assert few == many
+
+
+def test_two_sweeps_at_once_queue_each_reminder_once(app, world, make_trip):
+    import threading
+
+    for n in range(5):
+        make_trip(purpose=f"Trip {n}")
+    remind_on, _, _ = task_days(db.session.query(Trip).first())
+    errors: list[BaseException] = []
+    start = threading.Barrier(2)
+
+    def run() -> None:
+        try:
+            with app.app_context():
+                start.wait()
+                sweep(remind_on)
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert not errors
+    db.session.expire_all()
+    assert len(mails("task_reminder")) == 5
