@@ -79,6 +79,11 @@ class Config:
     #: that died mid-send is taken over after this), retries and their first delay.
     #: Where people reach the service: e-mails link to pages under this address.
     PUBLIC_URL = os.environ.get("PUBLIC_URL", "http://127.0.0.1:5000")
+    #: Evidence uploads: where they are kept (outside the web root) and how large they may be.
+    UPLOAD_DIR = os.environ.get("UPLOAD_DIR", str(INSTANCE_DIR / "uploads"))
+    UPLOAD_MAX_BYTES = _int("UPLOAD_MAX_BYTES", 10 * 1024 * 1024)
+    #: The request limit: one upload plus the form around it.
+    MAX_CONTENT_LENGTH = UPLOAD_MAX_BYTES + 64 * 1024
     #: Days after return after which the emergency contact is removed, and how often to look.
     RETENTION_DAYS = _int("RETENTION_DAYS", 30)
     RETENTION_SWEEP_SECONDS = _int("RETENTION_SWEEP_SECONDS", 3600)

@@ -74,6 +74,7 @@ def make_app(database_url: str, broker_url: str, mail_dir: Path, **overrides: An
         TestingConfig,
         SQLALCHEMY_DATABASE_URI=database_url,
         MAIL_FILE_DIR=str(mail_dir),
+        UPLOAD_DIR=str(mail_dir.parent / "uploads"),
         MAIL_SERVER="",
         CELERY=celery,
         **overrides,

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import attributes
 
 from travel_app.core.db import utcnow
+from travel_app.dossier import operations as dossier
 from travel_app.extensions import db
 from travel_app.org.models import Person, Role
 from travel_app.procedures import active_procedure
@@ -484,6 +485,7 @@ def submit_trip(trip: Trip, actor: Person, expected_version: int, today: date) -
             group=trip.id if len(trips) > 1 else None,
         )
         notices.to_traveller(member, event, "submitted", today)
+        _open_dossier(member, (), today)
     return trips
 
 
@@ -535,7 +537,14 @@ def decide_step(
         conditions=list(decision.conditions),
     )
     notices.after_decision(trip, event, date.today(), conditions=list(pos.conditions))
+    _open_dossier(trip, pos.conditions, date.today())
     return trip.state
+
+
+def _open_dossier(trip: Trip, conditions: tuple[str, ...], today: date) -> None:
+    """An approved or registered trip gets its mission dossier (new items only)."""
+    if trip.state in GO_STATES:
+        dossier.generate(trip, conditions, today)
 
 
 def _advice_now(trip: Trip) -> list[dict[str, object]]:
@@ -621,6 +630,7 @@ def request_change(
     old = summary(data_of(trip))
     _apply(trip, new)
     db.session.flush()
+    dossier.recompute_due(trip)
     details = {
         "old": old,
         "new": summary(new),

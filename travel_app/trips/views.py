@@ -13,6 +13,8 @@ from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
 from travel_app.admin.forms import choices
+from travel_app.dossier import operations as dossier_ops
+from travel_app.dossier.forms import checklist
 from travel_app.extensions import db
 from travel_app.org.models import Person, Unit, UnitKind
 from travel_app.places import geography
@@ -343,9 +345,14 @@ def _show(
         failed = override.pop("failed")
         forms = [f if (f["step_id"], f["principal"].id) != failed["key"] else failed for f in forms]
     procedure = routing.procedure_of(trip)
+    items = dossier_ops.items_of(trip)
+    settled, total = dossier_ops.progress(items)
     return (
         render_template(
             "trips/show.html",
+            dossier=checklist(trip, current_user, items, override.pop("item_errors", None)),
+            dossier_progress=(settled, total),
+            cleared=dossier_ops.cleared_to_travel(trip, items),
             trip=trip,
             procedure=procedure,
             tasks=queries.open_tasks(trip),
@@ -534,3 +541,9 @@ def trip_helpers() -> dict[str, Any]:
         "state_title": state_title,
         "trip_conditions": conditions_in_force,
     }
+
+
+# Public names for the features that add to the trip page (the dossier).
+visible_trip = _visible
+trip_page = _show
+problem_page = _problem

@@ -1,0 +1,1 @@
+"""The mission dossier: a per-trip checklist generated from the procedure on approval."""

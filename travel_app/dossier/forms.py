@@ -1,0 +1,59 @@
+"""Forms for dossier items, and the rows of the checklist the trip page shows."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from wtforms import DateField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional
+
+from travel_app.dossier import operations as ops
+from travel_app.dossier.models import DossierItem
+from travel_app.org.models import Person
+from travel_app.trips.models import Trip
+
+
+class EvidenceForm(FlaskForm):
+    text = TextAreaField(_l("Evidence"), validators=[Optional(), Length(max=ops.MAX_TEXT)])
+    day = DateField(_l("Date"), validators=[Optional()])
+    upload = FileField(_l("File (PDF, JPEG or PNG)"))
+
+
+class RejectForm(FlaskForm):
+    reason = StringField(
+        _l("Why is it rejected?"), validators=[DataRequired(), Length(max=ops.MAX_TEXT)]
+    )
+
+
+@dataclass
+class Row:
+    item: DossierItem
+    evidence: EvidenceForm | None
+    reject: RejectForm | None
+    can_verify: bool
+    error: str | None = None
+
+
+def checklist(
+    trip: Trip, person: Person, items: list[DossierItem], errors: dict[int, Any] | None = None
+) -> list[Row]:
+    """One row per item, with the forms this person may use on it (ids unique per item)."""
+    errors = errors or {}
+    rows = []
+    for item in items:
+        evidence = reject = None
+        if ops.can_complete(item, trip, person):
+            evidence = EvidenceForm(
+                formdata=None,
+                prefix=f"item{item.id}",
+                data={"text": item.evidence_text, "day": item.evidence_date},
+            )
+        verify = ops.can_verify(item, trip, person)
+        if verify:
+            reject = RejectForm(formdata=None, prefix=f"reject{item.id}")
+        rows.append(Row(item, evidence, reject, verify, errors.get(item.id)))
+    return rows
