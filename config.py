@@ -79,6 +79,9 @@ class Config:
     #: that died mid-send is taken over after this), retries and their first delay.
     #: Where people reach the service: e-mails link to pages under this address.
     PUBLIC_URL = os.environ.get("PUBLIC_URL", "http://127.0.0.1:5000")
+    #: Printed on every crisis sheet: the university's 24/7 number and the insurer's alarm centre.
+    UNIVERSITY_EMERGENCY_PHONE = os.environ.get("UNIVERSITY_EMERGENCY_PHONE", "")
+    INSURER_ALARM_PHONE = os.environ.get("INSURER_ALARM_PHONE", "")
     #: Evidence uploads: where they are kept (outside the web root) and how large they may be.
     UPLOAD_DIR = os.environ.get("UPLOAD_DIR", str(INSTANCE_DIR / "uploads"))
     UPLOAD_MAX_BYTES = _int("UPLOAD_MAX_BYTES", 10 * 1024 * 1024)

@@ -214,3 +214,27 @@ def test_due_dates_follow_the_departure_and_a_new_review_adds_items(world, make_
     assert found["itinerary"].status is ItemStatus.DONE  # what was done stays done
     assert "risk_analysis" in found and found["risk_analysis"].status is ItemStatus.OPEN
     assert found["risk_analysis"].due_on < found["itinerary"].due_on  # 28 before 7 days
+
+
+def test_the_crisis_sheet_prints_itinerary_numbers_and_open_items(
+    world, make_trip, as_person, app, monkeypatch
+):
+    monkeypatch.setitem(app.config, "UNIVERSITY_EMERGENCY_PHONE", "+32 16 32 00 00")
+    monkeypatch.setitem(app.config, "INSURER_ALARM_PHONE", "+32 2 000 00 00")
+    trip = approved_with_condition(world, make_trip, as_person)
+    page = as_person(world.student).get(f"/trips/{trip.id}/dossier/print")
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    for expected in (
+        "+32 16 32 00 00",
+        "+32 2 000 00 00",
+        "City in BF",
+        "Hotel",
+        "Condition: Call the office on arrival",
+        "+32 470 00 00 00",  # the traveller's own emergency contact
+    ):
+        assert expected in text, expected
+    promoter = as_person(world.promoter).get(f"/trips/{trip.id}/dossier/print")
+    assert promoter.status_code == 200
+    assert "+32 470 00 00 00" not in promoter.get_data(as_text=True)
+    assert as_person(world.outsider).get(f"/trips/{trip.id}/dossier/print").status_code == 404

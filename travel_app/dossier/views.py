@@ -7,7 +7,17 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, current_app, flash, redirect, request, send_file, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -18,6 +28,7 @@ from travel_app.dossier import uploads
 from travel_app.dossier.forms import EvidenceForm, RejectForm
 from travel_app.dossier.models import DossierItem
 from travel_app.extensions import db
+from travel_app.org.models import Role
 from travel_app.trips.models import Trip
 from travel_app.trips.views import problem_page, trip_page, visible_trip
 
@@ -88,6 +99,26 @@ def complete(trip_id: int, item_id: int) -> Response | tuple[str, int]:
     db.session.commit()
     flash(_("Item recorded."), "success")
     return _back(trip)
+
+
+@bp.route("/trips/<int:trip_id>/dossier/print")
+def sheet(trip_id: int) -> str:
+    """One printable page: itinerary, contacts, what to do in a crisis, open items.
+
+    A crisis may come without network: the traveller prints it before leaving.
+    """
+    trip, _principals = visible_trip(trip_id)
+    items = ops.items_of(trip)
+    return render_template(
+        "dossier/sheet.html",
+        trip=trip,
+        items=items,
+        open_items=[i for i in items if not i.is_settled],
+        progress=ops.progress(items),
+        cleared=ops.cleared_to_travel(trip, items),
+        shows_contact=trip.traveller_id == current_user.id
+        or current_user.has_any_role(Role.SAFETY_OFFICER, Role.CRISIS_TEAM),
+    )
 
 
 @bp.route("/trips/<int:trip_id>/dossier/<int:item_id>/file")
