@@ -92,6 +92,10 @@ class Config:
     RETENTION_SWEEP_SECONDS = _int("RETENTION_SWEEP_SECONDS", 3600)
     #: How often beat looks for review steps to remind or escalate.
     REMINDER_SWEEP_SECONDS = _int("REMINDER_SWEEP_SECONDS", 300)
+    #: How often beat runs the journey's sweeps (dossier reminders, departure, return, debrief).
+    FOLLOWUP_SWEEP_SECONDS = _int("FOLLOWUP_SWEEP_SECONDS", 300)
+    #: An evidence file no dossier item points at is deleted once it is this old.
+    ORPHAN_UPLOAD_HOURS = _int("ORPHAN_UPLOAD_HOURS", 24)
     OUTBOX_INTERVAL_SECONDS = _int("OUTBOX_INTERVAL_SECONDS", 15)
     OUTBOX_BATCH = _int("OUTBOX_BATCH", 50)
     OUTBOX_LEASE_SECONDS = _int("OUTBOX_LEASE_SECONDS", 300)

@@ -8,11 +8,13 @@ so committed data (from requests, CLI commands or a real Celery worker) never le
 
 from __future__ import annotations
 
+import email
 import itertools
 import os
 import socket
 from collections.abc import Callable, Iterator
 from datetime import date
+from email import policy
 from pathlib import Path
 from typing import Any
 
@@ -365,3 +367,26 @@ def worker_env(database_url: str, broker_url: str, tmp_path: Path) -> dict[str, 
     )
     env.pop("REDIS_URL", None)
     return env
+
+
+@pytest.fixture
+def delivered(
+    app: Flask, smtp_server: tuple[SmtpInbox, int]
+) -> Callable[[], dict[str, list[email.message.EmailMessage]]]:
+    """Drain the outbox to the test's SMTP server; return the parsed messages by recipient."""
+    from travel_app.outbox import delivery
+
+    inbox, port = smtp_server
+
+    def do() -> dict[str, list[email.message.EmailMessage]]:
+        config = {**app.config, "MAIL_SERVER": "127.0.0.1", "MAIL_PORT": port}
+        delivery.drain(config)
+        _db.session.expire_all()
+        got: dict[str, list[email.message.EmailMessage]] = {}
+        for _, rcpts, raw in inbox.messages:
+            parsed = email.message_from_bytes(raw, policy=policy.default)
+            for rcpt in rcpts:
+                got.setdefault(rcpt, []).append(parsed)
+        return got
+
+    return do

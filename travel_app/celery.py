@@ -28,6 +28,14 @@ def celery_init_app(app: Flask) -> Celery:
             "task": "trips.review_reminders",
             "schedule": timedelta(seconds=app.config["REMINDER_SWEEP_SECONDS"]),
         },
+        "followup": {
+            "task": "trips.followup",
+            "schedule": timedelta(seconds=app.config["FOLLOWUP_SWEEP_SECONDS"]),
+        },
+        "upload-cleanup": {
+            "task": "dossier.cleanup_uploads",
+            "schedule": timedelta(seconds=app.config["RETENTION_SWEEP_SECONDS"]),
+        },
         "retention": {
             "task": "trips.retention",
             "schedule": timedelta(seconds=app.config["RETENTION_SWEEP_SECONDS"]),
@@ -41,6 +49,7 @@ def celery_init_app(app: Flask) -> Celery:
     celery_app.set_default()
     # Import the task modules so the worker registers them.
     import travel_app.core.tasks
+    import travel_app.dossier.tasks
     import travel_app.outbox.tasks
     import travel_app.trips.tasks  # noqa: F401
 

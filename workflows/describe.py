@@ -69,6 +69,22 @@ def summary(procedure: Procedure, locale: str = "en") -> str:
         + f"{len(procedure.dossier)} "
         + ("regels" if nl else "rules")
     )
+    f = procedure.followup
+    days = ", ".join(f"T-{d}" for d in f.dossier_reminder_days) or "—"
+    debrief = ", ".join(map(str, sorted(f.debrief_levels))) or "—"
+    lines.append(
+        (
+            f"Herinneringen dossier: {days}; veilige terugkeer gevraagd vanaf niveau "
+            f"{f.safe_return_min_level}, na {f.safe_return_escalate_hours} uur naar de "
+            f"preventieadviseur; debriefing op niveau {debrief}"
+        )
+        if nl
+        else (
+            f"Dossier reminders: {days}; safe return asked from level "
+            f"{f.safe_return_min_level}, after {f.safe_return_escalate_hours} hours to the "
+            f"safety officer; debrief at level {debrief}"
+        )
+    )
     return "\n".join(lines)
 
 

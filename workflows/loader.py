@@ -25,6 +25,7 @@ from workflows.model import (
     Escalation,
     EvidenceKind,
     Flag,
+    FollowUp,
     Mode,
     Procedure,
     ReReview,
@@ -245,7 +246,15 @@ TOP_KEYS = {
     "stages",
     "dossier",
     "rereview",
+    "followup",
     "holidays",
+}
+FOLLOWUP_KEYS = {
+    "dossier_reminder_days",
+    "safe_return_min_level",
+    "safe_return_escalate_hours",
+    "debrief_levels",
+    "expiry_warning_days",
 }
 STAGE_KEYS = {"id", "name", "when", "steps"}
 STEP_KEYS = {"id", "name", "who", "mode", "deadline_days", "reminder_days", "escalate"}
@@ -362,6 +371,7 @@ def _build(r: _Reader, data: dict[str, Any], source: str) -> Procedure | None:
     stages = _stages(r, data, vocab, committees, no_approval, cap)
     dossier = _dossier(r, data, vocab)
     rereview = _rereview(r, data)
+    followup = _followup(r, data, scale_max)
 
     holidays: set[date] = set()
     for i, day in enumerate(r.optional(data, "holidays", "", list, [])):
@@ -391,6 +401,7 @@ def _build(r: _Reader, data: dict[str, Any], source: str) -> Procedure | None:
         stages=tuple(stages),
         dossier=tuple(dossier),
         rereview=rereview,
+        followup=followup,
         holidays=frozenset(holidays),
         source=source,
     )
@@ -601,6 +612,59 @@ def _rereview(r: _Reader, data: dict[str, Any]) -> ReReview:
         )
     except _Stop:
         return ReReview()
+
+
+def _days(r: _Reader, raw: dict[str, Any], key: str, default: Any, low: int, high: int) -> Any:
+    """A list of distinct whole numbers in ``low..high`` (days or levels), or the default."""
+    here = f"followup.{key}"
+    values = raw.get(key, default)
+    if not isinstance(values, list | tuple | frozenset) or not all(
+        isinstance(v, int) and not isinstance(v, bool) for v in values
+    ):
+        r.problem(here, f"expected a list of whole numbers, got {values!r}")
+        return default
+    wrong = [v for v in values if not low <= v <= high]
+    if wrong:
+        r.problem(here, f"{', '.join(map(str, wrong))} outside {low}..{high}")
+        return default
+    if len(set(values)) != len(values):
+        r.problem(here, "a value is listed twice")
+        return default
+    return values
+
+
+def _followup(r: _Reader, data: dict[str, Any], scale_max: int) -> FollowUp:
+    raw = r.optional(data, "followup", "", dict, {})
+    r.keys(raw, "followup", FOLLOWUP_KEYS)
+    base = FollowUp()
+    try:
+        reminders = _days(r, raw, "dossier_reminder_days", list(base.dossier_reminder_days), 1, 365)
+        debrief = _days(r, raw, "debrief_levels", sorted(base.debrief_levels), 0, scale_max)
+        min_level = r.optional(
+            raw, "safe_return_min_level", "followup", int, base.safe_return_min_level
+        )
+        if not 0 <= min_level <= scale_max + 1:
+            r.problem(
+                "followup.safe_return_min_level",
+                f"a level 0..{scale_max}, or {scale_max + 1} for never",
+            )
+        hours = r.optional(
+            raw, "safe_return_escalate_hours", "followup", int, base.safe_return_escalate_hours
+        )
+        if hours < 1:
+            r.problem("followup.safe_return_escalate_hours", "must be 1 or more")
+        warning = r.optional(raw, "expiry_warning_days", "followup", int, base.expiry_warning_days)
+        if warning < 0:
+            r.problem("followup.expiry_warning_days", "must be 0 or more")
+        return FollowUp(
+            dossier_reminder_days=tuple(sorted(reminders, reverse=True)),
+            safe_return_min_level=min_level,
+            safe_return_escalate_hours=hours,
+            debrief_levels=frozenset(debrief),
+            expiry_warning_days=warning,
+        )
+    except _Stop:
+        return base
 
 
 def _check_coverage(

@@ -157,6 +157,22 @@ class ReReview:
 
 
 @dataclass(frozen=True)
+class FollowUp:
+    """What happens around the journey itself: dossier reminders, departure, return, debrief."""
+
+    #: Days before departure on which the traveller is reminded of open dossier items.
+    dossier_reminder_days: tuple[int, ...] = (42, 28, 14, 7, 2)
+    #: Trips at this level or above get a safe-return request on their return day.
+    safe_return_min_level: int = 1
+    #: Hours after the request without an answer before the safety officer is told.
+    safe_return_escalate_hours: int = 24
+    #: Levels whose travellers are asked for a debrief after return.
+    debrief_levels: frozenset[int] = frozenset({2, 3})
+    #: How many days before departure a document that will not do is warned about.
+    expiry_warning_days: int = 42
+
+
+@dataclass(frozen=True)
 class Procedure:
     id: str
     version: int
@@ -174,6 +190,7 @@ class Procedure:
     stages: tuple[Stage, ...]
     dossier: tuple[DossierRule, ...]
     rereview: ReReview
+    followup: FollowUp = field(default_factory=FollowUp)
     holidays: frozenset[date] = field(default_factory=frozenset)
     source: str = ""
     #: The file's text, so a trip can keep the exact procedure it was routed under.

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import email
 from datetime import date, timedelta
-from email import policy
 
 import icalendar
-import pytest
 import sqlalchemy as sa
 
 from tests.trips.conftest import day, decide, leg
@@ -15,28 +12,8 @@ from tests.trips.test_journey import form
 from tests.trips.test_rereview import approve_all, raise_level
 from travel_app.extensions import db
 from travel_app.org import operations as org_ops
-from travel_app.outbox import delivery
 from travel_app.outbox.models import OutboxMessage
 from travel_app.trips.models import Trip
-
-
-@pytest.fixture
-def delivered(app, smtp_server):
-    """Drain the outbox to the test's SMTP server; return the parsed messages by recipient."""
-    inbox, port = smtp_server
-
-    def do() -> dict[str, list[email.message.EmailMessage]]:
-        config = {**app.config, "MAIL_SERVER": "127.0.0.1", "MAIL_PORT": port}
-        delivery.drain(config)
-        db.session.expire_all()
-        got: dict[str, list[email.message.EmailMessage]] = {}
-        for _, rcpts, raw in inbox.messages:
-            parsed = email.message_from_bytes(raw, policy=policy.default)
-            for rcpt in rcpts:
-                got.setdefault(rcpt, []).append(parsed)
-        return got
-
-    return do
 
 
 def kinds(db):
@@ -94,8 +71,10 @@ def test_the_traveller_hears_the_decision_once_not_each_step(
     )
     assert response.status_code == 302
     got = delivered()
-    decided = got[world.student.email][-1]
+    *_, decided, checklist = got[world.student.email]
     assert decided["Subject"] == "Your trip: Approved with conditions"
+    # The approval opened the mission dossier: its checklist follows, in its own message.
+    assert checklist["Subject"].startswith("Mission dossier: ")
     assert "- Register with Travellers Online" in decided.get_body(("plain",)).get_content()
     again = delivered()  # draining again sends nothing more
     assert {k: len(v) for k, v in again.items()} == {k: len(v) for k, v in got.items()}

@@ -275,3 +275,45 @@ def test_a_stage_above_the_cap_can_never_apply(tmp_path):
     text = text.replace("{level: {gte: 1}}", "{level: 3}")
     error = problems(tmp_path, text)
     assert any("can never apply" in p.message for p in error.problems)
+
+
+def test_follow_up_defaults_when_the_section_is_absent(tmp_path):
+    followup = load(write(tmp_path, GOOD)).followup
+    assert followup.dossier_reminder_days == (42, 28, 14, 7, 2)
+    assert followup.debrief_levels == {2, 3}
+    assert (followup.safe_return_min_level, followup.safe_return_escalate_hours) == (1, 24)
+
+
+def test_a_university_sets_its_own_follow_up(tmp_path):
+    text = GOOD + textwrap.dedent(
+        """\
+        followup:
+          dossier_reminder_days: [3, 21, 10]
+          safe_return_min_level: 2
+          safe_return_escalate_hours: 12
+          debrief_levels: [3]
+          expiry_warning_days: 60
+        """
+    )
+    followup = load(write(tmp_path, text)).followup
+    assert followup.dossier_reminder_days == (21, 10, 3)
+    assert followup.debrief_levels == {3}
+    assert (followup.safe_return_min_level, followup.safe_return_escalate_hours) == (2, 12)
+    assert followup.expiry_warning_days == 60
+
+
+@pytest.mark.parametrize(
+    ("block", "path", "message"),
+    [
+        ("dossier_reminder_days: [14, 14]", "followup.dossier_reminder_days", "listed twice"),
+        ("dossier_reminder_days: [0, 7]", "followup.dossier_reminder_days", "outside 1..365"),
+        ("dossier_reminder_days: T-14", "followup.dossier_reminder_days", "list of whole"),
+        ("debrief_levels: [2, 5]", "followup.debrief_levels", "outside 0..3"),
+        ("safe_return_escalate_hours: 0", "followup.safe_return_escalate_hours", "1 or more"),
+        ("safe_return_min_level: 9", "followup.safe_return_min_level", "or 4 for never"),
+        ("remind_days: [7]", "followup.remind_days", "unknown key"),
+    ],
+)
+def test_a_wrong_follow_up_is_refused_with_its_key(tmp_path, block, path, message):
+    error = problems(tmp_path, GOOD + f"followup:\n  {block}\n")
+    assert any(p.path == path and message in p.message for p in error.problems), error

@@ -13,6 +13,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from travel_app.core.db import UTCDateTime, enum_column, utcnow
 from travel_app.extensions import db
 
+# Imported, not only named: the mapper must find Trip whenever DossierItem is configured.
+from travel_app.trips.models import Trip
+
 if TYPE_CHECKING:
     from travel_app.org.models import Person
 
@@ -70,6 +73,7 @@ class DossierItem(db.Model):
     verified_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("person.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
+    trip: Mapped[Trip] = relationship()
     done_by: Mapped[Person | None] = relationship(foreign_keys=[done_by_id])
     verified_by: Mapped[Person | None] = relationship(foreign_keys=[verified_by_id])
 

@@ -7,7 +7,14 @@ bytes, not from the name or the browser's claim.
 from __future__ import annotations
 
 import secrets
+import time
+from datetime import timedelta
 from pathlib import Path
+
+import sqlalchemy as sa
+
+from travel_app.dossier.models import DossierItem
+from travel_app.extensions import db
 
 #: Magic numbers of the accepted types.
 SIGNATURES = (
@@ -40,3 +47,44 @@ def path_of(directory: Path, name: str) -> Path:
     if len(name) != 32 or any(c not in "0123456789abcdef" for c in name):
         raise ValueError("not a stored upload name")
     return directory / name
+
+
+def remove_orphans(directory: Path, older_than: timedelta) -> list[str]:
+    """Delete stored files (and stale temporary ones) no dossier item points at.
+
+    A file replaced by a newer one, removed by retention, or left by a request that failed
+    after storing it. Only files older than ``older_than`` go, so an upload whose transaction
+    is still open is never taken from under it. One read of the referenced names.
+    """
+    if not directory.is_dir():
+        return []
+    cutoff = time.time() - older_than.total_seconds()
+    candidates = {
+        p.name: p
+        for p in directory.iterdir()
+        if p.is_file() and p.stat().st_mtime < cutoff and _ours(p.name)
+    }
+    if not candidates:
+        return []
+    names = sorted(candidates)
+    kept: set[str | None] = set()
+    for start in range(0, len(names), 5000):
+        kept.update(
+            db.session.scalars(
+                sa.select(DossierItem.file_name).where(
+                    DossierItem.file_name.in_(names[start : start + 5000])
+                )
+            )
+        )
+    removed = []
+    for name, path in sorted(candidates.items()):
+        if name not in kept:
+            path.unlink(missing_ok=True)
+            removed.append(name)
+    return removed
+
+
+def _ours(name: str) -> bool:
+    """A stored name (32 hex digits) or one of our temporary files; nothing else is touched."""
+    core = name[1:-4] if name.startswith(".") and name.endswith(".tmp") else name
+    return len(core) == 32 and all(c in "0123456789abcdef" for c in core)

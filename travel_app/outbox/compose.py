@@ -15,6 +15,7 @@ from flask import current_app
 from flask_babel import force_locale
 
 from travel_app.outbox.queue import Mail
+from workflows.model import ROLE_TITLES
 
 
 @dataclass(frozen=True)
@@ -23,6 +24,11 @@ class Recipient:
     email: str
     name: str
     language: str
+
+
+def _role_title(role: str, locale: str) -> str:
+    nl, en = ROLE_TITLES.get(role, (role, role))
+    return nl if locale == "nl" else en
 
 
 def _block(template: Any, name: str, context: dict[str, Any]) -> str:
@@ -45,6 +51,7 @@ def compose(
         "recipient": recipient,
         "public_url": current_app.config["PUBLIC_URL"].rstrip("/"),
         "locale": recipient.language,
+        "role_title": lambda role: _role_title(role, recipient.language),
         **context,
     }
     with force_locale(recipient.language):

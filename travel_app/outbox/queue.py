@@ -86,3 +86,24 @@ def pending_count() -> int:
         )
         or 0
     )
+
+
+def queued_keys(kind: str, keys: list[tuple[str, str, date]]) -> set[tuple[str, str, date]]:
+    """Which of the (recipient, about, due_on) keys of ``kind`` are queued already.
+
+    One indexed read (the unique key leads with the recipient), so a sweep renders only the
+    mails it may still need; the insert's conflict rule stays the guarantee under concurrency.
+    """
+    if not keys:
+        return set()
+    recipients = {k[0].strip().lower() for k in keys}
+    abouts = {k[1] for k in keys}
+    rows = db.session.execute(
+        sa.select(OutboxMessage.recipient, OutboxMessage.about, OutboxMessage.due_on).where(
+            OutboxMessage.recipient.in_(recipients),
+            OutboxMessage.kind == kind,
+            OutboxMessage.about.in_(abouts),
+        )
+    )
+    found = {(r.recipient, r.about, r.due_on) for r in rows}
+    return {k for k in keys if (k[0].strip().lower(), k[1], k[2]) in found}

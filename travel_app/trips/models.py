@@ -69,6 +69,25 @@ GO_STATES = frozenset(
 REVIEW_STATES = frozenset({TripState.IN_REVIEW, TripState.SUSPENDED})
 
 
+class TripPhase(enum.Enum):
+    """Where the traveller is, beside the approval state: the beat sweep moves it by the dates."""
+
+    PLANNED = "planned"
+    TRAVELLING = "travelling"
+    RETURNED = "returned"
+
+    @property
+    def title(self) -> str:
+        return str(PHASE_TITLES[self])
+
+
+PHASE_TITLES = {
+    TripPhase.PLANNED: _l("Not yet left"),
+    TripPhase.TRAVELLING: _l("Travelling"),
+    TripPhase.RETURNED: _l("Returned"),
+}
+
+
 class EventKind(enum.Enum):
     CREATED = "created"
     EDITED = "edited"
@@ -85,6 +104,9 @@ class EventKind(enum.Enum):
     LEVEL_LOWERED = "level_lowered"
     LEVEL_RAISED = "level_raised"
     PURGED = "purged"
+    DEPARTED = "departed"
+    RETURNED = "returned"
+    SAFE_RETURN = "safe_return"
 
     @property
     def title(self) -> str:
@@ -105,8 +127,11 @@ EVENT_TITLES = {
     EventKind.SUSPENDED: _l("Approval suspended: the risk level rose"),
     EventKind.FLAGGED: _l("Flagged for the safety officer: the level rose during travel"),
     EventKind.LEVEL_LOWERED: _l("The risk level fell"),
-    EventKind.PURGED: _l("Emergency contact removed after return (retention)"),
+    EventKind.PURGED: _l("Emergency contact and dossier evidence removed after return (retention)"),
     EventKind.LEVEL_RAISED: _l("The risk level rose: the trip is routed anew when resubmitted"),
+    EventKind.DEPARTED: _l("Departure day: travelling"),
+    EventKind.RETURNED: _l("Return day"),
+    EventKind.SAFE_RETURN: _l("Safe return confirmed"),
 }
 
 
@@ -156,6 +181,14 @@ class Trip(db.Model):
     #: First arrival and last departure over the legs (kept in step with them).
     departure_on: Mapped[date | None] = mapped_column(index=True)
     return_on: Mapped[date | None]
+    phase: Mapped[TripPhase] = mapped_column(
+        enum_column(TripPhase, name="trip_phase"),
+        default=TripPhase.PLANNED,
+        server_default=TripPhase.PLANNED.value,
+    )
+    #: When the traveller was asked on the return day, and when they answered they are back.
+    safe_return_asked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    safe_return_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: Level and route at the last routing; null for drafts.
     level: Mapped[int | None] = mapped_column(index=True)
     route: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
@@ -181,7 +214,11 @@ class Trip(db.Model):
         back_populates="trip", order_by="TripEvent.id", viewonly=True
     )
 
-    __table_args__ = (sa.Index("ix_trip_state_departure", "state", "departure_on"),)
+    __table_args__ = (
+        sa.Index("ix_trip_state_departure", "state", "departure_on"),
+        # The return-day sweeps: trips by phase and return date.
+        sa.Index("ix_trip_phase_return", "phase", "return_on"),
+    )
 
     @property
     def countries(self) -> list[str]:

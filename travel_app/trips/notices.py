@@ -8,6 +8,7 @@ its trip, round, step and due date.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from datetime import date, timedelta
 from typing import Any
 
@@ -16,6 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
 
 from travel_app.core.db import utcnow
+from travel_app.dossier.models import DossierItem
 from travel_app.extensions import db
 from travel_app.org.models import Deputy, Person, Role, RoleAssignment
 from travel_app.outbox.compose import Recipient, compose
@@ -38,8 +40,9 @@ def _recipient(person: Person) -> Recipient:
     return Recipient(person.id, person.email, person.name, person.language)
 
 
-def trip_calendar(trip: Trip) -> dict[str, Any]:
-    """An ICS attachment with the trip (all-day, departure to return) for the traveller's agenda."""
+def trip_calendar(trip: Trip, items: Iterable[DossierItem] = ()) -> dict[str, Any]:
+    """An ICS attachment for the traveller's agenda: the trip (all-day, departure to return)
+    and the due day of each open dossier item."""
     cal = icalendar.Calendar()
     cal.add("prodid", "-//Safe Passage//trips//EN")
     cal.add("version", "2.0")
@@ -52,6 +55,14 @@ def trip_calendar(trip: Trip) -> dict[str, Any]:
     event.add("location", ", ".join(f"{leg.city} ({leg.country_code})" for leg in trip.legs))
     event.add("dtstamp", utcnow())
     cal.add_component(event)
+    for item in items:
+        due = icalendar.Event()
+        due.add("uid", f"trip-{trip.id}-item-{item.id}@safe-passage")
+        due.add("summary", f"Dossier: {item.name_en}")
+        due.add("dtstart", item.due_on)
+        due.add("dtend", item.due_on + timedelta(days=1))
+        due.add("dtstamp", utcnow())
+        cal.add_component(due)
     return {
         "filename": f"trip-{trip.id}.ics",
         "content_type": "text/calendar",

@@ -16,6 +16,7 @@ from sqlalchemy.orm import attributes
 
 from travel_app.core.db import utcnow
 from travel_app.dossier import operations as dossier
+from travel_app.dossier import reminders as dossier_reminders
 from travel_app.extensions import db
 from travel_app.org.models import Person, Role
 from travel_app.procedures import active_procedure
@@ -542,9 +543,10 @@ def decide_step(
 
 
 def _open_dossier(trip: Trip, conditions: tuple[str, ...], today: date) -> None:
-    """An approved or registered trip gets its mission dossier (new items only)."""
-    if trip.state in GO_STATES:
-        dossier.generate(trip, conditions, today)
+    """An approved or registered trip gets its mission dossier (new items only), and the
+    traveller its checklist by e-mail."""
+    if trip.state in GO_STATES and dossier.generate(trip, conditions, today):
+        dossier_reminders.checklist(trip, today)
 
 
 def _advice_now(trip: Trip) -> list[dict[str, object]]:

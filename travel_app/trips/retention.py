@@ -12,6 +12,7 @@ import sqlalchemy as sa
 
 from travel_app.core import audit
 from travel_app.core.db import utcnow
+from travel_app.dossier.models import DossierItem
 from travel_app.extensions import db
 from travel_app.trips.models import EventKind, Trip, TripEvent
 
@@ -24,7 +25,8 @@ class _Sweep:
 
 
 def purge_after_return(today: date, days: int) -> list[int]:
-    """Blank the emergency contact of trips returned more than ``days`` ago (caller commits)."""
+    """Blank the emergency contact and the dossier evidence (texts and files) of trips returned
+    more than ``days`` ago (caller commits)."""
     cutoff = today - timedelta(days=days)
     due = sa.and_(Trip.return_on < cutoff, Trip.purged_at.is_(None))
     rows = db.session.execute(
@@ -54,10 +56,18 @@ def purge_after_return(today: date, days: int) -> list[int]:
                 "level": row.level,
                 "comment": f"{days} days after return",
                 "conditions": [],
-                "data": {"removed": ["emergency_name", "emergency_phone"]},
+                "data": {"removed": ["emergency_name", "emergency_phone", "dossier evidence"]},
             }
             for row in rows
         ],
+    )
+    # Evidence may hold a passport copy or its number: the file goes (the upload cleanup
+    # deletes it from disk), the item's status and who verified it stay.
+    db.session.execute(
+        sa.update(DossierItem)
+        .where(DossierItem.trip_id.in_(ids))
+        .values(file_name=None, evidence_text="")
+        .execution_options(synchronize_session=False)
     )
     audit.record("trip.retention", _Sweep(cutoff), None, trips=len(ids), days=days)
     return ids

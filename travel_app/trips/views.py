@@ -19,7 +19,7 @@ from travel_app.extensions import db
 from travel_app.org.models import Person, Unit, UnitKind
 from travel_app.places import geography
 from travel_app.procedures import active_procedure
-from travel_app.trips import access, queries, routing
+from travel_app.trips import access, journey, queries, routing
 from travel_app.trips.forms import OUTCOME_TITLES, DecisionForm, FilterForm, ReasonForm, TripForm
 from travel_app.trips.models import Trip, TripState
 from travel_app.trips.operations import (
@@ -327,6 +327,7 @@ def _reason_forms(trip: Trip, failed: ReasonForm | None, verb: str | None) -> di
     for name, label in (
         ("withdraw", _("Why do you withdraw the trip? (optional)")),
         ("cancel", _("Reason for cancelling or revoking (required; the traveller sees it)")),
+        ("safe_return", _("Note (optional)")),
     ):
         form = failed if failed is not None and verb == name else None
         form = form or ReasonForm(formdata=None, data={"version": trip.version})
@@ -368,6 +369,7 @@ def _show(
             can_change=access.can_change(trip, current_user, today),
             can_withdraw=access.can_withdraw(trip, current_user, today),
             can_cancel=access.can_cancel(trip, current_user),
+            can_confirm_return=journey.can_confirm_return(trip, current_user),
             today=today,
             **override,
         ),
@@ -455,6 +457,25 @@ def withdraw(trip_id: int) -> Response | tuple[str, int]:
 @bp.route("/trips/<int:trip_id>/cancel", methods=["POST"])
 def cancel(trip_id: int) -> Response | tuple[str, int]:
     return _reason_action(trip_id, "cancel")
+
+
+@bp.route("/trips/<int:trip_id>/safe-return", methods=["POST"])
+def safe_return(trip_id: int) -> Response | tuple[str, int]:
+    """The traveller confirms they are back (or a safety officer records it after a call)."""
+    trip, principals = _visible(trip_id)
+    form = ReasonForm()
+    if not form.validate():
+        flash(_("Nothing was saved: correct the marked fields."), "error")
+        return _show(trip, principals, 400, reason_form=form, verb="safe_return")
+    try:
+        journey.confirm_return(trip, current_user, form.reason.data or "", form.version.data)
+        db.session.commit()
+    except TripChanged:
+        return _changed(trip)
+    except journey.NotYours as refused:
+        return _problem(403, refused.reason(_locale()), trip)
+    flash(_("Safe return recorded. Welcome back."), "success")
+    return redirect(url_for("trips.show", trip_id=trip.id))
 
 
 @bp.route("/trips/<int:trip_id>/change", methods=["GET", "POST"])

@@ -1,0 +1,83 @@
+"""End to end: beat runs the follow-up sweep, a real worker queues the dossier reminder and
+delivers it over SMTP, once, however many sweeps and drains run after it.
+
+On the embedded SQLite transport by default and on Redis under ``.ci/run`` (TEST_REDIS_URL).
+"""
+
+from __future__ import annotations
+
+import email
+import time
+from email import policy
+
+import pytest
+import sqlalchemy as sa
+
+from tests.core.test_celery_worker import TIMEOUT, start, stop
+from tests.trips.conftest import leg
+from tests.trips.test_rereview import approve_all
+from travel_app.outbox.models import OutboxMessage, OutboxStatus
+
+pytestmark = pytest.mark.celery_worker
+
+
+def test_beat_and_a_worker_deliver_a_dossier_reminder_exactly_once(
+    db, world, make_trip, worker_env, smtp_server, tmp_path
+):
+    inbox, port = smtp_server
+    trip = approve_all(make_trip(leg("ML", 7, 12), purpose="Fieldwork in Mopti"), world)
+    # The approval queued the checklist; the T-7 reminder is the sweep's to queue.
+    assert (
+        db.session.scalar(
+            sa.select(sa.func.count()).where(OutboxMessage.kind == "dossier_reminder")
+        )
+        == 0
+    )
+    env = dict(
+        worker_env,
+        MAIL_SERVER="127.0.0.1",
+        MAIL_PORT=str(port),
+        OUTBOX_INTERVAL_SECONDS="1",
+        FOLLOWUP_SWEEP_SECONDS="1",
+    )
+    worker = start(
+        ["worker", "--loglevel=INFO", "--concurrency=2", "--hostname=dossier@%h"],
+        env,
+        tmp_path / "worker.log",
+    )
+    beat = start(
+        ["beat", "--loglevel=INFO", "--schedule", str(tmp_path / "beat-schedule")],
+        env,
+        tmp_path / "beat.log",
+    )
+
+    def reminders():
+        return [m for m in inbox.messages if b"Reminder: " in m[2]]
+
+    try:
+        deadline = time.monotonic() + TIMEOUT
+        while time.monotonic() < deadline and not reminders():
+            assert worker.poll() is None, (tmp_path / "worker.log").read_text()
+            time.sleep(0.5)
+        time.sleep(4)  # several more sweeps and drains run: none may send again
+    finally:
+        stop(beat)
+        stop(worker)
+    logs = (tmp_path / "worker.log").read_text() + (tmp_path / "beat.log").read_text()
+    assert "trips.followup" in logs, logs
+    [(_, recipients, raw)] = reminders()
+    assert recipients == [world.student.email]
+    text = email.message_from_bytes(raw, policy=policy.default).get_body(("plain",)).get_content()
+    assert "You leave in 7 days" in text and f"/trips/{trip.id}" in text
+    db.session.rollback()
+    rows = db.session.execute(
+        sa.select(OutboxMessage.kind, OutboxMessage.status).where(
+            OutboxMessage.recipient == world.student.email
+        )
+    ).all()
+    assert sorted(r.kind for r in rows if r.kind.startswith("dossier")) == [
+        "dossier_checklist",
+        "dossier_reminder",
+    ]
+    assert {r.status for r in rows} == {OutboxStatus.SENT}
+    assert len(inbox.messages) == len(rows)

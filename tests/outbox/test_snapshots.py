@@ -1,0 +1,189 @@
+"""Every message kind, for every recipient role, in Dutch and English: the exact subject,
+plain text and HTML, compared with the files in ``snapshots/``.
+
+A wording change shows up as a diff in review. After an intended change, rewrite the files
+with ``SNAPSHOT_UPDATE=1 make test`` and read the diff before committing.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import date
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+
+from travel_app.dossier.models import DossierItem
+from travel_app.outbox.compose import Recipient, compose
+from travel_app.trips.models import TripState
+
+SNAPSHOTS = Path(__file__).parent / "snapshots"
+MAIL_TEMPLATES = Path(__file__).parents[2] / "templates" / "mail"
+
+
+def _trip(state: TripState = TripState.APPROVED_WITH_CONDITIONS) -> SimpleNamespace:
+    return SimpleNamespace(
+        id=7,
+        purpose="Fieldwork in Mopti",
+        level=2,
+        state=state,
+        departure_on=date(2027, 3, 1),
+        return_on=date(2027, 3, 20),
+        traveller=SimpleNamespace(name="Sam Student", email="sam@uni.example"),
+        legs=[
+            SimpleNamespace(
+                city="Bamako",
+                country_code="ML",
+                region_code=None,
+                arrives_on=date(2027, 3, 1),
+                leaves_on=date(2027, 3, 5),
+                accommodation="Hotel Columbus",
+            ),
+            SimpleNamespace(
+                city="Mopti",
+                country_code="ML",
+                region_code="ML-5",
+                arrives_on=date(2027, 3, 5),
+                leaves_on=date(2027, 3, 20),
+                accommodation="Guest house of the partner university",
+            ),
+        ],
+    )
+
+
+def _items() -> list[DossierItem]:
+    return [
+        DossierItem(
+            id=1,
+            name_nl="Paspoort nog 6 maanden geldig na terugkeer",
+            name_en="Passport valid 6 months after return",
+            owner="traveller",
+            due_on=date(2027, 2, 8),
+            rejected_reason="",
+        ),
+        DossierItem(
+            id=2,
+            name_nl="Veiligheidsplan",
+            name_en="Security plan",
+            owner="traveller",
+            due_on=date(2027, 1, 29),
+            rejected_reason="The evacuation route is missing",
+        ),
+        DossierItem(
+            id=3,
+            name_nl="Aparte verzekeringsbevestiging",
+            name_en="Separate insurance confirmation",
+            owner="safety_officer",
+            due_on=date(2027, 1, 29),
+            rejected_reason="",
+        ),
+    ]
+
+
+PAULA = SimpleNamespace(name="Paula Promoter")
+EVENT = SimpleNamespace(comment="Add the accommodation in Mopti, please.")
+
+#: (kind, role, context): one case per template pair in templates/mail.
+CASES: list[tuple[str, str, dict[str, Any]]] = [
+    ("submitted", "traveller", {"trip": _trip(TripState.IN_REVIEW), "event": EVENT}),
+    (
+        "decided",
+        "traveller",
+        {"trip": _trip(), "event": EVENT, "conditions": ["Call the office on arrival"]},
+    ),
+    (
+        "changes_requested",
+        "traveller",
+        {"trip": _trip(TripState.CHANGES_REQUESTED), "event": EVENT},
+    ),
+    (
+        "suspended",
+        "traveller",
+        {"trip": _trip(TripState.SUSPENDED), "reason": "ML-5 rose to level 3"},
+    ),
+    (
+        "task",
+        "decider",
+        {
+            "trip": _trip(TripState.IN_REVIEW),
+            "step_name": "Supervisor",
+            "due": date(2027, 1, 12),
+            "on_behalf_of": None,
+            "waiting_for": None,
+        },
+    ),
+    (
+        "task_reminder",
+        "decider",
+        {
+            "trip": _trip(TripState.IN_REVIEW),
+            "step_name": "Supervisor",
+            "due": date(2027, 1, 12),
+            "on_behalf_of": PAULA,
+            "waiting_for": PAULA,
+        },
+    ),
+    (
+        "task_escalation",
+        "decider",
+        {
+            "trip": _trip(TripState.IN_REVIEW),
+            "step_name": "Supervisor",
+            "due": date(2027, 1, 12),
+            "on_behalf_of": None,
+            "waiting_for": PAULA,
+        },
+    ),
+    ("dossier_checklist", "traveller", {"trip": _trip(), "items": _items(), "total": 11}),
+    ("dossier_reminder", "traveller", {"trip": _trip(), "items": _items(), "days_left": 14}),
+    ("departure_brief", "traveller", {"trip": _trip(), "items": _items()}),
+    (
+        "expiry_warning",
+        "traveller",
+        {
+            "trip": _trip(),
+            "items": _items()[:1],
+            "reasons": {1: "The document must be valid until at least 2027-09-20."},
+        },
+    ),
+    ("safe_return", "traveller", {"trip": _trip(), "hours": 24}),
+    ("safe_return_overdue", "officer", {"trip": _trip(), "hours": 24}),
+    ("debrief", "traveller", {"trip": _trip()}),
+]
+
+
+def render(kind: str, role: str, language: str, context: dict[str, Any]) -> str:
+    mail = compose(
+        kind,
+        role,
+        Recipient(1, "reader@uni.example", "Robin Reader", language),
+        about="snapshot",
+        due_on=date(2027, 1, 1),
+        **context,
+    )
+    return f"Subject: {mail.subject}\n\n{mail.text}\n----- HTML -----\n{mail.html}\n"
+
+
+def test_every_template_pair_has_a_snapshot_case():
+    pairs = {p.name.rsplit(".", 1)[0] for p in MAIL_TEMPLATES.glob("[!_]*.txt")}
+    html = {p.name.rsplit(".", 1)[0] for p in MAIL_TEMPLATES.glob("[!_]*.html")}
+    assert pairs == html, "each kind needs a plain-text and an HTML template"
+    assert pairs == {f"{kind}.{role}" for kind, role, _ in CASES}
+
+
+@pytest.mark.parametrize("language", ["nl", "en"])
+@pytest.mark.parametrize(("kind", "role", "context"), CASES, ids=[f"{k}.{r}" for k, r, _ in CASES])
+def test_the_message_matches_its_snapshot(app, monkeypatch, kind, role, context, language):
+    monkeypatch.setitem(app.config, "PUBLIC_URL", "https://safe-passage.uni.example")
+    monkeypatch.setitem(app.config, "UNIVERSITY_EMERGENCY_PHONE", "+32 16 32 00 00")
+    monkeypatch.setitem(app.config, "INSURER_ALARM_PHONE", "+32 2 773 00 00")
+    with app.test_request_context():
+        got = render(kind, role, language, context)
+    path = SNAPSHOTS / f"{kind}.{role}.{language}.txt"
+    if os.environ.get("SNAPSHOT_UPDATE") == "1":
+        path.parent.mkdir(exist_ok=True)
+        path.write_text(got)
+    assert path.exists(), f"no snapshot {path.name}: run with SNAPSHOT_UPDATE=1 and review it"
+    assert got == path.read_text()
