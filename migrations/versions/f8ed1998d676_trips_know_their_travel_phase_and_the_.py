@@ -42,6 +42,20 @@ def upgrade():
 
     # ### end Alembic commands ###
     _event_kinds(NEW_KINDS)
+    # Trips already under way or back get their phase now; the sweeps only look a week back,
+    # and nobody is asked about a return that lies in the past.
+    go = "('approved', 'approved_with_conditions', 'registered')"
+    op.execute(
+        sa.text(
+            f"UPDATE trip SET phase = 'returned' WHERE state IN {go} AND return_on < CURRENT_DATE"
+        )
+    )
+    op.execute(
+        sa.text(
+            f"UPDATE trip SET phase = 'travelling' WHERE state IN {go} "
+            "AND departure_on <= CURRENT_DATE AND return_on >= CURRENT_DATE"
+        )
+    )
 
 
 def downgrade():
