@@ -55,6 +55,7 @@ lock: | $(BIN)/python
 clean-instance:
 	rm -rf instance
 
-# Statements and server time per page at a small and a large organisation.
+# Statements and time per page, and per beat sweep, at a small and a large organisation.
 bench: install-test
 	$(BIN)/python bench/pages.py
+	$(BIN)/python bench/sweeps.py

@@ -94,6 +94,8 @@ class Config:
     REMINDER_SWEEP_SECONDS = _int("REMINDER_SWEEP_SECONDS", 300)
     #: How often beat runs the journey's sweeps (dossier reminders, departure, return, debrief).
     FOLLOWUP_SWEEP_SECONDS = _int("FOLLOWUP_SWEEP_SECONDS", 300)
+    #: How long the "I am safe" / "I need help" links of a crisis message work.
+    CRISIS_ANSWER_HOURS = _int("CRISIS_ANSWER_HOURS", 72)
     #: An evidence file no dossier item points at is deleted once it is this old.
     ORPHAN_UPLOAD_HOURS = _int("ORPHAN_UPLOAD_HOURS", 24)
     OUTBOX_INTERVAL_SECONDS = _int("OUTBOX_INTERVAL_SECONDS", 15)

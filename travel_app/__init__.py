@@ -93,9 +93,11 @@ def select_locale() -> str:
 
 
 def register_blueprints(app: Flask) -> None:
+    import travel_app.duty.crisis_views  # noqa: F401  (its routes are on the duty blueprint)
     from travel_app.admin.views import bp as admin_bp
     from travel_app.auth.views import bp as auth_bp
     from travel_app.dossier.views import bp as dossier_bp
+    from travel_app.duty.views import bp as duty_bp
     from travel_app.home.views import bp as home_bp
     from travel_app.outbox.views import bp as outbox_bp
     from travel_app.procedures.views import bp as procedures_bp
@@ -105,6 +107,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(home_bp)
     app.register_blueprint(trips_bp)
     app.register_blueprint(dossier_bp)
+    app.register_blueprint(duty_bp)
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(procedures_bp, url_prefix="/admin")
     app.register_blueprint(outbox_bp, url_prefix="/admin")

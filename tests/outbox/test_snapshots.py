@@ -8,7 +8,7 @@ with ``SNAPSHOT_UPDATE=1 make test`` and read the diff before committing.
 from __future__ import annotations
 
 import os
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from travel_app.dossier.models import DossierItem
+from travel_app.duty.models import CrisisMessage, Instruction
 from travel_app.outbox.compose import Recipient, compose
 from travel_app.trips.models import TripState
 
@@ -32,6 +33,7 @@ def _trip(state: TripState = TripState.APPROVED_WITH_CONDITIONS) -> SimpleNamesp
         departure_on=date(2027, 3, 1),
         return_on=date(2027, 3, 20),
         traveller=SimpleNamespace(name="Sam Student", email="sam@uni.example"),
+        mobile_phone="+223 70 12 34 56",
         legs=[
             SimpleNamespace(
                 city="Bamako",
@@ -82,6 +84,23 @@ def _items() -> list[DossierItem]:
     ]
 
 
+def _message() -> CrisisMessage:
+    return CrisisMessage(
+        id=3,
+        instruction=Instruction.LEAVE_ADVISED,
+        subject_nl="Onrust in Gao",
+        subject_en="Unrest in Gao",
+        body_nl="Verlaat de regio Gao binnen 48 uur als dat veilig kan.\nMeld u daarna.",
+        body_en="Leave the Gao region within 48 hours if it is safe to do so.\nThen tell us.",
+        sent_on=date(2027, 3, 3),
+        answers_until=datetime(2027, 3, 6, 9, 30, tzinfo=UTC),
+    )
+
+
+LINKS = {
+    "safe_url": "https://safe-passage.uni.example/answer/41/safe/TOKEN",
+    "help_url": "https://safe-passage.uni.example/answer/41/help/TOKEN",
+}
 PAULA = SimpleNamespace(name="Paula Promoter")
 EVENT = SimpleNamespace(comment="Add the accommodation in Mopti, please.")
 
@@ -151,6 +170,21 @@ CASES: list[tuple[str, str, dict[str, Any]]] = [
     ("safe_return", "traveller", {"trip": _trip(), "hours": 24}),
     ("safe_return_overdue", "officer", {"trip": _trip(), "hours": 24}),
     ("debrief", "traveller", {"trip": _trip()}),
+    ("crisis", "traveller", {"message": _message(), **LINKS}),
+    ("crisis_reminder", "traveller", {"message": _message(), **LINKS}),
+    (
+        "crisis_help",
+        "team",
+        {
+            "message": _message(),
+            "trip": _trip(),
+            "traveller": SimpleNamespace(name="Sam Student", email="sam@uni.example"),
+            "recipient_row": SimpleNamespace(
+                answered_at=datetime(2027, 3, 3, 14, 5, tzinfo=UTC),
+                note="At the bus station in Gao, no transport out.",
+            ),
+        },
+    ),
 ]
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from flask import (
@@ -19,6 +20,7 @@ from flask import (
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
+from markupsafe import Markup, escape
 from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
 
@@ -50,7 +52,13 @@ from travel_app.org.models import (
 from travel_app.places import geography
 from travel_app.places import operations as place_ops
 from travel_app.places.models import AdvisorySource, CountryList, CountryListEntry
-from travel_app.places.queries import country_lists, current_advisories, history, risk_levels
+from travel_app.places.queries import (
+    country_lists,
+    current_advisories,
+    current_advisory,
+    history,
+    risk_levels,
+)
 from travel_app.trips.rereview import react_to_advisory
 
 bp = Blueprint("admin", __name__)
@@ -388,6 +396,7 @@ def advisories() -> Response | str | tuple[str, int]:
     if request.method == "POST":
         if not form.validate():
             return _invalid("admin/advisories.html", **context)
+        before = current_advisory(date.today(), form.country.data, form.region.data or None)
         advisory = place_ops.set_advisory(
             country_code=form.country.data,
             region_code=form.region.data,
@@ -419,6 +428,7 @@ def advisories() -> Response | str | tuple[str, int]:
                 ),
                 "warning",
             )
+        _offer_crisis_message(advisory, before.level if before else None)
         if reaction.waiting:
             flash(
                 _(
@@ -527,3 +537,41 @@ def country_list_remove(list_id: int, country: str) -> Response:
     db.session.commit()
     flash(_("Removed from the list."), "success")
     return redirect(url_for("admin.country_list", list_id=list_id))
+
+
+def _offer_crisis_message(advisory: Any, before: int | None) -> None:
+    """A rise for a place with travellers there or on their way offers a crisis message,
+    pre-filled: "leave the area" at the top level, "please answer" below it."""
+    from travel_app.duty.crisis import audience
+    from travel_app.duty.queries import Where
+
+    if advisory.effective_on > date.today() or (before is not None and advisory.level <= before):
+        return
+    where = Where(
+        on=date.today(),
+        country=advisory.country_code,
+        region=advisory.region_code,
+        group="present",
+    )
+    n = audience(where)
+    if not n:
+        return
+    instruction = "leave_advised" if advisory.level >= 3 else "acknowledge"
+    link = url_for(
+        "duty.crisis_new",
+        country=advisory.country_code,
+        region=advisory.region_code or None,
+        group="present",
+        instruction=instruction,
+    )
+    flash(
+        Markup(
+            _(
+                '%(n)s travellers are there or on their way. <a href="%(link)s" id="offer-crisis">'
+                "Write them a crisis message</a>.",
+                n=n,
+                link=escape(link),
+            )
+        ),
+        "warning",
+    )

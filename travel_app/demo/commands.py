@@ -141,6 +141,7 @@ def _load_trips(people: dict[str, Person], today: date) -> int:
                 emergency_name="Demo contact",
                 emergency_phone="+32 9 000 00 00",
                 cost_centre="DEMO-001",
+                mobile_phone="+32 470 99 99 99",
             ),
         )
         if submit:

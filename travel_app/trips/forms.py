@@ -120,6 +120,11 @@ class TripForm(FlaskForm):
     cost_centre = StringField(
         _l("Cost centre"), filters=[_strip], validators=[Optional(), Length(max=40)]
     )
+    mobile_phone = StringField(
+        _l("Your phone while travelling (for the crisis team)"),
+        filters=[_strip],
+        validators=[Optional(), Length(max=40)],
+    )
     version = HiddenField()
 
     def __init__(
@@ -208,6 +213,8 @@ class TripForm(FlaskForm):
         if field.data and not PHONE_RE.match(field.data):
             raise ValidationError(_l("Give a phone number with digits, spaces and an optional +."))
 
+    validate_mobile_phone = validate_emergency_phone
+
     def to_data(self) -> TripData:
         return TripData(
             purpose=self.purpose.data,
@@ -230,6 +237,7 @@ class TripForm(FlaskForm):
             emergency_name=self.emergency_name.data or "",
             emergency_phone=self.emergency_phone.data or "",
             cost_centre=self.cost_centre.data or "",
+            mobile_phone=self.mobile_phone.data or "",
         )
 
 

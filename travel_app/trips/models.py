@@ -175,6 +175,8 @@ class Trip(db.Model):
     co_traveller_ids: Mapped[list[int]] = mapped_column(sa.JSON, default=list)
     emergency_name: Mapped[str] = mapped_column(sa.String(200), default="", server_default="")
     emergency_phone: Mapped[str] = mapped_column(sa.String(40), default="", server_default="")
+    #: The traveller's own phone while away: how the crisis team reaches them.
+    mobile_phone: Mapped[str] = mapped_column(sa.String(40), default="", server_default="")
     #: When the retention sweep removed the emergency contact (some days after return).
     purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     cost_centre: Mapped[str] = mapped_column(sa.String(40), default="", server_default="")
@@ -245,7 +247,11 @@ class Leg(db.Model):
 
     trip: Mapped[Trip] = relationship(back_populates="legs")
 
-    __table_args__ = (sa.Index("ix_trip_leg_place", "country_code", "region_code"),)
+    __table_args__ = (
+        sa.Index("ix_trip_leg_place", "country_code", "region_code", "arrives_on"),
+        # Who is where on a day, over all countries: stays by date.
+        sa.Index("ix_trip_leg_dates", "arrives_on", "leaves_on"),
+    )
 
     @property
     def place(self) -> str:

@@ -84,6 +84,7 @@ class TripData:
     emergency_name: str = ""
     emergency_phone: str = ""
     cost_centre: str = ""
+    mobile_phone: str = ""
 
 
 @dataclass(frozen=True)
@@ -122,6 +123,7 @@ def data_of(trip: Trip) -> TripData:
         emergency_name=trip.emergency_name,
         emergency_phone=trip.emergency_phone,
         cost_centre=trip.cost_centre,
+        mobile_phone=trip.mobile_phone,
     )
 
 
@@ -247,6 +249,7 @@ def _apply(trip: Trip, data: TripData) -> None:
     trip.emergency_name = data.emergency_name
     trip.emergency_phone = data.emergency_phone
     trip.cost_centre = data.cost_centre
+    trip.mobile_phone = data.mobile_phone
     _set_legs(trip, data.legs)
 
 

@@ -39,7 +39,13 @@ def purge_after_return(today: date, days: int) -> list[int]:
     db.session.execute(
         sa.update(Trip)
         .where(Trip.id.in_(ids))
-        .values(emergency_name="", emergency_phone="", purged_at=now, version=Trip.version + 1)
+        .values(
+            emergency_name="",
+            emergency_phone="",
+            mobile_phone="",
+            purged_at=now,
+            version=Trip.version + 1,
+        )
         .execution_options(synchronize_session=False)
     )
     db.session.execute(
@@ -56,7 +62,14 @@ def purge_after_return(today: date, days: int) -> list[int]:
                 "level": row.level,
                 "comment": f"{days} days after return",
                 "conditions": [],
-                "data": {"removed": ["emergency_name", "emergency_phone", "dossier evidence"]},
+                "data": {
+                    "removed": [
+                        "emergency_name",
+                        "emergency_phone",
+                        "mobile_phone",
+                        "dossier evidence",
+                    ]
+                },
             }
             for row in rows
         ],

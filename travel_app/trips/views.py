@@ -157,6 +157,7 @@ def _initial(trip: Trip) -> dict[str, Any]:
         "emergency_name": trip.emergency_name,
         "emergency_phone": trip.emergency_phone,
         "cost_centre": trip.cost_centre,
+        "mobile_phone": trip.mobile_phone,
         "version": trip.version,
         "legs": [
             {
@@ -370,6 +371,7 @@ def _show(
             can_withdraw=access.can_withdraw(trip, current_user, today),
             can_cancel=access.can_cancel(trip, current_user),
             can_confirm_return=journey.can_confirm_return(trip, current_user),
+            sees_phone=trip.traveller_id == current_user.id or access.sees_all_trips(current_user),
             today=today,
             **override,
         ),

@@ -1,0 +1,162 @@
+"""Who is where: the right stays on boundary days, regions versus countries, for the right
+people only, in a fixed number of statements at 100 and 100,000 trips."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+import sqlalchemy as sa
+
+from tests.duty.conftest import stay
+from tests.trips.conftest import bulk_trips, day
+from travel_app.core.audit import AuditEvent
+from travel_app.extensions import db
+from travel_app.trips.models import Trip
+
+
+def export(client, **args):
+    response = client.get("/duty/where.csv", query_string=args)
+    assert response.status_code == 200, response.data
+    assert response.headers["Content-Disposition"].startswith("attachment;")
+    return list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
+
+
+def named(rows, mali):
+    ids = {t.id: name for name, t in mali.items()}
+    return {(ids[int(r["trip"])], r["group"]) for r in rows}
+
+
+def test_a_country_lists_who_is_there_arriving_and_just_left_on_boundary_days(
+    world, mali, as_person
+):
+    client = as_person(world.safety_officer)
+    assert named(export(client, country="ML"), mali) == {
+        ("arrives_today", "there"),
+        ("leaves_today", "there"),
+        ("left_yesterday", "left"),
+        ("arrives_in_14", "arriving"),
+    }
+    page = client.get("/duty/where", query_string={"country": "ML"}).get_data(as_text=True)
+    assert "<strong>2</strong> there" in page
+    assert "<strong>1</strong> arriving within 14 days" in page
+    assert "<strong>1</strong> left within 14 days" in page
+
+
+def test_a_region_matches_its_stays_and_those_whose_region_is_unknown(world, mali, as_person):
+    client = as_person(world.safety_officer)
+    rows = export(client, country="ML", region="ML-7")
+    assert named(rows, mali) == {
+        ("arrives_today", "there"),
+        ("leaves_today", "there"),  # in Mali, region not given: counted, and marked so
+        ("arrives_in_14", "arriving"),
+    }
+    page = client.get("/duty/where", query_string={"country": "ML", "region": "ml-7"})
+    assert page.status_code == 200 and "region not given" in page.get_data(as_text=True)
+
+
+def test_another_day_and_window_move_the_groups(world, mali, as_person):
+    client = as_person(world.safety_officer)
+    rows = export(client, country="ML", on=day(-1).isoformat(), days=0)
+    assert named(rows, mali) == {("leaves_today", "there"), ("left_yesterday", "there")}
+
+
+def test_filters_by_faculty_level_and_group(world, mali, as_person):
+    client = as_person(world.safety_officer)
+    assert named(export(client, level="1"), mali) == {("elsewhere", "there")}
+    assert named(export(client, country="ML", group="arriving"), mali) == {
+        ("arrives_in_14", "arriving")
+    }
+    other = world.outsider.unit.parent_id
+    assert export(client, faculty=str(other)) == []
+
+
+def test_the_export_is_audited_and_cannot_inject_formulas(world, mali, as_person):
+    stay(world, world.student, "ML", "ML-7", 0, 3, accommodation='=HYPERLINK("http://x")')
+    client = as_person(world.safety_officer)
+    rows = export(client, country="ML", region="ML-7")
+    [mine] = [r for r in rows if r["traveller"] == "Sam Student"]
+    assert mine["accommodation"] == '\'=HYPERLINK("http://x")'
+    assert mine["phone_while_travelling"] == "'+223 70 00 00 00"
+    event = db.session.scalars(
+        sa.select(AuditEvent).where(AuditEvent.action == "duty.export")
+    ).one()
+    assert event.actor_id == world.safety_officer.id
+    assert event.data["country"] == "ML" and event.data["region"] == "ML-7"
+
+
+def test_the_chart_shows_travellers_per_country_coloured_by_level_without_other_origins(
+    world, mali, as_person, crisis
+):
+    page = as_person(crisis).get("/duty/where").get_data(as_text=True)
+    chart = page[page.index("<svg") : page.index("</svg>")]
+    assert "Mali: 2 · 2: " in chart  # two there today at level 2
+    assert "Burkina Faso: 1 · 1: " in chart
+    assert 'fill="#ef6c00"' in chart and 'fill="#f9a825"' in chart
+    assert "3 travellers abroad on" in page
+    assert "http" not in chart.replace('xmlns="http://www.w3.org/2000/svg"', "")
+
+
+@pytest.mark.parametrize(
+    "who", ["student", "promoter", "faculty_authority", "executive", "admin", "outsider"]
+)
+def test_only_the_safety_office_and_the_crisis_team_see_who_is_where(world, mali, as_person, who):
+    client = as_person(getattr(world, who))
+    assert client.get("/duty/where").status_code == 403
+    assert client.get("/duty/where.csv").status_code == 403
+    assert (
+        db.session.scalar(sa.select(sa.func.count()).where(AuditEvent.action == "duty.export")) == 0
+    )
+
+
+def test_anonymous_users_are_sent_to_login(client):
+    for url in ("/duty/where", "/duty/where.csv"):
+        response = client.get(url)
+        assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        {"country": "XX"},
+        {"region": "ML-7"},
+        {"country": "ML", "region": "BF-01"},
+        {"days": "500"},
+        {"days": "-1"},
+        {"on": "31/12/2026"},
+        {"level": "7"},
+        {"faculty": "99999"},
+        {"group": "everyone"},
+    ],
+)
+def test_bad_filters_get_a_400_with_a_message(world, as_person, args):
+    client = as_person(world.safety_officer)
+    for url in ("/duty/where", "/duty/where.csv"):
+        response = client.get(url, query_string=args)
+        assert response.status_code == 400
+        assert 'class="error"' in response.get_data(as_text=True)
+
+
+def test_the_page_runs_the_same_statements_at_100_and_100000_trips(
+    world, mali, as_person, count_queries
+):
+    client = as_person(world.safety_officer)
+
+    def measure(n):
+        bulk_trips(world, n, country="ML")  # approved, in Mali from day 30 to 40
+        db.session.commit()
+        counts = []
+        for args in ({"country": "ML", "days": "45"}, {"days": "45", "page": "3"}):
+            client.get("/duty/where", query_string=args)  # warm the session
+            with count_queries() as statements:
+                response = client.get("/duty/where", query_string=args)
+            assert response.status_code == 200
+            counts.append(len(statements))
+        return counts
+
+    few = measure(100)
+    many = measure(99_900)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Trip)) > 100_000
+    print(f"\nwho is where: {few} statements at 100 trips, {many} at 100,000")
+    assert few == many

@@ -1,0 +1,117 @@
+"""The who-is-where filter (a GET form: no CSRF token)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import DateField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
+
+from travel_app.admin.forms import choices
+from travel_app.duty.models import Instruction
+from travel_app.places import geography
+
+MAX_DAYS = 90
+
+
+def _strip(value: Any) -> Any:
+    return value.strip() if isinstance(value, str) else value
+
+
+class WhereForm(FlaskForm):
+    class Meta:
+        csrf = False
+
+    country = SelectField(_l("Country"), validators=[Optional()], validate_choice=False)
+    region = StringField(_l("Region (ISO code, e.g. ML-7)"), validators=[Optional()])
+    on = DateField(_l("On"), validators=[Optional()], default=date.today)
+    days = IntegerField(
+        _l("Days before and after"),
+        validators=[Optional(), NumberRange(min=0, max=MAX_DAYS)],
+        default=14,
+    )
+    faculty = SelectField(_l("Faculty"), validators=[Optional()], validate_choice=False)
+    level = SelectField(_l("Level"), validators=[Optional()], validate_choice=False)
+    group = SelectField(_l("Show"), validators=[Optional()], validate_choice=False)
+
+    def __init__(self, *args: Any, faculties: list[Any], locale: str = "en", **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.country.choices = choices(
+            [("", _l("Every country"))] + [(p.code, p.name) for p in geography.countries(locale)]
+        )
+        self.faculty.choices = choices(
+            [("", _l("Any"))] + [(str(f.id), f.name(locale)) for f in faculties]
+        )
+        self.level.choices = choices([("", _l("Any"))] + [(str(n), str(n)) for n in range(4)])
+        self.group.choices = choices(
+            [
+                ("", _l("There, arriving and left")),
+                ("there", _l("There on the day")),
+                ("arriving", _l("Arriving")),
+                ("left", _l("Left")),
+                ("present", _l("There or arriving")),
+            ]
+        )
+        self._faculties = {str(f.id) for f in faculties}
+
+    def validate_country(self, field: Any) -> None:
+        if field.data and not geography.is_country(field.data):
+            raise ValidationError(_l("Unknown country code."))
+
+    def validate_region(self, field: Any) -> None:
+        if not field.data:
+            return
+        field.data = field.data.strip().upper()
+        if not self.country.data:
+            raise ValidationError(_l("Choose the country of the region."))
+        if not geography.region_in_country(field.data, self.country.data):
+            raise ValidationError(_l("This region is not in the chosen country."))
+
+    def validate_faculty(self, field: Any) -> None:
+        if field.data and field.data not in self._faculties:
+            raise ValidationError(_l("Unknown faculty."))
+
+    def validate_level(self, field: Any) -> None:
+        if field.data and field.data not in {"0", "1", "2", "3"}:
+            raise ValidationError(_l("Unknown level."))
+
+    def validate_group(self, field: Any) -> None:
+        if field.data and field.data not in {"there", "arriving", "left", "present"}:
+            raise ValidationError(_l("Unknown choice."))
+
+
+class CrisisForm(FlaskForm):
+    """A crisis message in both languages; the selection travels in the query string."""
+
+    instruction = SelectField(_l("Instruction"), validate_choice=False)
+    subject_nl = StringField(
+        _l("Subject (Dutch)"), filters=[_strip], validators=[DataRequired(), Length(max=200)]
+    )
+    subject_en = StringField(
+        _l("Subject (English)"), filters=[_strip], validators=[DataRequired(), Length(max=200)]
+    )
+    body_nl = TextAreaField(
+        _l("Message (Dutch)"), filters=[_strip], validators=[DataRequired(), Length(max=5000)]
+    )
+    body_en = TextAreaField(
+        _l("Message (English)"), filters=[_strip], validators=[DataRequired(), Length(max=5000)]
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.instruction.choices = choices([(i.value, i.title) for i in Instruction])
+
+    def validate_instruction(self, field: Any) -> None:
+        if field.data not in {i.value for i in Instruction}:
+            raise ValidationError(_l("Unknown choice."))
+
+
+class AnswerForm(FlaskForm):
+    note = TextAreaField(
+        _l("Where are you, and what do you need? (optional)"),
+        filters=[_strip],
+        validators=[Optional(), Length(max=5000)],
+    )

@@ -1,0 +1,103 @@
+"""Crisis messages: one text to everyone in a selection, and each traveller's answer."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from travel_app.core.db import UTCDateTime, enum_column, utcnow
+from travel_app.extensions import db
+
+# Imported, not only named: the mappers must find them whenever these are configured.
+from travel_app.org.models import Person
+from travel_app.trips.models import Trip
+
+
+class Instruction(enum.Enum):
+    """What the university asks of the travellers, from a notice to a recall."""
+
+    INFORM = "inform"
+    ACKNOWLEDGE = "acknowledge"
+    LEAVE_ADVISED = "leave_advised"
+    RECALL = "recall"
+
+    @property
+    def title(self) -> str:
+        return str(INSTRUCTION_TITLES[self])
+
+
+INSTRUCTION_TITLES = {
+    Instruction.INFORM: _l("For your information"),
+    Instruction.ACKNOWLEDGE: _l("Please answer"),
+    Instruction.LEAVE_ADVISED: _l("Leaving the area is advised"),
+    Instruction.RECALL: _l("Recall: come back"),
+}
+
+
+class Answer(enum.Enum):
+    SAFE = "safe"
+    HELP = "help"
+
+    @property
+    def title(self) -> str:
+        return str(ANSWER_TITLES[self])
+
+
+ANSWER_TITLES = {Answer.SAFE: _l("I am safe"), Answer.HELP: _l("I need help")}
+
+
+class CrisisMessage(db.Model):
+    __tablename__ = "crisis_message"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    author_id: Mapped[int] = mapped_column(sa.ForeignKey("person.id"))
+    instruction: Mapped[Instruction] = mapped_column(
+        enum_column(Instruction, name="crisis_instruction")
+    )
+    subject_nl: Mapped[str] = mapped_column(sa.String(200))
+    subject_en: Mapped[str] = mapped_column(sa.String(200))
+    body_nl: Mapped[str] = mapped_column(sa.Text)
+    body_en: Mapped[str] = mapped_column(sa.Text)
+    #: The who-is-where selection it went to (country, region, day, window, filters).
+    selection: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
+    sent_on: Mapped[date]
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: The answer links stop working after this moment.
+    answers_until: Mapped[datetime] = mapped_column(UTCDateTime)
+    reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    author: Mapped[Person] = relationship()
+
+    def subject(self, locale: str) -> str:
+        return self.subject_nl if locale == "nl" else self.subject_en
+
+    def body(self, locale: str) -> str:
+        return self.body_nl if locale == "nl" else self.body_en
+
+
+class CrisisRecipient(db.Model):
+    """One traveller reached by a message (once, whatever their number of stays), and their
+    latest answer."""
+
+    __tablename__ = "crisis_recipient"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    message_id: Mapped[int] = mapped_column(sa.ForeignKey("crisis_message.id", ondelete="CASCADE"))
+    person_id: Mapped[int] = mapped_column(sa.ForeignKey("person.id"))
+    trip_id: Mapped[int] = mapped_column(sa.ForeignKey("trip.id"))
+    answer: Mapped[Answer | None] = mapped_column(enum_column(Answer, name="crisis_answer"))
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    note: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
+
+    person: Mapped[Person] = relationship()
+    trip: Mapped[Trip] = relationship()
+
+    __table_args__ = (
+        sa.UniqueConstraint("message_id", "person_id", name="uq_crisis_recipient_person"),
+        sa.Index("ix_crisis_recipient_answer", "message_id", "answer"),
+    )

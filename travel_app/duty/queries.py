@@ -1,0 +1,188 @@
+"""Who is where: stays (trip legs) in a place around a day, read in a fixed number of statements.
+
+A stay is *there* when it covers the day, *arriving* when it starts within the window after it,
+*left* when it ended within the window before it. A region asked for also matches stays in
+that country whose region was not given: in a crisis, an unknown region is not a safe one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from math import ceil
+from typing import Any
+
+import sqlalchemy as sa
+
+from travel_app.extensions import db
+from travel_app.org.models import Person, Unit
+from travel_app.trips.models import Leg, Trip, TripState
+
+PAGE_SIZE = 50
+#: Trips whose traveller may be on the way: approved at some point or still being decided.
+ACTIVE = (
+    TripState.IN_REVIEW,
+    TripState.CHANGES_REQUESTED,
+    TripState.APPROVED,
+    TripState.APPROVED_WITH_CONDITIONS,
+    TripState.REGISTERED,
+    TripState.SUSPENDED,
+)
+GROUPS = ("there", "arriving", "left")
+
+
+@dataclass(frozen=True)
+class Where:
+    on: date
+    days: int = 14
+    country: str | None = None
+    region: str | None = None
+    faculty_id: int | None = None
+    level: int | None = None
+    group: str | None = None
+
+
+@dataclass
+class Page:
+    """One page of rows, shaped like Flask-SQLAlchemy's pagination for the pager macro."""
+
+    items: list[Any]
+    page: int
+    total: int
+    per_page: int = PAGE_SIZE
+
+    @property
+    def pages(self) -> int:
+        return max(1, ceil(self.total / self.per_page))
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+    @property
+    def prev_num(self) -> int:
+        return self.page - 1
+
+    @property
+    def next_num(self) -> int:
+        return self.page + 1
+
+
+def _group(q: Where) -> Any:
+    return sa.case(
+        (sa.and_(Leg.arrives_on <= q.on, Leg.leaves_on >= q.on), "there"),
+        (Leg.arrives_on > q.on, "arriving"),
+        else_="left",
+    )
+
+
+def conditions(q: Where, place: bool = True) -> list[Any]:
+    window = [
+        Leg.arrives_on <= q.on + timedelta(days=q.days),
+        Leg.leaves_on >= q.on - timedelta(days=q.days),
+        Trip.state.in_(ACTIVE),
+    ]
+    if place and q.country:
+        window.append(Leg.country_code == q.country)
+        if q.region:
+            window.append(sa.or_(Leg.region_code == q.region, Leg.region_code.is_(None)))
+    if q.faculty_id is not None:
+        window.append(Trip.faculty_id == q.faculty_id)
+    if q.level is not None:
+        window.append(Trip.level == q.level)
+    if q.group == "there":
+        window += [Leg.arrives_on <= q.on, Leg.leaves_on >= q.on]
+    elif q.group == "arriving":
+        window.append(Leg.arrives_on > q.on)
+    elif q.group == "left":
+        window.append(Leg.leaves_on < q.on)
+    elif q.group == "present":  # there or arriving: whom a crisis message is for
+        window.append(Leg.leaves_on >= q.on)
+    return window
+
+
+COLUMNS = (
+    Leg.id.label("leg_id"),
+    Leg.country_code,
+    Leg.region_code,
+    Leg.city,
+    Leg.accommodation,
+    Leg.arrives_on,
+    Leg.leaves_on,
+    Trip.id.label("trip_id"),
+    Trip.purpose,
+    Trip.state,
+    Trip.level,
+    Trip.phase,
+    Trip.mobile_phone,
+    Trip.safe_return_at,
+    Person.name.label("traveller"),
+    Person.email,
+    Unit.code.label("faculty"),
+)
+
+
+def _rows(q: Where) -> sa.Select[Any]:
+    group = _group(q)
+    order = sa.case((group == "there", 0), (group == "arriving", 1), else_=2)
+    return (
+        sa.select(*COLUMNS, group.label("group"))
+        .join(Trip, Trip.id == Leg.trip_id)
+        .join(Person, Person.id == Trip.traveller_id)
+        .outerjoin(Unit, Unit.id == Trip.faculty_id)
+        .where(*conditions(q))
+        .order_by(order, Leg.arrives_on, Person.name, Leg.id)
+    )
+
+
+def stays(q: Where, page: int) -> Page:
+    """One page of stays, there first, then arriving, then left (two statements)."""
+    total = db.session.scalar(
+        sa.select(sa.func.count())
+        .select_from(Leg)
+        .join(Trip, Trip.id == Leg.trip_id)
+        .where(*conditions(q))
+    )
+    rows = db.session.execute(_rows(q).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
+    return Page(list(rows), page, total or 0)
+
+
+def all_stays(q: Where) -> Any:
+    """Every stay of the selection, streamed (the crisis team's CSV export)."""
+    return db.session.execute(_rows(q).execution_options(yield_per=1000))
+
+
+def tally(q: Where) -> dict[str, int]:
+    """How many stays are there, arriving and left (one statement)."""
+    group = _group(q)
+    counts = dict.fromkeys(GROUPS, 0)
+    for name, n in db.session.execute(
+        sa.select(group, sa.func.count())
+        .select_from(Leg)
+        .join(Trip, Trip.id == Leg.trip_id)
+        .where(*conditions(Where(q.on, q.days, q.country, q.region, q.faculty_id, q.level)))
+        .group_by(group)
+    ):
+        counts[name] = n
+    return counts
+
+
+def travellers_by_country(q: Where) -> list[tuple[str, dict[int | None, int]]]:
+    """Travellers there on the day, per country and level, busiest first (one statement).
+
+    The chart's overview: every country, whatever place the page is filtered on.
+    """
+    overview = Where(q.on, 0, None, None, q.faculty_id, q.level, "there")
+    per: dict[str, dict[int | None, int]] = {}
+    for country, level, n in db.session.execute(
+        sa.select(Leg.country_code, Trip.level, sa.func.count(sa.distinct(Trip.id)))
+        .join(Trip, Trip.id == Leg.trip_id)
+        .where(*conditions(overview, place=False))
+        .group_by(Leg.country_code, Trip.level)
+    ):
+        per.setdefault(country, {})[level] = n
+    return sorted(per.items(), key=lambda item: (-sum(item[1].values()), item[0]))
