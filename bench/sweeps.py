@@ -136,9 +136,10 @@ def plan(group: str, i: int, w: World) -> dict[str, Any]:
     elif group == "safe_return":
         dep, ret = t - timedelta(days=10), t
         row["phase"] = TripPhase.TRAVELLING
-    elif group == "escalation":  # asked 30 hours ago (the procedure allows 24), no answer
-        dep, ret = t - timedelta(days=11), t - timedelta(days=1)
-        row.update(phase=TripPhase.RETURNED, safe_return_asked_at=now - timedelta(hours=30))
+    elif group == "escalation":  # back three days ago, asked then, no answer: past the
+        # return day plus the procedure's 24 hours
+        dep, ret = t - timedelta(days=13), t - timedelta(days=3)
+        row.update(phase=TripPhase.RETURNED, safe_return_asked_at=now - timedelta(hours=70))
     elif group == "debrief":  # level 2, back two days ago, answered
         dep, ret = t - timedelta(days=12), t - timedelta(days=2)
         row.update(
@@ -393,6 +394,19 @@ def _mails(kind: str, about: str) -> Callable[[list[int]], int]:
     return count
 
 
+def _pending(kind: str) -> Callable[[list[int]], int]:
+    """Count the pending mails of ``kind`` (their subject names the items, not only the trip)."""
+
+    def count(ids: list[int]) -> int:
+        return db.session.scalar(
+            sa.select(sa.func.count())
+            .select_from(OutboxMessage)
+            .where(OutboxMessage.kind == kind, OutboxMessage.status == OutboxStatus.PENDING)
+        )
+
+    return count
+
+
 def _trips_where(*criteria: Any) -> Callable[[list[int]], int]:
     def count(ids: list[int]) -> int:
         return db.session.scalar(
@@ -448,7 +462,7 @@ SWEEPS = [
         "expiry_warnings",
         "expiry",
         lambda w, p: _pair(dossier.expiry_warnings(w.today, p), "candidates", "queued"),
-        _mails("expiry_warning", "trip:{}/dossier"),
+        _pending("expiry_warning"),
         "mails queued (one item reopened each)",
     ),
     Sweep(

@@ -249,6 +249,8 @@ TOP_KEYS = {
     "followup",
     "holidays",
 }
+#: A week: a traveller not heard of for longer is not a follow-up matter any more.
+MAX_ESCALATE_HOURS = 168
 FOLLOWUP_KEYS = {
     "dossier_reminder_days",
     "safe_return_min_level",
@@ -638,7 +640,8 @@ def _followup(r: _Reader, data: dict[str, Any], scale_max: int) -> FollowUp:
     r.keys(raw, "followup", FOLLOWUP_KEYS)
     base = FollowUp()
     try:
-        reminders = _days(r, raw, "dossier_reminder_days", list(base.dossier_reminder_days), 1, 365)
+        # T-1 is the departure brief's day, not a reminder's.
+        reminders = _days(r, raw, "dossier_reminder_days", list(base.dossier_reminder_days), 2, 365)
         debrief = _days(r, raw, "debrief_levels", sorted(base.debrief_levels), 0, scale_max)
         min_level = r.optional(
             raw, "safe_return_min_level", "followup", int, base.safe_return_min_level
@@ -651,8 +654,10 @@ def _followup(r: _Reader, data: dict[str, Any], scale_max: int) -> FollowUp:
         hours = r.optional(
             raw, "safe_return_escalate_hours", "followup", int, base.safe_return_escalate_hours
         )
-        if hours < 1:
-            r.problem("followup.safe_return_escalate_hours", "must be 1 or more")
+        if not 1 <= hours <= MAX_ESCALATE_HOURS:
+            r.problem(
+                "followup.safe_return_escalate_hours", f"must be 1 to {MAX_ESCALATE_HOURS} hours"
+            )
         warning = r.optional(raw, "expiry_warning_days", "followup", int, base.expiry_warning_days)
         if warning < 0:
             r.problem("followup.expiry_warning_days", "must be 0 or more")

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from tests.dossier.test_checklist import items
 from tests.trips.conftest import bulk_trips, day, leg
 from tests.trips.test_rereview import approve_all
+from travel_app.core.db import utcnow
 from travel_app.dossier import reminders
 from travel_app.dossier.models import DossierItem, ItemStatus
 from travel_app.extensions import db
@@ -215,16 +216,19 @@ def test_two_followup_sweeps_at_once_send_each_mail_once(app, world, make_trip):
     from travel_app.trips.tasks import followup
 
     trips = [approved(world, make_trip, leg("ML", 7, 9), purpose=f"T{n}") for n in range(3)]
-    # Due today: the T-7 dossier reminder of each trip.
+    # Due today: the T-7 dossier reminder of each trip (approved some days ago).
     assert all(t.departure_on == day(7) for t in trips)
+    db.session.execute(sa.update(DossierItem).values(created_at=utcnow() - timedelta(days=3)))
+    db.session.commit()
     errors: list[BaseException] = []
+    results: list[dict[str, int]] = []
     start = threading.Barrier(2)
 
     def run() -> None:
         try:
             with app.app_context():
                 start.wait()
-                followup.run()
+                results.append(followup.run())
         except BaseException as exc:  # pragma: no cover - reported below
             errors.append(exc)
 
@@ -234,5 +238,8 @@ def test_two_followup_sweeps_at_once_send_each_mail_once(app, world, make_trip):
     for thread in threads:
         thread.join(60)
     assert not errors
+    # Each sweep ran to its end in both runs (a failed one reports -1 and rolls back).
+    assert len(results) == 2 and all(n >= 0 for r in results for n in r.values()), results
+    assert sum(r["dossier_reminders"] for r in results) == 3
     assert len(mails("dossier_reminder")) == 3
     assert {t.phase for t in db.session.scalars(sa.select(Trip))} == {TripPhase.PLANNED}

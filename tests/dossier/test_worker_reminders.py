@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import email
 import time
+from datetime import timedelta
 from email import policy
 
 import pytest
@@ -16,6 +17,8 @@ import sqlalchemy as sa
 from tests.core.test_celery_worker import TIMEOUT, start, stop
 from tests.trips.conftest import leg
 from tests.trips.test_rereview import approve_all
+from travel_app.core.db import utcnow
+from travel_app.dossier.models import DossierItem
 from travel_app.outbox.models import OutboxMessage, OutboxStatus
 
 pytestmark = pytest.mark.celery_worker
@@ -26,6 +29,9 @@ def test_beat_and_a_worker_deliver_a_dossier_reminder_exactly_once(
 ):
     inbox, port = smtp_server
     trip = approve_all(make_trip(leg("ML", 7, 12), purpose="Fieldwork in Mopti"), world)
+    # Approved three days ago: today, T-7, is a reminder's day and not the checklist's.
+    db.session.execute(sa.update(DossierItem).values(created_at=utcnow() - timedelta(days=3)))
+    db.session.commit()
     # The approval queued the checklist; the T-7 reminder is the sweep's to queue.
     assert (
         db.session.scalar(

@@ -69,3 +69,23 @@ def test_retention_runs_the_same_statements_for_10_and_1000_trips(world, count_q
     assert (n10, n1010) == (10, 1010)
     print(f"\nretention sweep: {few} statements for 10 trips, {many} for 1,010")
     assert few == many
+
+
+def test_a_traveller_who_never_confirmed_being_back_keeps_the_emergency_contact(world, make_trip):
+    from travel_app.core.db import utcnow
+
+    trip = approve_all(make_trip(purpose="Unanswered"), world)
+    db.session.execute(
+        sa.update(Trip)
+        .where(Trip.id == trip.id)
+        .values(
+            return_on=date.today() - timedelta(days=40),
+            phase="returned",
+            safe_return_asked_at=utcnow() - timedelta(days=40),
+        )
+    )
+    db.session.commit()
+    assert purge_after_return(date.today(), 30) == []
+    db.session.execute(sa.update(Trip).where(Trip.id == trip.id).values(safe_return_at=utcnow()))
+    db.session.commit()
+    assert purge_after_return(date.today(), 30) == [trip.id]

@@ -306,10 +306,11 @@ def test_a_university_sets_its_own_follow_up(tmp_path):
     ("block", "path", "message"),
     [
         ("dossier_reminder_days: [14, 14]", "followup.dossier_reminder_days", "listed twice"),
-        ("dossier_reminder_days: [0, 7]", "followup.dossier_reminder_days", "outside 1..365"),
+        ("dossier_reminder_days: [1, 7]", "followup.dossier_reminder_days", "outside 2..365"),
         ("dossier_reminder_days: T-14", "followup.dossier_reminder_days", "list of whole"),
         ("debrief_levels: [2, 5]", "followup.debrief_levels", "outside 0..3"),
-        ("safe_return_escalate_hours: 0", "followup.safe_return_escalate_hours", "1 or more"),
+        ("safe_return_escalate_hours: 0", "followup.safe_return_escalate_hours", "1 to 168"),
+        ("safe_return_escalate_hours: 200", "followup.safe_return_escalate_hours", "1 to 168"),
         ("safe_return_min_level: 9", "followup.safe_return_min_level", "or 4 for never"),
         ("remind_days: [7]", "followup.remind_days", "unknown key"),
     ],

@@ -154,8 +154,9 @@ def dossier_reminders(today: date, procedure: Procedure) -> SweepResult:
     wanted: dict[int, tuple[str, date]] = {}
     for row in rows:
         day = reminder_day(row.departure_on, today, offsets)
-        # A reminder due before the dossier existed is the checklist e-mail's job.
-        if day is not None and day >= row.since.date():
+        # A reminder due before the dossier existed, or on its first day, is the checklist
+        # e-mail's job.
+        if day is not None and day > row.since.date():
             wanted[row.id] = (row.email, day)
     due = _fresh("dossier_reminder", wanted)
     if not due:
@@ -251,6 +252,8 @@ def expiry_warnings(today: date, procedure: Procedure) -> SweepResult:
                 trips[tid],
                 today,
                 [i for i, _ in bad],
+                # Another item failing later the same day is another warning.
+                about=f"trip:{tid}/expiry:" + ",".join(str(i.id) for i, _ in bad),
                 reasons={i.id: r for i, r in bad},
             )
         )

@@ -72,4 +72,6 @@ class OutboxMessage(db.Model):
         sa.UniqueConstraint("recipient", "kind", "about", "due_on", name="uq_outbox_message_key"),
         # The sender's query: due pending rows, and stale claims.
         sa.Index("ix_outbox_message_due", "status", "next_attempt_at"),
+        # What a sweep has queued already: by kind and subject, whoever the recipient.
+        sa.Index("ix_outbox_message_about", "kind", "about"),
     )

@@ -39,6 +39,10 @@ class NotYours(Exception):
         self.reason = reason
 
 
+class NoteNeeded(NotYours):
+    """A confirmation by someone else than the traveller without saying how they know."""
+
+
 @dataclass
 class SweepResult:
     trips: int = 0
@@ -79,10 +83,15 @@ def _move(rows: list[Any], phase: TripPhase, **values: Any) -> list[Any]:
     """
     moved: set[int] = set()
     for old in {r.phase for r in rows}:
+        # A trip that has not left moves only while approved (it may be revoked meanwhile);
+        # one under way moves whatever its state: a recalled traveller still comes home.
+        still = Trip.state.in_(GO_STATES) if old is TripPhase.PLANNED else sa.true()
         moved.update(
             db.session.scalars(
                 sa.update(Trip)
-                .where(Trip.id.in_([r.id for r in rows if r.phase is old]), Trip.phase == old)
+                .where(
+                    Trip.id.in_([r.id for r in rows if r.phase is old]), Trip.phase == old, still
+                )
                 .values(phase=phase, version=Trip.version + 1, **values)
                 .returning(Trip.id)
                 .execution_options(synchronize_session=False)
@@ -111,12 +120,16 @@ def start_travel(today: date) -> SweepResult:
 
 
 def ask_safe_return(today: date, procedure: Procedure) -> SweepResult:
-    """Return day: the trip is returned, and its traveller asked to confirm they are back."""
+    """Return day: the trip is returned, and its traveller asked to confirm they are back.
+
+    A trip under way is asked whatever its state: a revoked approval (a recall) is exactly
+    when the safety office must hear that the traveller got home.
+    """
     rows = db.session.execute(
         sa.select(*COLUMNS).where(
             Trip.phase.in_((TripPhase.PLANNED, TripPhase.TRAVELLING)),
             Trip.return_on.between(today - timedelta(days=CATCH_UP_DAYS), today),
-            Trip.state.in_(GO_STATES),
+            sa.or_(Trip.phase == TripPhase.TRAVELLING, Trip.state.in_(GO_STATES)),
         )
     ).all()
     if not rows:
@@ -165,37 +178,53 @@ def _officers() -> list[Person]:
 
 
 def escalate_safe_return(now: datetime, procedure: Procedure) -> SweepResult:
-    """Nobody answered in time: the safety officers hear of it, and the trip needs attention."""
-    today = now.date()
-    overdue = now - timedelta(hours=procedure.followup.safe_return_escalate_hours)
+    """Nobody answered in time: the safety officers hear of it, once, and the trip is flagged.
+
+    The traveller has the whole return day (a long-haul flight lands the next morning) plus
+    the procedure's hours, and at least those hours after the request was sent. The update
+    checks again that no answer came, so a confirmation at the same moment is never flagged.
+    """
+    hours = procedure.followup.safe_return_escalate_hours
+    due = now - timedelta(hours=hours)
     rows = db.session.execute(
-        sa.select(Trip.id, Trip.return_on, Trip.needs_attention).where(
+        sa.select(Trip.id).where(
             Trip.phase == TripPhase.RETURNED,
-            Trip.return_on.between(today - timedelta(days=CATCH_UP_DAYS), today),
+            Trip.return_on.between(
+                now.date() - timedelta(days=CATCH_UP_DAYS + hours // 24 + 2),
+                due.date() - timedelta(days=1),
+            ),
             Trip.safe_return_at.is_(None),
-            Trip.safe_return_asked_at <= overdue,
-            Trip.state.in_(GO_STATES),
+            Trip.safe_return_asked_at <= due,
+            Trip.safe_return_escalated_at.is_(None),
         )
     ).all()
     if not rows:
         return SweepResult()
-    calm = [r.id for r in rows if not r.needs_attention]
-    if calm:
-        db.session.execute(
-            sa.update(Trip)
-            .where(Trip.id.in_(calm), Trip.needs_attention.is_(False))
-            .values(needs_attention=True, attention_reason=NO_ANSWER)
-            .execution_options(synchronize_session=False)
+    flagged = db.session.scalars(
+        sa.update(Trip)
+        .where(
+            Trip.id.in_([r.id for r in rows]),
+            Trip.safe_return_at.is_(None),
+            Trip.safe_return_escalated_at.is_(None),
         )
-    officers = _officers()
-    keys = [(o.email, f"trip:{r.id}/return", r.return_on) for r in rows for o in officers]
-    done = queued_keys("safe_return_overdue", keys)
-    todo = {k[1] for k in keys if k not in done}
-    if not todo:
+        .values(
+            safe_return_escalated_at=now,
+            needs_attention=True,
+            attention_reason=sa.case(
+                (Trip.needs_attention.is_(True), Trip.attention_reason + "; " + NO_ANSWER),
+                else_=NO_ANSWER,
+            ),
+            version=Trip.version + 1,
+        )
+        .returning(Trip.id)
+        .execution_options(synchronize_session=False)
+    ).all()
+    if not flagged:
         return SweepResult(len(rows))
+    officers = _officers()
     trips = db.session.scalars(
         sa.select(Trip)
-        .where(Trip.id.in_([r.id for r in rows if f"trip:{r.id}/return" in todo]))
+        .where(Trip.id.in_(flagged))
         .options(joinedload(Trip.traveller), joinedload(Trip.legs))
     ).unique()
     mails = [
@@ -206,7 +235,7 @@ def escalate_safe_return(now: datetime, procedure: Procedure) -> SweepResult:
             about=f"trip:{trip.id}/return",
             due_on=trip.return_on,  # type: ignore[arg-type]
             trip=trip,
-            hours=procedure.followup.safe_return_escalate_hours,
+            hours=hours,
         )
         for trip in trips
         for officer in officers
@@ -256,22 +285,37 @@ def debrief_requests(today: date, procedure: Procedure) -> SweepResult:
     return SweepResult(len(rows), queue(mails))
 
 
-def can_confirm_return(trip: Trip, person: Person) -> bool:
-    """The traveller says they are back; a safety officer may record it after a call."""
-    if trip.state not in GO_STATES or trip.safe_return_at is not None:
+def can_confirm_return(trip: Trip, person: Person, today: date) -> bool:
+    """The traveller says they are back, from the day before the return; a safety officer
+    may record it any time after departure (an early return, reached by phone)."""
+    if trip.safe_return_at is not None or trip.phase is TripPhase.PLANNED:
         return False
-    if trip.phase is TripPhase.PLANNED:
-        return False
-    return person.id == trip.traveller_id or person.has_any_role(Role.SAFETY_OFFICER)
+    if person.id == trip.traveller_id:
+        return trip.phase is TripPhase.RETURNED or (
+            trip.return_on is not None and today >= trip.return_on - timedelta(days=1)
+        )
+    return person.has_any_role(Role.SAFETY_OFFICER)
 
 
-def confirm_return(trip: Trip, person: Person, note: str, expected_version: int) -> None:
-    """Record the safe return (early returns included); clear the no-answer flag."""
-    if not can_confirm_return(trip, person):
+def confirm_return(
+    trip: Trip, person: Person, note: str, expected_version: int, today: date
+) -> None:
+    """Record the safe return (early returns included); clear the no-answer flag.
+
+    Someone other than the traveller says how they know (a call, a message): required.
+    """
+    if not can_confirm_return(trip, person, today):
         raise NotYours(
             Text(
                 "Een veilige terugkeer kan hier niet (meer) bevestigd worden.",
                 "A safe return cannot be confirmed for this trip.",
+            )
+        )
+    if person.id != trip.traveller_id and not note.strip():
+        raise NoteNeeded(
+            Text(
+                "Zeg hoe u weet dat de reiziger veilig terug is.",
+                "Say how you know the traveller is back safely.",
             )
         )
     claim(trip, expected_version)
@@ -279,9 +323,14 @@ def confirm_return(trip: Trip, person: Person, note: str, expected_version: int)
     old = trip.phase
     trip.phase = TripPhase.RETURNED
     trip.safe_return_at = now
-    if trip.needs_attention and trip.attention_reason == NO_ANSWER:
-        trip.needs_attention = False
-        trip.attention_reason = ""
+    # Conditional, after the claim: a flag the escalation set meanwhile is seen and cleared.
+    db.session.execute(
+        sa.update(Trip)
+        .where(Trip.id == trip.id, Trip.attention_reason == NO_ANSWER)
+        .values(needs_attention=False, attention_reason="")
+        .execution_options(synchronize_session=False)
+    )
+    db.session.expire(trip, ["needs_attention", "attention_reason"])
     db.session.add(
         TripEvent(
             trip_id=trip.id,

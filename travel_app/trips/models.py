@@ -191,6 +191,8 @@ class Trip(db.Model):
     #: When the traveller was asked on the return day, and when they answered they are back.
     safe_return_asked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     safe_return_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: When the safety officers were told that no answer came (once).
+    safe_return_escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: Level and route at the last routing; null for drafts.
     level: Mapped[int | None] = mapped_column(index=True)
     route: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
@@ -218,8 +220,16 @@ class Trip(db.Model):
 
     __table_args__ = (
         sa.Index("ix_trip_state_departure", "state", "departure_on"),
-        # The return-day sweeps: trips by phase and return date.
+        # The return-day sweeps: trips by phase and return date; departure day by phase too.
         sa.Index("ix_trip_phase_return", "phase", "return_on"),
+        sa.Index("ix_trip_phase_departure", "phase", "departure_on"),
+        # The retention sweep: only trips not purged yet.
+        sa.Index(
+            "ix_trip_unpurged_return",
+            "return_on",
+            postgresql_where=sa.text("purged_at IS NULL"),
+            sqlite_where=sa.text("purged_at IS NULL"),
+        ),
     )
 
     @property
@@ -287,8 +297,18 @@ class TripTask(db.Model):
         sa.Index("ix_trip_task_open_assignee", "assignee_id", "closed_at"),
         sa.Index("ix_trip_task_open_role", "role", "closed_at"),
         # The reminder sweeps: open tasks whose day has come.
-        sa.Index("ix_trip_task_remind", "remind_on", "closed_at"),
-        sa.Index("ix_trip_task_escalate", "escalate_on", "closed_at"),
+        sa.Index(
+            "ix_trip_task_remind",
+            "remind_on",
+            postgresql_where=sa.text("closed_at IS NULL"),
+            sqlite_where=sa.text("closed_at IS NULL"),
+        ),
+        sa.Index(
+            "ix_trip_task_escalate",
+            "escalate_on",
+            postgresql_where=sa.text("closed_at IS NULL"),
+            sqlite_where=sa.text("closed_at IS NULL"),
+        ),
     )
 
 

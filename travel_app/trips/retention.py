@@ -28,7 +28,12 @@ def purge_after_return(today: date, days: int) -> list[int]:
     """Blank the emergency contact and the dossier evidence (texts and files) of trips returned
     more than ``days`` ago (caller commits)."""
     cutoff = today - timedelta(days=days)
-    due = sa.and_(Trip.return_on < cutoff, Trip.purged_at.is_(None))
+    due = sa.and_(
+        Trip.return_on < cutoff,
+        Trip.purged_at.is_(None),
+        # A traveller who never confirmed being back keeps their emergency contact.
+        sa.or_(Trip.safe_return_asked_at.is_(None), Trip.safe_return_at.is_not(None)),
+    )
     rows = db.session.execute(
         sa.select(Trip.id, Trip.state, Trip.round, Trip.level).where(due).order_by(Trip.id)
     ).all()

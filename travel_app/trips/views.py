@@ -328,7 +328,7 @@ def _reason_forms(trip: Trip, failed: ReasonForm | None, verb: str | None) -> di
     for name, label in (
         ("withdraw", _("Why do you withdraw the trip? (optional)")),
         ("cancel", _("Reason for cancelling or revoking (required; the traveller sees it)")),
-        ("safe_return", _("Note (optional)")),
+        ("safe_return", _("Note (required when you record it for the traveller)")),
     ):
         form = failed if failed is not None and verb == name else None
         form = form or ReasonForm(formdata=None, data={"version": trip.version})
@@ -370,7 +370,7 @@ def _show(
             can_change=access.can_change(trip, current_user, today),
             can_withdraw=access.can_withdraw(trip, current_user, today),
             can_cancel=access.can_cancel(trip, current_user),
-            can_confirm_return=journey.can_confirm_return(trip, current_user),
+            can_confirm_return=journey.can_confirm_return(trip, current_user, today),
             sees_phone=trip.traveller_id == current_user.id or access.sees_all_trips(current_user),
             today=today,
             **override,
@@ -470,10 +470,17 @@ def safe_return(trip_id: int) -> Response | tuple[str, int]:
         flash(_("Nothing was saved: correct the marked fields."), "error")
         return _show(trip, principals, 400, reason_form=form, verb="safe_return")
     try:
-        journey.confirm_return(trip, current_user, form.reason.data or "", form.version.data)
+        journey.confirm_return(
+            trip, current_user, form.reason.data or "", form.version.data, _today()
+        )
         db.session.commit()
     except TripChanged:
         return _changed(trip)
+    except journey.NoteNeeded as missing:
+        db.session.rollback()
+        form.reason.errors = [missing.reason(_locale())]
+        flash(_("Nothing was saved: correct the marked fields."), "error")
+        return _show(trip, principals, 400, reason_form=form, verb="safe_return")
     except journey.NotYours as refused:
         return _problem(403, refused.reason(_locale()), trip)
     flash(_("Safe return recorded. Welcome back."), "success")
