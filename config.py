@@ -94,6 +94,9 @@ class Config:
     REMINDER_SWEEP_SECONDS = _int("REMINDER_SWEEP_SECONDS", 300)
     #: How often beat runs the journey's sweeps (dossier reminders, departure, return, debrief).
     FOLLOWUP_SWEEP_SECONDS = _int("FOLLOWUP_SWEEP_SECONDS", 300)
+    #: Fernet keys for the medical note, comma-separated: the first encrypts, all decrypt.
+    #: Development and tests derive one from SECRET_KEY; production must set its own.
+    MEDICAL_NOTE_KEYS = os.environ.get("MEDICAL_NOTE_KEYS", "")
     #: How long the "I am safe" / "I need help" links of a crisis message work.
     CRISIS_ANSWER_HOURS = _int("CRISIS_ANSWER_HOURS", 72)
     #: An evidence file no dossier item points at is deleted once it is this old.
@@ -185,4 +188,9 @@ def check_production(settings: dict) -> None:
         raise ConfigError(
             "Set MAIL_SERVER (and MAIL_PORT, MAIL_USE_TLS, ...): production does not write "
             "duty-of-care mail to files."
+        )
+    if not settings.get("MEDICAL_NOTE_KEYS"):
+        raise ConfigError(
+            "Set MEDICAL_NOTE_KEYS to a Fernet key (python -c 'from cryptography.fernet import"
+            " Fernet; print(Fernet.generate_key().decode())'): medical notes are encrypted with it."
         )

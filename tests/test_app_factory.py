@@ -43,6 +43,15 @@ def run_wsgi(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
             },
             "MAIL_SERVER",
         ),
+        (
+            {
+                "SECRET_KEY": "x" * 40,
+                "DATABASE_URL": "postgresql+psycopg://u@h/db",
+                "REDIS_URL": "redis://127.0.0.1:6379/0",
+                "MAIL_SERVER": "smtp.uni.example",
+            },
+            "MEDICAL_NOTE_KEYS",
+        ),
     ],
 )
 def test_production_refuses_to_start_and_names_the_missing_variable(tmp_path, env, variable):
@@ -63,6 +72,7 @@ def test_production_starts_with_its_variables_set(tmp_path):
             "DATABASE_URL": f"sqlite:///{tmp_path / 'prod.db'}",
             "REDIS_URL": "redis://127.0.0.1:6379/0",
             "MAIL_SERVER": "smtp.uni.example",
+            "MEDICAL_NOTE_KEYS": "3q2-7wJ0m1cKQn3R5Y8pXk6bX9f0QZ1t2v4w6y8z0Ac=",
         }
     )
     assert result.returncode == 0, result.stderr

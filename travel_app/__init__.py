@@ -29,6 +29,10 @@ def create_app(config: type[settings.Config] | None = None, **overrides: Any) ->
     app.config.update(overrides)
     if app.config.get("ENV_NAME") == "production":
         settings.check_production(app.config)
+    if not app.config.get("MEDICAL_NOTE_KEYS"):
+        from travel_app.core.crypto import derive_key
+
+        app.config["MEDICAL_NOTE_KEYS"] = derive_key(app.config["SECRET_KEY"])
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
     if app.config["TRUSTED_PROXIES"]:
@@ -93,7 +97,8 @@ def select_locale() -> str:
 
 
 def register_blueprints(app: Flask) -> None:
-    import travel_app.duty.crisis_views  # noqa: F401  (its routes are on the duty blueprint)
+    import travel_app.duty.crisis_views
+    import travel_app.duty.incident_views  # noqa: F401
     from travel_app.admin.views import bp as admin_bp
     from travel_app.auth.views import bp as auth_bp
     from travel_app.dossier.views import bp as dossier_bp

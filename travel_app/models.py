@@ -3,7 +3,12 @@
 from travel_app.core.audit import AuditEvent
 from travel_app.core.heartbeat import Heartbeat
 from travel_app.dossier.models import DossierItem
-from travel_app.duty.models import CrisisMessage, CrisisRecipient
+from travel_app.duty.models import (
+    CrisisMessage,
+    CrisisRecipient,
+    Incident,
+    IncidentEntry,
+)
 from travel_app.org.models import Deputy, Person, RoleAssignment, Unit
 from travel_app.outbox.models import OutboxMessage
 from travel_app.places.models import (
@@ -27,6 +32,8 @@ __all__ = [
     "Deputy",
     "DossierItem",
     "Heartbeat",
+    "Incident",
+    "IncidentEntry",
     "Leg",
     "OutboxMessage",
     "Person",

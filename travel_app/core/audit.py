@@ -30,7 +30,11 @@ class AuditEvent(db.Model):
 
     actor: Mapped[Person | None] = relationship(foreign_keys=[actor_id])
 
-    __table_args__ = (sa.Index("ix_audit_event_object", "object_type", "object_id"),)
+    __table_args__ = (
+        sa.Index("ix_audit_event_object", "object_type", "object_id"),
+        # Reviews by kind of act, newest first (the break-glass log).
+        sa.Index("ix_audit_event_action", "action", "id"),
+    )
 
 
 def record(

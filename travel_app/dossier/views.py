@@ -116,7 +116,9 @@ def sheet(trip_id: int) -> str:
         open_items=[i for i in items if not i.is_settled],
         progress=ops.progress(items),
         cleared=ops.cleared_to_travel(trip, items),
-        shows_contact=trip.traveller_id == current_user.id
+        # Emergency data is the traveller's; the crisis team opens it by break-glass (logged).
+        shows_contact=trip.traveller_id == current_user.id,
+        sees_phone=trip.traveller_id == current_user.id
         or current_user.has_any_role(Role.SAFETY_OFFICER, Role.CRISIS_TEAM),
     )
 

@@ -115,3 +115,52 @@ class AnswerForm(FlaskForm):
         filters=[_strip],
         validators=[Optional(), Length(max=5000)],
     )
+
+
+class IncidentForm(FlaskForm):
+    title = StringField(_l("Title"), filters=[_strip], validators=[DataRequired(), Length(max=200)])
+    trips = StringField(
+        _l("Trip numbers, separated by commas"),
+        filters=[_strip],
+        validators=[DataRequired(), Length(max=2000)],
+    )
+
+    def trip_ids(self) -> list[int]:
+        return [int(p) for p in self.trips.data.replace(";", ",").split(",") if p.strip()]
+
+    def validate_trips(self, field: Any) -> None:
+        parts = [p.strip() for p in (field.data or "").replace(";", ",").split(",") if p.strip()]
+        if not parts or not all(p.isdigit() and len(p) <= 9 for p in parts):
+            raise ValidationError(_l("Give trip numbers such as 12, 15."))
+
+
+class EntryForm(FlaskForm):
+    text = TextAreaField(
+        _l("What happened"), filters=[_strip], validators=[DataRequired(), Length(max=5000)]
+    )
+    message = SelectField(_l("Linked crisis message"), validate_choice=False)
+
+    def __init__(self, *args: Any, messages: list[Any] = (), locale: str = "en", **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.message.choices = choices(
+            [("", _l("None"))] + [(str(m.id), m.subject(locale)) for m in messages]
+        )
+        self._messages = {str(m.id) for m in messages}
+
+    def validate_message(self, field: Any) -> None:
+        if field.data and field.data not in self._messages:
+            raise ValidationError(_l("Unknown choice."))
+
+
+class CloseForm(FlaskForm):
+    summary = TextAreaField(
+        _l("Summary"), filters=[_strip], validators=[DataRequired(), Length(max=5000)]
+    )
+
+
+class BreakGlassForm(FlaskForm):
+    reason = TextAreaField(
+        _l("Why do you open the emergency contact and medical note? (logged)"),
+        filters=[_strip],
+        validators=[DataRequired(), Length(min=10, max=5000)],
+    )

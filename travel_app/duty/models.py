@@ -101,3 +101,57 @@ class CrisisRecipient(db.Model):
         sa.UniqueConstraint("message_id", "person_id", name="uq_crisis_recipient_person"),
         sa.Index("ix_crisis_recipient_answer", "message_id", "answer"),
     )
+
+
+class Incident(db.Model):
+    """A crisis the team follows on one or more trips: a log, linked messages, a summary."""
+
+    __tablename__ = "incident"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(sa.String(200))
+    opened_by_id: Mapped[int] = mapped_column(sa.ForeignKey("person.id"))
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("person.id"))
+    summary: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
+
+    opened_by: Mapped[Person] = relationship(foreign_keys=[opened_by_id])
+    closed_by: Mapped[Person | None] = relationship(foreign_keys=[closed_by_id])
+    trips: Mapped[list[Trip]] = relationship(secondary="incident_trip", order_by="Trip.id")
+    entries: Mapped[list[IncidentEntry]] = relationship(
+        back_populates="incident", order_by="IncidentEntry.id"
+    )
+
+    @property
+    def is_open(self) -> bool:
+        return self.closed_at is None
+
+
+incident_trip = sa.Table(
+    "incident_trip",
+    db.metadata,
+    sa.Column("incident_id", sa.ForeignKey("incident.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("trip_id", sa.ForeignKey("trip.id", ondelete="CASCADE"), primary_key=True),
+    # Break-glass asks "is an incident open on this trip?": by trip.
+    sa.Index("ix_incident_trip_trip", "trip_id"),
+)
+
+
+class IncidentEntry(db.Model):
+    """One line of an incident's log: what happened, who wrote it, and a linked message."""
+
+    __tablename__ = "incident_entry"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    incident_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("incident.id", ondelete="CASCADE"), index=True
+    )
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    author_id: Mapped[int] = mapped_column(sa.ForeignKey("person.id"))
+    text: Mapped[str] = mapped_column(sa.Text)
+    message_id: Mapped[int | None] = mapped_column(sa.ForeignKey("crisis_message.id"))
+
+    incident: Mapped[Incident] = relationship(back_populates="entries")
+    author: Mapped[Person] = relationship()
+    message: Mapped[CrisisMessage | None] = relationship()

@@ -32,7 +32,7 @@ MAX_PAGE = 10_000
 @bp.app_context_processor
 def duty_roles() -> dict[str, Any]:
     """The menu shows "Who is where" to these roles."""
-    return {"duty_roles": DUTY_ROLES}
+    return {"duty_roles": DUTY_ROLES, "crisis_roles": (Role.CRISIS_TEAM,)}
 
 
 def _locale() -> str:

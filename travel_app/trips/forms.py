@@ -125,6 +125,15 @@ class TripForm(FlaskForm):
         filters=[_strip],
         validators=[Optional(), Length(max=40)],
     )
+    medical_note = TextAreaField(
+        _l("Medical information for emergencies (optional)"),
+        description=_l(
+            "Allergies, conditions, medication. Stored encrypted; only you see it, and the"
+            " crisis team in an emergency, after stating why (each opening is logged)."
+        ),
+        filters=[_strip],
+        validators=[Optional(), Length(max=2000)],
+    )
     version = HiddenField()
 
     def __init__(
@@ -238,6 +247,7 @@ class TripForm(FlaskForm):
             emergency_phone=self.emergency_phone.data or "",
             cost_centre=self.cost_centre.data or "",
             mobile_phone=self.mobile_phone.data or "",
+            medical_note=self.medical_note.data or "",
         )
 
 

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from travel_app.core.crypto import EncryptedText
 from travel_app.core.db import UTCDateTime, enum_column, utcnow
 from travel_app.extensions import db
 
@@ -177,6 +178,9 @@ class Trip(db.Model):
     emergency_phone: Mapped[str] = mapped_column(sa.String(40), default="", server_default="")
     #: The traveller's own phone while away: how the crisis team reaches them.
     mobile_phone: Mapped[str] = mapped_column(sa.String(40), default="", server_default="")
+    #: Optional health information for emergencies, encrypted at rest; only the traveller and,
+    #: by break-glass, the crisis team ever see it.
+    medical_note: Mapped[str | None] = mapped_column(EncryptedText)
     #: When the retention sweep removed the emergency contact (some days after return).
     purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     cost_centre: Mapped[str] = mapped_column(sa.String(40), default="", server_default="")

@@ -85,6 +85,7 @@ class TripData:
     emergency_phone: str = ""
     cost_centre: str = ""
     mobile_phone: str = ""
+    medical_note: str = ""
 
 
 @dataclass(frozen=True)
@@ -124,6 +125,7 @@ def data_of(trip: Trip) -> TripData:
         emergency_phone=trip.emergency_phone,
         cost_centre=trip.cost_centre,
         mobile_phone=trip.mobile_phone,
+        medical_note=trip.medical_note or "",
     )
 
 
@@ -250,6 +252,7 @@ def _apply(trip: Trip, data: TripData) -> None:
     trip.emergency_phone = data.emergency_phone
     trip.cost_centre = data.cost_centre
     trip.mobile_phone = data.mobile_phone
+    trip.medical_note = data.medical_note or None
     _set_legs(trip, data.legs)
 
 

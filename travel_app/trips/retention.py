@@ -48,6 +48,7 @@ def purge_after_return(today: date, days: int) -> list[int]:
             emergency_name="",
             emergency_phone="",
             mobile_phone="",
+            medical_note=None,
             purged_at=now,
             version=Trip.version + 1,
         )
@@ -72,6 +73,7 @@ def purge_after_return(today: date, days: int) -> list[int]:
                         "emergency_name",
                         "emergency_phone",
                         "mobile_phone",
+                        "medical_note",
                         "dossier evidence",
                     ]
                 },

@@ -15,6 +15,7 @@ from werkzeug.wrappers import Response
 from travel_app.admin.forms import choices
 from travel_app.dossier import operations as dossier_ops
 from travel_app.dossier.forms import checklist
+from travel_app.duty.incidents import may_break_glass
 from travel_app.extensions import db
 from travel_app.org.models import Person, Unit, UnitKind
 from travel_app.places import geography
@@ -158,6 +159,7 @@ def _initial(trip: Trip) -> dict[str, Any]:
         "emergency_phone": trip.emergency_phone,
         "cost_centre": trip.cost_centre,
         "mobile_phone": trip.mobile_phone,
+        "medical_note": trip.medical_note or "",
         "version": trip.version,
         "legs": [
             {
@@ -371,6 +373,7 @@ def _show(
             can_withdraw=access.can_withdraw(trip, current_user, today),
             can_cancel=access.can_cancel(trip, current_user),
             can_confirm_return=journey.can_confirm_return(trip, current_user, today),
+            can_break_glass=may_break_glass(trip, current_user),
             sees_phone=trip.traveller_id == current_user.id or access.sees_all_trips(current_user),
             today=today,
             **override,
