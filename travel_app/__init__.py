@@ -97,6 +97,7 @@ def select_locale() -> str:
 
 
 def register_blueprints(app: Flask) -> None:
+    import travel_app.duty.checkin_views
     import travel_app.duty.crisis_views
     import travel_app.duty.incident_views  # noqa: F401
     from travel_app.admin.views import bp as admin_bp

@@ -257,6 +257,10 @@ FOLLOWUP_KEYS = {
     "safe_return_escalate_hours",
     "debrief_levels",
     "expiry_warning_days",
+    "checkin_levels",
+    "checkin_every_hours",
+    "checkin_grace_hours",
+    "checkin_crisis_hours",
 }
 STAGE_KEYS = {"id", "name", "when", "steps"}
 STEP_KEYS = {"id", "name", "who", "mode", "deadline_days", "reminder_days", "escalate"}
@@ -661,7 +665,16 @@ def _followup(r: _Reader, data: dict[str, Any], scale_max: int) -> FollowUp:
         warning = r.optional(raw, "expiry_warning_days", "followup", int, base.expiry_warning_days)
         if warning < 0:
             r.problem("followup.expiry_warning_days", "must be 0 or more")
+        checkin_levels = _days(r, raw, "checkin_levels", sorted(base.checkin_levels), 0, scale_max)
+        hours_of = {}
+        for key in ("checkin_every_hours", "checkin_grace_hours", "checkin_crisis_hours"):
+            value = r.optional(raw, key, "followup", int, getattr(base, key))
+            if not 1 <= value <= MAX_ESCALATE_HOURS:
+                r.problem(f"followup.{key}", f"must be 1 to {MAX_ESCALATE_HOURS} hours")
+            hours_of[key] = value
         return FollowUp(
+            checkin_levels=frozenset(checkin_levels),
+            **hours_of,
             dossier_reminder_days=tuple(sorted(reminders, reverse=True)),
             safe_return_min_level=min_level,
             safe_return_escalate_hours=hours,

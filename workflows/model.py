@@ -170,6 +170,12 @@ class FollowUp:
     debrief_levels: frozenset[int] = frozenset({2, 3})
     #: How many days before departure a document that will not do is warned about.
     expiry_warning_days: int = 42
+    #: Levels whose travellers check in while away, how often, and the missed-check-in ladder:
+    #: the safety officer after the grace period, the crisis team after the second one.
+    checkin_levels: frozenset[int] = frozenset({2, 3})
+    checkin_every_hours: int = 48
+    checkin_grace_hours: int = 12
+    checkin_crisis_hours: int = 24
 
 
 @dataclass(frozen=True)

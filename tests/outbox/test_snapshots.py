@@ -34,6 +34,8 @@ def _trip(state: TripState = TripState.APPROVED_WITH_CONDITIONS) -> SimpleNamesp
         return_on=date(2027, 3, 20),
         traveller=SimpleNamespace(name="Sam Student", email="sam@uni.example"),
         mobile_phone="+223 70 12 34 56",
+        emergency_name="Mum",
+        emergency_phone="+32 470 00 00 00",
         legs=[
             SimpleNamespace(
                 city="Bamako",
@@ -170,6 +172,21 @@ CASES: list[tuple[str, str, dict[str, Any]]] = [
     ("safe_return", "traveller", {"trip": _trip(), "hours": 24}),
     ("safe_return_overdue", "officer", {"trip": _trip(), "hours": 24}),
     ("debrief", "traveller", {"trip": _trip()}),
+    (
+        "checkin",
+        "traveller",
+        {"trip": _trip(), "url": "https://safe-passage.uni.example/checkin/7/TOKEN", "every": 48},
+    ),
+    (
+        "checkin_missed",
+        "officer",
+        {"trip": _trip(), "due": datetime(2027, 3, 7, 8, 0, tzinfo=UTC)},
+    ),
+    (
+        "checkin_no_news",
+        "team",
+        {"trip": _trip(), "due": datetime(2027, 3, 7, 8, 0, tzinfo=UTC)},
+    ),
     ("crisis", "traveller", {"message": _message(), **LINKS}),
     ("crisis_reminder", "traveller", {"message": _message(), **LINKS}),
     (

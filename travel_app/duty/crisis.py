@@ -223,14 +223,14 @@ def record_answer(recipient: CrisisRecipient, answer: Answer, note: str, now: da
 
 
 def _alert(recipient: CrisisRecipient, now: datetime) -> None:
+    # IN, not a join with DISTINCT: a person holding both roles is alerted once, and
+    # PostgreSQL cannot compare the JSON columns DISTINCT would need.
+    holders = sa.select(RoleAssignment.person_id).where(
+        RoleAssignment.role.in_((Role.CRISIS_TEAM, Role.SAFETY_OFFICER))
+    )
     team = db.session.scalars(
         sa.select(Person)
-        .join(RoleAssignment, RoleAssignment.person_id == Person.id)
-        .where(
-            RoleAssignment.role.in_((Role.CRISIS_TEAM, Role.SAFETY_OFFICER)),
-            Person.is_active_account.is_(True),
-        )
-        .distinct()
+        .where(Person.id.in_(holders), Person.is_active_account.is_(True))
         .order_by(Person.id)
     ).all()
     message = db.session.get(CrisisMessage, recipient.message_id)

@@ -14,6 +14,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from travel_app.duty.models import CrisisRecipient
 from travel_app.extensions import db
 from travel_app.org.models import Person, Unit
 from travel_app.trips.models import Leg, Trip, TripState
@@ -120,6 +121,7 @@ COLUMNS = (
     Trip.phase,
     Trip.mobile_phone,
     Trip.safe_return_at,
+    Trip.last_checkin_at,
     Person.name.label("traveller"),
     Person.email,
     Unit.code.label("faculty"),
@@ -129,8 +131,17 @@ COLUMNS = (
 def _rows(q: Where) -> sa.Select[Any]:
     group = _group(q)
     order = sa.case((group == "there", 0), (group == "arriving", 1), else_=2)
+    # The traveller's answer to the latest crisis message that reached this trip.
+    answer = (
+        sa.select(CrisisRecipient.answer)
+        .where(CrisisRecipient.trip_id == Trip.id)
+        .order_by(CrisisRecipient.id.desc())
+        .limit(1)
+        .correlate(Trip)
+        .scalar_subquery()
+    )
     return (
-        sa.select(*COLUMNS, group.label("group"))
+        sa.select(*COLUMNS, group.label("group"), answer.label("answer"))
         .join(Trip, Trip.id == Leg.trip_id)
         .join(Person, Person.id == Trip.traveller_id)
         .outerjoin(Unit, Unit.id == Trip.faculty_id)

@@ -131,6 +131,8 @@ def where_csv() -> Response | tuple[str, int]:
         "level",
         "phase",
         "safe_return_at",
+        "last_checkin_at",
+        "crisis_answer",
     ]
 
     def rows() -> Iterator[str]:
@@ -164,6 +166,8 @@ def where_csv() -> Response | tuple[str, int]:
                     "" if r.level is None else r.level,
                     r.phase.value,
                     r.safe_return_at.isoformat() if r.safe_return_at else "",
+                    r.last_checkin_at.isoformat() if r.last_checkin_at else "",
+                    r.answer.value if r.answer else "",
                 ]
             )
 

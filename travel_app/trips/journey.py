@@ -103,8 +103,9 @@ def _move(rows: list[Any], phase: TripPhase, **values: Any) -> list[Any]:
 COLUMNS = (Trip.id, Trip.state, Trip.round, Trip.level, Trip.phase)
 
 
-def start_travel(today: date) -> SweepResult:
-    """Departure day: approved trips become travelling."""
+def start_travel(today: date, procedure: Procedure | None = None) -> SweepResult:
+    """Departure day: approved trips become travelling; at the procedure's check-in levels the
+    first check-in falls one interval later."""
     rows = db.session.execute(
         sa.select(*COLUMNS).where(
             Trip.state.in_(GO_STATES),
@@ -115,7 +116,17 @@ def start_travel(today: date) -> SweepResult:
     ).all()
     moved = _move(rows, TripPhase.TRAVELLING) if rows else []
     if moved:
-        _events(moved, EventKind.DEPARTED, utcnow(), to_phase=TripPhase.TRAVELLING.value)
+        now = utcnow()
+        _events(moved, EventKind.DEPARTED, now, to_phase=TripPhase.TRAVELLING.value)
+        f = procedure.followup if procedure else None
+        checking = [r.id for r in moved if f and r.level in f.checkin_levels]
+        if f and checking:
+            db.session.execute(
+                sa.update(Trip)
+                .where(Trip.id.in_(checking))
+                .values(checkin_due_at=now + timedelta(hours=f.checkin_every_hours))
+                .execution_options(synchronize_session=False)
+            )
     return SweepResult(len(moved))
 
 

@@ -197,6 +197,9 @@ class Trip(db.Model):
     safe_return_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: When the safety officers were told that no answer came (once).
     safe_return_escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: Check-ins while away (levels the procedure names): the next one due, and the last.
+    checkin_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_checkin_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: Level and route at the last routing; null for drafts.
     level: Mapped[int | None] = mapped_column(index=True)
     route: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
@@ -227,6 +230,7 @@ class Trip(db.Model):
         # The return-day sweeps: trips by phase and return date; departure day by phase too.
         sa.Index("ix_trip_phase_return", "phase", "return_on"),
         sa.Index("ix_trip_phase_departure", "phase", "departure_on"),
+        sa.Index("ix_trip_phase_checkin", "phase", "checkin_due_at"),
         # The retention sweep: only trips not purged yet.
         sa.Index(
             "ix_trip_unpurged_return",

@@ -9,6 +9,7 @@ from flask import current_app
 
 from travel_app.core.db import utcnow
 from travel_app.dossier import reminders as dossier_reminders
+from travel_app.duty import checkins
 from travel_app.extensions import db
 from travel_app.procedures import active_procedure
 from travel_app.trips import journey, reminders, retention
@@ -36,7 +37,9 @@ def followup() -> dict[str, int]:
         "dossier_reminders": lambda: dossier_reminders.dossier_reminders(today, procedure).queued,
         "expiry_warnings": lambda: dossier_reminders.expiry_warnings(today, procedure).queued,
         "departure_briefs": lambda: dossier_reminders.departure_briefs(today).queued,
-        "departed": lambda: journey.start_travel(today).trips,
+        "departed": lambda: journey.start_travel(today, procedure).trips,
+        "checkins_prompted": lambda: checkins.prompt(utcnow(), procedure).queued,
+        "checkins_missed": lambda: checkins.missed(utcnow(), procedure).queued,
         "safe_return_asked": lambda: journey.ask_safe_return(today, procedure).queued,
         "safe_return_escalated": lambda: journey.escalate_safe_return(utcnow(), procedure).queued,
         "debriefs": lambda: journey.debrief_requests(today, procedure).queued,

@@ -1,0 +1,131 @@
+"""Check-ins at level 2 and 3: prompted when due, answered by link or in the app; a missed one
+goes to the safety officer after the grace period and to the crisis team after the second."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from tests.duty.conftest import stay
+from travel_app.core.audit import AuditEvent
+from travel_app.core.db import utcnow
+from travel_app.duty import checkins
+from travel_app.extensions import db
+from travel_app.outbox.models import OutboxMessage
+from travel_app.procedures import active_procedure
+from travel_app.trips import journey
+from travel_app.trips.models import TripPhase
+
+
+def mails(kind):
+    db.session.expire_all()
+    return db.session.execute(
+        sa.select(OutboxMessage.recipient, OutboxMessage.text)
+        .where(OutboxMessage.kind == kind)
+        .order_by(OutboxMessage.id)
+    ).all()
+
+
+@pytest.fixture
+def leaving(world):
+    """Two trips leaving today: level 2 (checks in) and level 1 (does not)."""
+    high = stay(world, world.student, "ML", "ML-7", 0, 10, level=2)
+    low = stay(world, world.colleague, "BF", None, 0, 10, level=1)
+    for trip in (high, low):
+        trip.phase = TripPhase.PLANNED
+        trip.emergency_name, trip.emergency_phone = "Mum", "+32 470 00 00 00"
+    db.session.commit()
+    assert journey.start_travel(date.today(), active_procedure()).trips == 2
+    db.session.commit()
+    db.session.refresh(high)
+    db.session.refresh(low)
+    return high, low
+
+
+def test_departure_sets_the_first_check_in_at_the_checking_levels_only(leaving):
+    high, low = leaving
+    assert low.checkin_due_at is None
+    assert abs(high.checkin_due_at - (utcnow() + timedelta(hours=48))) < timedelta(minutes=1)
+
+
+def link_of(text):
+    start = text.index("/checkin/")
+    return text[start : text.index("\n", start)].strip()
+
+
+def test_a_due_check_in_is_prompted_once_and_the_link_records_it(world, leaving, client):
+    high, _ = leaving
+    procedure = active_procedure()
+    due = high.checkin_due_at
+    assert checkins.prompt(due - timedelta(minutes=1), procedure).queued == 0
+    assert checkins.prompt(due, procedure).queued == 1
+    assert checkins.prompt(due + timedelta(hours=1), procedure).queued == 0
+    db.session.commit()
+    [(recipient, text)] = mails("checkin")
+    assert recipient == world.student.email and "every 48 hours" in text
+    path = link_of(text)
+    page = client.get(path)
+    assert page.status_code == 200 and "I am well" in page.get_data(as_text=True)
+    db.session.refresh(high)
+    assert high.last_checkin_at is None  # opening the link records nothing
+    assert client.post(path).status_code == 200
+    db.session.refresh(high)
+    assert high.last_checkin_at is not None
+    assert high.checkin_due_at == high.last_checkin_at + timedelta(hours=48)
+    assert (
+        db.session.scalars(
+            sa.select(AuditEvent.data).where(AuditEvent.action == "trip.checkin")
+        ).one()["via"]
+        == "link"
+    )
+
+
+def test_tampered_and_borrowed_check_in_links_are_refused(world, leaving, client):
+    high, low = leaving
+    checkins.prompt(high.checkin_due_at, active_procedure())
+    db.session.commit()
+    path = link_of(mails("checkin")[0].text)
+    tampered = path[:-2] + ("xx" if not path.endswith("xx") else "yy")
+    borrowed = path.replace(f"/checkin/{high.id}/", f"/checkin/{low.id}/")
+    for bad in (tampered, borrowed):
+        assert client.post(bad).status_code == 400
+    db.session.refresh(high)
+    db.session.refresh(low)
+    assert high.last_checkin_at is None and low.last_checkin_at is None
+
+
+def test_a_missed_check_in_climbs_to_the_officer_then_to_the_crisis_team(world, leaving, crisis):
+    high, _ = leaving
+    procedure = active_procedure()
+    due = high.checkin_due_at
+    assert checkins.missed(due + timedelta(hours=11), procedure).queued == 0
+    assert checkins.missed(due + timedelta(hours=12), procedure).queued == 1
+    db.session.commit()
+    [(officer, text)] = mails("checkin_missed")
+    assert officer == world.safety_officer.email and "+32 470 00 00 00" not in text
+    db.session.refresh(high)
+    assert high.needs_attention and high.attention_reason == checkins.MISSED
+    assert checkins.missed(due + timedelta(hours=20), procedure).queued == 0
+    assert checkins.missed(due + timedelta(hours=36), procedure).queued == 1
+    assert checkins.missed(due + timedelta(hours=40), procedure).queued == 0
+    db.session.commit()
+    team = [m for m in mails("checkin_no_news") if m.recipient == crisis.email]
+    assert len(team) == 1 and "Mum" in team[0].text and "+32 470 00 00 00" in team[0].text
+    opened = db.session.scalars(
+        sa.select(AuditEvent).where(AuditEvent.action == "trip.break_glass")
+    ).all()
+    assert len(opened) == 1 and opened[0].actor_id is None
+
+
+def test_the_traveller_checks_in_from_the_trip_page_and_nobody_else_can(world, leaving, as_person):
+    high, _ = leaving
+    page = as_person(world.student).get(f"/trips/{high.id}").get_data(as_text=True)
+    assert "Check in now" in page
+    for person in (world.promoter, world.safety_officer, world.colleague):
+        assert as_person(person).post(f"/trips/{high.id}/checkin").status_code in (403, 404)
+    response = as_person(world.student).post(f"/trips/{high.id}/checkin")
+    assert response.status_code == 302
+    db.session.refresh(high)
+    assert high.last_checkin_at is not None
