@@ -390,3 +390,22 @@ def delivered(
         return got
 
     return do
+
+
+def outbox_rows(kind: str) -> list[Any]:
+    """The queued e-mails of ``kind``: recipient, subject, day, text (a fresh read)."""
+    from travel_app.outbox.models import OutboxMessage
+
+    _db.session.expire_all()
+    return list(
+        _db.session.execute(
+            sa.select(
+                OutboxMessage.recipient,
+                OutboxMessage.subject,
+                OutboxMessage.due_on,
+                OutboxMessage.text,
+            )
+            .where(OutboxMessage.kind == kind)
+            .order_by(OutboxMessage.id)
+        ).all()
+    )

@@ -9,6 +9,8 @@ from __future__ import annotations
 import subprocess
 import sys
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -42,6 +44,35 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+@contextmanager
+def worker_and_beat(
+    env: dict[str, str], tmp_path: Path, name: str, loglevel: str = "INFO"
+) -> Iterator[Callable[[], None]]:
+    """A real worker (2 processes) and beat for the ``with`` block, stopped after it.
+
+    Yields a check that fails with the worker's log if the worker died.
+    """
+    worker = start(
+        ["worker", f"--loglevel={loglevel}", "--concurrency=2", f"--hostname={name}@%h"],
+        env,
+        tmp_path / "worker.log",
+    )
+    beat = start(
+        ["beat", f"--loglevel={loglevel}", "--schedule", str(tmp_path / "beat-schedule")],
+        env,
+        tmp_path / "beat.log",
+    )
+
+    def alive() -> None:
+        assert worker.poll() is None, (tmp_path / "worker.log").read_text()
+
+    try:
+        yield alive
+    finally:
+        stop(beat)
+        stop(worker)
 
 
 def test_beat_sends_the_heartbeat_through_the_broker_to_a_real_worker(

@@ -10,6 +10,7 @@ from datetime import date, timedelta
 import icalendar
 import sqlalchemy as sa
 
+from tests.conftest import outbox_rows as mails
 from tests.dossier.test_checklist import items
 from tests.trips.conftest import bulk_trips, day, leg
 from tests.trips.test_rereview import approve_all
@@ -21,15 +22,6 @@ from travel_app.outbox.models import OutboxMessage
 from travel_app.procedures import active_procedure
 from travel_app.trips.models import Trip, TripPhase
 from workflows.model import FollowUp
-
-
-def mails(kind):
-    db.session.expire_all()
-    return db.session.execute(
-        sa.select(OutboxMessage.recipient, OutboxMessage.due_on, OutboxMessage.text)
-        .where(OutboxMessage.kind == kind)
-        .order_by(OutboxMessage.id)
-    ).all()
 
 
 def approved(world, make_trip, *legs, **fields):

@@ -14,7 +14,7 @@ from email import policy
 import pytest
 import sqlalchemy as sa
 
-from tests.core.test_celery_worker import TIMEOUT, start, stop
+from tests.core.test_celery_worker import TIMEOUT, worker_and_beat
 from tests.trips.conftest import leg
 from tests.trips.test_rereview import approve_all
 from travel_app.core.db import utcnow
@@ -46,29 +46,16 @@ def test_beat_and_a_worker_deliver_a_dossier_reminder_exactly_once(
         OUTBOX_INTERVAL_SECONDS="1",
         FOLLOWUP_SWEEP_SECONDS="1",
     )
-    worker = start(
-        ["worker", "--loglevel=INFO", "--concurrency=2", "--hostname=dossier@%h"],
-        env,
-        tmp_path / "worker.log",
-    )
-    beat = start(
-        ["beat", "--loglevel=INFO", "--schedule", str(tmp_path / "beat-schedule")],
-        env,
-        tmp_path / "beat.log",
-    )
 
     def reminders():
         return [m for m in inbox.messages if b"Reminder: " in m[2]]
 
-    try:
+    with worker_and_beat(env, tmp_path, "dossier") as alive:
         deadline = time.monotonic() + TIMEOUT
         while time.monotonic() < deadline and not reminders():
-            assert worker.poll() is None, (tmp_path / "worker.log").read_text()
+            alive()
             time.sleep(0.5)
         time.sleep(4)  # several more sweeps and drains run: none may send again
-    finally:
-        stop(beat)
-        stop(worker)
     logs = (tmp_path / "worker.log").read_text() + (tmp_path / "beat.log").read_text()
     assert "trips.followup" in logs, logs
     [(_, recipients, raw)] = reminders()

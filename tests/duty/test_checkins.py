@@ -8,24 +8,15 @@ from datetime import date, timedelta
 import pytest
 import sqlalchemy as sa
 
+from tests.conftest import outbox_rows as mails
 from tests.duty.conftest import stay
 from travel_app.core.audit import AuditEvent
 from travel_app.core.db import utcnow
 from travel_app.duty import checkins
 from travel_app.extensions import db
-from travel_app.outbox.models import OutboxMessage
 from travel_app.procedures import active_procedure
 from travel_app.trips import journey
 from travel_app.trips.models import TripPhase
-
-
-def mails(kind):
-    db.session.expire_all()
-    return db.session.execute(
-        sa.select(OutboxMessage.recipient, OutboxMessage.text)
-        .where(OutboxMessage.kind == kind)
-        .order_by(OutboxMessage.id)
-    ).all()
 
 
 @pytest.fixture
@@ -63,7 +54,8 @@ def test_a_due_check_in_is_prompted_once_and_the_link_records_it(world, leaving,
     assert checkins.prompt(due, procedure).queued == 1
     assert checkins.prompt(due + timedelta(hours=1), procedure).queued == 0
     db.session.commit()
-    [(recipient, text)] = mails("checkin")
+    [row] = mails("checkin")
+    recipient, text = row.recipient, row.text
     assert recipient == world.student.email and "every 48 hours" in text
     path = link_of(text)
     page = client.get(path)
@@ -103,7 +95,8 @@ def test_a_missed_check_in_climbs_to_the_officer_then_to_the_crisis_team(world, 
     assert checkins.missed(due + timedelta(hours=11), procedure).queued == 0
     assert checkins.missed(due + timedelta(hours=12), procedure).queued == 1
     db.session.commit()
-    [(officer, text)] = mails("checkin_missed")
+    [row] = mails("checkin_missed")
+    officer, text = row.recipient, row.text
     assert officer == world.safety_officer.email and "+32 470 00 00 00" not in text
     db.session.refresh(high)
     assert high.needs_attention and high.attention_reason == checkins.MISSED

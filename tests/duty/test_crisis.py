@@ -10,6 +10,7 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
+from tests.conftest import outbox_rows as outbox
 from tests.duty.conftest import crowd, stay
 from travel_app.core.audit import AuditEvent
 from travel_app.core.db import utcnow
@@ -30,15 +31,6 @@ LINK = re.compile(r"https?://[^/\s]+(/answer/(\d+)/(safe|help)/[A-Za-z0-9_.\-]+)
 def send(client, draft=None, **selection):
     query = "&".join(f"{k}={v}" for k, v in selection.items())
     return client.post(f"/duty/crisis/new?{query}", data=draft or DRAFT)
-
-
-def outbox(kind):
-    db.session.expire_all()
-    return db.session.execute(
-        sa.select(OutboxMessage.recipient, OutboxMessage.text, OutboxMessage.subject)
-        .where(OutboxMessage.kind == kind)
-        .order_by(OutboxMessage.recipient)
-    ).all()
 
 
 def links(text):

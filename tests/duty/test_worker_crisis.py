@@ -12,7 +12,7 @@ from collections import Counter
 import pytest
 import sqlalchemy as sa
 
-from tests.core.test_celery_worker import start, stop
+from tests.core.test_celery_worker import worker_and_beat
 from tests.duty.conftest import crowd
 from tests.duty.test_crisis import send
 from travel_app.outbox.models import OutboxMessage, OutboxStatus
@@ -36,26 +36,13 @@ def test_a_crisis_message_reaches_1000_travellers_once_each_through_the_worker(
         OUTBOX_INTERVAL_SECONDS="1",
         OUTBOX_BATCH="200",
     )
-    worker = start(
-        ["worker", "--loglevel=WARNING", "--concurrency=2", "--hostname=crisis@%h"],
-        env,
-        tmp_path / "worker.log",
-    )
-    beat = start(
-        ["beat", "--loglevel=WARNING", "--schedule", str(tmp_path / "beat-schedule")],
-        env,
-        tmp_path / "beat.log",
-    )
     began = time.monotonic()
-    try:
+    with worker_and_beat(env, tmp_path, "crisis", "WARNING") as alive:
         while time.monotonic() - began < TIMEOUT and len(inbox.messages) < N:
-            assert worker.poll() is None, (tmp_path / "worker.log").read_text()
+            alive()
             time.sleep(0.5)
         took = time.monotonic() - began
         time.sleep(3)  # more drains run: none may send again
-    finally:
-        stop(beat)
-        stop(worker)
     per_recipient = Counter(r for _, rcpts, _ in inbox.messages for r in rcpts)
     print(f"\ncrisis message: {len(inbox.messages)} delivered in {took:.1f} s")
     assert len(per_recipient) == N, (tmp_path / "worker.log").read_text()[-3000:]

@@ -7,24 +7,15 @@ from datetime import UTC, date, datetime, time, timedelta
 
 import sqlalchemy as sa
 
+from tests.conftest import outbox_rows as mails
 from tests.trips.conftest import day, leg
 from tests.trips.test_rereview import approve_all
 from travel_app.core.db import utcnow
 from travel_app.extensions import db
-from travel_app.outbox.models import OutboxMessage
 from travel_app.procedures import active_procedure
 from travel_app.trips import journey
 from travel_app.trips import operations as ops
 from travel_app.trips.models import EventKind, Leg, Trip, TripPhase, TripState
-
-
-def mails(kind):
-    db.session.expire_all()
-    return db.session.execute(
-        sa.select(OutboxMessage.recipient, OutboxMessage.subject, OutboxMessage.due_on)
-        .where(OutboxMessage.kind == kind)
-        .order_by(OutboxMessage.id)
-    ).all()
 
 
 def dated(trip, start, end):

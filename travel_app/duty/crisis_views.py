@@ -178,24 +178,16 @@ def answer(recipient_id: int, answer: str, signed: str) -> str | tuple[str, int]
     form = AnswerForm()
     language = recipient.person.language
     message = _message(recipient.message_id)
-    done = False
+    done, status = False, 200
     if request.method == "POST":
-        if not form.validate():
-            with force_locale(language):
-                return render_template(
-                    "duty/answer.html",
-                    recipient=recipient,
-                    message=message,
-                    chosen=chosen,
-                    form=form,
-                    done=False,
-                    locale=language,
-                ), 400
-        crisis.record_answer(recipient, chosen, form.note.data or "", utcnow())
-        db.session.commit()
-        done = True
+        if form.validate():
+            crisis.record_answer(recipient, chosen, form.note.data or "", utcnow())
+            db.session.commit()
+            done = True
+        else:
+            status = 400
     with force_locale(language):
-        return render_template(
+        page = render_template(
             "duty/answer.html",
             recipient=recipient,
             message=message,
@@ -204,3 +196,4 @@ def answer(recipient_id: int, answer: str, signed: str) -> str | tuple[str, int]
             done=done,
             locale=language,
         )
+    return page, status
