@@ -41,6 +41,7 @@ lint: install-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/bandit --quiet --recursive --severity-level medium travel_app workflows config.py wsgi.py
 
 format: install-test
 	$(BIN)/ruff format .

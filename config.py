@@ -55,6 +55,18 @@ class Config:
 
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
+    #: A session ends after this long without a request, and this long after login whatever.
+    SESSION_IDLE_MINUTES = _int("SESSION_IDLE_MINUTES", 30)
+    SESSION_ABSOLUTE_HOURS = _int("SESSION_ABSOLUTE_HOURS", 12)
+    #: Failed logins allowed per account and per client address (limits' syntax), and where
+    #: the counts live: shared (Redis) in production so every web process sees them.
+    LOGIN_LIMIT_PER_ACCOUNT = os.environ.get("LOGIN_LIMIT_PER_ACCOUNT", "5 per 15 minutes")
+    LOGIN_LIMIT_PER_ADDRESS = os.environ.get("LOGIN_LIMIT_PER_ADDRESS", "30 per 15 minutes")
+    RATELIMIT_STORAGE_URI = (
+        os.environ.get("RATELIMIT_STORAGE_URI") or os.environ.get("REDIS_URL") or "memory://"
+    )
+    RATELIMIT_STRATEGY = "moving-window"
+    RATELIMIT_HEADERS_ENABLED = False
     REMEMBER_COOKIE_HTTPONLY = True
 
     #: Where mail goes when MAIL_SERVER is unset: one .eml file per message.
@@ -188,6 +200,15 @@ def check_production(settings: dict) -> None:
         raise ConfigError(
             "Set MAIL_SERVER (and MAIL_PORT, MAIL_USE_TLS, ...): production does not write "
             "duty-of-care mail to files."
+        )
+    if settings.get("DEBUG") or _bool("FLASK_DEBUG"):
+        raise ConfigError(
+            "Unset FLASK_DEBUG and DEBUG: production refuses the debugger (it runs any code)."
+        )
+    if str(settings.get("RATELIMIT_STORAGE_URI", "")).startswith("memory://"):
+        raise ConfigError(
+            "Set REDIS_URL or RATELIMIT_STORAGE_URI (e.g. redis://host:6379/1): failed logins "
+            "must be counted across every web process."
         )
     if not settings.get("MEDICAL_NOTE_KEYS"):
         raise ConfigError(

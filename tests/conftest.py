@@ -28,6 +28,7 @@ from flask.testing import FlaskClient
 from config import TestingConfig
 from travel_app import create_app
 from travel_app.extensions import db as _db
+from travel_app.extensions import limiter
 from travel_app.org import operations as org_ops
 from travel_app.org.models import Category, Person, Role, Unit, UnitKind
 from travel_app.places import operations as place_ops
@@ -147,7 +148,7 @@ def _reset_tables(engine: sa.Engine, reference: dict[str, list[dict[str, Any]]])
 
 @pytest.fixture
 def app(_session_app: tuple[Flask, dict[str, list[dict[str, Any]]]]) -> Iterator[Flask]:
-    """The app with an app context pushed; every table is reset after the test."""
+    """The app with an app context pushed; every table and the login throttle are reset after."""
     flask_app, reference = _session_app
     ctx = flask_app.app_context()
     ctx.push()
@@ -156,6 +157,7 @@ def app(_session_app: tuple[Flask, dict[str, list[dict[str, Any]]]]) -> Iterator
     finally:
         _db.session.remove()
         _reset_tables(_db.engine, reference)
+        limiter.reset()
         ctx.pop()
 
 

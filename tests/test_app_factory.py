@@ -10,6 +10,7 @@ import pytest
 import config
 from config import ConfigError, ProductionConfig
 from travel_app import create_app
+from travel_app.access_policy import public
 
 ROOT = config.BASE_DIR
 
@@ -52,6 +53,15 @@ def run_wsgi(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
             },
             "MEDICAL_NOTE_KEYS",
         ),
+        (
+            {
+                "SECRET_KEY": "x" * 40,
+                "DATABASE_URL": "postgresql+psycopg://u@h/db",
+                "CELERY_BROKER_URL": "amqp://guest@127.0.0.1//",
+                "MAIL_SERVER": "smtp.uni.example",
+            },
+            "REDIS_URL or RATELIMIT_STORAGE_URI",
+        ),
     ],
 )
 def test_production_refuses_to_start_and_names_the_missing_variable(tmp_path, env, variable):
@@ -63,19 +73,27 @@ def test_production_refuses_to_start_and_names_the_missing_variable(tmp_path, en
     assert f"Set {variable}" in result.stderr
 
 
+def _production_env(tmp_path) -> dict[str, str]:
+    return {
+        "SAFE_PASSAGE_ENV": "production",
+        "SAFE_PASSAGE_INSTANCE": str(tmp_path),
+        "SECRET_KEY": "x" * 40,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'prod.db'}",
+        "REDIS_URL": "redis://127.0.0.1:6379/0",
+        "MAIL_SERVER": "smtp.uni.example",
+        "MEDICAL_NOTE_KEYS": "3q2-7wJ0m1cKQn3R5Y8pXk6bX9f0QZ1t2v4w6y8z0Ac=",
+    }
+
+
 def test_production_starts_with_its_variables_set(tmp_path):
-    result = run_wsgi(
-        {
-            "SAFE_PASSAGE_ENV": "production",
-            "SAFE_PASSAGE_INSTANCE": str(tmp_path),
-            "SECRET_KEY": "x" * 40,
-            "DATABASE_URL": f"sqlite:///{tmp_path / 'prod.db'}",
-            "REDIS_URL": "redis://127.0.0.1:6379/0",
-            "MAIL_SERVER": "smtp.uni.example",
-            "MEDICAL_NOTE_KEYS": "3q2-7wJ0m1cKQn3R5Y8pXk6bX9f0QZ1t2v4w6y8z0Ac=",
-        }
-    )
+    result = run_wsgi(_production_env(tmp_path))
     assert result.returncode == 0, result.stderr
+
+
+def test_production_refuses_debug_mode(tmp_path):
+    result = run_wsgi({**_production_env(tmp_path), "FLASK_DEBUG": "1"})
+    assert result.returncode != 0
+    assert "production refuses the debugger" in result.stderr
 
 
 def test_behind_a_trusted_proxy_the_forwarded_scheme_and_host_are_used(
@@ -84,6 +102,8 @@ def test_behind_a_trusted_proxy_the_forwarded_scheme_and_host_are_used(
     from flask import request
 
     proxied = other_app(TRUSTED_PROXIES=1)
+
+    proxied.extensions["access_policy"]["where"] = public("GET")
 
     @proxied.get("/where")
     def where() -> str:
@@ -98,6 +118,8 @@ def test_behind_a_trusted_proxy_the_forwarded_scheme_and_host_are_used(
     assert body == "https travel.uni.example 203.0.113.7"
 
     direct = other_app()  # trusts no proxy by default
+
+    direct.extensions["access_policy"]["where_direct"] = public("GET")
 
     @direct.get("/where")
     def where_direct() -> str:
@@ -156,6 +178,8 @@ def test_a_constraint_violation_is_a_409_and_saves_nothing(other_app, db):
     from travel_app.org.models import Category, Person
 
     conflict_app = other_app()
+
+    conflict_app.extensions["access_policy"]["race"] = public("POST")
 
     @conflict_app.post("/race")
     def race() -> str:

@@ -9,7 +9,7 @@ from flask import Flask, render_template, request, session
 from flask_login import current_user
 
 import config as settings
-from travel_app.extensions import babel, csrf, db, login_manager, migrate
+from travel_app.extensions import babel, csrf, db, limiter, login_manager, migrate
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -66,6 +66,7 @@ def register_extensions(app: Flask) -> None:
         render_item=alembic_render_item,
     )
     csrf.init_app(app)
+    limiter.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
 
     login_manager.init_app(app)
@@ -78,8 +79,12 @@ def register_extensions(app: Flask) -> None:
 
         if not user_id.isdigit():
             return None
+        from travel_app.auth import sessions
+
         person = db.session.get(Person, int(user_id), options=PERSON_ROLES)
-        return person if person is not None and person.is_active else None
+        if person is None or not person.is_active or not sessions.is_live(person):
+            return None
+        return person
 
 
 def select_locale() -> str:
@@ -97,6 +102,21 @@ def select_locale() -> str:
 
 
 def register_blueprints(app: Flask) -> None:
+    from travel_app import access_policy
+    from travel_app.core.audit import record_refusal
+
+    access_policy.install(app)
+
+    @app.after_request
+    def audit_refusals(response: Any) -> Any:
+        """Every refused access (403, or 429 when throttled) is audited, whatever refused it."""
+        if response.status_code in (403, 429):
+            db.session.rollback()
+            actor = current_user if current_user.is_authenticated else None
+            record_refusal(actor, request.endpoint, request.method, request.path, request.view_args)
+            db.session.commit()
+        return response
+
     import travel_app.duty.checkin_views
     import travel_app.duty.crisis_views
     import travel_app.duty.incident_views  # noqa: F401
@@ -124,8 +144,20 @@ def register_errorhandlers(app: Flask) -> None:
         code = getattr(error, "code", 500)
         return render_template("errors/error.html", code=code, error=error), code
 
-    for code in (400, 403, 404, 405, 413):
+    for code in (400, 403, 404, 405, 413, 429):
         app.register_error_handler(code, render_error)
+
+    from flask_wtf.csrf import CSRFError
+
+    from travel_app.core.headers import add_security_headers
+
+    app.after_request(add_security_headers)
+
+    @app.errorhandler(CSRFError)
+    def csrf_refused(error: CSRFError) -> tuple[str, int]:
+        """A form without this site's token: nothing is saved, the page says why."""
+        db.session.rollback()
+        return render_template("errors/error.html", code=400, error=error, csrf=True), 400
 
     from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 
@@ -178,10 +210,12 @@ def register_template_context(app: Flask) -> None:
 
 def register_commands(app: Flask) -> None:
     from travel_app.auth.commands import users_cli
+    from travel_app.core.audit_commands import audit_cli
     from travel_app.demo.commands import demo_cli
     from travel_app.procedures.commands import procedures_cli
 
     app.cli.add_command(users_cli)
+    app.cli.add_command(audit_cli)
     app.cli.add_command(demo_cli)
     app.cli.add_command(procedures_cli)
 

@@ -1,6 +1,8 @@
 """The unbound Flask extensions, bound to an app in ``create_app``."""
 
 from flask_babel import Babel
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -27,3 +29,5 @@ migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()
+#: Storage from RATELIMIT_STORAGE_URI (Redis in production, memory in development and tests).
+limiter = Limiter(key_func=get_remote_address)

@@ -71,7 +71,12 @@ def test_login_follows_next_only_to_local_paths(client, make_person):
     )
     assert response.location == "/risk-levels"
     client.post("/logout")
-    for target in ["https://evil.example/", "//evil.example/x", "javascript:alert(1)"]:
+    for target in [
+        "https://evil.example/",
+        "//evil.example/x",
+        "/\\evil.example",
+        "javascript:alert(1)",
+    ]:
         response = client.post(
             "/login", data={"email": person.email, "password": PASSWORD, "next": target}
         )

@@ -212,8 +212,9 @@ def test_nobody_edits_or_submits_someone_elses_trip(world, make_trip, as_person)
             f"/trips/{draft.id}/edit", data={"action": "submit", "purpose": "Mine now"}
         )
         assert response.status_code == 404
-    client = as_person(world.safety_officer)  # sees every trip, edits none
-    assert client.get(f"/trips/{draft.id}/edit").status_code == 403
+    client = as_person(world.safety_officer)  # sees every submitted trip; a draft is private
+    assert client.get(f"/trips/{draft.id}/edit").status_code == 404
+    assert client.get(f"/trips/{draft.id}").status_code == 404
     db.session.refresh(draft)
     assert draft.state is TripState.DRAFT and draft.purpose == "Draft of Sam"
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date, timedelta
 from typing import Any
 
@@ -35,7 +36,7 @@ from travel_app.admin.forms import (
     UnitEditForm,
     UnitForm,
 )
-from travel_app.core import heartbeat
+from travel_app.core import audit, heartbeat
 from travel_app.core.audit import AuditEvent
 from travel_app.extensions import db, login_manager
 from travel_app.org import operations as org_ops
@@ -288,6 +289,27 @@ def person(person_id: int) -> Response | str | tuple[str, int]:
         flash(_("%(name)s saved.", name=person.name), "success")
         return redirect(url_for("admin.person", person_id=person.id))
     return render_template("admin/person_form.html", **context)
+
+
+@bp.route("/people/<int:person_id>/export")
+def person_export(person_id: int) -> Response:
+    """A data-subject export: what the service holds about this person, as JSON; audited."""
+    from travel_app.admin.privacy import person_data
+
+    person = _get_or_404(Person, person_id)
+    assert isinstance(person, Person)
+    data = person_data(person)
+    audit.record("person.export", person, current_user)
+    db.session.commit()
+    body = json.dumps(data, indent=2, ensure_ascii=False, sort_keys=True)
+    return Response(
+        body,
+        mimetype="application/json",
+        headers={
+            "Content-Disposition": f'attachment; filename="person-{person.id}.json"',
+            "Cache-Control": "no-store",
+        },
+    )
 
 
 @bp.route("/people/<int:person_id>/roles", methods=["POST"])
@@ -564,8 +586,9 @@ def _offer_crisis_message(advisory: Any, before: int | None) -> None:
         group="present",
         instruction=instruction,
     )
+    # The count is a number and the link is escaped: nothing a user typed is marked safe.
     flash(
-        Markup(
+        Markup(  # nosec B704
             _(
                 '%(n)s travellers are there or on their way. <a href="%(link)s" id="offer-crisis">'
                 "Write them a crisis message</a>.",

@@ -5,15 +5,26 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
+from travel_app.auth import sessions
 from travel_app.auth.forms import LanguageForm, LoginForm, LogoutForm
 from travel_app.auth.passwords import verify_password
 from travel_app.core import audit
-from travel_app.extensions import db
+from travel_app.extensions import db, limiter
 from travel_app.org.models import Person, normalise_email
 from travel_app.org.queries import acting_for, deputies_of, supervisor_of
 
@@ -24,13 +35,33 @@ def safe_next(target: str | None) -> str | None:
     """Only follow ``next`` to a path on this site, never to another host."""
     if not target:
         return None
+    if "\\" in target or any(ord(c) < 32 for c in target):
+        return None  # browsers read "/\\host" as "//host"
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
         return None
     return target
 
 
+def _account_key() -> str:
+    """Failed logins are counted per e-mail address typed, whether or not it exists."""
+    return "login-account:" + normalise_email(request.form.get("email", ""))[:254]
+
+
+def _failed(response: Response) -> bool:
+    return response.status_code == 401
+
+
 @bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(
+    lambda: current_app.config["LOGIN_LIMIT_PER_ADDRESS"], methods=["POST"], deduct_when=_failed
+)
+@limiter.limit(
+    lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"],
+    key_func=_account_key,
+    methods=["POST"],
+    deduct_when=_failed,
+)
 def login() -> Response | str | tuple[str, int]:
     if current_user.is_authenticated:
         return redirect(url_for("home.index"))
@@ -41,11 +72,13 @@ def login() -> Response | str | tuple[str, int]:
         )
         ok = verify_password(person.password_hash if person else None, form.password.data)
         if person is not None and ok and person.is_active:
-            session.clear()  # a fresh session at login
-            login_user(person)
+            sessions.start(person)
             audit.record("auth.login", person, person)
             db.session.commit()
             return redirect(safe_next(form.next.data) or url_for("home.index"))
+        if person is not None:
+            audit.record("auth.failed", person, None, address=request.remote_addr)
+            db.session.commit()
         # One message for every failure: never tell whether the account exists.
         flash(_("Unknown e-mail address or wrong password."), "error")
         return render_template("auth/login.html", form=form), 401
@@ -58,9 +91,11 @@ def logout() -> Response:
     form = LogoutForm()
     if not form.validate_on_submit():
         abort(400)
-    if current_user.is_authenticated:
-        logout_user()
-    session.clear()
+    person = current_user._get_current_object() if current_user.is_authenticated else None
+    sessions.end(person)
+    if person is not None:
+        audit.record("auth.logout", person, person)
+        db.session.commit()
     flash(_("You are logged out."), "info")
     return redirect(url_for("auth.login"))
 

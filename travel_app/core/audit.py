@@ -1,12 +1,24 @@
-"""The audit trail: one row per change or sensitive view, never updated or deleted."""
+"""The audit trail: one row per change or sensitive view, never updated or deleted.
+
+The rows form a hash chain: each row's hash covers its content and the previous row's hash,
+and a one-row head keeps the newest hash and the length. ``flask audit verify`` recomputes the
+chain, so a row edited, deleted or slipped in afterwards (even at the end) is found. Rows are
+chained when they are flushed, under the head's row lock, so concurrent transactions queue
+for the head and never fork the chain.
+"""
 
 from __future__ import annotations
 
-from datetime import datetime
+import hashlib
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+from sqlalchemy.orm.attributes import set_committed_value
 
 from travel_app.core.db import UTCDateTime, utcnow
 from travel_app.extensions import db
@@ -27,6 +39,10 @@ class AuditEvent(db.Model):
     object_type: Mapped[str] = mapped_column(sa.String(32))
     object_id: Mapped[str] = mapped_column(sa.String(64))
     data: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
+    #: The chain, set at commit: the row's place, the previous row's hash and its own.
+    seq: Mapped[int | None] = mapped_column(unique=True)
+    prev_hash: Mapped[str | None] = mapped_column(sa.String(64))
+    hash: Mapped[str | None] = mapped_column(sa.String(64))
 
     actor: Mapped[Person | None] = relationship(foreign_keys=[actor_id])
 
@@ -37,6 +53,154 @@ class AuditEvent(db.Model):
     )
 
 
+GENESIS = "0" * 64
+
+
+class AuditChainHead(db.Model):
+    """The newest hash and the number of rows: the end of the chain, so a cut tail shows."""
+
+    __tablename__ = "audit_chain_head"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tip_hash: Mapped[str] = mapped_column(sa.String(64), default=GENESIS)
+    length: Mapped[int] = mapped_column(default=0)
+
+
+def canonical(event: Any) -> bytes:
+    """The row's content as hashed: stable JSON, the time in UTC to the microsecond."""
+    at = event.at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    content = {
+        "at": at,
+        "actor_id": event.actor_id,
+        "action": event.action,
+        "object_type": event.object_type,
+        "object_id": event.object_id,
+        "data": event.data,
+    }
+    return json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def chain_hash(prev_hash: str, event: Any) -> str:
+    return hashlib.sha256(prev_hash.encode() + b"\n" + canonical(event)).hexdigest()
+
+
+_PENDING = "audit_unchained"
+
+
+@sa.event.listens_for(Session, "before_flush")
+def _note_new_events(session: Session, _context: Any, _instances: Any) -> None:
+    """Remember the audit rows this transaction adds; they are chained at commit."""
+    new = [obj for obj in session.new if isinstance(obj, AuditEvent)]
+    if new:
+        session.info.setdefault(_PENDING, []).extend(new)
+
+
+@sa.event.listens_for(Session, "before_commit")
+def _chain_at_commit(session: Session) -> None:
+    """Link this transaction's audit rows onto the chain, in the order they were added.
+
+    The head is locked last, just before the commit: a transaction holding it waits for
+    nothing else, so it cannot take part in a deadlock, and the chain is held for one short
+    moment per transaction.
+    """
+    session.flush()  # commit flushes after this hook: flush now, so every new row is noted
+    pending = [e for e in session.info.pop(_PENDING, []) if sa.inspect(e).persistent]
+    if not pending:
+        return
+    pending.sort(key=lambda e: e.id)
+    head, events = AuditChainHead.__table__, AuditEvent.__table__
+    connection = session.connection()
+    # The UPDATE takes the head's row lock (PostgreSQL) or the write lock (SQLite) before it
+    # reads, so the tip it returns stays the tip until this transaction ends.
+    tip, length = connection.execute(
+        head.update()
+        .where(head.c.id == 1)
+        .values(length=head.c.length + len(pending))
+        .returning(head.c.tip_hash, head.c.length)
+    ).one()
+    rows = []
+    for n, event in enumerate(pending, start=length - len(pending) + 1):
+        prev, tip = tip, chain_hash(tip, event)
+        rows.append({"b_id": event.id, "seq": n, "prev_hash": prev, "hash": tip})
+        # Keep the objects in step without another flush.
+        set_committed_value(event, "seq", n)
+        set_committed_value(event, "prev_hash", prev)
+        set_committed_value(event, "hash", tip)
+    connection.execute(
+        events.update()
+        .where(events.c.id == sa.bindparam("b_id"))
+        .values(
+            seq=sa.bindparam("seq"), prev_hash=sa.bindparam("prev_hash"), hash=sa.bindparam("hash")
+        ),
+        rows,
+    )
+    connection.execute(head.update().where(head.c.id == 1).values(tip_hash=tip))
+
+
+@sa.event.listens_for(Session, "after_rollback")
+def _forget_pending(session: Session) -> None:
+    session.info.pop(_PENDING, None)
+
+
+@dataclass
+class ChainReport:
+    checked: int
+    #: (row id or None for the head, what is wrong), in chain order.
+    problems: list[tuple[int | None, str]]
+
+    @property
+    def intact(self) -> bool:
+        return not self.problems
+
+
+def verify_chain(batch: int = 5000) -> ChainReport:
+    """Recompute every row's hash in chain order and compare the end with the head."""
+    problems: list[tuple[int | None, str]] = []
+    tip, checked, chained = GENESIS, 0, 0
+    for event in _events_in_order(batch):
+        checked += 1
+        if event.seq is None:
+            problems.append((event.id, "is not on the chain (a row was slipped in)"))
+            continue
+        chained += 1
+        if event.seq != chained:
+            problems.append((event.id, f"is number {event.seq} where {chained} was due"))
+            chained = event.seq  # report the gap once, not for every row after it
+        if event.prev_hash != tip:
+            problems.append((event.id, "does not follow the row before it (a row was removed)"))
+        if event.hash != chain_hash(event.prev_hash, event):
+            problems.append((event.id, "content does not match its hash (the row was edited)"))
+        tip = event.hash
+    head = db.session.get(AuditChainHead, 1)
+    if head is None:
+        problems.append((None, "the chain head is missing"))
+    else:
+        if head.length != chained:
+            problems.append(
+                (None, f"the head counts {head.length} rows, the chain holds {chained}")
+            )
+        if head.tip_hash != tip:
+            problems.append((None, "the newest row is not the one the head recorded"))
+    return ChainReport(checked=checked, problems=problems)
+
+
+def _events_in_order(batch: int) -> Iterator[Any]:
+    """Plain rows, those off the chain first, then the chain in order, in batches: a long trail
+    fills neither memory nor the session."""
+    table = AuditEvent.__table__
+    yield from db.session.execute(
+        sa.select(table).where(table.c.seq.is_(None)).order_by(table.c.id)
+    )
+    last = 0
+    while True:
+        query = sa.select(table).where(table.c.seq > last).order_by(table.c.seq).limit(batch)
+        rows = list(db.session.execute(query))
+        if not rows:
+            return
+        yield from rows
+        last = rows[-1].seq
+
+
 def record(
     action: str,
     obj: Any,
@@ -45,12 +209,41 @@ def record(
 ) -> AuditEvent:
     """Add an audit event for ``obj`` to the session; the caller owns the commit."""
     db.session.flush()  # so new objects have their id
+    return add(action, obj, actor, **data)
+
+
+def add(action: str, obj: Any, actor: Person | None = None, **data: Any) -> AuditEvent:
+    """:func:`record` without the flush, for an ``obj`` that has its id: set-based callers
+    add many events and let one flush insert them together."""
+    if obj.id is None:
+        raise ValueError(f"{type(obj).__name__} has no id yet: use audit.record")
     event = AuditEvent(
         action=action,
         object_type=type(obj).__name__.lower(),
         object_id=str(obj.id),
         actor_id=actor.id if actor is not None else None,
         data={k: _jsonable(v) for k, v in data.items()},
+        at=utcnow(),
+    )
+    db.session.add(event)
+    return event
+
+
+def record_refusal(
+    actor: Person | None,
+    endpoint: str | None,
+    method: str,
+    path: str,
+    view_args: dict[str, Any] | None,
+) -> AuditEvent:
+    """Add an ``access.refused`` event: who knocked where, and on which objects."""
+    event = AuditEvent(
+        action="access.refused",
+        object_type="route",
+        object_id=(endpoint or "-")[:64],
+        actor_id=actor.id if actor is not None else None,
+        data={"method": method, "path": path[:500], **_jsonable(view_args or {})},
+        at=utcnow(),
     )
     db.session.add(event)
     return event

@@ -60,4 +60,5 @@ def bars(
             f'<text x="{x + 16}" y="{y + 11}" font-size="12">{escape(legend[level])}</text>'
         )
     parts.append("</svg>")
-    return Markup("".join(parts))
+    # Every text in the drawing was escaped above.
+    return Markup("".join(parts))  # nosec B704

@@ -140,6 +140,8 @@ class Person(UserMixin, db.Model):
         "is_active", default=True, server_default=sa.true()
     )
     password_hash: Mapped[str | None] = mapped_column(sa.String(255))
+    #: Moved on at logout: login cookies of an earlier epoch are refused (auth.sessions).
+    session_epoch: Mapped[int] = mapped_column(default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     unit: Mapped[Unit | None] = relationship(foreign_keys=[unit_id])

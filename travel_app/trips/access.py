@@ -27,9 +27,14 @@ def sees_all_trips(person: Person) -> bool:
 def can_view(trip: Trip, person: Person, principals: list[Person]) -> bool:
     """The traveller, oversight, the faculty's authority, and anyone with a part in its review.
 
-    Standing in for someone lends their part in reviews, never their own trips.
+    Standing in for someone lends their part in reviews, never their own trips. A draft is
+    the traveller's own until it is submitted: nobody else reads it.
     """
-    if trip.traveller_id == person.id or sees_all_trips(person):
+    if trip.traveller_id == person.id:
+        return True
+    if trip.state is TripState.DRAFT:
+        return False
+    if sees_all_trips(person):
         return True
     principals = [p for p in principals if p.id != trip.traveller_id]
     if any(

@@ -14,6 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import attributes
 
+from travel_app.core import audit
 from travel_app.core.db import utcnow
 from travel_app.dossier import operations as dossier
 from travel_app.dossier import reminders as dossier_reminders
@@ -221,6 +222,20 @@ def _event(
         **fields,
     )
     db.session.add(event)
+    # Every step is on the hash-chained audit trail too: a timeline row edited afterwards
+    # no longer matches it.
+    audit.add(
+        f"trip.{kind.value}",
+        trip,
+        actor,
+        from_state=event.from_state,
+        to_state=event.to_state,
+        round=trip.round,
+        version=trip.version,
+        step=fields.get("step_id"),
+        outcome=fields.get("outcome"),
+        on_behalf_of=fields.get("on_behalf_of_id"),
+    )
     return event
 
 

@@ -1,0 +1,117 @@
+"""Route inventory, deny by default: every route is in one access policy, and it holds.
+
+A new route that nobody listed is refused outright; every non-public route sends an anonymous
+visitor to the login page; every role-restricted route refuses (and audits) a logged-in user
+without the role.
+"""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+
+from tests.security.conftest import ROUTE_APP, routes
+from travel_app.access_policy import CSRF_EXEMPT, POLICY, public
+from travel_app.core.audit import AuditEvent
+from travel_app.extensions import csrf
+
+#: The only doors open without an account. Adding one must be a deliberate change here.
+PUBLIC = {
+    "static",
+    "auth.login",
+    "auth.logout",
+    "auth.set_language",
+    "duty.answer",  # signed link from a crisis e-mail
+    "duty.checkin_link",  # signed link from a check-in e-mail
+}
+
+
+def test_every_route_and_method_is_in_the_policy_and_nothing_else_is(app):
+    served = {}
+    for rule in app.url_map.iter_rules():
+        methods = (rule.methods or set()) - {"HEAD", "OPTIONS"}
+        served.setdefault(rule.endpoint, set()).update(methods)
+    unlisted = sorted(set(served) - set(POLICY))
+    stale = sorted(set(POLICY) - set(served))
+    assert not unlisted, f"routes missing from travel_app/access_policy.py: {unlisted}"
+    assert not stale, f"policy entries for routes that do not exist: {stale}"
+    for endpoint, methods in served.items():
+        assert methods == set(POLICY[endpoint].methods), endpoint
+
+
+def test_the_public_routes_are_exactly_the_intended_ones():
+    assert {e for e, rule in POLICY.items() if rule.public} == PUBLIC
+
+
+def test_a_route_missing_from_the_policy_is_refused_even_if_its_view_forgets(other_app):
+    extra = other_app()
+
+    @extra.get("/forgotten")
+    def forgotten() -> str:
+        return "secret"
+
+    response = extra.test_client().get("/forgotten")
+    assert response.status_code == 403
+    assert b"secret" not in response.data
+
+    extra.extensions["access_policy"]["forgotten"] = public("GET")
+    assert extra.test_client().get("/forgotten").data == b"secret"
+
+
+def test_a_method_the_policy_does_not_list_is_refused(other_app):
+    extra = other_app()
+
+    @extra.route("/both", methods=["GET", "POST"])
+    def both() -> str:
+        return "changed"
+
+    extra.extensions["access_policy"]["both"] = public("GET")
+    client = extra.test_client()
+    assert client.get("/both").status_code == 200
+    assert client.post("/both").status_code == 403
+
+
+@pytest.mark.parametrize(
+    "route", [r for r in routes(ROUTE_APP) if r.endpoint not in PUBLIC], ids=str
+)
+def test_every_non_public_route_sends_an_anonymous_visitor_to_login(client, route):
+    response = client.open(route.url, method=route.method)
+    assert response.status_code == 302, route
+    assert response.location.startswith("/login"), route
+
+
+def test_role_routes_refuse_a_logged_in_traveller_and_audit_each_refusal(app, client, login_as):
+    person = login_as()  # a traveller without any role
+    restricted = [r for r in routes(app) if POLICY[r.endpoint].roles]
+    assert len(restricted) > 30
+    for route in restricted:
+        response = client.open(route.url, method=route.method)
+        assert response.status_code == 403, route
+    refused = (
+        app.extensions["sqlalchemy"]
+        .session.scalars(
+            sa.select(AuditEvent).where(
+                AuditEvent.action == "access.refused", AuditEvent.actor_id == person.id
+            )
+        )
+        .all()
+    )
+    assert sorted((e.object_id, e.data["method"]) for e in refused) == sorted(
+        (r.endpoint, r.method) for r in restricted
+    )
+
+
+def test_a_safety_officer_is_refused_crisis_team_and_admin_routes(app, client, login_as):
+    from travel_app.org.models import Role
+
+    login_as(Role.SAFETY_OFFICER)
+    assert client.get("/duty/where").status_code == 200
+    assert client.get("/duty/incidents/new").status_code == 403
+    assert client.get("/admin/").status_code == 403
+    assert client.get("/admin/outbox").status_code == 403
+
+
+def test_the_csrf_exempt_list_is_explicit_and_matches_the_app(app):
+    exempt_views = {v.rsplit(".", 1)[-1] for v in csrf._exempt_views}
+    assert exempt_views == {e.rsplit(".", 1)[-1] for e in CSRF_EXEMPT}
+    assert not csrf._exempt_blueprints

@@ -1,0 +1,147 @@
+"""Who may reach each route: one table, enforced before every request, deny by default.
+
+A route missing from :data:`POLICY`, or reached with a method the table does not list, is
+refused even if its view forgot to check. Public routes are few and named here; the rest need a
+logged-in user and, where roles are listed, one of them. Views still check the object itself
+(whose trip, whose dossier item): this table only says who may knock.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import Flask, abort, current_app, request
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from travel_app.org.models import Role
+
+
+@dataclass(frozen=True)
+class Access:
+    methods: frozenset[str]
+    public: bool = False
+    #: Empty: any logged-in user; otherwise one of these roles.
+    roles: tuple[Role, ...] = ()
+
+
+def public(*methods: str) -> Access:
+    return Access(frozenset(methods), public=True)
+
+
+def logged_in(*methods: str) -> Access:
+    return Access(frozenset(methods))
+
+
+def roles(*held: Role, methods: tuple[str, ...] = ("GET",)) -> Access:
+    return Access(frozenset(methods), roles=held)
+
+
+GET, POST, BOTH = ("GET",), ("POST",), ("GET", "POST")
+ADMIN = (Role.ADMIN,)
+DUTY = (Role.SAFETY_OFFICER, Role.CRISIS_TEAM)
+CRISIS = (Role.CRISIS_TEAM,)
+
+POLICY: dict[str, Access] = {
+    "static": public(*GET),
+    # Login, logout and the language switch work without an account.
+    "auth.login": public(*BOTH),
+    "auth.logout": public(*POST),
+    "auth.set_language": public(*POST),
+    "auth.profile": logged_in(*GET),
+    # Reached from an e-mail without logging in: the signed link is the proof.
+    "duty.answer": public(*BOTH),
+    "duty.checkin_link": public(*BOTH),
+    "home.index": logged_in(*GET),
+    "home.risk_overview": logged_in(*GET),
+    # Trips and dossiers: every view checks the trip against the user's part in it.
+    "trips.mine": logged_in(*GET),
+    "trips.inbox": logged_in(*GET),
+    "trips.all_trips": logged_in(*GET),
+    "trips.regions": logged_in(*GET),
+    "trips.new": logged_in(*BOTH),
+    "trips.show": logged_in(*GET),
+    "trips.edit": logged_in(*BOTH),
+    "trips.change": logged_in(*BOTH),
+    "trips.decide": logged_in(*POST),
+    "trips.withdraw": logged_in(*POST),
+    "trips.cancel": logged_in(*POST),
+    "trips.safe_return": logged_in(*POST),
+    "dossier.complete": logged_in(*POST),
+    "dossier.verify": logged_in(*POST),
+    "dossier.reject": logged_in(*POST),
+    "dossier.download": logged_in(*GET),
+    "dossier.sheet": logged_in(*GET),
+    "duty.checkin_in_app": logged_in(*POST),
+    # Duty of care.
+    "duty.where": roles(*DUTY),
+    "duty.where_csv": roles(*DUTY),
+    "duty.crisis_list": roles(*DUTY),
+    "duty.crisis_new": roles(*DUTY, methods=BOTH),
+    "duty.crisis_show": roles(*DUTY),
+    "duty.crisis_remind": roles(*DUTY, methods=POST),
+    "duty.incident_list": roles(*DUTY),
+    "duty.incident_show": roles(*DUTY),
+    "duty.incident_new": roles(*CRISIS, methods=BOTH),
+    "duty.incident_entry": roles(*CRISIS, methods=POST),
+    "duty.incident_close": roles(*CRISIS, methods=POST),
+    "duty.break_glass": roles(*CRISIS, methods=BOTH),
+    "duty.break_glass_log": roles(Role.SAFETY_OFFICER),
+    # Administration.
+    "admin.dashboard": roles(*ADMIN),
+    "admin.units": roles(*ADMIN, methods=BOTH),
+    "admin.unit": roles(*ADMIN, methods=BOTH),
+    "admin.people": roles(*ADMIN),
+    "admin.person_new": roles(*ADMIN, methods=BOTH),
+    "admin.person": roles(*ADMIN, methods=BOTH),
+    "admin.person_export": roles(*ADMIN),
+    "admin.role_grant": roles(*ADMIN, methods=POST),
+    "admin.role_revoke": roles(*ADMIN, methods=POST),
+    "admin.deputies": roles(*ADMIN, methods=BOTH),
+    "admin.deputy_end": roles(*ADMIN, methods=POST),
+    "admin.advisories": roles(*ADMIN, methods=BOTH),
+    "admin.advisory_history": roles(*ADMIN),
+    "admin.regions": roles(*ADMIN),
+    "admin.country_lists_view": roles(*ADMIN, methods=BOTH),
+    "admin.country_list": roles(*ADMIN, methods=BOTH),
+    "admin.country_list_remove": roles(*ADMIN, methods=POST),
+    "outbox.index": roles(*ADMIN),
+    "outbox.retry": roles(*ADMIN, methods=POST),
+    "procedures.show": roles(*ADMIN),
+}
+
+#: Routes that take a POST without a CSRF token. None: even the signed one-click links show a
+#: button whose form carries a token, so a link alone never changes anything.
+CSRF_EXEMPT: frozenset[str] = frozenset()
+
+
+def install(app: Flask) -> None:
+    """Enforce the table on ``app``; a copy, so a test may list a route it adds."""
+    app.extensions["access_policy"] = dict(POLICY)
+    app.before_request(enforce)
+
+
+def allowed_method(rule: Access, method: str) -> bool:
+    """HEAD follows GET; OPTIONS is answered by Flask for any route a user may reach."""
+    if method == "HEAD":
+        method = "GET"
+    return method == "OPTIONS" or method in rule.methods
+
+
+def enforce() -> Response | None:
+    """The app's first ``before_request``: refuse what the table does not allow."""
+    endpoint = request.endpoint
+    if endpoint is None:  # no route matched: routing answers 404 or 405
+        return None
+    rule = current_app.extensions["access_policy"].get(endpoint)
+    if rule is None or not allowed_method(rule, request.method):
+        abort(403)
+    if rule.public:
+        return None
+    if not current_user.is_authenticated:
+        from travel_app.extensions import login_manager
+
+        return login_manager.unauthorized()
+    if rule.roles and not current_user.has_any_role(*rule.roles):
+        abort(403)
+    return None
