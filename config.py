@@ -55,6 +55,8 @@ class Config:
 
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
+    #: Argon2id parameters for new password hashes (travel_app.auth.passwords.PROFILES).
+    PASSWORD_HASH_PROFILE = "default"
     #: A session ends after this long without a request, and this long after login whatever.
     SESSION_IDLE_MINUTES = _int("SESSION_IDLE_MINUTES", 30)
     SESSION_ABSOLUTE_HOURS = _int("SESSION_ABSOLUTE_HOURS", 12)
@@ -148,6 +150,8 @@ class TestingConfig(Config):
     TESTING = True
     SECRET_KEY = "testing-secret"
     WTF_CSRF_ENABLED = False
+    #: Cheap hashing keeps thousands of test accounts fast; the algorithm is the same.
+    PASSWORD_HASH_PROFILE = "cheapest-for-tests"
     BABEL_DEFAULT_LOCALE = "en"
     SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite://")
 
@@ -201,6 +205,8 @@ def check_production(settings: dict) -> None:
             "Set MAIL_SERVER (and MAIL_PORT, MAIL_USE_TLS, ...): production does not write "
             "duty-of-care mail to files."
         )
+    if settings.get("PASSWORD_HASH_PROFILE") != "default":
+        raise ConfigError("Production hashes passwords with the default Argon2id profile only.")
     if settings.get("DEBUG") or _bool("FLASK_DEBUG"):
         raise ConfigError(
             "Unset FLASK_DEBUG and DEBUG: production refuses the debugger (it runs any code)."

@@ -29,6 +29,9 @@ def create_app(config: type[settings.Config] | None = None, **overrides: Any) ->
     app.config.update(overrides)
     if app.config.get("ENV_NAME") == "production":
         settings.check_production(app.config)
+    from travel_app.auth import passwords
+
+    passwords.configure(app.config["PASSWORD_HASH_PROFILE"])
     if not app.config.get("MEDICAL_NOTE_KEYS"):
         from travel_app.core.crypto import derive_key
 

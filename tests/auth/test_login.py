@@ -213,3 +213,17 @@ def test_a_unit_head_is_shown_as_head_of_that_unit(client, login_as, make_unit, 
     assert unit.head_id == person.id
     who = client.get("/").get_data(as_text=True).split('id="whoami"')[1].split("</div>")[0]
     assert "Head of SCI-BIO" in who
+
+
+def test_outside_the_test_suite_passwords_use_argon2ids_default_profile():
+    """The test suite hashes cheaply for speed; every other profile uses RFC 9106's."""
+    from config import DevelopmentConfig, ProductionConfig
+    from travel_app.auth import passwords
+
+    assert DevelopmentConfig.PASSWORD_HASH_PROFILE == "default"
+    assert ProductionConfig.PASSWORD_HASH_PROFILE == "default"
+    passwords.configure("default")
+    try:
+        assert "$m=65536,t=3,p=4$" in passwords.hash_password("a-long-password")
+    finally:
+        passwords.configure("cheapest-for-tests")

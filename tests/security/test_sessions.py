@@ -3,11 +3,13 @@ throttled guessing, and ``next=`` kept on this site."""
 
 from __future__ import annotations
 
+import pytest
 import sqlalchemy as sa
 
-from tests.conftest import PASSWORD, login
+from tests.conftest import PASSWORD, TEST_REDIS_URL, login
 from travel_app.auth import sessions
 from travel_app.core.audit import AuditEvent
+from travel_app.extensions import limiter
 
 
 def _cookie(client) -> str:
@@ -142,3 +144,22 @@ def test_next_is_followed_only_to_local_paths(client, make_person):
         "/login", data={"email": person.email, "password": PASSWORD, "next": "/trips"}
     )
     assert response.location == "/trips"
+
+
+@pytest.mark.skipif(not TEST_REDIS_URL, reason="the shared-count check needs Redis")
+def test_with_redis_the_failure_count_is_shared_by_every_web_process(other_app, make_person):
+    """Production counts failures in Redis: a second process (here: a second app, with its own
+    storage connection) refuses what the first one counted."""
+    url = TEST_REDIS_URL.rsplit("/", 1)[0] + "/14"
+    person = make_person()
+    try:
+        first = other_app(RATELIMIT_STORAGE_URI=url)
+        limiter.reset()
+        for _ in range(5):
+            assert login(first.test_client(), person.email, "guess").status_code == 401
+        second = other_app(RATELIMIT_STORAGE_URI=url)  # a new connection, nothing in memory
+        assert login(second.test_client(), person.email).status_code == 429
+        limiter.reset()
+        assert login(second.test_client(), person.email).status_code == 302
+    finally:
+        other_app()  # back to the in-memory count for the other tests
