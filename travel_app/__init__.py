@@ -116,6 +116,13 @@ def register_blueprints(app: Flask) -> None:
         if response.status_code in (403, 429):
             db.session.rollback()
             actor = current_user if current_user.is_authenticated else None
+            app.logger.warning(
+                "access refused (%s): %s %s for person %s",
+                response.status_code,
+                request.method,
+                request.path,
+                actor.id if actor is not None else "anonymous",
+            )
             record_refusal(actor, request.endpoint, request.method, request.path, request.view_args)
             db.session.commit()
         return response

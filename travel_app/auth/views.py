@@ -76,6 +76,12 @@ def login() -> Response | str | tuple[str, int]:
             audit.record("auth.login", person, person)
             db.session.commit()
             return redirect(safe_next(form.next.data) or url_for("home.index"))
+        # Logged by id and address only: never the typed address or password.
+        current_app.logger.warning(
+            "login failed: person %s from %s",
+            person.id if person else "unknown",
+            request.remote_addr,
+        )
         if person is not None:
             audit.record("auth.failed", person, None, address=request.remote_addr)
             db.session.commit()
