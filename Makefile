@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
 PYTEST_ARGS ?=
 
-.PHONY: run test lint format install install-test lock translations clean-instance bench
+.PHONY: run test lint format install install-test install-bench lock translations clean-instance bench
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import ensurepip' 2>/dev/null || { echo "$(PYTHON) cannot create a virtual environment: install its venv module (Debian: apt-get install python3-venv)."; exit 1; }
@@ -23,8 +23,14 @@ $(VENV)/.installed-test: requirements-test.txt pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet --no-deps -e .
 	@touch $@ $(VENV)/.installed
 
+$(VENV)/.installed-bench: requirements-bench.txt pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet --require-hashes -r requirements-bench.txt
+	$(BIN)/pip install --quiet --no-deps -e .
+	@touch $@ $(VENV)/.installed $(VENV)/.installed-test
+
 install: $(VENV)/.installed translations
 install-test: $(VENV)/.installed-test translations
+install-bench: $(VENV)/.installed-bench translations
 
 translations: $(VENV)/.installed
 	@if [ -d travel_app/translations ]; then $(BIN)/pybabel compile -d travel_app/translations; fi
@@ -52,11 +58,13 @@ lock: | $(BIN)/python
 	$(BIN)/pip install --quiet "pip-tools>=7.4"
 	$(BIN)/pip-compile --quiet --generate-hashes --strip-extras --allow-unsafe --no-emit-find-links --no-emit-index-url -o requirements.txt pyproject.toml
 	$(BIN)/pip-compile --quiet --generate-hashes --strip-extras --allow-unsafe --no-emit-find-links --no-emit-index-url --extra test -o requirements-test.txt pyproject.toml
+	$(BIN)/pip-compile --quiet --generate-hashes --strip-extras --allow-unsafe --no-emit-find-links --no-emit-index-url --extra test --extra bench -o requirements-bench.txt pyproject.toml
 
 clean-instance:
 	rm -rf instance
 
-# Statements and time per page, and per beat sweep, at a small and a large organisation.
-bench: install-test
-	$(BIN)/python bench/pages.py
-	$(BIN)/python bench/sweeps.py
+# Every hot path against a bare Flask baseline in the same run: writes bench/results.md and
+# bench/ratios.png (see bench/run.py). `make bench BENCH_ARGS=--quick` for a short check.
+BENCH_ARGS ?=
+bench: install-bench
+	$(BIN)/python bench/run.py $(BENCH_ARGS)

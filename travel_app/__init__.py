@@ -71,6 +71,9 @@ def register_extensions(app: Flask) -> None:
     csrf.init_app(app)
     limiter.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
+    from travel_app.core import i18n
+
+    i18n.install(app)
 
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"

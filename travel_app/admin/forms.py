@@ -8,7 +8,6 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -24,6 +23,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, ValidationError
 
+from travel_app.core.i18n import lazy_gettext as _l
 from travel_app.extensions import db
 from travel_app.org.models import (
     ALLOWED_PARENT,

@@ -16,3 +16,8 @@ def heartbeat() -> None:
     """Store that beat → broker → worker works, for the admin page's scheduler warning."""
     hb.beat(worker=f"{socket.gethostname()}:{os.getpid()}")
     db.session.commit()
+
+
+@shared_task(name="core.noop", ignore_result=True)
+def noop() -> None:
+    """Nothing: `make bench` sends thousands to measure what the broker and worker cost alone."""

@@ -5,12 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import DateField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
+from travel_app.core.i18n import lazy_gettext as _l
 from travel_app.dossier import operations as ops
 from travel_app.dossier.models import DossierItem
 from travel_app.org.models import Person

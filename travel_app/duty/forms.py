@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
 from travel_app.admin.forms import choices
+from travel_app.core.i18n import lazy_gettext as _l
 from travel_app.duty.models import Instruction
 from travel_app.places import geography
 

@@ -6,11 +6,11 @@ import enum
 from datetime import date, datetime
 
 import sqlalchemy as sa
-from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column, relationship, selectinload, validates
 
 from travel_app.core.db import UTCDateTime, enum_column, utcnow
+from travel_app.core.i18n import lazy_gettext as _l
 from travel_app.extensions import db
 
 

@@ -12,10 +12,10 @@ from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column
 
 from travel_app.core.db import UTCDateTime, enum_column, utcnow
+from travel_app.core.i18n import lazy_gettext as _l
 from travel_app.extensions import db
 
 

@@ -9,7 +9,6 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
@@ -27,6 +26,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional, Va
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from travel_app.admin.forms import choices
+from travel_app.core.i18n import lazy_gettext as _l
 from travel_app.extensions import db
 from travel_app.org.models import Person, normalise_email
 from travel_app.places import geography

@@ -7,11 +7,11 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
-from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from travel_app.core.crypto import EncryptedText
 from travel_app.core.db import UTCDateTime, enum_column, utcnow
+from travel_app.core.i18n import lazy_gettext as _l
 from travel_app.extensions import db
 
 if TYPE_CHECKING:

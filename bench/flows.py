@@ -1,0 +1,369 @@
+"""The non-page measurements of `make bench`: sweeps, the level-rise fan-out, delivery through a
+real worker, and decisions per second on PostgreSQL. Each returns markdown lines."""
+
+from __future__ import annotations
+
+import http.client
+import os
+import subprocess
+import sys
+import threading
+import time
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import sqlalchemy as sa
+
+from bench import data, load
+from bench.common import ROOT, migrated_engine
+
+CELERY = str(Path(sys.executable).parent / "celery")
+
+
+def sweeps(sizes: list[int], database_url: str | None, label: str) -> list[str]:
+    """bench/sweeps.py at two sizes with the same due items; time ratio ≤ 1.2, equal statements."""
+    cmd = [sys.executable, str(ROOT / "bench" / "sweeps.py"), "--sizes", *map(str, sizes)]
+    if database_url:
+        cmd += ["--database-url", database_url]
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True, cwd=ROOT).stdout
+    lines = [line for line in out.splitlines() if line.startswith("|")]
+    first = lines[: lines.index(next(x for x in lines[2:] if x.startswith("| sweep")))]
+    table = [
+        f"| sweep | statements @ {sizes[0]:,} / {sizes[1]:,} | ms @ {sizes[0]:,}"
+        f" | ms @ {sizes[1]:,} | time ratio (≤ 1.2) |",
+        "|---|---|---|---|---|",
+    ]
+    for row in first[2:]:
+        cells = [c.strip() for c in row.strip("|").split("|")]
+        name, s1, s2, t1, t2 = cells[:5]
+        ratio = float(t2) / float(t1)
+        same = "" if s1 == s2 else " ✗"
+        mark = "✓" if ratio <= 1.2 else "✗"
+        table.append(f"| {name} | {s1} / {s2}{same} | {t1} | {t2} | {ratio:.2f} {mark} |")
+    notes = [line for line in out.splitlines() if line.startswith(("N=", "Machine"))]
+    return [f"{label}: `bench/sweeps.py --sizes {sizes[0]} {sizes[1]}`.", "", *table, "", *notes]
+
+
+def fan_out(url: str, touched: int = 1000) -> list[str]:
+    """A level rise for a country with ``touched`` approved trips among 10,000: time, statements."""
+    from config import TestingConfig
+    from travel_app import create_app
+    from travel_app.extensions import db
+    from travel_app.models import Leg, Trip
+    from travel_app.places import operations as place_ops
+    from travel_app.trips.rereview import react_to_advisory
+
+    engine = migrated_engine(url)
+    filled = data.fill(engine, 10_000, progress=False)
+    today = date.today()
+    with engine.begin() as conn:
+        ids = (
+            conn.execute(
+                sa.insert(Trip).returning(Trip.id),
+                [
+                    {
+                        "traveller_id": filled.bench_id,
+                        "state": "approved",
+                        "purpose": f"To Greenland {i}",
+                        "departure_on": today + timedelta(days=30),
+                        "return_on": today + timedelta(days=40),
+                        "phase": "planned",
+                        "level": 1,
+                        "round": 1,
+                        "flags": [],
+                        "co_traveller_ids": [],
+                        "created_at": data._now(),
+                        "updated_at": data._now(),
+                    }
+                    for i in range(touched)
+                ],
+            )
+            .scalars()
+            .all()
+        )
+        conn.execute(
+            sa.insert(Leg),
+            [
+                {
+                    "trip_id": t,
+                    "position": 0,
+                    "country_code": "GL",
+                    "city": "Nuuk",
+                    "arrives_on": today + timedelta(days=30),
+                    "leaves_on": today + timedelta(days=40),
+                    "accommodation": "",
+                }
+                for t in ids
+            ],
+        )
+    engine.dispose()
+    app = create_app(TestingConfig, SQLALCHEMY_DATABASE_URI=url, MAIL_FILE_DIR="/tmp")
+    with app.app_context():
+        statements: list[str] = []
+        sa.event.listen(db.engine, "before_cursor_execute", lambda *a: statements.append("x"))
+        started = time.perf_counter()
+        advisory = place_ops.set_advisory(
+            country_code="GL",
+            region_code=None,
+            level=3,
+            source_code="be_fps",
+            effective_on=today,
+            summary="Bench rise",
+            tags=[],
+            actor=None,
+        )
+        reaction = react_to_advisory(advisory, None, today)
+        db.session.commit()
+        took = (time.perf_counter() - started) * 1000
+        acted = len(reaction.suspended) + len(reaction.rerouted) + len(reaction.flagged)
+        db.engine.dispose()
+    assert acted == touched, (acted, touched)
+    return [
+        f"A level rise for a country with {touched:,} approved trips among"
+        f" {filled.trips + touched:,}:"
+        f" {acted:,} trips suspended, their travellers and approvers told, in one transaction:"
+        f" **{took:.0f} ms, {len(statements)} statements** ({url.split(':')[0]})."
+    ]
+
+
+def delivery(
+    database_url: str, broker_url: str, work: Path, mails: int = 2000
+) -> tuple[list[str], float]:
+    """Outbox drain rate through a real worker to a local SMTP server, against no-op tasks."""
+    from aiosmtpd.controller import Controller
+
+    from config import TestingConfig
+    from travel_app import create_app
+    from travel_app.extensions import db
+    from travel_app.outbox.models import OutboxMessage, OutboxStatus
+    from travel_app.outbox.queue import Mail, queue
+
+    class Inbox:
+        def __init__(self) -> None:
+            self.count = 0
+
+        async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+            self.count += 1
+            return "250 OK"
+
+    engine = migrated_engine(database_url)
+    engine.dispose()
+    inbox = Inbox()
+    smtp = Controller(inbox, hostname="127.0.0.1", port=load.free_port())
+    smtp.start()
+    env = dict(
+        os.environ,
+        SAFE_PASSAGE_ENV="development",
+        SAFE_PASSAGE_INSTANCE=str(work),
+        DATABASE_URL=database_url,
+        CELERY_BROKER_URL=broker_url,
+        MAIL_SERVER="127.0.0.1",
+        MAIL_PORT=str(smtp.port),
+        OUTBOX_BATCH="50",
+    )
+    env.pop("REDIS_URL", None)
+    app = create_app(
+        TestingConfig,
+        SQLALCHEMY_DATABASE_URI=database_url,
+        MAIL_FILE_DIR="/tmp",
+        CELERY=dict(TestingConfig.CELERY, broker_url=broker_url),
+    )
+    celery = app.extensions["celery"]
+    log = (work / "bench-worker.log").open("wb")
+    worker = subprocess.Popen(
+        [
+            CELERY,
+            "-A",
+            "wsgi:celery",
+            "worker",
+            "--concurrency=2",
+            "--loglevel=WARNING",
+            "--hostname=bench@%h",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        time.sleep(5)  # the worker connects
+        # No-op tasks: what the broker and the worker cost alone.
+        inspect = celery.control.inspect(timeout=1, limit=1)  # one worker: stop at its reply
+        before = _total(inspect, "core.noop")
+        started = time.perf_counter()
+        for _ in range(mails):
+            celery.send_task("core.noop")
+        while _total(inspect, "core.noop") - before < mails:
+            time.sleep(0.2)
+        noop_rate = mails / (time.perf_counter() - started)
+        # The outbox: rows queued in one transaction, two drains at once, like beat would.
+        with app.app_context():
+            queue(
+                [
+                    Mail(
+                        recipient=f"t{i}@bench.example",
+                        kind="bench",
+                        about=f"bench:{i}",
+                        due_on=date.today(),
+                        subject=f"Bench {i}",
+                        text="Body",
+                        html="<p>Body</p>",
+                        language="en",
+                        attachments=[],
+                    )
+                    for i in range(mails)
+                ]
+            )
+            db.session.commit()
+            started = time.perf_counter()
+            for _ in range(2):
+                celery.send_task("outbox.drain")
+            while True:
+                db.session.rollback()
+                sent = db.session.scalar(
+                    sa.select(sa.func.count()).where(OutboxMessage.status == OutboxStatus.SENT)
+                )
+                if sent >= mails:
+                    break
+                time.sleep(0.2)
+            mail_rate = mails / (time.perf_counter() - started)
+            db.engine.dispose()
+    finally:
+        worker.terminate()
+        worker.wait(timeout=30)
+        log.close()
+        smtp.stop()
+    ratio = mail_rate / noop_rate
+    return [
+        f"{mails:,} e-mails queued in one transaction, drained by a real worker (2 processes) over"
+        f" SMTP to a local aiosmtpd server, against {mails:,} no-op tasks on the same broker"
+        f" ({broker_url.split(':')[0]}):",
+        "",
+        "| what | per second |",
+        "|---|---|",
+        f"| e-mails delivered (SMTP server received {inbox.count:,}) | {mail_rate:.0f} |",
+        f"| no-op tasks | {noop_rate:.0f} |",
+        f"| ratio (≥ 0.5) | {ratio:.2f} {'✓' if ratio >= 0.5 else '✗'} |",
+    ], ratio
+
+
+def _total(inspect: Any, task: str) -> int:
+    stats = inspect.stats() or {}
+    return sum(s.get("total", {}).get(task, 0) for s in stats.values())
+
+
+def decisions(
+    url: str, app_port: int, base_port: int, filled: data.Filled, seconds: int
+) -> list[str]:
+    """Decisions per second by 32 clients over HTTP on PostgreSQL, against a bare UPDATE."""
+    engine = sa.create_engine(url)
+    waiting = [
+        r.trip_id
+        for r in engine.connect().execute(
+            sa.text(
+                "SELECT trip_id FROM trip_task WHERE closed_at IS NULL AND assignee_id = :b "
+                "ORDER BY trip_id"
+            ),
+            {"b": filled.bench_id},
+        )
+    ]
+    session = load.Session(app_port)
+    session.login(data.EMAIL, data.PASSWORD)
+    lock = threading.Lock()
+    queue = list(waiting)
+    outcome: dict[str, int] = {}
+
+    def decide_loop(stop: float) -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", app_port, timeout=60)
+        with engine.connect() as db:
+            while time.monotonic() < stop:
+                with lock:
+                    if not queue:
+                        return
+                    # Every fourth trip is taken by two clients at once: one must get a 409.
+                    trip = queue[-1] if len(queue) % 4 == 0 else queue.pop()
+                version = db.execute(
+                    sa.text("SELECT version FROM trip WHERE id = :t"), {"t": trip}
+                ).scalar_one()
+                db.rollback()
+                body = urlencode(
+                    {
+                        "step_id": "supervisor",
+                        "outcome": "approve",
+                        "version": version,
+                        "csrf_token": session.token,
+                    }
+                )
+                conn.request(
+                    "POST",
+                    f"/trips/{trip}/decide",
+                    body=body,
+                    headers={
+                        "Cookie": f"session={session.cookie}",
+                        "Content-Type": "application/x-www-form-urlencoded",
+                    },
+                )
+                response = conn.getresponse()
+                response.read()
+                with lock:
+                    outcome[str(response.status)] = outcome.get(str(response.status), 0) + 1
+
+    def bump_loop(stop: float, counts: list[int]) -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", base_port, timeout=60)
+        n = 0
+        while time.monotonic() < stop:
+            conn.request("POST", f"/bump/{filled.long_trip_id}")
+            response = conn.getresponse()
+            response.read()
+            n += response.status == 200
+        with lock:
+            counts.append(n)
+
+    def run(target: Any, *args: Any) -> float:
+        stop = time.monotonic() + seconds
+        threads = [threading.Thread(target=target, args=(stop, *args)) for _ in range(32)]
+        started = time.monotonic()
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        return time.monotonic() - started
+
+    version_before = (
+        engine.connect()
+        .execute(sa.text("SELECT version FROM trip WHERE id = :t"), {"t": filled.long_trip_id})
+        .scalar_one()
+    )
+    events_before = (
+        engine.connect()
+        .execute(sa.text("SELECT count(*) FROM trip_event WHERE kind = 'decision'"))
+        .scalar_one()
+    )
+    took = run(decide_loop)
+    bumps: list[int] = []
+    bump_took = run(bump_loop, bumps)
+    with engine.connect() as conn:
+        events = conn.execute(
+            sa.text("SELECT count(*) FROM trip_event WHERE kind = 'decision'")
+        ).scalar_one()
+        version_after = conn.execute(
+            sa.text("SELECT version FROM trip WHERE id = :t"), {"t": filled.long_trip_id}
+        ).scalar_one()
+    engine.dispose()
+    ok = outcome.get("302", 0)
+    lost = ok - (events - events_before)
+    lost_bumps = sum(bumps) - (version_after - version_before)
+    rate, bare = ok / took, sum(bumps) / bump_took
+    return [
+        f"32 clients over HTTP for {seconds} s against gunicorn (2 workers, production settings)"
+        " on PostgreSQL: each approves the supervisor step of a trip in the bench user's inbox"
+        " (every fourth trip by two clients at once); the bare endpoint adds one to a row.",
+        "",
+        "| what | per second | answers | lost updates |",
+        "|---|---|---|---|",
+        f"| decisions | {rate:.0f} | {dict(sorted(outcome.items()))} | {lost} |",
+        f"| bare UPDATE | {bare:.0f} | {sum(bumps):,} × 200 | {lost_bumps} |",
+        f"| ratio (≥ 0.33) | {rate / bare:.2f} {'✓' if rate / bare >= 0.33 else '✗'} | | |",
+    ]
