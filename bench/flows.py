@@ -254,25 +254,78 @@ def _total(inspect: Any, task: str) -> int:
     return sum(s.get("total", {}).get(task, 0) for s in stats.values())
 
 
+def _routed_trips(url: str, filled: data.Filled, count: int) -> list[int]:
+    """Trips filed and submitted through the operations, so each has its route and its open
+    supervisor step for the bench user (the bulk-filled ones have no route to decide on)."""
+    from config import TestingConfig
+    from travel_app import create_app
+    from travel_app.extensions import db
+    from travel_app.models import Person
+    from travel_app.places import operations as place_ops
+    from travel_app.trips import operations as ops
+
+    app = create_app(TestingConfig, SQLALCHEMY_DATABASE_URI=url, MAIL_FILE_DIR="/tmp")
+    today = date.today()
+    ids = []
+    with app.app_context():
+        place_ops.set_advisory(
+            country_code="BF",
+            region_code=None,
+            level=1,
+            source_code="be_fps",
+            effective_on=today - timedelta(days=10),
+            summary="Bench",
+            tags=[],
+            actor=None,
+        )
+        db.session.commit()
+        travellers = list(
+            db.session.scalars(
+                sa.select(Person).where(Person.promoter_id == filled.bench_id).limit(50)
+            )
+        )
+        leg = ops.LegData(
+            "BF",
+            None,
+            "Ouagadougou",
+            today + timedelta(days=40),
+            today + timedelta(days=50),
+            "Hotel",
+        )
+        for i in range(count):
+            person = travellers[i % len(travellers)]
+            trip = ops.save_draft(
+                None,
+                person,
+                ops.TripData(
+                    purpose=f"Decision bench {i}",
+                    legs=(leg,),
+                    why_not_remote="Samples",
+                    why_not_later="Season",
+                    impact_if_cancelled="Delay",
+                    emergency_name="Mum",
+                    emergency_phone="+32 470 00 00 00",
+                    cost_centre="CC",
+                ),
+            )
+            ops.submit_trip(trip, person, trip.version, today)
+            db.session.commit()
+            ids.append(trip.id)
+        db.engine.dispose()
+    return ids
+
+
 def decisions(
     url: str, app_port: int, base_port: int, filled: data.Filled, seconds: int
 ) -> list[str]:
     """Decisions per second by 32 clients over HTTP on PostgreSQL, against a bare UPDATE."""
+    waiting = _routed_trips(url, filled, max(600, 120 * seconds))
     engine = sa.create_engine(url)
-    waiting = [
-        r.trip_id
-        for r in engine.connect().execute(
-            sa.text(
-                "SELECT trip_id FROM trip_task WHERE closed_at IS NULL AND assignee_id = :b "
-                "ORDER BY trip_id"
-            ),
-            {"b": filled.bench_id},
-        )
-    ]
     session = load.Session(app_port)
     session.login(data.EMAIL, data.PASSWORD)
     lock = threading.Lock()
     queue = list(waiting)
+    doubled: set[int] = set()
     outcome: dict[str, int] = {}
 
     def decide_loop(stop: float) -> None:
@@ -282,8 +335,11 @@ def decisions(
                 with lock:
                     if not queue:
                         return
-                    # Every fourth trip is taken by two clients at once: one must get a 409.
-                    trip = queue[-1] if len(queue) % 4 == 0 else queue.pop()
+                    # Every fourth trip is taken by two clients at once: one must lose.
+                    trip = queue.pop()
+                    if trip % 4 == 0 and trip not in doubled:
+                        doubled.add(trip)
+                        queue.append(trip)
                 version = db.execute(
                     sa.text("SELECT version FROM trip WHERE id = :t"), {"t": trip}
                 ).scalar_one()

@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import OperationalError
 
 from travel_app.core.db import utcnow
-from travel_app.core.mail import build_message, deliver
+from travel_app.core.mail import Transport, build_message
 from travel_app.extensions import db
 from travel_app.outbox.models import OutboxMessage, OutboxStatus
 
@@ -124,20 +124,22 @@ def drain(
     limit = int(config["OUTBOX_MAX_ATTEMPTS"])
     base = int(config["OUTBOX_RETRY_BASE_SECONDS"])
     size = batch or int(config["OUTBOX_BATCH"])
-    while True:
-        token, rows, stale = claim(clock(), size, lease)
-        if not rows:
-            return result
-        result.reclaimed += stale
-        for row in rows:
-            _send_one(row, token, config, clock, limit, base, result)
-        if len(rows) < size:
-            return result
+    with Transport(config) as transport:
+        while True:
+            token, rows, stale = claim(clock(), size, lease)
+            if not rows:
+                return result
+            result.reclaimed += stale
+            for row in rows:
+                _send_one(row, token, transport, config, clock, limit, base, result)
+            if len(rows) < size:
+                return result
 
 
 def _send_one(
     row: OutboxMessage,
     token: str,
+    transport: Transport,
     config: Mapping[str, Any],
     clock: Callable[[], datetime],
     limit: int,
@@ -156,7 +158,7 @@ def _send_one(
     if renewed.rowcount != 1:
         return  # another drain took it over
     try:
-        deliver(as_email(row, config["MAIL_DEFAULT_SENDER"]), config)
+        transport.send(as_email(row, config["MAIL_DEFAULT_SENDER"]))
     except Exception as exc:
         attempts = row.attempts + 1
         gave_up = attempts >= limit
