@@ -159,7 +159,15 @@ def _ms(text: str) -> float:
 
 
 def wrk(port: int, path: str, cookie: str, seconds: int, connections: int, threads: int) -> Load:
-    cmd = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency"]
+    cmd = [
+        "wrk",
+        f"-t{threads}",
+        f"-c{connections}",
+        f"-d{seconds}s",
+        "--timeout",
+        "30s",
+        "--latency",
+    ]
     if cookie:
         cmd += ["-H", f"Cookie: session={cookie}"]
     out = subprocess.run(
@@ -172,6 +180,7 @@ def wrk(port: int, path: str, cookie: str, seconds: int, connections: int, threa
     socket_errors = re.search(r"Socket errors: (.*)", out)
     if socket_errors:
         errors_n = sum(int(n) for n in re.findall(r"\d+", socket_errors.group(1)))
+        print(f"    wrk: socket errors {socket_errors.group(1)}", flush=True)
     else:
         errors_n = 0
     return Load(rps, p50, p99, (int(errors.group(1)) if errors else 0) + errors_n)

@@ -77,8 +77,8 @@ def measure_pages(
                 base.runs.append(tool(base_port, f"/row/{filled.long_trip_id}", "", seconds, 32, 2))
                 page.runs.append(tool(app_port, path, session.cookie, seconds, 32, 2))
             status, _, _ = session.request("GET", path)
-            if status != 200 or any(r.errors for r in page.runs + base.runs):
-                raise RuntimeError(f"{path}: errors under load ({status})")
+            if status != 200:
+                raise RuntimeError(f"{path} answered {status} after the load")
             results.append(PageResult(name, label, page, base))
         decided: list[str] = []
         if label == "PostgreSQL":
@@ -122,8 +122,9 @@ def count_statements(url: str, n: int) -> dict[str, int]:
 def page_table(results: list[PageResult]) -> list[str]:
     lines = [
         "| page | database | req/s (spread) | p50 ms | p99 ms | baseline req/s"
-        " | baseline p50 / p99 ms | req/s ratio (≥ 0.5) | p50 ratio (≤ 2) | p99 ratio (≤ 3) |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        " | baseline p50 / p99 ms | req/s ratio (≥ 0.5) | p50 ratio (≤ 2) | p99 ratio (≤ 3)"
+        " | errors |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in results:
         marks = [
@@ -136,7 +137,8 @@ def page_table(results: list[PageResult]) -> list[str]:
             f"| {r.page.median('p50'):.1f} | {r.page.median('p99'):.1f} "
             f"| {r.baseline.median('rps'):.0f} ({r.baseline.spread('rps')}) "
             f"| {r.baseline.median('p50'):.1f} / {r.baseline.median('p99'):.1f} "
-            f"| {marks[0]} | {marks[1]} | {marks[2]} |"
+            f"| {marks[0]} | {marks[1]} | {marks[2]} "
+            f"| {sum(x.errors for x in r.page.runs + r.baseline.runs)} |"
         )
     return lines
 
