@@ -22,6 +22,7 @@ import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.common import reset
 from config import TestingConfig
 from travel_app import create_app
 from travel_app.auth.passwords import hash_password
@@ -44,17 +45,6 @@ PAGES = [
 ]
 COUNTRIES = ["ML", "AF", "SY", "KE", "CO", "NG", "IN", "TR", "EG", "ET", "LB", "PK", "CD", "YE"]
 PASSWORD = "bench-password-1"
-
-
-def reset(engine: sa.Engine) -> None:
-    meta = sa.MetaData()
-    meta.reflect(bind=engine)
-    with engine.begin() as conn:
-        if engine.dialect.name == "postgresql":
-            for name in meta.tables:
-                conn.execute(sa.text(f'DROP TABLE IF EXISTS "{name}" CASCADE'))
-        else:
-            meta.drop_all(conn)
 
 
 def fill(n: int) -> None:

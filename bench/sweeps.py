@@ -41,6 +41,7 @@ import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.common import reset
 from config import TestingConfig
 from travel_app import create_app
 from travel_app.core.db import utcnow
@@ -82,17 +83,6 @@ DUE_GROUPS = [
 
 
 # --- data -------------------------------------------------------------------------------------
-
-
-def reset(engine: sa.Engine) -> None:
-    meta = sa.MetaData()
-    meta.reflect(bind=engine)
-    with engine.begin() as conn:
-        if engine.dialect.name == "postgresql":
-            for name in meta.tables:
-                conn.execute(sa.text(f'DROP TABLE IF EXISTS "{name}" CASCADE'))
-        else:
-            meta.drop_all(conn)
 
 
 def at(day: date, hour: int = 9) -> datetime:
