@@ -197,6 +197,13 @@ def main() -> None:
         args.trips, args.runs, args.seconds = 10_000, 1, 3
     started = time.monotonic()
     out = Path(args.out)
+    if not _redis_ready():
+        # The app is measured with its production settings, whose login throttle needs Redis.
+        raise SystemExit(
+            f"make bench needs Redis at {REDIS_BROKER.rsplit('/', 1)[0]} (Debian: apt-get install"
+            " redis-server): the app runs with its production settings, which count failed"
+            " logins there, and the delivery measurement uses it as the broker."
+        )
     databases = [("SQLite", None)]
     if not args.no_postgres and _postgres_ready(args.postgres):
         databases.append(("PostgreSQL", args.postgres))
@@ -264,7 +271,7 @@ def main() -> None:
             body += [*flows.fan_out(url or f"sqlite:///{work / 'fanout.db'}"), ""]
         report += section("Sweeps and the level-rise fan-out", body)
 
-        broker = REDIS_BROKER if _redis_ready() else f"sqla+sqlite:///{work / 'broker.db'}"
+        broker = REDIS_BROKER
         print(f"Delivery through a real worker ({broker.split(':')[0]})", flush=True)
         lines, _ = flows.delivery(
             databases[-1][1] or f"sqlite:///{work / 'delivery.db'}",
