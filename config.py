@@ -104,6 +104,8 @@ class Config:
     #: Days after return after which the emergency contact is removed, and how often to look.
     RETENTION_DAYS = _int("RETENTION_DAYS", 30)
     RETENTION_SWEEP_SECONDS = _int("RETENTION_SWEEP_SECONDS", 3600)
+    #: How often the query planner's statistics are refreshed (ANALYZE; SQLite needs it).
+    STATISTICS_SECONDS = _int("STATISTICS_SECONDS", 86400)
     #: How often beat looks for review steps to remind or escalate.
     REMINDER_SWEEP_SECONDS = _int("REMINDER_SWEEP_SECONDS", 300)
     #: How often beat runs the journey's sweeps (dossier reminders, departure, return, debrief).

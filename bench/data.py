@@ -28,6 +28,7 @@ from tqdm import tqdm
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from travel_app.auth.passwords import hash_password
+from travel_app.core.db import refresh_statistics
 from travel_app.models import Leg, Person, RoleAssignment, Trip, TripEvent, TripTask, Unit
 
 EMAIL = "bench@bench.example"
@@ -256,6 +257,9 @@ def fill(engine: sa.Engine, n: int, *, seed: int = 7, progress: bool = True) -> 
                 for k in range(TIMELINE_EVENTS)
             ],
         )
+    # A database that grew to n trips has had the beat's daily statistics run (core.statistics).
+    with engine.begin() as conn:
+        refresh_statistics(conn)
     return Filled(bench_id=bench_id, long_trip_id=long_trip_id, trips=n)
 
 

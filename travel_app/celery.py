@@ -40,6 +40,10 @@ def celery_init_app(app: Flask) -> Celery:
             "task": "trips.retention",
             "schedule": timedelta(seconds=app.config["RETENTION_SWEEP_SECONDS"]),
         },
+        "statistics": {
+            "task": "core.statistics",
+            "schedule": timedelta(seconds=app.config["STATISTICS_SECONDS"]),
+        },
         "outbox": {
             "task": "outbox.drain",
             "schedule": timedelta(seconds=app.config["OUTBOX_INTERVAL_SECONDS"]),

@@ -13,7 +13,7 @@ from tests.duty.conftest import stay
 from tests.trips.conftest import bulk_trips, day
 from travel_app.core.audit import AuditEvent
 from travel_app.extensions import db
-from travel_app.trips.models import Trip
+from travel_app.trips.models import Leg, Trip
 
 
 def export(client, **args):
@@ -54,6 +54,32 @@ def test_a_region_matches_its_stays_and_those_whose_region_is_unknown(world, mal
     }
     page = client.get("/duty/where", query_string={"country": "ML", "region": "ml-7"})
     assert page.status_code == 200 and "region not given" in page.get_data(as_text=True)
+
+
+def test_a_year_long_stay_begun_long_ago_is_there_and_counted_in_the_chart(world, mali, as_person):
+    """The reads skip stays that began before the longest one on record could have: a stay of
+    400 nights that began a year ago must still be found, in the list and in the chart."""
+    from tests.duty.conftest import stay as make_stay
+
+    fieldwork = make_stay(world, world.student, "ML", "ML-3", -365, 35, purpose="Fieldwork year")
+    client = as_person(world.safety_officer)
+    rows = export(client, country="ML")
+    assert (str(fieldwork.id), "there") in {(r["trip"], r["group"]) for r in rows}
+    page = client.get("/duty/where", query_string={"country": "ML"}).get_data(as_text=True)
+    assert "<strong>3</strong> there" in page and "Fieldwork year" in page
+    # The chart counts Mali's three there today (and Burkina Faso's one).
+    assert "4 travellers abroad on" in page
+
+
+def test_a_stay_knows_its_length_when_its_dates_change(world, make_person):
+    from tests.duty.conftest import stay as make_stay
+
+    trip = make_stay(world, make_person(name="Len"), "KE", None, -3, 4)
+    leg = trip.legs[0]
+    assert leg.nights == 7
+    leg.leaves_on = day(30)
+    db.session.commit()
+    assert db.session.scalar(sa.select(Leg.nights).where(Leg.id == leg.id)) == 33
 
 
 def test_another_day_and_window_move_the_groups(world, mali, as_person):

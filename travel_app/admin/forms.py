@@ -24,6 +24,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, ValidationError
 
 from travel_app.core.i18n import lazy_gettext as _l
+from travel_app.core.widgets import QuickSelect
 from travel_app.extensions import db
 from travel_app.org.models import (
     ALLOWED_PARENT,
@@ -73,7 +74,9 @@ class PersonEmailField(EmailField):
 
 
 class AdvisoryForm(FlaskForm):
-    country = SelectField(_l("Country"), validators=[DataRequired()], validate_choice=False)
+    country = SelectField(
+        _l("Country"), validators=[DataRequired()], validate_choice=False, widget=QuickSelect()
+    )
     region = StringField(
         _l("Region (ISO 3166-2 code, empty for the whole country)"),
         filters=[_strip],
@@ -367,7 +370,9 @@ class CountryListForm(FlaskForm):
 
 
 class CountryListEntryForm(FlaskForm):
-    country = SelectField(_l("Country"), validators=[DataRequired()], validate_choice=False)
+    country = SelectField(
+        _l("Country"), validators=[DataRequired()], validate_choice=False, widget=QuickSelect()
+    )
     note = StringField(_l("Note"), filters=[_strip], validators=[Optional(), Length(max=500)])
     submit = SubmitField(_l("Add"))
 

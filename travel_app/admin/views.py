@@ -565,15 +565,17 @@ def _offer_crisis_message(advisory: Any, before: int | None) -> None:
     """A rise for a place with travellers there or on their way offers a crisis message,
     pre-filled: "leave the area" at the top level, "please answer" below it."""
     from travel_app.duty.crisis import audience
-    from travel_app.duty.queries import Where
+    from travel_app.duty.queries import Where, bounded
 
     if advisory.effective_on > date.today() or (before is not None and advisory.level <= before):
         return
-    where = Where(
-        on=date.today(),
-        country=advisory.country_code,
-        region=advisory.region_code,
-        group="present",
+    where = bounded(
+        Where(
+            on=date.today(),
+            country=advisory.country_code,
+            region=advisory.region_code,
+            group="present",
+        )
     )
     n = audience(where)
     if not n:

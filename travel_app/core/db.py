@@ -73,6 +73,16 @@ def configure_sqlite(engine: Engine) -> None:
         cursor.close()
 
 
+def refresh_statistics(connection: sa.Connection) -> None:
+    """Let the query planner know how the data is spread (ANALYZE).
+
+    PostgreSQL's autovacuum does this by itself; SQLite never does, and without statistics it
+    reads who-is-where through the trip states (most trips) instead of the dates (a few days'
+    stays): 180 ms instead of 40 at 100,000 trips. The beat runs this daily.
+    """
+    connection.execute(sa.text("ANALYZE"))
+
+
 def alembic_render_item(type_: str, obj: Any, autogen_context: Any) -> str | bool:
     """Render :class:`UTCDateTime` as a plain ``sa.DateTime(timezone=True)`` in migrations."""
     if type_ == "type" and isinstance(obj, UTCDateTime):

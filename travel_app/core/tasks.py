@@ -8,6 +8,7 @@ import socket
 from celery import shared_task
 
 from travel_app.core import heartbeat as hb
+from travel_app.core.db import refresh_statistics
 from travel_app.extensions import db
 
 
@@ -21,3 +22,10 @@ def heartbeat() -> None:
 @shared_task(name="core.noop", ignore_result=True)
 def noop() -> None:
     """Nothing: `make bench` sends thousands to measure what the broker and worker cost alone."""
+
+
+@shared_task(name="core.statistics", ignore_result=True)
+def statistics() -> None:
+    """The planner's statistics, refreshed daily (see ``refresh_statistics``)."""
+    refresh_statistics(db.session.connection())
+    db.session.commit()

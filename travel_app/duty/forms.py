@@ -11,6 +11,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional, Vali
 
 from travel_app.admin.forms import choices
 from travel_app.core.i18n import lazy_gettext as _l
+from travel_app.core.widgets import QuickSelect
 from travel_app.duty.models import Instruction
 from travel_app.places import geography
 
@@ -25,7 +26,9 @@ class WhereForm(FlaskForm):
     class Meta:
         csrf = False
 
-    country = SelectField(_l("Country"), validators=[Optional()], validate_choice=False)
+    country = SelectField(
+        _l("Country"), validators=[Optional()], validate_choice=False, widget=QuickSelect()
+    )
     region = StringField(_l("Region (ISO code, e.g. ML-7)"), validators=[Optional()])
     on = DateField(_l("On"), validators=[Optional()], default=date.today)
     days = IntegerField(

@@ -7,7 +7,7 @@ that country whose region was not given: in a crisis, an unknown region is not a
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from math import ceil
 from typing import Any
@@ -41,6 +41,14 @@ class Where:
     faculty_id: int | None = None
     level: int | None = None
     group: str | None = None
+    #: The longest stay on record in nights (see ``bounded``); None reads without that bound.
+    longest: int | None = None
+
+
+def bounded(q: Where) -> Where:
+    """``q`` with the longest stay on record (one index lookup), so that the reads below look
+    at stays that began at most that long before the window instead of at every earlier one."""
+    return replace(q, longest=db.session.scalar(sa.select(sa.func.max(Leg.nights))) or 0)
 
 
 @dataclass
@@ -87,6 +95,8 @@ def conditions(q: Where, place: bool = True) -> list[Any]:
         Leg.leaves_on >= q.on - timedelta(days=q.days),
         Trip.state.in_(ACTIVE),
     ]
+    if q.longest is not None:
+        window.append(Leg.arrives_on >= q.on - timedelta(days=q.days + q.longest))
     if place and q.country:
         window.append(Leg.country_code == q.country)
         if q.region:
@@ -150,16 +160,17 @@ def _rows(q: Where) -> sa.Select[Any]:
     )
 
 
-def stays(q: Where, page: int) -> Page:
-    """One page of stays, there first, then arriving, then left (two statements)."""
-    total = db.session.scalar(
-        sa.select(sa.func.count())
-        .select_from(Leg)
-        .join(Trip, Trip.id == Leg.trip_id)
-        .where(*conditions(q))
-    )
+def stays(q: Where, page: int, tallied: dict[str, int]) -> Page:
+    """One page of stays, there first, then arriving, then left (one statement).
+
+    ``tallied`` is ``tally(q)``, which the page shows anyway: the total is read off it instead
+    of counting the same stays a second time.
+    """
+    total = tallied[q.group] if q.group in GROUPS else sum(tallied.values())
+    if q.group == "present":
+        total = tallied["there"] + tallied["arriving"]
     rows = db.session.execute(_rows(q).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
-    return Page(list(rows), page, total or 0)
+    return Page(list(rows), page, total)
 
 
 def all_stays(q: Where) -> Any:
@@ -175,7 +186,7 @@ def tally(q: Where) -> dict[str, int]:
         sa.select(group, sa.func.count())
         .select_from(Leg)
         .join(Trip, Trip.id == Leg.trip_id)
-        .where(*conditions(Where(q.on, q.days, q.country, q.region, q.faculty_id, q.level)))
+        .where(*conditions(replace(q, group=None)))
         .group_by(group)
     ):
         counts[name] = n
@@ -187,7 +198,7 @@ def travellers_by_country(q: Where) -> list[tuple[str, dict[int | None, int]]]:
 
     The chart's overview: every country, whatever place the page is filtered on.
     """
-    overview = Where(q.on, 0, None, None, q.faculty_id, q.level, "there")
+    overview = replace(q, days=0, country=None, region=None, group="there")
     per: dict[str, dict[int | None, int]] = {}
     for country, level, n in db.session.execute(
         sa.select(Leg.country_code, Trip.level, sa.func.count(sa.distinct(Trip.id)))

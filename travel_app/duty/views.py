@@ -46,14 +46,16 @@ def _faculties() -> list[Unit]:
 
 
 def _selection(form: WhereForm) -> queries.Where:
-    return queries.Where(
-        on=form.on.data or date.today(),
-        days=form.days.data if form.days.data is not None else 14,
-        country=form.country.data or None,
-        region=form.region.data or None,
-        faculty_id=int(form.faculty.data) if form.faculty.data else None,
-        level=int(form.level.data) if form.level.data else None,
-        group=form.group.data or None,
+    return queries.bounded(
+        queries.Where(
+            on=form.on.data or date.today(),
+            days=form.days.data if form.days.data is not None else 14,
+            country=form.country.data or None,
+            region=form.region.data or None,
+            faculty_id=int(form.faculty.data) if form.faculty.data else None,
+            level=int(form.level.data) if form.level.data else None,
+            group=form.group.data or None,
+        )
     )
 
 
@@ -80,12 +82,13 @@ def where() -> str | tuple[str, int]:
         _("Travellers abroad on %(day)s, by country and level", day=q.on.isoformat()),
         {**{lvl: f"{lvl}: {name}" for lvl, name in levels.items()}, None: _("not assessed")},
     )
+    tally = queries.tally(q)
     return render_template(
         "duty/where.html",
         form=form,
         q=q,
-        page=queries.stays(q, page),
-        tally=queries.tally(q),
+        page=queries.stays(q, page, tally),
+        tally=tally,
         chart=svg,
         abroad=sum(sum(levels.values()) for _, levels in per_country),
         args=_args(form),

@@ -27,6 +27,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from travel_app.admin.forms import choices
 from travel_app.core.i18n import lazy_gettext as _l
+from travel_app.core.widgets import QuickSelect
 from travel_app.extensions import db
 from travel_app.org.models import Person, normalise_email
 from travel_app.places import geography
@@ -46,8 +47,15 @@ def _strip(value: Any) -> Any:
 class LegForm(Form):
     """One stay; a sub-form without its own CSRF token (the trip form carries it)."""
 
-    country = SelectField(_l("Country"), validators=[DataRequired()], validate_choice=False)
-    region = SelectField(_l("Region (optional)"), validators=[Optional()], validate_choice=False)
+    country = SelectField(
+        _l("Country"), validators=[DataRequired()], validate_choice=False, widget=QuickSelect()
+    )
+    region = SelectField(
+        _l("Region (optional)"),
+        validators=[Optional()],
+        validate_choice=False,
+        widget=QuickSelect(),
+    )
     city = StringField(_l("City"), filters=[_strip], validators=[Optional(), Length(max=200)])
     arrives_on = DateField(_l("Arrival"), validators=[InputRequired()])
     leaves_on = DateField(_l("Departure"), validators=[InputRequired()])
@@ -312,7 +320,9 @@ class FilterForm(FlaskForm):
 
     state = SelectField(_l("State"), validators=[Optional()], validate_choice=False)
     level = SelectField(_l("Level"), validators=[Optional()], validate_choice=False)
-    country = SelectField(_l("Country"), validators=[Optional()], validate_choice=False)
+    country = SelectField(
+        _l("Country"), validators=[Optional()], validate_choice=False, widget=QuickSelect()
+    )
     faculty = SelectField(_l("Faculty"), validators=[Optional()], validate_choice=False)
     departs_from = DateField(_l("Departing from"), validators=[Optional()])
     departs_until = DateField(_l("Departing until"), validators=[Optional()])

@@ -248,6 +248,10 @@ class Trip(db.Model):
         return f"<Trip {self.id} {self.state.value}>"
 
 
+def _nights(values: dict[str, Any]) -> int:
+    return int((values["leaves_on"] - values["arrives_on"]).days)
+
+
 class Leg(db.Model):
     """One stay of the itinerary: a place and the dates there."""
 
@@ -261,6 +265,9 @@ class Leg(db.Model):
     city: Mapped[str] = mapped_column(sa.String(200), default="", server_default="")
     arrives_on: Mapped[date]
     leaves_on: Mapped[date]
+    #: leaves_on - arrives_on, kept for who-is-where: the longest stay (an index lookup) bounds
+    #: how early a stay covering a day can have started, so that read scans days, not years.
+    nights: Mapped[int] = mapped_column(default=lambda ctx: _nights(ctx.get_current_parameters()))
     accommodation: Mapped[str] = mapped_column(sa.String(500), default="", server_default="")
 
     trip: Mapped[Trip] = relationship(back_populates="legs")
@@ -269,6 +276,8 @@ class Leg(db.Model):
         sa.Index("ix_trip_leg_place", "country_code", "region_code", "arrives_on"),
         # Who is where on a day, over all countries: stays by date.
         sa.Index("ix_trip_leg_dates", "arrives_on", "leaves_on"),
+        sa.Index("ix_trip_leg_nights", "nights"),
+        sa.CheckConstraint("nights >= 0", name="nights"),
     )
 
     @property
@@ -359,3 +368,9 @@ class TripEvent(db.Model):
 @sa.event.listens_for(TripEvent, "before_delete")
 def _append_only(mapper: Any, connection: Any, target: TripEvent) -> None:
     raise RuntimeError("trip events are append-only")
+
+
+@sa.event.listens_for(Leg, "before_update")
+def _renumber_nights(mapper: Any, connection: Any, target: Leg) -> None:
+    """A stay whose dates change in place keeps its length right (legs are usually replaced)."""
+    target.nights = _nights({"arrives_on": target.arrives_on, "leaves_on": target.leaves_on})

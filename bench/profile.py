@@ -1,0 +1,114 @@
+"""Where one page spends its time: pyinstrument over logged-in requests, production settings.
+
+    .venv/bin/python bench/profile.py [--trips 100000] [--page where] [--requests 30]
+                                      [--database-url URL] [--html out.html]
+
+Fills a throwaway database like `make bench` does (SQLite in a temporary directory unless
+--database-url is given; that database is emptied first), builds the app with the production
+settings in this process, logs in as the bench user and requests the page: first a warm-up,
+then a timed series (median and spread per request, statements per request), then the same
+requests under pyinstrument, whose call tree it prints. Needs Redis, as the production
+settings count failed logins there.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench import load
+
+PAGES = {
+    "trips": lambda f: "/trips",
+    "inbox": lambda f: "/inbox",
+    "trip": lambda f: f"/trips/{f.long_trip_id}",
+    "where": lambda f: "/duty/where?country=ML",
+    "home": lambda f: "/",
+}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--trips", type=int, default=100_000)
+    parser.add_argument("--page", choices=sorted(PAGES), default="where")
+    parser.add_argument("--requests", type=int, default=30)
+    parser.add_argument("--database-url")
+    parser.add_argument("--html", help="also write pyinstrument's HTML report here")
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory() as tmp:
+        url = args.database_url or f"sqlite:///{tmp}/profile.db"
+        # The settings are read when config is imported: production ones before anything else.
+        os.environ.update(load.production_env(url, "redis://127.0.0.1:6379/9"))
+        from bench import data
+        from bench.common import migrated_engine
+
+        engine = migrated_engine(url)
+        filled = data.fill(engine, args.trips)
+        engine.dispose()
+
+        from pyinstrument import Profiler
+
+        from travel_app import create_app
+        from travel_app.extensions import db
+
+        app = create_app()
+        client = app.test_client()
+        https = "https://localhost"
+        form = client.get("/login", base_url=https).get_data(as_text=True)
+        token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', form)
+        answer = client.post(
+            "/login",
+            data={
+                "email": data.EMAIL,
+                "password": data.PASSWORD,
+                "csrf_token": token.group(1) if token else "",
+            },
+            base_url=https,
+            headers={"Referer": f"{https}/login"},
+        )
+        if answer.status_code != 302:
+            raise SystemExit(f"login answered {answer.status_code}")
+        path = PAGES[args.page](filled)
+
+        def get() -> None:
+            response = client.get(path, base_url=https)
+            if response.status_code != 200:
+                raise SystemExit(f"{path} answered {response.status_code}")
+
+        get()
+        statements: list[Any] = []
+        with app.app_context():
+            sa.event.listen(db.engine, "before_cursor_execute", lambda *a: statements.append(1))
+        times = []
+        for _ in range(args.requests):
+            start = time.perf_counter()
+            get()
+            times.append((time.perf_counter() - start) * 1000)
+        print(
+            f"{path} at {args.trips:,} trips ({url.split(':')[0]}): median "
+            f"{statistics.median(times):.1f} ms, {min(times):.1f}–{max(times):.1f} ms over "
+            f"{len(times)} requests, {len(statements) / len(times):.0f} statements each"
+        )
+        profiler = Profiler(interval=0.0005)
+        with profiler:
+            for _ in range(args.requests):
+                get()
+        print(profiler.output_text(unicode=True, color=False, show_all=False))
+        if args.html:
+            Path(args.html).write_text(profiler.output_html())
+
+
+if __name__ == "__main__":
+    main()
