@@ -35,6 +35,7 @@ PAGES = {
     "trip": lambda f: f"/trips/{f.long_trip_id}",
     "where": lambda f: "/duty/where?country=ML",
     "home": lambda f: "/",
+    "all": lambda f: "/trips/all",
 }
 
 

@@ -44,3 +44,20 @@ def test_list_pages_run_a_constant_number_of_statements(
     print(f"\n{name} ({url}): {counts[10]} statements at 10 trips, {counts[1000]} at 1,000")
     assert counts[10] == counts[1000]
     assert counts[1000] <= 8
+
+
+def test_the_inbox_pages_through_its_tasks_with_the_total(world, as_person):
+    bulk_trips(world, 60, state=TripState.IN_REVIEW, task_for=world.promoter)
+    client = as_person(world.promoter)
+
+    def rows(page):
+        html = client.get("/inbox", query_string={"page": page}).get_data(as_text=True)
+        table = html.split('<table id="inbox">')[1].split("</table>")[0]
+        return table.count('<a href="/trips/'), html
+
+    n, html = rows(1)
+    assert n == 50 and "page 1 of 2" in html and "page=2" in html
+    n, html = rows(2)
+    assert n == 10 and "page 2 of 2" in html
+    n, html = rows(7)  # past the end: nothing, and the pager still knows there are two pages
+    assert n == 0 and "page 7 of 2" in html and "Nothing waits for you." in html

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
-from math import ceil
 from typing import Any
 
 import sqlalchemy as sa
 
+from travel_app.core.paging import Page
 from travel_app.duty.models import CrisisRecipient
 from travel_app.extensions import db
 from travel_app.org.models import Person, Unit
@@ -49,36 +49,6 @@ def bounded(q: Where) -> Where:
     """``q`` with the longest stay on record (one index lookup), so that the reads below look
     at stays that began at most that long before the window instead of at every earlier one."""
     return replace(q, longest=db.session.scalar(sa.select(sa.func.max(Leg.nights))) or 0)
-
-
-@dataclass
-class Page:
-    """One page of rows, shaped like Flask-SQLAlchemy's pagination for the pager macro."""
-
-    items: list[Any]
-    page: int
-    total: int
-    per_page: int = PAGE_SIZE
-
-    @property
-    def pages(self) -> int:
-        return max(1, ceil(self.total / self.per_page))
-
-    @property
-    def has_prev(self) -> bool:
-        return self.page > 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.page < self.pages
-
-    @property
-    def prev_num(self) -> int:
-        return self.page - 1
-
-    @property
-    def next_num(self) -> int:
-        return self.page + 1
 
 
 def _group(q: Where) -> Any:
