@@ -18,7 +18,13 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def reset(engine: sa.Engine) -> None:
-    """Drop every table, whatever created it."""
+    """Drop every table, whatever created it (an SQLite file is simply removed: its tables'
+    foreign keys form a cycle that SQLite cannot drop in order)."""
+    if engine.dialect.name == "sqlite" and engine.url.database not in (None, "", ":memory:"):
+        engine.dispose()
+        for suffix in ("", "-wal", "-shm"):
+            Path(engine.url.database + suffix).unlink(missing_ok=True)
+        return
     meta = sa.MetaData()
     meta.reflect(bind=engine)
     with engine.begin() as conn:

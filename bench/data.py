@@ -63,6 +63,26 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+def _event(
+    trip_id: int, kind: str, actor_id: int, before: str, after: str, step: str | None = None
+) -> dict[str, Any]:
+    return {
+        "trip_id": trip_id,
+        "at": _now(),
+        "kind": kind,
+        "actor_id": actor_id,
+        "round": 1,
+        "step_id": step,
+        "outcome": "approve" if step else None,
+        "comment": "",
+        "conditions": [],
+        "from_state": before,
+        "to_state": after,
+        "level": 2,
+        "data": {},
+    }
+
+
 def _chunks(rows: list[dict[str, Any]], size: int = CHUNK) -> Iterator[list[dict[str, Any]]]:
     for start in range(0, len(rows), size):
         yield rows[start : start + size]
@@ -233,6 +253,18 @@ def fill(engine: sa.Engine, n: int, *, seed: int = 7, progress: bool = True) -> 
             ]
             if tasks:
                 conn.execute(sa.insert(TripTask), tasks)
+            # Every filed trip's timeline starts with its submission; a closed step has its
+            # decision. Without them the planner's statistics say one trip holds every event.
+            events = []
+            for tid, p in zip(ids, chunk, strict=True):
+                if p["state"] == "draft":
+                    continue
+                events.append(_event(tid, "submitted", p["traveller_id"], "draft", "in_review"))
+                if not p["_waiting"] and p["traveller_id"] != bench_id:
+                    events.append(
+                        _event(tid, "decision", bench_id, "in_review", p["state"], "supervisor")
+                    )
+            conn.execute(sa.insert(TripEvent), events)
             bar.update(len(chunk))
         bar.close()
         long_trip_id = first_id  # the bench user's first trip

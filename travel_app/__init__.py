@@ -81,13 +81,13 @@ def register_extensions(app: Flask) -> None:
 
     @login_manager.user_loader
     def load_user(user_id: str) -> Any:
-        from travel_app.org.models import PERSON_ROLES, Person
+        from travel_app.org.models import CURRENT_USER, Person
 
         if not user_id.isdigit():
             return None
         from travel_app.auth import sessions
 
-        person = db.session.get(Person, int(user_id), options=PERSON_ROLES)
+        person = db.session.get(Person, int(user_id), options=CURRENT_USER)
         if person is None or not person.is_active or not sessions.is_live(person):
             return None
         return person

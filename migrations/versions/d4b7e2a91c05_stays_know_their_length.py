@@ -1,4 +1,5 @@
-"""Stays know their length, indexed: who-is-where reads days around the date, not years
+"""Stays know their length, indexed: who-is-where reads days around the date, not years;
+trip events indexed by kind and time for the inbox's news
 
 Revision ID: d4b7e2a91c05
 Revises: c3a91e5d7f20
@@ -29,9 +30,13 @@ def upgrade():
         batch_op.alter_column('nights', existing_type=sa.Integer(), nullable=False)
         batch_op.create_index('ix_trip_leg_nights', ['nights'], unique=False)
         batch_op.create_check_constraint(op.f('ck_trip_leg_nights'), 'nights >= 0')
+    with op.batch_alter_table('trip_event', schema=None) as batch_op:
+        batch_op.create_index('ix_trip_event_kind_at', ['kind', 'at'], unique=False)
 
 
 def downgrade():
+    with op.batch_alter_table('trip_event', schema=None) as batch_op:
+        batch_op.drop_index('ix_trip_event_kind_at')
     with op.batch_alter_table('trip_leg', schema=None) as batch_op:
         batch_op.drop_constraint(op.f('ck_trip_leg_nights'), type_='check')
         batch_op.drop_index('ix_trip_leg_nights')

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
+import sqlalchemy as sa
 
 from tests.trips.conftest import day, decide, leg
 from tests.trips.test_journey import form
 from tests.trips.test_rereview import approve_all
 from travel_app.extensions import db
 from travel_app.trips import operations as ops
-from travel_app.trips.models import EventKind, Trip, TripState
+from travel_app.trips.models import EventKind, Trip, TripEvent, TripState
 from workflows.engine import Outcome
 
 
@@ -191,6 +192,17 @@ def test_a_minor_change_only_notifies_the_approvers(world, make_trip, as_person)
     assert trip.events[-1].kind is EventKind.CHANGE_NOTIFIED
     updates = as_person(world.promoter).get("/inbox").get_data(as_text=True)
     assert "Change after approval: approvers notified" in updates
+    # Only those who decided on the trip get the news, and only for 30 days.
+    for other in (world.colleague, world.outsider):
+        assert "approvers notified" not in as_person(other).get("/inbox").get_data(as_text=True)
+    # (Events are append-only for the application; the test ages one with plain SQL.)
+    db.session.execute(
+        sa.update(TripEvent)
+        .where(TripEvent.id == trip.events[-1].id)
+        .values(at=trip.events[-1].at - timedelta(days=31))
+    )
+    db.session.commit()
+    assert "approvers notified" not in as_person(world.promoter).get("/inbox").get_data(True)
 
 
 def test_a_change_that_touches_nothing_the_procedure_weighs_is_an_edit_not_news(

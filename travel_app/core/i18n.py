@@ -19,16 +19,29 @@ _CATALOGUES: dict[str, Any] = {}
 
 
 def _catalogue() -> Any:
-    ctx = getattr(g, "_flask_babel", None) if g else None
-    locale = getattr(ctx, "babel_locale", None) if ctx is not None else None
+    try:
+        context = g._get_current_object()
+    except RuntimeError:  # no application context: Flask-Babel's empty stand-in
+        return get_translations()
+    babel = getattr(context, "_flask_babel", None)
+    locale = getattr(babel, "babel_locale", None)
     if locale is None:
         locale = get_locale()
+        babel = getattr(context, "_flask_babel", None)
+    # The request's own answer, kept beside Flask-Babel's locale: a page asks hundreds of times,
+    # and force_locale (e-mails) swaps the locale object, which this notices.
+    hit = getattr(babel, "safe_passage_catalogue", None)
+    if hit is not None and hit[0] is locale:
+        return hit[1]
     key = str(locale)
     catalogue = _CATALOGUES.get(key)
     if catalogue is None:
         catalogue = get_translations()
-        if locale is not None:  # outside a request Flask-Babel hands out an empty stand-in
-            _CATALOGUES[key] = catalogue
+        if locale is None:
+            return catalogue
+        _CATALOGUES[key] = catalogue
+    if babel is not None:
+        babel.safe_passage_catalogue = (locale, catalogue)
     return catalogue
 
 

@@ -7,7 +7,7 @@ from datetime import date, datetime
 
 import sqlalchemy as sa
 from flask_login import UserMixin
-from sqlalchemy.orm import Mapped, mapped_column, relationship, selectinload, validates
+from sqlalchemy.orm import Mapped, joinedload, mapped_column, relationship, selectinload, validates
 
 from travel_app.core.db import UTCDateTime, enum_column, utcnow
 from travel_app.core.i18n import lazy_gettext as _l
@@ -247,6 +247,9 @@ class Deputy(db.Model):
 
 #: Load these with a person whose roles will be shown or checked (the current user, lists).
 PERSON_ROLES = (selectinload(Person.roles), selectinload(Person.headed_units))
+#: The same for the one person of every request, in one statement instead of three (a few
+#: roles times a unit or two is a handful of joined rows).
+CURRENT_USER = (joinedload(Person.roles), joinedload(Person.headed_units))
 
 
 def normalise_email(value: str) -> str:

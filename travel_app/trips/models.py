@@ -361,7 +361,11 @@ class TripEvent(db.Model):
     actor: Mapped[Person | None] = relationship(foreign_keys=[actor_id])
     on_behalf_of: Mapped[Person | None] = relationship(foreign_keys=[on_behalf_of_id])
 
-    __table_args__ = (sa.Index("ix_trip_event_round", "trip_id", "round"),)
+    __table_args__ = (
+        sa.Index("ix_trip_event_round", "trip_id", "round"),
+        # The inbox's news: recent events of two kinds, newest first.
+        sa.Index("ix_trip_event_kind_at", "kind", "at"),
+    )
 
 
 @sa.event.listens_for(TripEvent, "before_update")
