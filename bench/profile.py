@@ -42,7 +42,7 @@ PAGES = {
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--trips", type=int, default=100_000)
-    parser.add_argument("--page", choices=sorted(PAGES), default="where")
+    parser.add_argument("--page", choices=[*sorted(PAGES), "decide"], default="where")
     parser.add_argument("--requests", type=int, default=30)
     parser.add_argument("--database-url")
     parser.add_argument("--html", help="also write pyinstrument's HTML report here")
@@ -81,12 +81,40 @@ def main() -> None:
         )
         if answer.status_code != 302:
             raise SystemExit(f"login answered {answer.status_code}")
-        path = PAGES[args.page](filled)
+        if args.page == "decide":  # one supervisor's approval per request, each on its own trip
+            from bench import flows
+            from travel_app.trips.models import Trip
 
-        def get() -> None:
-            response = client.get(path, base_url=https)
-            if response.status_code != 200:
-                raise SystemExit(f"{path} answered {response.status_code}")
+            waiting = flows._routed_trips(url, filled, 3 * args.requests + 1)
+            page = client.get(f"/trips/{waiting[0]}", base_url=https).get_data(as_text=True)
+            csrf = re.search(r'name="csrf_token" value="([^"]+)"', page)
+            path = "/trips/<id>/decide"
+
+            def get() -> None:
+                trip_id = waiting.pop()
+                with app.app_context():
+                    version = db.session.get(Trip, trip_id).version
+                response = client.post(
+                    f"/trips/{trip_id}/decide",
+                    data={
+                        "step_id": "supervisor",
+                        "outcome": "approve",
+                        "version": version,
+                        "csrf_token": csrf.group(1) if csrf else "",
+                    },
+                    base_url=https,
+                    headers={"Referer": f"{https}/trips/{trip_id}"},
+                )
+                if response.status_code != 302:
+                    raise SystemExit(f"decide answered {response.status_code}")
+
+        else:
+            path = PAGES[args.page](filled)
+
+            def get() -> None:
+                response = client.get(path, base_url=https)
+                if response.status_code != 200:
+                    raise SystemExit(f"{path} answered {response.status_code}")
 
         get()
         statements: list[Any] = []

@@ -18,7 +18,7 @@ from travel_app.dossier.models import DossierItem, ItemStatus
 from travel_app.extensions import db
 from travel_app.org.models import Person, Role
 from travel_app.procedures import active_procedure
-from travel_app.trips.facts import LegFacts, load_context
+from travel_app.trips.facts import Context, LegFacts, load_context
 from travel_app.trips.models import Trip
 from workflows import engine
 from workflows.calendar import subtract_working_days
@@ -45,14 +45,18 @@ def _condition_id(text: str) -> str:
     return "condition:" + hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def generate(trip: Trip, conditions: tuple[str, ...], today: date) -> int:
+def generate(
+    trip: Trip, conditions: tuple[str, ...], today: date, ctx: Context | None = None
+) -> int:
     """Add the items the procedure asks of this trip (and one per condition); keep existing.
 
     A trip approved again after a level rise keeps what was done and gains the new items.
+    ``ctx`` is the advice and organisation already read for this trip and traveller today.
     """
     procedure = active_procedure()
     legs = [LegFacts(g.country_code, g.region_code, g.arrives_on, g.leaves_on) for g in trip.legs]
-    ctx = load_context(today, trip.countries, [trip.traveller_id])
+    if ctx is None:
+        ctx = load_context(today, trip.countries, [trip.traveller_id])
     facts = ctx.facts(procedure, trip.traveller_id, legs, trip.flags or ())
     risk = engine.assess_risk(procedure, facts)
     existing = set(

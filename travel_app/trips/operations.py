@@ -547,6 +547,8 @@ def decide_step(
     trip.state = state_for(pos, is_suspension(trip))
     opened = routing.sync_tasks(trip, procedure, route, pos, date.today())
     notices.tasks_opened(opened, date.today())
+    # One read of the advice for the timeline's snapshot and, on approval, the dossier.
+    ctx = load_context(date.today(), trip.countries, [trip.traveller_id])
     event = _event(
         trip,
         EventKind.DECISION,
@@ -557,16 +559,19 @@ def decide_step(
         outcome=outcome.value,
         comment=decision.comment,
         conditions=list(decision.conditions),
+        data={"advice": ctx.snapshot(leg_facts(leg) for leg in trip.legs)},
     )
     notices.after_decision(trip, event, date.today(), conditions=list(pos.conditions))
-    _open_dossier(trip, pos.conditions, date.today())
+    _open_dossier(trip, pos.conditions, date.today(), ctx)
     return trip.state
 
 
-def _open_dossier(trip: Trip, conditions: tuple[str, ...], today: date) -> None:
+def _open_dossier(
+    trip: Trip, conditions: tuple[str, ...], today: date, ctx: Context | None = None
+) -> None:
     """An approved or registered trip gets its mission dossier (new items only), and the
     traveller its checklist by e-mail."""
-    if trip.state in GO_STATES and dossier.generate(trip, conditions, today):
+    if trip.state in GO_STATES and dossier.generate(trip, conditions, today, ctx):
         dossier_reminders.checklist(trip, today)
 
 
