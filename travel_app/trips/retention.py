@@ -34,9 +34,12 @@ def purge_after_return(today: date, days: int) -> list[int]:
         # A traveller who never confirmed being back keeps their emergency contact.
         sa.or_(Trip.safe_return_asked_at.is_(None), Trip.safe_return_at.is_not(None)),
     )
-    rows = db.session.execute(
-        sa.select(Trip.id, Trip.state, Trip.round, Trip.level).where(due).order_by(Trip.id)
-    ).all()
+    # Sorted here, not by the database: ORDER BY id made SQLite walk the whole table in id
+    # order instead of the few unpurged returns in the partial index (18 ms at 100,000 trips).
+    rows = sorted(
+        db.session.execute(sa.select(Trip.id, Trip.state, Trip.round, Trip.level).where(due)),
+        key=lambda row: row.id,
+    )
     if not rows:
         return []
     now = utcnow()
