@@ -86,6 +86,10 @@ def claim(now: datetime, batch: int, lease: timedelta) -> tuple[str, list[Outbox
         db.session.rollback()
         return token, [], 0
     rows = db.session.scalars(sa.select(M).where(M.claim == token).order_by(M.id)).all()
+    # Detached, so that the commit after each message does not expire the rest of the batch:
+    # reading an expired row is a SELECT per message (a third of the drain's time).
+    for row in rows:
+        db.session.expunge(row)
     return token, list(rows), stale
 
 
