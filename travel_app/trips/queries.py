@@ -18,13 +18,14 @@ PAGE_SIZE = 50
 
 
 #: What no list shows: the procedure's route (a large JSON), the encrypted medical note (a
-#: decryption per row) and the emergency contact. Left unread, and reading one would raise
-#: rather than run a statement per row.
+#: decryption per row) and the emergency contact. Left unread; not ``raiseload``, because the
+#: same trip may be shown in full later in the session (the lists' statement counts are
+#: tested, so a template reading one per row would show there).
 UNLISTED = (Trip.route, Trip.medical_note, Trip.emergency_name, Trip.emergency_phone)
 
 
 def _unlisted() -> list[Any]:
-    return [defer(column, raiseload=True) for column in UNLISTED]
+    return [defer(column) for column in UNLISTED]
 
 
 def _trip_options() -> tuple[Any, ...]:
