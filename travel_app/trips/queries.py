@@ -148,7 +148,9 @@ def updates_for(principals: list[Person], today: date, limit: int = 20) -> list[
                 decided,
             )
             .options(joinedload(TripEvent.trip).joinedload(Trip.traveller))
-            .order_by(TripEvent.id.desc())
+            # By time first: ordered by id alone, SQLite walked the whole table backwards
+            # looking for news instead of reading the (kind, at) index.
+            .order_by(TripEvent.at.desc(), TripEvent.id.desc())
             .limit(limit)
         )
     )
