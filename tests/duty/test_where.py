@@ -186,3 +186,17 @@ def test_the_page_runs_the_same_statements_at_100_and_100000_trips(
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Trip)) > 100_000
     print(f"\nwho is where: {few} statements at 100 trips, {many} at 100,000")
     assert few == many
+
+
+def test_a_stay_typed_to_end_in_year_9999_does_not_break_the_page(world, mali, as_person):
+    """The reads are bounded by the longest stay on record; a typo in a draft makes that
+    millions of days, which must not overflow the date arithmetic."""
+    from tests.duty.conftest import stay as make_stay
+    from travel_app.trips.models import TripState
+
+    make_stay(world, world.colleague, "ML", None, 0, 2_900_000, state=TripState.DRAFT)
+    client = as_person(world.safety_officer)
+    page = client.get("/duty/where", query_string={"country": "ML"})
+    assert page.status_code == 200
+    assert "<strong>2</strong> there" in page.get_data(as_text=True)
+    assert client.get("/duty/where.csv", query_string={"country": "ML"}).status_code == 200

@@ -65,7 +65,9 @@ def conditions(q: Where, place: bool = True) -> list[Any]:
         Leg.leaves_on >= q.on - timedelta(days=q.days),
         Trip.state.in_(ACTIVE),
     ]
-    if q.longest is not None:
+    # Without a bound when it would fall before year 1: a stay typed as ending in 9999 (even in
+    # a draft) makes the longest stay millions of days long.
+    if q.longest is not None and q.days + q.longest < (q.on - date.min).days:
         window.append(Leg.arrives_on >= q.on - timedelta(days=q.days + q.longest))
     if place and q.country:
         window.append(Leg.country_code == q.country)

@@ -153,8 +153,10 @@ def _send_one(
 ) -> None:
     mine = sa.and_(M.id == row.id, M.claim == token)
     # Renew the claim just before sending: the lease covers one message, not the batch. The
-    # same commit carries the previous message's "sent" mark, made right before without an
-    # SMTP exchange in between: one commit per message instead of two, the same crash window.
+    # same commit carries the previous message's "sent" mark, made right before it with no SMTP
+    # exchange in between: one commit per message instead of two. Should this renewal or its
+    # commit fail, that mark is lost and the previous message goes again after the lease (as
+    # when its own commit failed before), logged as taken over.
     renewed = db.session.execute(
         sa.update(M)
         .where(mine)
