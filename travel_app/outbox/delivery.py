@@ -156,7 +156,7 @@ def _send_one(
     # same commit carries the previous message's "sent" mark, made right before it with no SMTP
     # exchange in between: one commit per message instead of two. Should this renewal or its
     # commit fail, that mark is lost and the previous message goes again after the lease (as
-    # when its own commit failed before), logged as taken over.
+    # when its own commit failed before); the drain that reclaims it logs that.
     renewed = db.session.execute(
         sa.update(M)
         .where(mine)
