@@ -38,6 +38,7 @@ from travel_app.admin.forms import (
 )
 from travel_app.core import audit, heartbeat
 from travel_app.core.audit import AuditEvent
+from travel_app.core.paging import PAGE_SIZE
 from travel_app.extensions import db, login_manager
 from travel_app.org import operations as org_ops
 from travel_app.org.models import (
@@ -64,7 +65,6 @@ from travel_app.trips.rereview import react_to_advisory
 
 bp = Blueprint("admin", __name__)
 
-PAGE_SIZE = 50
 MAX_PAGE = 1_000_000
 
 

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 
 from travel_app.extensions import db
 
+#: Rows per page of every list.
 PAGE_SIZE = 50
 
 

@@ -14,11 +14,11 @@ from sqlalchemy.orm import joinedload
 from werkzeug.wrappers import Response
 
 from travel_app.core.db import utcnow
+from travel_app.core.paging import PAGE_SIZE, Page
 from travel_app.core.permissions import role_required
 from travel_app.duty import crisis
 from travel_app.duty.forms import AnswerForm, CrisisForm, WhereForm
 from travel_app.duty.models import Answer, CrisisMessage, CrisisRecipient, Instruction
-from travel_app.duty.queries import PAGE_SIZE, Page
 from travel_app.duty.views import DUTY_ROLES, _args, _faculties, _locale, _selection, bp
 from travel_app.extensions import db
 from travel_app.places import geography

@@ -13,13 +13,12 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from travel_app.core.paging import Page
+from travel_app.core.paging import PAGE_SIZE, Page
 from travel_app.duty.models import CrisisRecipient
 from travel_app.extensions import db
 from travel_app.org.models import Person, Unit
 from travel_app.trips.models import Leg, Trip, TripState
 
-PAGE_SIZE = 50
 #: Trips whose traveller may be on the way: approved at some point or still being decided.
 ACTIVE = (
     TripState.IN_REVIEW,

@@ -11,12 +11,12 @@ from werkzeug.wrappers import Response
 from travel_app.admin.forms import ConfirmForm
 from travel_app.core import audit
 from travel_app.core.db import utcnow
+from travel_app.core.paging import PAGE_SIZE
 from travel_app.extensions import db, login_manager
 from travel_app.outbox import delivery
 from travel_app.outbox.models import OutboxMessage, OutboxStatus
 
 bp = Blueprint("outbox", __name__)
-PAGE_SIZE = 50
 
 
 @bp.before_request

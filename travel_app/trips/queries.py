@@ -9,13 +9,10 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import aliased, defer, joinedload, selectinload
 
-from travel_app.core.paging import Page, page_of
+from travel_app.core.paging import PAGE_SIZE, Page, page_of
 from travel_app.extensions import db
 from travel_app.org.models import Person, Role
 from travel_app.trips.models import EventKind, Leg, Trip, TripEvent, TripState, TripTask
-
-PAGE_SIZE = 50
-
 
 #: What no list shows: the procedure's route (a large JSON), the encrypted medical note (a
 #: decryption per row) and the emergency contact. Left unread; not ``raiseload``, because the
