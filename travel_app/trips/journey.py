@@ -16,13 +16,13 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
 
-from travel_app.core import audit
 from travel_app.core.db import utcnow
 from travel_app.extensions import db
 from travel_app.org.models import Person, Role, RoleAssignment
 from travel_app.outbox.compose import Recipient, compose
 from travel_app.outbox.queue import queue, queued_keys
-from travel_app.trips.models import GO_STATES, EventKind, Trip, TripEvent, TripPhase
+from travel_app.trips import transitions
+from travel_app.trips.models import GO_STATES, EventKind, Trip, TripPhase
 from travel_app.trips.notices import trip_calendar
 from travel_app.trips.operations import claim
 from workflows.model import Procedure, Text
@@ -54,24 +54,22 @@ def _recipient(person: Person) -> Recipient:
 
 
 def _events(rows: list[Any], kind: EventKind, now: datetime, **data: Any) -> None:
-    db.session.execute(
-        sa.insert(TripEvent),
+    """The timeline event (and its audit record) of each trip a sweep moved; ``_move`` has
+    bumped their versions already."""
+    transitions.write(
         [
-            {
-                "trip_id": row.id,
-                "kind": kind,
-                "at": now,
-                "actor_id": None,
-                "round": row.round,
-                "from_state": row.state.value,
-                "to_state": row.state.value,
-                "level": row.level,
-                "comment": "",
-                "conditions": [],
-                "data": {"from_phase": row.phase.value, **data},
-            }
+            transitions.Change(
+                trip_id=row.id,
+                kind=kind,
+                round=row.round,
+                from_state=row.state.value,
+                to_state=row.state.value,
+                level=row.level,
+                data={"from_phase": row.phase.value, **data},
+            )
             for row in rows
         ],
+        now,
     )
 
 
@@ -342,19 +340,24 @@ def confirm_return(
         .execution_options(synchronize_session=False)
     )
     db.session.expire(trip, ["needs_attention", "attention_reason"])
-    db.session.add(
-        TripEvent(
-            trip_id=trip.id,
-            kind=EventKind.SAFE_RETURN,
-            at=now,
-            actor_id=person.id,
-            round=trip.round,
-            from_state=trip.state.value,
-            to_state=trip.state.value,
-            level=trip.level,
-            comment=note.strip()[:2000],
-            conditions=[],
-            data={"from_phase": old.value, "to_phase": TripPhase.RETURNED.value},
-        )
+    transitions.write(
+        [
+            transitions.Change(
+                trip_id=trip.id,
+                kind=EventKind.SAFE_RETURN,
+                round=trip.round,
+                from_state=trip.state.value,
+                to_state=trip.state.value,
+                level=trip.level,
+                actor_id=person.id,
+                comment=note.strip()[:2000],
+                version=trip.version,
+                data={
+                    "from_phase": old.value,
+                    "to_phase": TripPhase.RETURNED.value,
+                    "by_traveller": person.id == trip.traveller_id,
+                },
+            )
+        ],
+        now,
     )
-    audit.record("trip.safe_return", trip, person, by_traveller=person.id == trip.traveller_id)

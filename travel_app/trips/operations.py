@@ -7,6 +7,7 @@ acting at once exactly one succeeds and the other gets :class:`TripChanged`.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -14,14 +15,13 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import attributes
 
-from travel_app.core import audit
 from travel_app.core.db import utcnow
 from travel_app.dossier import operations as dossier
 from travel_app.dossier import reminders as dossier_reminders
 from travel_app.extensions import db
 from travel_app.org.models import Person, Role
 from travel_app.procedures import active_procedure
-from travel_app.trips import notices, routing
+from travel_app.trips import notices, routing, transitions
 from travel_app.trips.facts import Context, LegFacts, load_context
 from travel_app.trips.models import (
     GO_STATES,
@@ -204,37 +204,32 @@ def _event(
     kind: EventKind,
     actor: Person | None,
     from_state: TripState | None,
+    close: str | Sequence[int] = (),
+    open: list[dict[str, Any]] | None = None,
     **fields: Any,
 ) -> TripEvent:
-    """Append to the timeline, with the advice for every destination at this moment."""
+    """Append to the timeline through the one writer, with the advice for every destination at
+    this moment, closing and opening the review tasks that change with it."""
     data = dict(fields.pop("data", None) or {})
     if "advice" not in data and trip.legs:
         data["advice"] = _advice_now(trip)
-    fields["data"] = data
-    event = TripEvent(
-        trip_id=trip.id,
-        kind=kind,
-        actor_id=actor.id if actor is not None else None,
-        round=trip.round,
-        from_state=from_state.value if from_state else None,
-        to_state=trip.state.value,
-        level=trip.level,
-        **fields,
-    )
-    db.session.add(event)
-    # Every step is on the hash-chained audit trail too: a timeline row edited afterwards
-    # no longer matches it.
-    audit.add(
-        f"trip.{kind.value}",
-        trip,
-        actor,
-        from_state=event.from_state,
-        to_state=event.to_state,
-        round=trip.round,
-        version=trip.version,
-        step=fields.get("step_id"),
-        outcome=fields.get("outcome"),
-        on_behalf_of=fields.get("on_behalf_of_id"),
+    (event,) = transitions.write(
+        [
+            transitions.Change(
+                trip_id=trip.id,
+                kind=kind,
+                round=trip.round,
+                from_state=from_state.value if from_state else None,
+                to_state=trip.state.value,
+                level=trip.level,
+                actor_id=actor.id if actor is not None else None,
+                version=trip.version,
+                close=close,
+                open=open or [],
+                data=data,
+                **fields,
+            )
+        ]
     )
     return event
 
@@ -333,13 +328,14 @@ def _route_trip(
     pos = engine.position(procedure, route, ())
     trip.state = state_for(pos, suspension)
     db.session.flush()
-    opened = routing.sync_tasks(trip, procedure, route, pos, ctx.today)
-    notices.tasks_opened(opened, ctx.today)
+    closing, opened = routing.plan_tasks(trip, procedure, route, pos, ctx.today)
     event = _event(
         trip,
         kind,
         actor,
         previous,
+        close=closing,
+        open=opened,
         data={
             "advice": ctx.snapshot(legs),
             "procedure": f"{procedure.id} v{procedure.version}",
@@ -347,6 +343,7 @@ def _route_trip(
             **extra,
         },
     )
+    notices.tasks_opened(opened, ctx.today)
     return event
 
 
@@ -545,8 +542,7 @@ def decide_step(
     claim(trip, expected_version)
     previous = trip.state
     trip.state = state_for(pos, is_suspension(trip))
-    opened = routing.sync_tasks(trip, procedure, route, pos, date.today())
-    notices.tasks_opened(opened, date.today())
+    closing, opened = routing.plan_tasks(trip, procedure, route, pos, date.today())
     # One read of the advice for the timeline's snapshot and, on approval, the dossier.
     ctx = load_context(date.today(), trip.countries, [trip.traveller_id])
     event = _event(
@@ -554,6 +550,8 @@ def decide_step(
         EventKind.DECISION,
         person,
         previous,
+        close=closing,
+        open=opened,
         on_behalf_of_id=actor.on_behalf_of,
         step_id=step_id,
         outcome=outcome.value,
@@ -561,6 +559,7 @@ def decide_step(
         conditions=list(decision.conditions),
         data={"advice": ctx.snapshot(leg_facts(leg) for leg in trip.legs)},
     )
+    notices.tasks_opened(opened, date.today())
     notices.after_decision(trip, event, date.today(), conditions=list(pos.conditions))
     _open_dossier(trip, pos.conditions, date.today(), ctx)
     return trip.state
@@ -620,9 +619,17 @@ def resubmit_trip(trip: Trip, actor: Person, expected_version: int, today: date)
     previous = trip.state
     trip.state = state_for(pos, suspension)
     trip.level = fresh.risk.level
-    opened = routing.sync_tasks(trip, procedure, stored, pos, today)
+    closing, opened = routing.plan_tasks(trip, procedure, stored, pos, today)
+    _event(
+        trip,
+        EventKind.RESUBMITTED,
+        actor,
+        previous,
+        close=closing,
+        open=opened,
+        data={"advice": ctx.snapshot(legs)},
+    )
     notices.tasks_opened(opened, today)
-    _event(trip, EventKind.RESUBMITTED, actor, previous, data={"advice": ctx.snapshot(legs)})
     return trip.state
 
 
@@ -707,8 +714,9 @@ def withdraw_trip(
     claim(trip, expected_version)
     previous = trip.state
     trip.state = TripState.WITHDRAWN
-    routing.close_tasks(trip)
-    _event(trip, EventKind.WITHDRAWN, actor, previous, comment=reason.strip())
+    _event(
+        trip, EventKind.WITHDRAWN, actor, previous, close=transitions.ALL, comment=reason.strip()
+    )
 
 
 def cancel_trip(trip: Trip, actor: Person, reason: str, expected_version: int) -> None:
@@ -738,8 +746,9 @@ def cancel_trip(trip: Trip, actor: Person, reason: str, expected_version: int) -
         if previous in (*GO_STATES, TripState.SUSPENDED) or is_suspension(trip)
         else TripState.CANCELLED
     )
-    routing.close_tasks(trip)
-    _event(trip, EventKind.CANCELLED, actor, previous, comment=reason.strip())
+    _event(
+        trip, EventKind.CANCELLED, actor, previous, close=transitions.ALL, comment=reason.strip()
+    )
 
 
 def conditions_in_force(trip: Trip) -> tuple[str, ...]:

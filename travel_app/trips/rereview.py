@@ -19,9 +19,9 @@ from travel_app.extensions import db
 from travel_app.org.models import Person
 from travel_app.places.models import Advisory
 from travel_app.procedures import active_procedure
-from travel_app.trips import notices, routing
+from travel_app.trips import notices, routing, transitions
 from travel_app.trips.facts import LegFacts, load_context
-from travel_app.trips.models import GO_STATES, EventKind, Leg, Trip, TripEvent, TripState, TripTask
+from travel_app.trips.models import GO_STATES, EventKind, Leg, Trip, TripState
 from travel_app.trips.operations import state_for
 from workflows import engine
 
@@ -114,28 +114,23 @@ def react_to_advisory(advisory: Advisory, actor: Person | None, today: date) -> 
     place = "/".join(filter(None, (advisory.country_code, advisory.region_code)))
     reason = f"{place}: level {advisory.level} ({advisory.source_code}, {advisory.effective_on})"
 
-    updates: list[dict[str, Any]] = []
-    noted: list[dict[str, Any]] = []
-    events: list[dict[str, Any]] = []
-    tasks: list[dict[str, Any]] = []
-    closing: list[dict[str, Any]] = []
+    changes: list[transitions.Change] = []
     for trip in trips.values():
         facts = ctx.facts(procedure, trip.traveller_id, trip.legs, trip.flags)
         route = engine.route(procedure, facts)
         new_level = route.risk.level
         old_level = trip.level or 0
-        base = {
+        if new_level == old_level:
+            continue
+        base: dict[str, Any] = {
             "trip_id": trip.id,
-            "at": now,
             "actor_id": actor.id if actor else None,
             "from_state": trip.state.value,
             "level": new_level,
             "comment": reason,
-            "conditions": [],
-            "data": {"advice": ctx.snapshot(trip.legs), "previous_level": old_level},
+            "version": trip.version + 1,
         }
-        if new_level == old_level:
-            continue
+        data = {"advice": ctx.snapshot(trip.legs), "previous_level": old_level}
         # The trip keeps its state and round; only its level (and perhaps a flag) changes.
         noted_kind = None
         attention = (trip.needs_attention, trip.attention_reason)
@@ -150,17 +145,20 @@ def react_to_advisory(advisory: Advisory, actor: Person | None, today: date) -> 
             noted_kind = EventKind.FLAGGED
             attention = (True, reason)
         if noted_kind is not None:
-            noted.append(
-                {
-                    "b_id": trip.id,
-                    "version": trip.version + 1,
-                    "level": new_level,
-                    "needs_attention": attention[0],
-                    "attention_reason": attention[1],
-                }
-            )
-            events.append(
-                {**base, "kind": noted_kind, "round": trip.round, "to_state": trip.state.value}
+            changes.append(
+                transitions.Change(
+                    **base,
+                    kind=noted_kind,
+                    round=trip.round,
+                    to_state=trip.state.value,
+                    data=data,
+                    values={
+                        "version": trip.version + 1,
+                        "level": new_level,
+                        "needs_attention": attention[0],
+                        "attention_reason": attention[1],
+                    },
+                )
             )
             continue
         suspension = trip.state in GO_STATES or trip.state is TripState.SUSPENDED
@@ -177,40 +175,40 @@ def react_to_advisory(advisory: Advisory, actor: Person | None, today: date) -> 
             for step in rs.stage.steps
             if not ctx.assignees(procedure, step, trip.traveller_id, trip.co_traveller_ids)
         ]
-        updates.append(
-            {
-                "b_id": trip.id,
-                "version": trip.version + 1,
-                "state": new_state,
-                "round": trip.round,
-                "level": new_level,
-                "route": trip.route,
-                "is_late": route.is_late,
-                "procedure_digest": digest,
-                "needs_attention": bool(unassigned),
-                "attention_reason": (
-                    f"{reason}; nobody is named for: {', '.join(unassigned)}" if unassigned else ""
-                ),
-            }
-        )
-        events.append(
-            {
+        waiting = routing.open_steps(procedure, route, pos)
+        changes.append(
+            transitions.Change(
                 **base,
-                "kind": EventKind.SUSPENDED if suspension else EventKind.REROUTED,
-                "round": trip.round,
-                "to_state": new_state.value,
-                "data": {
-                    **base["data"],
+                kind=EventKind.SUSPENDED if suspension else EventKind.REROUTED,
+                round=trip.round,
+                to_state=new_state.value,
+                data={
+                    **data,
                     "steps": list(route.step_ids),
                     "procedure": f"{procedure.id} v{procedure.version}",
                 },
-            }
+                values={
+                    "version": trip.version + 1,
+                    "state": new_state,
+                    "round": trip.round,
+                    "level": new_level,
+                    "route": trip.route,
+                    "is_late": route.is_late,
+                    "procedure_digest": digest,
+                    "needs_attention": bool(unassigned),
+                    "attention_reason": (
+                        f"{reason}; nobody is named for: {', '.join(unassigned)}"
+                        if unassigned
+                        else ""
+                    ),
+                },
+                close=transitions.ALL,
+                open=routing.task_rows(trip.id, trip.round, trip.route, procedure, waiting, today),
+            )
         )
-        closing.append({"b_trip": trip.id})
-        waiting = routing.open_steps(procedure, route, pos)
-        tasks.extend(routing.task_rows(trip.id, trip.round, trip.route, procedure, waiting, today))
 
-    _write(noted, updates, closing, tasks, events, now)
+    transitions.write(changes, now)
+    tasks = [row for change in changes for row in change.open]
     notices.tasks_opened(tasks, today)
     notices.suspended(reaction.suspended, reason, today)
     audit.record(
@@ -226,59 +224,3 @@ def react_to_advisory(advisory: Advisory, actor: Person | None, today: date) -> 
         waiting=len(reaction.waiting),
     )
     return reaction
-
-
-def _write(
-    noted: list[dict[str, Any]],
-    routed: list[dict[str, Any]],
-    closing: list[dict[str, Any]],
-    tasks: list[dict[str, Any]],
-    events: list[dict[str, Any]],
-    now: Any,
-) -> None:
-    table = Trip.__table__
-    if noted:
-        db.session.execute(
-            table.update()
-            .where(table.c.id == sa.bindparam("b_id"))
-            .values(
-                version=sa.bindparam("version"),
-                level=sa.bindparam("level"),
-                needs_attention=sa.bindparam("needs_attention"),
-                attention_reason=sa.bindparam("attention_reason"),
-                updated_at=now,
-            ),
-            noted,
-        )
-    if routed:
-        db.session.execute(
-            table.update()
-            .where(table.c.id == sa.bindparam("b_id"))
-            .values(
-                version=sa.bindparam("version"),
-                state=sa.bindparam("state"),
-                round=sa.bindparam("round"),
-                level=sa.bindparam("level"),
-                route=sa.bindparam("route"),
-                is_late=sa.bindparam("is_late"),
-                procedure_digest=sa.bindparam("procedure_digest"),
-                needs_attention=sa.bindparam("needs_attention"),
-                attention_reason=sa.bindparam("attention_reason"),
-                updated_at=now,
-            ),
-            routed,
-        )
-    if closing:
-        tasks_table = TripTask.__table__
-        db.session.execute(
-            tasks_table.update()
-            .where(
-                tasks_table.c.trip_id == sa.bindparam("b_trip"), tasks_table.c.closed_at.is_(None)
-            )
-            .values(closed_at=now),
-            closing,
-        )
-    if tasks:
-        db.session.execute(TripTask.__table__.insert(), tasks)
-    if events:
-        db.session.execute(TripEvent.__table__.insert(), events)

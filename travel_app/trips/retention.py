@@ -14,7 +14,8 @@ from travel_app.core import audit
 from travel_app.core.db import utcnow
 from travel_app.dossier.models import DossierItem
 from travel_app.extensions import db
-from travel_app.trips.models import EventKind, Trip, TripEvent
+from travel_app.trips import transitions
+from travel_app.trips.models import EventKind, Trip
 
 
 class _Sweep:
@@ -44,34 +45,24 @@ def purge_after_return(today: date, days: int) -> list[int]:
         return []
     now = utcnow()
     ids = [row.id for row in rows]
-    db.session.execute(
-        sa.update(Trip)
-        .where(Trip.id.in_(ids))
-        .values(
-            emergency_name="",
-            emergency_phone="",
-            mobile_phone="",
-            medical_note=None,
-            purged_at=now,
-            version=Trip.version + 1,
-        )
-        .execution_options(synchronize_session=False)
-    )
-    db.session.execute(
-        sa.insert(TripEvent),
+    transitions.write(
         [
-            {
-                "trip_id": row.id,
-                "kind": EventKind.PURGED,
-                "at": now,
-                "actor_id": None,
-                "round": row.round,
-                "from_state": row.state.value,
-                "to_state": row.state.value,
-                "level": row.level,
-                "comment": f"{days} days after return",
-                "conditions": [],
-                "data": {
+            transitions.Change(
+                trip_id=row.id,
+                kind=EventKind.PURGED,
+                round=row.round,
+                from_state=row.state.value,
+                to_state=row.state.value,
+                level=row.level,
+                comment=f"{days} days after return",
+                values={
+                    "emergency_name": "",
+                    "emergency_phone": "",
+                    "mobile_phone": "",
+                    "medical_note": None,
+                    "purged_at": now,
+                },
+                data={
                     "removed": [
                         "emergency_name",
                         "emergency_phone",
@@ -80,9 +71,10 @@ def purge_after_return(today: date, days: int) -> list[int]:
                         "dossier evidence",
                     ]
                 },
-            }
+            )
             for row in rows
         ],
+        now,
     )
     # Evidence may hold a passport copy or its number: the file goes (the upload cleanup
     # deletes it from disk), the item's status and who verified it stay.

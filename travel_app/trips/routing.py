@@ -9,7 +9,6 @@ from typing import Any
 import sqlalchemy as sa
 
 import workflows
-from travel_app.core.db import utcnow
 from travel_app.extensions import db
 from travel_app.procedures import active_procedure
 from travel_app.trips.facts import Context
@@ -207,30 +206,23 @@ def task_rows(
     return rows
 
 
-def sync_tasks(
+def plan_tasks(
     trip: Trip, procedure: Procedure, route: Route, pos: Position, today: date
-) -> list[dict[str, Any]]:
-    """Close the tasks that are done and open those of the stage now waiting (returned)."""
+) -> tuple[list[int], list[dict[str, Any]]]:
+    """The open tasks that are done (ids to close) and the rows of the stage now waiting (to
+    open), for :mod:`travel_app.trips.transitions` to write."""
     waiting = set(open_steps(procedure, route, pos))
-    existing = db.session.scalars(
-        sa.select(TripTask).where(TripTask.trip_id == trip.id, TripTask.closed_at.is_(None))
+    existing = db.session.execute(
+        sa.select(TripTask.id, TripTask.round, TripTask.step_id).where(
+            TripTask.trip_id == trip.id, TripTask.closed_at.is_(None)
+        )
     ).all()
     have = set()
-    now = utcnow()
+    closing = []
     for task in existing:
         if task.round != trip.round or task.step_id not in waiting:
-            task.closed_at = now
+            closing.append(task.id)
         else:
             have.add(task.step_id)
     rows = task_rows(trip.id, trip.round, trip.route, procedure, sorted(waiting - have), today)
-    if rows:
-        db.session.execute(sa.insert(TripTask), rows)
-    return rows
-
-
-def close_tasks(trip: Trip) -> None:
-    db.session.execute(
-        sa.update(TripTask)
-        .where(TripTask.trip_id == trip.id, TripTask.closed_at.is_(None))
-        .values(closed_at=utcnow())
-    )
+    return closing, rows
