@@ -101,3 +101,20 @@ def test_the_demo_trips_wait_in_the_inboxes_of_their_deciders(app, db, demo):
     client = app.test_client()
     client.post("/login", data={"email": data.email("safety"), "password": data.DEMO_PASSWORD})
     assert "Interviews in Beirut" in client.get("/inbox").get_data(as_text=True)
+
+
+def test_the_demo_leaves_an_intact_chain_with_a_record_per_timeline_event(app, db, demo):
+    from travel_app.core.audit import AuditEvent
+    from travel_app.trips.models import TripEvent
+
+    result = app.test_cli_runner().invoke(args=["audit", "verify"])
+    assert result.exit_code == 0, result.output
+    records = db.session.scalars(sa.select(AuditEvent)).all()
+    assert all(r.seq is not None for r in records)
+    events = db.session.scalar(sa.select(sa.func.count()).select_from(TripEvent))
+    per_event = [r for r in records if r.action.startswith("trip.") and "event" in r.data]
+    others = [r for r in records if r not in per_event]
+    assert events > 0 and len(per_event) == events
+    assert len(records) == events + len(others)
+    assert {r.action.split(".")[0] for r in others} >= {"unit", "person", "role", "advisory"}
+    assert f"{len(records)} rows" in result.output

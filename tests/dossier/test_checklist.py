@@ -11,6 +11,7 @@ import sqlalchemy as sa
 
 from tests.trips.conftest import day, decide, leg
 from tests.trips.test_rereview import approve_all, raise_level
+from travel_app.core.audit import AuditEvent
 from travel_app.dossier.models import DossierItem, ItemStatus
 from travel_app.extensions import db
 
@@ -105,6 +106,12 @@ def test_the_traveller_completes_items_and_bad_evidence_is_refused(
     assert download.headers["Content-Disposition"].startswith("attachment;")
     assert "passwd" not in download.headers["Content-Disposition"]
     download.close()
+    # Each opening of the evidence is on the chained audit trail, with who opened it.
+    [opened] = db.session.scalars(
+        sa.select(AuditEvent).where(AuditEvent.action == "dossier.download")
+    ).all()
+    assert (opened.object_id, opened.data["trip"]) == (str(stored.id), trip.id)
+    assert opened.actor_id == world.student.id and opened.seq is not None
     assert (
         as_person(world.outsider).get(f"/trips/{trip.id}/dossier/{stored.id}/file").status_code
         == 404

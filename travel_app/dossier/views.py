@@ -23,6 +23,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
+from travel_app.core import audit
 from travel_app.dossier import operations as ops
 from travel_app.dossier import uploads
 from travel_app.dossier.forms import EvidenceForm, RejectForm
@@ -134,6 +135,9 @@ def download(trip_id: int, item_id: int) -> Response:
     if not path.is_file():
         abort(404)
     ext = {"application/pdf": "pdf", "image/png": "png", "image/jpeg": "jpg"}[item.file_type]
+    # Evidence may be a passport scan: who opened it is on the chained trail.
+    audit.record("dossier.download", item, current_user, trip=trip.id, rule=item.rule_id)
+    db.session.commit()
     response = send_file(
         path,
         mimetype=item.file_type,

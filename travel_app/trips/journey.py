@@ -196,7 +196,7 @@ def escalate_safe_return(now: datetime, procedure: Procedure) -> SweepResult:
     hours = procedure.followup.safe_return_escalate_hours
     due = now - timedelta(hours=hours)
     rows = db.session.execute(
-        sa.select(Trip.id).where(
+        sa.select(*COLUMNS).where(
             Trip.phase == TripPhase.RETURNED,
             Trip.return_on.between(
                 now.date() - timedelta(days=CATCH_UP_DAYS + hours // 24 + 2),
@@ -230,6 +230,12 @@ def escalate_safe_return(now: datetime, procedure: Procedure) -> SweepResult:
     ).all()
     if not flagged:
         return SweepResult(len(rows))
+    _events(
+        [r for r in rows if r.id in set(flagged)],
+        EventKind.SAFE_RETURN_OVERDUE,
+        now,
+        hours=hours,
+    )
     officers = _officers()
     trips = db.session.scalars(
         sa.select(Trip)

@@ -108,6 +108,7 @@ class EventKind(enum.Enum):
     DEPARTED = "departed"
     RETURNED = "returned"
     SAFE_RETURN = "safe_return"
+    SAFE_RETURN_OVERDUE = "safe_return_overdue"
 
     @property
     def title(self) -> str:
@@ -132,6 +133,9 @@ EVENT_TITLES = {
     EventKind.LEVEL_RAISED: _l("The risk level rose: the trip is routed anew when resubmitted"),
     EventKind.DEPARTED: _l("Departure day: travelling"),
     EventKind.RETURNED: _l("Return day"),
+    EventKind.SAFE_RETURN_OVERDUE: _l(
+        "No answer to the safe-return request: the safety officers were told"
+    ),
     EventKind.SAFE_RETURN: _l("Safe return confirmed"),
 }
 
