@@ -98,10 +98,13 @@ def _scalar(node: yaml.Node) -> Any:
 
 
 class _Reader:
-    def __init__(self, source: str, lines: dict[str, int]) -> None:
+    def __init__(self, source: str, lines: dict[str, int], stored: bool = False) -> None:
         self.source = source
         self.lines = lines
         self.problems: list[Problem] = []
+        #: Reading back a text a trip was routed under: checks added to the format since it
+        #: was written (see :func:`loads`) are not applied to it.
+        self.stored = stored
 
     def problem(self, path: str, message: str) -> None:
         line = self.lines.get(path)
@@ -200,11 +203,13 @@ def load(path: str | Path) -> Procedure:
     return loads(text, str(path))
 
 
-def loads(text: str, source: str = "<text>") -> Procedure:
+def loads(text: str, source: str = "<text>", *, stored: bool = False) -> Procedure:
     """Load a procedure from its text, e.g. the snapshot a trip stored when it was routed.
 
     Trips keep the text they were routed under, so a later edit of the file never rewrites
-    the route of a trip already under way.
+    the route of a trip already under way. ``stored`` reads such a snapshot: the checks of
+    ids, names and dossier dates, added after texts were stored, only refuse new files, so
+    a trip routed before them still finishes under its own rules.
     """
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
@@ -221,7 +226,7 @@ def loads(text: str, source: str = "<text>") -> Procedure:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark else None
         raise ProcedureError(source, [Problem("(file)", line, f"not allowed: {exc}")]) from None
-    reader = _Reader(source, lines)
+    reader = _Reader(source, lines, stored)
     if not isinstance(data, dict):
         raise ProcedureError(source, [Problem("(file)", 1, "a procedure is a mapping of keys")])
     try:
@@ -425,7 +430,7 @@ def _names(r: _Reader, data: dict[str, Any], key: str) -> frozenset[str]:
     for i, v in enumerate(values):
         if isinstance(v, str) and v:
             good.add(v)
-            if not _NAME.match(v):
+            if not _NAME.match(v) and not r.stored:
                 r.problem(f"{key}[{i}]", _bad_name(v))
         else:
             r.problem(f"{key}[{i}]", "expected a name")
@@ -448,7 +453,7 @@ def _bad_name(name: str) -> str:
 
 def _check_id(r: _Reader, value: str, path: str, what: str) -> None:
     """Report an id that would break the Mermaid chart, an HTML id or a file name."""
-    if not _ID.match(value):
+    if not _ID.match(value) and not r.stored:
         fixed = re.sub(r"[^a-z0-9_]+", "_", value.strip().lower()).strip("_")[:40]
         hint = f"; write '{fixed}'" if fixed and _ID.match(fixed) else ""
         r.problem(
@@ -659,6 +664,8 @@ def _check_date_rules(
 ) -> None:
     """An age or validity rule needs a date to check, and one date means one of the two."""
     given = [k for k in ("max_age_years", "valid_months_after_return") if k in item]
+    if r.stored:
+        return
     for key in given:
         r.count(item, key, here, minimum=1)
         if not evidence.asks_date:

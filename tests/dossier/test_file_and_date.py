@@ -4,21 +4,23 @@ when a later return date leaves it short."""
 
 from __future__ import annotations
 
+import hashlib
 from datetime import date, timedelta
 
 import sqlalchemy as sa
 
 from tests.conftest import outbox_rows as mails
 from tests.dossier.test_checklist import complete, items, pdf
-from tests.trips.conftest import leg
+from tests.trips.conftest import decide, leg
 from tests.trips.test_rereview import approve_all
+from tests.workflows.test_evidence_and_names import older_framework
 from travel_app.dossier import reminders
 from travel_app.dossier.models import DossierItem, ItemStatus
 from travel_app.extensions import db
 from travel_app.places import operations as place_ops
 from travel_app.places.models import CountryList
 from travel_app.procedures import active_procedure
-from travel_app.trips.models import Trip
+from travel_app.trips.models import ProcedureText, Trip, TripState
 
 
 def heat_trip(world, make_trip):
@@ -126,3 +128,22 @@ def test_a_certificate_item_generated_before_it_could_ask_a_date_still_asks_one(
     issued = date.today() - timedelta(days=100)
     assert complete(client, trip, heat, day=issued.isoformat(), upload=pdf()).status_code == 302
     assert items(trip)["heat"].evidence_date == issued
+
+
+def test_a_trip_routed_before_items_took_a_file_and_a_date_is_still_decided(
+    world, make_trip, as_person
+):
+    trip = make_trip(leg("BF", 40, 50))  # level 1: the supervisor decides
+    text = older_framework()
+    digest = hashlib.sha256(text.encode()).hexdigest()
+    db.session.add(
+        ProcedureText(digest=digest, procedure_id="vlir-framework", version=1, text=text)
+    )
+    db.session.execute(sa.update(Trip).where(Trip.id == trip.id).values(procedure_digest=digest))
+    db.session.commit()
+
+    promoter = as_person(world.promoter)
+    assert promoter.get(f"/trips/{trip.id}").status_code == 200
+    assert decide(promoter, trip, "supervisor").status_code == 302
+    db.session.refresh(trip)
+    assert trip.state is TripState.APPROVED

@@ -8,9 +8,10 @@ import textwrap
 
 import pytest
 
+import workflows
 from tests.workflows.test_validation import GOOD, problems, write
 from workflows import describe
-from workflows.loader import load
+from workflows.loader import ProcedureError, load, loads
 from workflows.model import EvidenceKind
 
 
@@ -132,3 +133,29 @@ def test_a_tag_or_list_an_administrator_could_not_enter_is_refused(tmp_path, old
         p.path == path and "not a name an administrator can enter" in p.message and fix in p.message
         for p in error.problems
     ), error
+
+
+def older_framework() -> str:
+    """The shipped framework as trips stored it before file+date items: HEAT a file with an age
+    rule, the passport a date."""
+    text = workflows.get("vlir-framework").text
+    older = text.replace(
+        "evidence: [file, date]   # the document and its date of issue", "evidence: file"
+    ).replace("evidence: [file, date]   # the document and its expiry date", "evidence: date")
+    assert older.count("evidence: file\n    verified: true\n    max_age_years: 5") == 1
+    return older
+
+
+def test_a_text_a_trip_was_routed_under_still_loads_after_the_checks_grew_stricter():
+    with pytest.raises(ProcedureError, match="item 'heat' asks no date"):
+        loads(older_framework(), "a new file")
+    stored = older_framework().replace("id: lone_fieldwork", "id: lone-fieldwork")
+    stored = stored.replace("{flag: lone_fieldwork}", "{flag: lone-fieldwork}")
+    stored = stored.replace("[evacuation]", "[Evacuation]").replace(
+        "tag: evacuation", "tag: Evacuation"
+    )
+    procedure = loads(stored, "vlir-framework v1", stored=True)
+    assert [s.id for s in procedure.stages] == ["supervisor", "faculty", "safety", "executive"]
+    assert "lone-fieldwork" in procedure.flags and procedure.tags == {"Evacuation"}
+    heat = next(r for r in procedure.dossier if r.id == "heat")
+    assert heat.evidence is EvidenceKind.FILE and heat.max_age_years == 5
