@@ -663,9 +663,9 @@ def _check_date_rules(
     r: _Reader, item: dict[str, Any], here: str, rule_id: str, evidence: EvidenceKind
 ) -> None:
     """An age or validity rule needs a date to check, and one date means one of the two."""
-    given = [k for k in ("max_age_years", "valid_months_after_return") if k in item]
     if r.stored:
         return
+    given = [k for k in ("max_age_years", "valid_months_after_return") if k in item]
     for key in given:
         r.count(item, key, here, minimum=1)
         if not evidence.asks_date:

@@ -74,6 +74,8 @@ def test_the_heat_certificate_asks_its_date_of_issue_with_the_file(world, make_t
     heat = items(trip)["heat"]
     assert heat.status is ItemStatus.DONE
     assert heat.evidence_date == issued and heat.file_type == "application/pdf"
+    page = client.get(f"/trips/{trip.id}").get_data(as_text=True)
+    assert f"Date of issue: {issued.isoformat()}" in page
 
 
 def test_a_certificate_too_old_for_a_later_return_is_reopened_and_warned(
