@@ -89,7 +89,8 @@ def summary(procedure: Procedure, locale: str = "en") -> str:
 
 
 def _mm(text: str) -> str:
-    return text.replace('"', "#quot;")
+    """A label inside Mermaid's quotes: one line (a line break ends the statement), no quote."""
+    return " ".join(text.split()).replace('"', "#quot;")
 
 
 def mermaid(procedure: Procedure, locale: str = "en") -> str:

@@ -7,6 +7,7 @@ safe composer gives every value its line, so each error names the file, the line
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
@@ -18,8 +19,10 @@ from workflows import conditions
 from workflows.conditions import Condition, ConditionError, Vocabulary
 from workflows.model import (
     CATEGORIES,
+    ID_PATTERN,
     KNOWN_ROLES,
     LOCALES,
+    NAME_PATTERN,
     Committee,
     DossierRule,
     Escalation,
@@ -95,10 +98,13 @@ def _scalar(node: yaml.Node) -> Any:
 
 
 class _Reader:
-    def __init__(self, source: str, lines: dict[str, int]) -> None:
+    def __init__(self, source: str, lines: dict[str, int], stored: bool = False) -> None:
         self.source = source
         self.lines = lines
         self.problems: list[Problem] = []
+        #: Reading back a text a trip was routed under: checks added to the format since it
+        #: was written (see :func:`loads`) are not applied to it.
+        self.stored = stored
 
     def problem(self, path: str, message: str) -> None:
         line = self.lines.get(path)
@@ -197,11 +203,13 @@ def load(path: str | Path) -> Procedure:
     return loads(text, str(path))
 
 
-def loads(text: str, source: str = "<text>") -> Procedure:
+def loads(text: str, source: str = "<text>", *, stored: bool = False) -> Procedure:
     """Load a procedure from its text, e.g. the snapshot a trip stored when it was routed.
 
     Trips keep the text they were routed under, so a later edit of the file never rewrites
-    the route of a trip already under way.
+    the route of a trip already under way. ``stored`` reads such a snapshot: the checks of
+    ids, names and dossier dates, added after texts were stored, only refuse new files, so
+    a trip routed before them still finishes under its own rules.
     """
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
@@ -218,7 +226,7 @@ def loads(text: str, source: str = "<text>") -> Procedure:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark else None
         raise ProcedureError(source, [Problem("(file)", line, f"not allowed: {exc}")]) from None
-    reader = _Reader(source, lines)
+    reader = _Reader(source, lines, stored)
     if not isinstance(data, dict):
         raise ProcedureError(source, [Problem("(file)", 1, "a procedure is a mapping of keys")])
     try:
@@ -295,6 +303,7 @@ def _build(r: _Reader, data: dict[str, Any], source: str) -> Procedure | None:
             if not r.mapping(item, here, {"id", "name"}):
                 continue
             fid = r.need(item, "id", here, str)
+            _check_id(r, fid, f"{here}.id", "flag")
             if fid in flags:
                 r.problem(f"{here}.id", f"duplicate flag id '{fid}'")
             flags[fid] = Flag(fid, r.text(item, "name", here))
@@ -312,6 +321,7 @@ def _build(r: _Reader, data: dict[str, Any], source: str) -> Procedure | None:
             continue
         try:
             cid = r.need(item, "id", here, str)
+            _check_id(r, cid, f"{here}.id", "committee")
             role = r.need(item, "role", here, str)
             if role not in KNOWN_ROLES:
                 r.problem(f"{here}.role", _unknown_role(role))
@@ -334,6 +344,7 @@ def _build(r: _Reader, data: dict[str, Any], source: str) -> Procedure | None:
         if not r.mapping(item, here, {"id", "when", "by", "reason"}):
             continue
         try:
+            _check_id(r, r.need(item, "id", here, str), f"{here}.id", "raise")
             raises.append(
                 RiskRaise(
                     id=r.need(item, "id", here, str),
@@ -419,9 +430,37 @@ def _names(r: _Reader, data: dict[str, Any], key: str) -> frozenset[str]:
     for i, v in enumerate(values):
         if isinstance(v, str) and v:
             good.add(v)
+            if not _NAME.match(v) and not r.stored:
+                r.problem(f"{key}[{i}]", _bad_name(v))
         else:
             r.problem(f"{key}[{i}]", "expected a name")
     return frozenset(good)
+
+
+_NAME = re.compile(NAME_PATTERN)
+_ID = re.compile(ID_PATTERN)
+
+
+def _bad_name(name: str) -> str:
+    """Why an administrator could never enter this tag or list code, and what to write."""
+    fixed = re.sub(r"[^a-z0-9_-]+", "_", name.strip().lower()).strip("_-")[:40]
+    hint = f"; write '{fixed}'" if fixed and _NAME.match(fixed) else ""
+    return (
+        f"'{name}' is not a name an administrator can enter (lower-case letters, digits, "
+        f"- and _, starting with a letter or digit, at most 40){hint}"
+    )
+
+
+def _check_id(r: _Reader, value: str, path: str, what: str) -> None:
+    """Report an id that would break the Mermaid chart, an HTML id or a file name."""
+    if not _ID.match(value) and not r.stored:
+        fixed = re.sub(r"[^a-z0-9_]+", "_", value.strip().lower()).strip("_")[:40]
+        hint = f"; write '{fixed}'" if fixed and _ID.match(fixed) else ""
+        r.problem(
+            path,
+            f"{what} id '{value}' may use lower-case letters, digits and _ only, starting with "
+            f"a letter, at most 40 (it names a node of the flowchart){hint}",
+        )
 
 
 def _unknown_role(role: str) -> str:
@@ -492,6 +531,7 @@ def _stages(
                 continue
             r.keys(item, here, STAGE_KEYS)
             sid = r.need(item, "id", here, str)
+            _check_id(r, sid, f"{here}.id", "stage")
             when = r.condition(
                 r.optional(item, "when", here, dict, {"always": True}), f"{here}.when", vocab
             )
@@ -534,6 +574,7 @@ def _step(r: _Reader, item: Any, path: str, committees: dict[str, Committee]) ->
         raise _Stop
     r.keys(item, path, STEP_KEYS)
     sid = r.need(item, "id", path, str)
+    _check_id(r, sid, f"{path}.id", "step")
     mode_value = r.need(item, "mode", path, str)
     if mode_value not in ("decide", "advise"):
         r.problem(f"{path}.mode", "mode is 'decide' or 'advise'")
@@ -573,13 +614,15 @@ def _dossier(r: _Reader, data: dict[str, Any], vocab: Vocabulary) -> list[Dossie
                 r.problem(
                     f"{here}.owner", f"owner is 'traveller' or a role; {_unknown_role(owner)}"
                 )
-            evidence = r.need(item, "evidence", here, str)
-            if evidence not in {e.value for e in EvidenceKind}:
-                r.problem(f"{here}.evidence", "evidence is 'text', 'date' or 'file'")
+            rule_id = r.need(item, "id", here, str)
+            _check_id(r, rule_id, f"{here}.id", "dossier item")
+            evidence = _evidence(r, item, here)
+            if evidence is None:
                 continue
+            _check_date_rules(r, item, here, rule_id, evidence)
             rules.append(
                 DossierRule(
-                    id=r.need(item, "id", here, str),
+                    id=rule_id,
                     name=r.text(item, "name", here),
                     when=r.condition(
                         r.optional(item, "when", here, dict, {"always": True}),
@@ -588,7 +631,7 @@ def _dossier(r: _Reader, data: dict[str, Any], vocab: Vocabulary) -> list[Dossie
                     ),
                     owner=owner,
                     due_days_before=r.count(item, "due_days_before", here),
-                    evidence=EvidenceKind(evidence),
+                    evidence=evidence,
                     verified=r.optional(item, "verified", here, bool, False),
                     max_age_years=r.optional(item, "max_age_years", here, int, None),
                     valid_months_after_return=r.optional(
@@ -599,6 +642,46 @@ def _dossier(r: _Reader, data: dict[str, Any], vocab: Vocabulary) -> list[Dossie
         except _Stop:
             continue
     return rules
+
+
+def _evidence(r: _Reader, item: dict[str, Any], here: str) -> EvidenceKind | None:
+    """``text``, ``date``, ``file``, or ``[file, date]`` for a document and its date."""
+    value = r.need(item, "evidence", here, object)
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        if sorted(value) == ["date", "file"]:
+            return EvidenceKind.FILE_AND_DATE
+    elif isinstance(value, str) and value in ("text", "date", "file"):
+        return EvidenceKind(value)
+    r.problem(
+        f"{here}.evidence",
+        "evidence is 'text', 'date', 'file', or [file, date] for a document and its date",
+    )
+    return None
+
+
+def _check_date_rules(
+    r: _Reader, item: dict[str, Any], here: str, rule_id: str, evidence: EvidenceKind
+) -> None:
+    """An age or validity rule needs a date to check, and one date means one of the two."""
+    if r.stored:
+        return
+    given = [k for k in ("max_age_years", "valid_months_after_return") if k in item]
+    for key in given:
+        r.count(item, key, here, minimum=1)
+        if not evidence.asks_date:
+            what = "date of issue" if key == "max_age_years" else "expiry date"
+            r.problem(
+                f"{here}.{key}",
+                f"item '{rule_id}' asks no date, so {key} cannot be checked: write "
+                f"'evidence: [file, date]' to ask the document with its {what} "
+                "(or 'evidence: date' for the date alone)",
+            )
+    if len(given) == 2:
+        r.problem(
+            f"{here}.valid_months_after_return",
+            f"item '{rule_id}' asks one date: either its date of issue (max_age_years) or its "
+            "expiry date (valid_months_after_return), not both; make two items",
+        )
 
 
 def _rereview(r: _Reader, data: dict[str, Any]) -> ReReview:

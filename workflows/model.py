@@ -25,6 +25,12 @@ ROLE_TITLES = {
 }
 #: The traveller categories of the VLIR framework.
 CATEGORIES = frozenset({"professor", "postdoc", "phd", "student", "atp"})
+#: Advisory tags and country list codes as an administrator can type them on the advice and
+#: country list forms (which use this pattern too): a name outside it could never match.
+NAME_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,39}$"
+#: Ids of stages, steps, dossier items, flags, committees and raises: they become Mermaid node
+#: ids, HTML ids and parts of file names, where spaces, dashes or quotes would break them.
+ID_PATTERN = r"^[a-z][a-z0-9_]{0,39}$"
 
 
 @dataclass(frozen=True)
@@ -130,6 +136,19 @@ class EvidenceKind(enum.Enum):
     TEXT = "text"
     DATE = "date"
     FILE = "file"
+    #: A document and its date together: a certificate and its date of issue, a passport scan
+    #: and its expiry date (written ``evidence: [file, date]``).
+    FILE_AND_DATE = "file+date"
+
+    @property
+    def asks_date(self) -> bool:
+        """Whether the item asks a date, so an age or validity rule can be checked on it."""
+        return self in (EvidenceKind.DATE, EvidenceKind.FILE_AND_DATE)
+
+    @property
+    def asks_file(self) -> bool:
+        """Whether the item asks an uploaded file."""
+        return self in (EvidenceKind.FILE, EvidenceKind.FILE_AND_DATE)
 
 
 @dataclass(frozen=True)
@@ -142,9 +161,11 @@ class DossierRule:
     due_days_before: int
     evidence: EvidenceKind
     verified: bool = False
-    #: A certificate may be at most this many years old on the return date.
+    #: A certificate may be at most this many years old on the return date (the item's date is
+    #: its date of issue).
     max_age_years: int | None = None
-    #: A document must stay valid this many months after the return date.
+    #: A document must stay valid this many months after the return date (the item's date is
+    #: its expiry date).
     valid_months_after_return: int | None = None
 
 

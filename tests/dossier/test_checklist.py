@@ -39,6 +39,10 @@ def approved_with_condition(world, make_trip, as_person):
     return trip
 
 
+def pdf():
+    return (io.BytesIO(PDF), "scan.pdf")
+
+
 def complete(client, trip, item, **data):
     prefix = f"item{item.id}-"
     payload = {prefix + k: v for k, v in data.items()}
@@ -68,11 +72,12 @@ def test_the_traveller_completes_items_and_bad_evidence_is_refused(
     found = items(trip)
     client = as_person(world.student)
 
-    short = complete(client, trip, found["passport"], day=(day(60)).isoformat())
+    short = complete(client, trip, found["passport"], day=day(60).isoformat(), upload=pdf())
     assert short.status_code == 400
     assert "must be valid until at least" in short.get_data(as_text=True)
     assert items(trip)["passport"].status is ItemStatus.OPEN
-    assert complete(client, trip, found["passport"], day=day(400).isoformat()).status_code == 302
+    ok = complete(client, trip, found["passport"], day=day(400).isoformat(), upload=pdf())
+    assert ok.status_code == 302
 
     empty = complete(client, trip, found["itinerary"], text="  ")
     assert empty.status_code == 400 and "Describe what was done." in empty.get_data(True)
@@ -98,7 +103,9 @@ def test_the_traveller_completes_items_and_bad_evidence_is_refused(
     assert stored.status is ItemStatus.DONE and stored.file_type == "application/pdf"
     assert re.fullmatch(r"[0-9a-f]{32}", stored.file_name)
     upload_dir = Path(app.config["UPLOAD_DIR"])
-    assert [p.name for p in upload_dir.iterdir()] == [stored.file_name]
+    # The passport's scan and this file; the refused uploads are gone.
+    kept = {stored.file_name, items(trip)["passport"].file_name}
+    assert {p.name for p in upload_dir.iterdir()} == kept and len(kept) == 2
 
     download = client.get(f"/trips/{trip.id}/dossier/{stored.id}/file")
     assert download.status_code == 200 and download.data == PDF
@@ -141,12 +148,11 @@ def test_the_safety_officer_verifies_or_rejects_and_then_the_trip_is_cleared(
     found = items(trip)
     traveller = as_person(world.student)
     for rule, item in found.items():
-        if item.evidence_kind == "date":
-            data = {"day": day(400).isoformat() if rule == "passport" else day(-1).isoformat()}
-        elif item.evidence_kind == "file":
-            data = {"upload": (io.BytesIO(PDF), "x.pdf")}
-        else:
-            data = {"text": f"Done: {rule}"}
+        data = {} if item.evidence_kind in ("date", "file+date") else {"text": f"Done: {rule}"}
+        if item.asks_date:
+            data["day"] = day(400).isoformat() if rule == "passport" else day(-1).isoformat()
+        if item.asks_file:
+            data["upload"] = pdf()
         assert complete(traveller, trip, item, **data).status_code == 302, rule
     [condition] = [i for r, i in found.items() if r.startswith("condition:")]
     page = traveller.get(f"/trips/{trip.id}").get_data(as_text=True)

@@ -11,7 +11,7 @@ import icalendar
 import sqlalchemy as sa
 
 from tests.conftest import outbox_rows as mails
-from tests.dossier.test_checklist import items
+from tests.dossier.test_checklist import items, pdf
 from tests.trips.conftest import bulk_trips, day, leg
 from tests.trips.test_rereview import approve_all
 from travel_app.core.db import utcnow
@@ -154,7 +154,10 @@ def test_a_passport_that_no_longer_covers_a_later_return_is_reopened_and_warned_
     valid_until = trip.return_on + timedelta(days=200)  # six months and a bit
     response = as_person(world.student).post(
         f"/trips/{trip.id}/dossier/{passport.id}/complete",
-        data={f"item{passport.id}-day": valid_until.isoformat()},
+        data={
+            f"item{passport.id}-day": valid_until.isoformat(),
+            f"item{passport.id}-upload": pdf(),
+        },
         content_type="multipart/form-data",
     )
     assert response.status_code == 302

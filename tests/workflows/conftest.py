@@ -10,6 +10,9 @@ import workflows
 from workflows.engine import Actor, Destination, TripFacts
 
 TODAY = date(2026, 3, 2)  # a Monday
+#: The procedures this repository ships. A university may add its own file beside them; the
+#: tests of these keep passing whatever else is in workflows/procedures/.
+SHIPPED = ("committee-quorum", "parallel-exempt", "vlir-framework")
 
 
 def trip(
@@ -48,7 +51,7 @@ EXECUTIVE = Actor(15, roles=frozenset({"executive"}))
 TRAVELLER = Actor(1, is_traveller=True)
 
 
-@pytest.fixture(params=workflows.available())
+@pytest.fixture(params=SHIPPED)
 def any_procedure(request):
     return workflows.get(request.param)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 import workflows
-from tests.workflows.conftest import trip
+from tests.workflows.conftest import SHIPPED, trip
 from workflows.engine import assess_risk, route
 from workflows.model import Mode
 
@@ -16,8 +16,8 @@ def stages(procedure, facts):
 
 
 def test_the_shipped_procedures_all_load():
-    assert workflows.available() == ["committee-quorum", "parallel-exempt", "vlir-framework"]
-    for name in workflows.available():
+    assert set(SHIPPED) <= set(workflows.available())
+    for name in SHIPPED:
         procedure = workflows.get(name)
         assert procedure.id == name and procedure.version >= 1
 

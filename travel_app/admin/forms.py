@@ -37,11 +37,13 @@ from travel_app.org.models import (
 )
 from travel_app.places import geography
 from travel_app.places.models import AdvisorySource, CountryList, RiskLevel, SourceLevel
+from workflows.model import NAME_PATTERN
 
 #: Advice may be entered ahead of time, but not further ahead than this.
 MAX_FUTURE = timedelta(days=365)
-CODE_RE = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
-TAG_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
+#: Country list codes and advisory tags: the names procedure files refer to, checked by the
+#: procedure loader with the same pattern so a file never names what nobody can enter.
+CODE_RE = TAG_RE = re.compile(NAME_PATTERN)
 
 
 def choices(pairs: Any) -> list[SelectChoice]:

@@ -52,6 +52,10 @@ def checklist(
                 prefix=f"item{item.id}",
                 data={"text": item.evidence_text, "day": item.evidence_date},
             )
+            # A document and its date are asked together, both required, the date named.
+            evidence.day.label.text = item.date_label
+            evidence.day.render_kw = {"required": True} if item.asks_date else None
+            evidence.upload.render_kw = {"required": True} if item.asks_file else None
         verify = ops.can_verify(item, trip, person)
         if verify:
             reject = RejectForm(formdata=None, prefix=f"reject{item.id}")

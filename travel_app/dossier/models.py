@@ -15,6 +15,7 @@ from travel_app.extensions import db
 
 # Imported, not only named: the mapper must find Trip whenever DossierItem is configured.
 from travel_app.trips.models import Trip
+from workflows.model import EvidenceKind
 
 if TYPE_CHECKING:
     from travel_app.org.models import Person
@@ -52,7 +53,7 @@ class DossierItem(db.Model):
     owner: Mapped[str] = mapped_column(sa.String(40))
     due_days_before: Mapped[int]
     due_on: Mapped[date]
-    #: ``text``, ``date`` or ``file``.
+    #: ``text``, ``date``, ``file`` or ``file+date`` (workflows.model.EvidenceKind).
     evidence_kind: Mapped[str] = mapped_column(sa.String(10))
     needs_verification: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     max_age_years: Mapped[int | None]
@@ -86,6 +87,30 @@ class DossierItem(db.Model):
 
     def name(self, locale: str) -> str:
         return self.name_nl if locale == "nl" else self.name_en
+
+    @property
+    def asks_date(self) -> bool:
+        """Whether completing it takes a date: the kind asks one, or an age or validity rule
+        needs one (an item generated before its kind could say so still gets its date)."""
+        return (
+            EvidenceKind(self.evidence_kind).asks_date
+            or self.max_age_years is not None
+            or self.valid_months_after_return is not None
+        )
+
+    @property
+    def asks_file(self) -> bool:
+        """Whether completing it takes an uploaded file."""
+        return EvidenceKind(self.evidence_kind).asks_file
+
+    @property
+    def date_label(self) -> str:
+        """What the date is: a document's expiry date, a certificate's date of issue, or a day."""
+        if self.valid_months_after_return is not None:
+            return str(_l("Expiry date"))
+        if self.max_age_years is not None:
+            return str(_l("Date of issue"))
+        return str(_l("Date"))
 
     @property
     def is_settled(self) -> bool:

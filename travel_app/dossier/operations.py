@@ -173,7 +173,7 @@ def check_evidence(
     upload: Upload | None = None,
 ) -> None:
     """Refuse evidence that does not fit the item (empty, too long, expired, in the future)."""
-    if item.evidence_kind == "file" and upload is None:
+    if item.asks_file and upload is None:
         raise BadEvidence(
             Text("Voor dit punt is een bestand nodig.", "This item needs a file as evidence.")
         )
@@ -181,32 +181,50 @@ def check_evidence(
         raise BadEvidence(Text(f"Hoogstens {MAX_TEXT} tekens.", f"At most {MAX_TEXT} characters."))
     if item.evidence_kind == "text" and not text.strip():
         raise BadEvidence(Text("Beschrijf wat gedaan is.", "Describe what was done."))
-    if item.evidence_kind == "date":
+    if item.asks_date:
         if day is None:
-            raise BadEvidence(Text("Geef een datum.", "Give a date."))
-        back = trip.return_on or today
-        if item.valid_months_after_return:
-            needed = _add_months(back, item.valid_months_after_return)
-            if day < needed:
-                raise BadEvidence(
-                    Text(
-                        f"Het document moet geldig zijn tot minstens {needed.isoformat()}.",
-                        f"The document must be valid until at least {needed.isoformat()}.",
-                    )
-                )
-        elif day > today:
+            raise BadEvidence(_missing_date(item))
+        check_date(item, trip, day, today)
+
+
+def _missing_date(item: DossierItem) -> Text:
+    if item.valid_months_after_return is not None:
+        return Text("Geef de vervaldatum van het document.", "Give the document's expiry date.")
+    if item.max_age_years is not None:
+        return Text(
+            "Geef de datum van uitgifte van het document.", "Give the document's date of issue."
+        )
+    return Text("Geef een datum.", "Give a date.")
+
+
+def check_date(item: DossierItem, trip: Trip, day: date, today: date) -> None:
+    """Refuse a date the item's validity or age rule does not accept for the trip's dates.
+
+    The expiry sweep asks the same of stored dates when the return date has moved.
+    """
+    back = trip.return_on or today
+    if item.valid_months_after_return:
+        needed = _add_months(back, item.valid_months_after_return)
+        if day < needed:
             raise BadEvidence(
-                Text("Deze datum ligt in de toekomst.", "This date is in the future.")
-            )
-        if item.max_age_years:
-            oldest = _add_months(back, -12 * item.max_age_years)
-            if day < oldest:
-                raise BadEvidence(
-                    Text(
-                        f"Op de terugkeerdatum is dit ouder dan {item.max_age_years} jaar.",
-                        f"On the return date this is older than {item.max_age_years} years.",
-                    )
+                Text(
+                    f"Het document moet geldig zijn tot minstens {needed.isoformat()}.",
+                    f"The document must be valid until at least {needed.isoformat()}.",
                 )
+            )
+    elif day > today:
+        raise BadEvidence(Text("Deze datum ligt in de toekomst.", "This date is in the future."))
+    if item.max_age_years:
+        oldest = _add_months(back, -12 * item.max_age_years)
+        if day < oldest:
+            raise BadEvidence(
+                Text(
+                    f"Op de terugkeerdatum is dit ouder dan {item.max_age_years} jaar: het moet "
+                    f"uitgegeven zijn op of na {oldest.isoformat()}.",
+                    f"On the return date this is older than {item.max_age_years} years: it must "
+                    f"be issued on or after {oldest.isoformat()}.",
+                )
+            )
 
 
 @dataclass(frozen=True)
@@ -233,7 +251,7 @@ def complete(
         )
     check_evidence(item, trip, text, day, today, upload)
     item.evidence_text = text.strip()
-    item.evidence_date = day
+    item.evidence_date = day if item.asks_date else None
     if upload is not None:
         item.file_name, item.file_type, item.file_size = upload.name, upload.mime, upload.size
     item.status = ItemStatus.DONE

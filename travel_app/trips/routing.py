@@ -49,7 +49,9 @@ def procedure_of(trip: Trip) -> Procedure:
             row = db.session.get(ProcedureText, digest)
             if row is None:  # pragma: no cover - a foreign key guarantees the row
                 raise LookupError(digest)
-            _parsed[digest] = workflows.loads(row.text, f"{row.procedure_id} v{row.version}")
+            _parsed[digest] = workflows.loads(
+                row.text, f"{row.procedure_id} v{row.version}", stored=True
+            )
     return _parsed[digest]
 
 
