@@ -198,3 +198,22 @@ def test_a_malformed_number_setting_names_the_variable(tmp_path):
     result = run_wsgi({"SAFE_PASSAGE_INSTANCE": str(tmp_path), "MAIL_PORT": "twenty-five"})
     assert result.returncode != 0
     assert "MAIL_PORT must be a whole number, not 'twenty-five'" in result.stderr
+
+
+def test_a_refusal_no_view_caught_answers_with_its_reason_in_the_readers_language(app):
+    from flask_babel import refresh
+
+    from travel_app.dossier.operations import ItemRefused
+    from travel_app.trips.operations import ActionRefused
+    from workflows.model import Text
+
+    for error, language, status, words in (
+        (ActionRefused(Text("Niet nu.", "Not now.")), "en", 400, "Not now."),
+        (ItemRefused(Text("Niet van u.", "Not yours."), 403), "nl", 403, "Niet van u."),
+    ):
+        with app.test_request_context("/", headers={"Accept-Language": language}):
+            refresh()  # the locale is kept per app context, which the fixture holds open
+            response = app.make_response(app.handle_user_exception(error))
+        assert response.status_code == status
+        page = response.get_data(as_text=True)
+        assert words in page and "Traceback" not in page

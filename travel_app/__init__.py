@@ -166,6 +166,19 @@ def register_errorhandlers(app: Flask) -> None:
 
     app.after_request(add_security_headers)
 
+    from travel_app.core.errors import Refused
+
+    @app.errorhandler(Refused)
+    def refused(error: Refused) -> tuple[str, int]:
+        """A refusal no view caught: nothing is saved, the reason is given in words."""
+        db.session.rollback()
+        from flask_babel import get_locale
+
+        reason = error.reason(str(get_locale()))
+        return render_template(
+            "errors/error.html", code=error.status, error=error, reason=reason
+        ), error.status
+
     @app.errorhandler(CSRFError)
     def csrf_refused(error: CSRFError) -> tuple[str, int]:
         """A form without this site's token: nothing is saved, the page says why."""

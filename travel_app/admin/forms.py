@@ -14,7 +14,6 @@ from wtforms import (
     DateField,
     EmailField,
     PasswordField,
-    SelectChoice,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -23,6 +22,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, ValidationError
 
+from travel_app.core.forms import choices
 from travel_app.core.i18n import lazy_gettext as _l
 from travel_app.core.widgets import QuickSelect
 from travel_app.extensions import db
@@ -44,11 +44,6 @@ MAX_FUTURE = timedelta(days=365)
 #: Country list codes and advisory tags: the names procedure files refer to, checked by the
 #: procedure loader with the same pattern so a file never names what nobody can enter.
 CODE_RE = TAG_RE = re.compile(NAME_PATTERN)
-
-
-def choices(pairs: Any) -> list[SelectChoice]:
-    """Turn (value, label) pairs into WTForms options."""
-    return [SelectChoice(value, label) for value, label in pairs]
 
 
 LANGUAGES = (("nl", "Nederlands"), ("en", "English"))
@@ -393,9 +388,3 @@ class CountryListEntryForm(FlaskForm):
         field.data = field.data.upper()
         if any(e.country_code == field.data for e in self._list.entries):
             raise ValidationError(_l("This country is already on the list."))
-
-
-class ConfirmForm(FlaskForm):
-    """An empty form whose only job is the CSRF token on POST-only buttons."""
-
-    submit = SubmitField(_l("Confirm"))

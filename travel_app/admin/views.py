@@ -27,7 +27,6 @@ from werkzeug.wrappers import Response
 
 from travel_app.admin.forms import (
     AdvisoryForm,
-    ConfirmForm,
     CountryListEntryForm,
     CountryListForm,
     DeputyForm,
@@ -38,8 +37,10 @@ from travel_app.admin.forms import (
 )
 from travel_app.core import audit, heartbeat
 from travel_app.core.audit import AuditEvent
+from travel_app.core.forms import ConfirmForm
 from travel_app.core.paging import PAGE_SIZE
-from travel_app.extensions import db, login_manager
+from travel_app.core.permissions import require_admin
+from travel_app.extensions import db
 from travel_app.org import operations as org_ops
 from travel_app.org.models import (
     PERSON_ROLES,
@@ -68,14 +69,7 @@ bp = Blueprint("admin", __name__)
 MAX_PAGE = 1_000_000
 
 
-@bp.before_request
-def require_admin() -> Response | None:
-    """Every page and action here is for administrators only."""
-    if not current_user.is_authenticated:
-        return login_manager.unauthorized()
-    if not current_user.is_admin:
-        abort(403)
-    return None
+bp.before_request(require_admin)
 
 
 def _locale() -> str:

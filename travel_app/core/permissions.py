@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 
 from flask import abort
 from flask_login import current_user
+from werkzeug.wrappers import Response
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -29,3 +30,14 @@ def role_required(*roles: Any) -> Callable[[F], F]:
         return wrapped  # type: ignore[return-value]
 
     return decorator
+
+
+def require_admin() -> Response | None:
+    """A blueprint's ``before_request`` for administrator-only pages: login first, else 403."""
+    if not current_user.is_authenticated:
+        from travel_app.extensions import login_manager
+
+        return login_manager.unauthorized()  # type: ignore[no-any-return]
+    if not current_user.is_admin:
+        abort(403)
+    return None

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 
 from travel_app.core import audit
 from travel_app.core.db import utcnow
+from travel_app.core.errors import Refused
 from travel_app.dossier.models import DossierItem, ItemStatus
 from travel_app.extensions import db
 from travel_app.org.models import Person, Role
@@ -29,16 +30,12 @@ CONDITION_DUE_DAYS = 7
 MAX_TEXT = 2000
 
 
-class ItemRefused(Exception):
-    def __init__(self, reason: Text) -> None:
-        super().__init__(reason.en)
-        self.reason = reason
+class ItemRefused(Refused):
+    """A checklist item the person may not change now."""
 
 
-class BadEvidence(Exception):
-    def __init__(self, reason: Text) -> None:
-        super().__init__(reason.en)
-        self.reason = reason
+class BadEvidence(Refused):
+    """Evidence that does not meet the item's rule (type, size, date)."""
 
 
 def _condition_id(text: str) -> str:

@@ -18,6 +18,7 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy.orm import joinedload
 
 from travel_app.core import audit
+from travel_app.core.errors import Refused
 from travel_app.extensions import db
 from travel_app.org.models import Person, Role, RoleAssignment
 from travel_app.outbox.compose import Recipient, compose
@@ -29,11 +30,8 @@ SALT = "checkin"
 MISSED = "Missed check-in"
 
 
-class CheckinRefused(Exception):
-    def __init__(self, reason: Text, status: int = 400) -> None:
-        super().__init__(reason.en)
-        self.reason = reason
-        self.status = status
+class CheckinRefused(Refused):
+    """A check-in that cannot be recorded (no travel, a stale link)."""
 
 
 @dataclass

@@ -19,6 +19,7 @@ from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from travel_app.core import audit
+from travel_app.core.errors import Refused
 from travel_app.duty.models import Answer, CrisisMessage, CrisisRecipient, Instruction
 from travel_app.duty.queries import Where, conditions
 from travel_app.extensions import db
@@ -33,11 +34,8 @@ MAX_SUBJECT = 200
 MAX_BODY = 5000
 
 
-class CrisisRefused(Exception):
-    def __init__(self, reason: Text, status: int = 400) -> None:
-        super().__init__(reason.en)
-        self.reason = reason
-        self.status = status
+class CrisisRefused(Refused):
+    """A crisis message or answer refused."""
 
 
 @dataclass(frozen=True)

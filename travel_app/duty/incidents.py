@@ -15,6 +15,7 @@ import sqlalchemy as sa
 
 from travel_app.core import audit
 from travel_app.core.audit import AuditEvent
+from travel_app.core.errors import Refused
 from travel_app.duty.models import CrisisMessage, Incident, IncidentEntry, incident_trip
 from travel_app.extensions import db
 from travel_app.org.models import Person, Role
@@ -28,12 +29,8 @@ MIN_REASON = 10
 BREAK_GLASS_ROLE = Role.CRISIS_TEAM
 
 
-class IncidentRefused(Exception):
-    def __init__(self, reason: Text, status: int = 400, field: str | None = None) -> None:
-        super().__init__(reason.en)
-        self.reason = reason
-        self.status = status
-        self.field = field
+class IncidentRefused(Refused):
+    """An incident act or break-glass opening refused."""
 
 
 def _text(value: str, limit: int, field: str) -> str:

@@ -8,24 +8,19 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from travel_app.admin.forms import ConfirmForm
 from travel_app.core import audit
 from travel_app.core.db import utcnow
+from travel_app.core.forms import ConfirmForm
 from travel_app.core.paging import PAGE_SIZE
-from travel_app.extensions import db, login_manager
+from travel_app.core.permissions import require_admin
+from travel_app.extensions import db
 from travel_app.outbox import delivery
 from travel_app.outbox.models import OutboxMessage, OutboxStatus
 
 bp = Blueprint("outbox", __name__)
 
 
-@bp.before_request
-def require_admin() -> Response | None:
-    if not current_user.is_authenticated:
-        return login_manager.unauthorized()
-    if not current_user.is_admin:
-        abort(403)
-    return None
+bp.before_request(require_admin)
 
 
 @bp.route("/outbox")

@@ -6,7 +6,7 @@ from flask import Blueprint, render_template
 from flask_babel import get_locale
 from markupsafe import Markup
 
-from travel_app.admin.views import require_admin
+from travel_app.core.permissions import require_admin
 from travel_app.procedures import active_procedure
 from workflows import describe
 

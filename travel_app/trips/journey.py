@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
 
 from travel_app.core.db import utcnow
+from travel_app.core.errors import Refused
 from travel_app.extensions import db
 from travel_app.org.models import Person, Role, RoleAssignment
 from travel_app.outbox.compose import Recipient, compose
@@ -33,10 +34,8 @@ CATCH_UP_DAYS = 7
 NO_ANSWER = "No answer to the safe-return request"
 
 
-class NotYours(Exception):
-    def __init__(self, reason: Text) -> None:
-        super().__init__(reason.en)
-        self.reason = reason
+class NotYours(Refused):
+    """A safe-return confirmation by someone who may not give it (now)."""
 
 
 class NoteNeeded(NotYours):

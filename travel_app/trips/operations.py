@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import attributes
 
 from travel_app.core.db import utcnow
+from travel_app.core.errors import Refused
 from travel_app.dossier import operations as dossier
 from travel_app.dossier import reminders as dossier_reminders
 from travel_app.extensions import db
@@ -41,12 +42,8 @@ class TripChanged(Exception):
     """Someone else changed the trip since the form was loaded."""
 
 
-class ActionRefused(Exception):
+class ActionRefused(Refused):
     """The actor may not do this (now); ``reason`` says why in both languages."""
-
-    def __init__(self, reason: Text) -> None:
-        super().__init__(reason.en)
-        self.reason = reason
 
 
 class Incomplete(Exception):

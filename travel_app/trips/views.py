@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
-from travel_app.admin.forms import choices
+from travel_app.core.forms import choices
 from travel_app.dossier import operations as dossier_ops
 from travel_app.dossier.forms import checklist
 from travel_app.duty.incidents import may_break_glass
