@@ -366,6 +366,7 @@ def deputies() -> Response | str | tuple[str, int]:
     if request.method == "POST":
         if not form.validate():
             return _invalid("admin/deputies.html", **context)
+        assert form.person.person is not None and form.deputy.person is not None
         org_ops.add_deputy(
             person=form.person.person,
             deputy=form.deputy.person,

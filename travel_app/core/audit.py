@@ -14,20 +14,20 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 from sqlalchemy.orm.attributes import set_committed_value
 
 from travel_app.core.db import UTCDateTime, utcnow
-from travel_app.extensions import db
+from travel_app.extensions import Model, db
 
 if TYPE_CHECKING:
     from travel_app.org.models import Person
 
 
-class AuditEvent(db.Model):
+class AuditEvent(Model):
     __tablename__ = "audit_event"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -56,7 +56,7 @@ class AuditEvent(db.Model):
 GENESIS = "0" * 64
 
 
-class AuditChainHead(db.Model):
+class AuditChainHead(Model):
     """The newest hash and the number of rows: the end of the chain, so a cut tail shows."""
 
     __tablename__ = "audit_chain_head"
@@ -112,7 +112,8 @@ def _chain_at_commit(session: Session) -> None:
     if not pending:
         return
     pending.sort(key=lambda e: e.id)
-    head, events = AuditChainHead.__table__, AuditEvent.__table__
+    head = cast(sa.Table, AuditChainHead.__table__)
+    events = cast(sa.Table, AuditEvent.__table__)
     connection = session.connection()
     # The UPDATE takes the head's row lock (PostgreSQL) or the write lock (SQLite) before it
     # reads, so the tip it returns stays the tip until this transaction ends.
@@ -192,7 +193,7 @@ def verify_chain(batch: int = 5000) -> ChainReport:
 def _events_in_order(batch: int) -> Iterator[Any]:
     """Plain rows, those off the chain first, then the chain in order, in batches: a long trail
     fills neither memory nor the session."""
-    table = AuditEvent.__table__
+    table = cast(sa.Table, AuditEvent.__table__)
     yield from db.session.execute(
         sa.select(table).where(table.c.seq.is_(None)).order_by(table.c.id)
     )
@@ -266,7 +267,7 @@ def add_rows(rows: list[dict[str, Any]], at: datetime | None = None) -> list[int
     if not rows:
         return []
     at = at or utcnow()
-    table = AuditEvent.__table__
+    table = cast(sa.Table, AuditEvent.__table__)
     # Returned whole, so the chain hashes what was stored; in no particular order (asking for
     # the parameters' order makes SQLite insert row by row).
     inserted = [

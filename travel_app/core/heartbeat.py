@@ -8,12 +8,12 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from travel_app.core.db import UTCDateTime, utcnow
-from travel_app.extensions import db
+from travel_app.extensions import Model, db
 
 BEAT = "beat"
 
 
-class Heartbeat(db.Model):
+class Heartbeat(Model):
     __tablename__ = "heartbeat"
 
     name: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
@@ -30,7 +30,7 @@ def beat(name: str = BEAT, worker: str = "") -> None:
         sa.update(Heartbeat)
         .where(Heartbeat.name == name)
         .values(last_run_at=now, worker=worker[:200], run_count=Heartbeat.run_count + 1)
-    ).rowcount
+    ).rowcount  # type: ignore[attr-defined]
     if not updated:
         db.session.add(Heartbeat(name=name, last_run_at=now, worker=worker[:200], run_count=1))
 

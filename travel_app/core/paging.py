@@ -59,7 +59,7 @@ def page_of(query: sa.Select[Any], page: int, per_page: int = PAGE_SIZE) -> Page
     if rows:
         total = int(rows[0][-1])
     elif page > 1:
-        total = db.session.scalar(
+        total = db.session.scalar(  # type: ignore[assignment]
             sa.select(sa.func.count()).select_from(query.order_by(None).subquery())
         )
     else:

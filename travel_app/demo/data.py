@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 #: Every demo account shares this password; the README lists the logins.
 DEMO_PASSWORD = "safe-passage-demo"
 DEMO_DOMAIN = "demo-uni.example"
 DEMO_LABEL = "DEMO DATA, not real travel advice."
 
 # code, kind, parent code, name_nl, name_en, head login
-UNITS = [
+UNITS: list[Any] = [
     ("DEMO", "university", None, "Demo Universiteit", "Demo University", "rector"),
     ("SCI", "faculty", "DEMO", "Faculteit Wetenschappen", "Faculty of Science", "dean.sci"),
     (
@@ -33,7 +35,7 @@ UNITS = [
 ]
 
 # login, name, category, unit, language, nationalities, roles [(role, faculty code)], promoter
-PEOPLE = [
+PEOPLE: list[Any] = [
     ("admin", "Ada Admin", "atp", "DEMO", "en", ["BE"], [("admin", None)], None),
     ("safety", "Sofie Veiligheid", "atp", "DEMO", "nl", ["BE"], [("safety_officer", None)], None),
     ("crisis", "Karel Crisis", "atp", "DEMO", "nl", ["BE"], [("crisis_team", None)], None),
@@ -116,7 +118,7 @@ def email(login: str) -> str:
 
 # traveller, purpose, legs (country, region, days from today to arrival and to departure, city),
 # flags, submit?, decisions in order (decider, step, outcome, comment, conditions)
-TRIPS = [
+TRIPS: list[Any] = [
     (
         "phd",
         "Biodiversity survey in Antioquia",

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from travel_app.core.db import UTCDateTime, enum_column, utcnow
 from travel_app.core.i18n import lazy_gettext as _l
-from travel_app.extensions import db
+from travel_app.extensions import Model
 
 # Imported, not only named: the mapper must find Trip whenever DossierItem is configured.
 from travel_app.trips.models import Trip
@@ -40,7 +40,7 @@ ITEM_STATUS_TITLES = {
 }
 
 
-class DossierItem(db.Model):
+class DossierItem(Model):
     __tablename__ = "dossier_item"
 
     id: Mapped[int] = mapped_column(primary_key=True)

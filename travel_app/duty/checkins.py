@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
@@ -135,7 +136,7 @@ def missed(now: datetime, procedure: Procedure) -> SweepResult:
         due = t.checkin_due_at
         assert due is not None
         key = f"trip:{t.id}/checkin:{due.isoformat()}"
-        context = {"about": key, "due_on": due.date(), "trip": t, "due": due}
+        context: dict[str, Any] = {"about": key, "due_on": due.date(), "trip": t, "due": due}
         officer_mails += [
             compose("checkin_missed", "officer", _r(o), **context)
             for o in officers

@@ -98,7 +98,7 @@ def check_draft(draft: Draft) -> dict[str, Text]:
     return problems
 
 
-def _who(where: Where) -> sa.Select[Any]:
+def _who(where: Where) -> sa.Select:
     """One row per traveller in the selection: their person and their first trip there."""
     return (
         sa.select(Trip.traveller_id, sa.func.min(Trip.id))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
@@ -143,7 +144,7 @@ class EntryForm(FlaskForm):
     )
     message = SelectField(_l("Linked crisis message"), validate_choice=False)
 
-    def __init__(self, *args: Any, messages: list[Any] = (), locale: str = "en", **kwargs: Any):
+    def __init__(self, *args: Any, messages: Sequence[Any] = (), locale: str = "en", **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.message.choices = choices(
             [("", _l("None"))] + [(str(m.id), m.subject(locale)) for m in messages]

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from travel_app.core.db import UTCDateTime, enum_column, utcnow
 from travel_app.core.i18n import lazy_gettext as _l
-from travel_app.extensions import db
+from travel_app.extensions import Model, db
 
 # Imported, not only named: the mappers must find them whenever these are configured.
 from travel_app.org.models import Person
@@ -51,7 +51,7 @@ class Answer(enum.Enum):
 ANSWER_TITLES = {Answer.SAFE: _l("I am safe"), Answer.HELP: _l("I need help")}
 
 
-class CrisisMessage(db.Model):
+class CrisisMessage(Model):
     __tablename__ = "crisis_message"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -80,7 +80,7 @@ class CrisisMessage(db.Model):
         return self.body_nl if locale == "nl" else self.body_en
 
 
-class CrisisRecipient(db.Model):
+class CrisisRecipient(Model):
     """One traveller reached by a message (once, whatever their number of stays), and their
     latest answer."""
 
@@ -103,7 +103,7 @@ class CrisisRecipient(db.Model):
     )
 
 
-class Incident(db.Model):
+class Incident(Model):
     """A crisis the team follows on one or more trips: a log, linked messages, a summary."""
 
     __tablename__ = "incident"
@@ -138,7 +138,7 @@ incident_trip = sa.Table(
 )
 
 
-class IncidentEntry(db.Model):
+class IncidentEntry(Model):
     """One line of an incident's log: what happened, who wrote it, and a linked message."""
 
     __tablename__ = "incident_entry"

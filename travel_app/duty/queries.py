@@ -109,7 +109,7 @@ COLUMNS = (
 )
 
 
-def _rows(q: Where) -> sa.Select[Any]:
+def _rows(q: Where) -> sa.Select:
     group = _group(q)
     order = sa.case((group == "there", 0), (group == "arriving", 1), else_=2)
     # The traveller's answer to the latest crisis message that reached this trip.

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Mapped, joinedload, mapped_column, relationship, sele
 
 from travel_app.core.db import UTCDateTime, enum_column, utcnow
 from travel_app.core.i18n import lazy_gettext as _l
-from travel_app.extensions import db
+from travel_app.extensions import Model
 
 
 class UnitKind(enum.Enum):
@@ -87,7 +87,7 @@ class Role(enum.Enum):
         return self is Role.FACULTY_AUTHORITY
 
 
-class Unit(db.Model):
+class Unit(Model):
     __tablename__ = "unit"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -122,7 +122,7 @@ class Unit(db.Model):
         return next((u for u in self.ancestors() if u.kind is UnitKind.FACULTY), None)
 
 
-class Person(UserMixin, db.Model):
+class Person(UserMixin, Model):
     __tablename__ = "person"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -190,7 +190,7 @@ class Person(UserMixin, db.Model):
         return titles or [str(_l("Traveller"))]
 
 
-class RoleAssignment(db.Model):
+class RoleAssignment(Model):
     __tablename__ = "role_assignment"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -218,7 +218,7 @@ class RoleAssignment(db.Model):
     )
 
 
-class Deputy(db.Model):
+class Deputy(Model):
     """``deputy`` acts for ``person`` between two dates, inclusive."""
 
     __tablename__ = "deputy"

@@ -88,8 +88,8 @@ def claim(now: datetime, batch: int, lease: timedelta) -> tuple[str, list[Outbox
     rows = db.session.scalars(sa.select(M).where(M.claim == token).order_by(M.id)).all()
     # Detached, so that the commit after each message does not expire the rest of the batch:
     # reading an expired row is a SELECT per message (a third of the drain's time).
-    for row in rows:
-        db.session.expunge(row)
+    for message in rows:
+        db.session.expunge(message)
     return token, list(rows), stale
 
 
@@ -164,7 +164,7 @@ def _send_one(
         .execution_options(synchronize_session=False)
     )
     db.session.commit()
-    if renewed.rowcount != 1:
+    if renewed.rowcount != 1:  # type: ignore[attr-defined]
         return  # another drain took it over
     try:
         transport.send(as_email(row, config["MAIL_DEFAULT_SENDER"]))
@@ -203,7 +203,7 @@ def _send_one(
         )
         .execution_options(synchronize_session=False)
     )
-    if marked.rowcount != 1:
+    if marked.rowcount != 1:  # type: ignore[attr-defined]
         log.warning("outbox: message %s was sent but another drain had taken it over", row.id)
     result.sent += 1
 

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from travel_app.core.db import UTCDateTime, enum_column, utcnow
 from travel_app.core.i18n import lazy_gettext as _l
-from travel_app.extensions import db
+from travel_app.extensions import Model
 
 
 class OutboxStatus(enum.Enum):
@@ -38,7 +38,7 @@ STATUS_TITLES = {
 }
 
 
-class OutboxMessage(db.Model):
+class OutboxMessage(Model):
     __tablename__ = "outbox_message"
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -27,7 +27,7 @@ def _translator(domain: str, locale: str) -> gettext.NullTranslations:
 
 
 def is_country(code: str | None) -> bool:
-    return bool(code) and pycountry.countries.get(alpha_2=code.upper()) is not None
+    return code is not None and pycountry.countries.get(alpha_2=code.upper()) is not None
 
 
 def country_name(code: str, locale: str = "en") -> str:

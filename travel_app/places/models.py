@@ -8,14 +8,14 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from travel_app.core.db import UTCDateTime, utcnow
-from travel_app.extensions import db
+from travel_app.extensions import Model
 from travel_app.org.models import Person
 
 #: The internal scale is 0..3; every source scale maps onto it.
 MIN_LEVEL, MAX_LEVEL = 0, 3
 
 
-class RiskLevel(db.Model):
+class RiskLevel(Model):
     """One step of the internal ordered scale, named in both languages."""
 
     __tablename__ = "risk_level"
@@ -33,7 +33,7 @@ class RiskLevel(db.Model):
         return self.name_nl if locale == "nl" else self.name_en
 
 
-class AdvisorySource(db.Model):
+class AdvisorySource(Model):
     """Who publishes advice: a ministry, or the university itself."""
 
     __tablename__ = "advisory_source"
@@ -46,7 +46,7 @@ class AdvisorySource(db.Model):
     )
 
 
-class SourceLevel(db.Model):
+class SourceLevel(Model):
     """A source's own wording for a step, and the internal level it maps to."""
 
     __tablename__ = "source_level"
@@ -60,7 +60,7 @@ class SourceLevel(db.Model):
     source: Mapped[AdvisorySource] = relationship(back_populates="levels")
 
 
-class Advisory(db.Model):
+class Advisory(Model):
     """Advice for a country or one of its regions from a date on.
 
     Rows are never updated: a change is a new row, so the history is the table itself.
@@ -96,7 +96,7 @@ class Advisory(db.Model):
     )
 
 
-class CountryList(db.Model):
+class CountryList(Model):
     """A list the university keeps beside the ministries' advice (HEAT required, forbidden, ...)."""
 
     __tablename__ = "country_list"
@@ -118,7 +118,7 @@ class CountryList(db.Model):
         return self.name_nl if locale == "nl" else self.name_en
 
 
-class CountryListEntry(db.Model):
+class CountryListEntry(Model):
     __tablename__ = "country_list_entry"
 
     list_id: Mapped[int] = mapped_column(

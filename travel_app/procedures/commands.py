@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import click
 import sqlalchemy as sa
@@ -112,7 +113,7 @@ def show(name: str, fmt: str, locale: str) -> None:
     help="JSON with destinations, category, departure, return, today, flags.",
 )
 @click.option("--locale", type=click.Choice(["en", "nl"]), default="en")
-def explain(name: str, facts_file: click.utils.LazyFile, locale: str) -> None:
+def explain(name: str, facts_file: Any, locale: str) -> None:
     """The route one trip would take under a procedure, with the reason for each part."""
     procedure = _load(name or current_app.config["PROCEDURE"])
     try:

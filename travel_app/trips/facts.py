@@ -122,7 +122,7 @@ class Context:
 
     def snapshot(self, legs: Iterable[LegFacts]) -> list[dict[str, object]]:
         """The advice behind each leg, as kept in the timeline."""
-        rows = []
+        rows: list[dict[str, object]] = []
         for leg in legs:
             advice = self.worst(leg)
             rows.append(
@@ -273,7 +273,7 @@ def load_context(today: date, countries: Iterable[str], people: Iterable[int]) -
                 )
             )
         }
-    holders: dict[int, list[int]] = defaultdict(list)
+    holders: dict[int | None, list[int]] = defaultdict(list)
     for unit_id, person_id in db.session.execute(
         sa.select(RoleAssignment.unit_id, RoleAssignment.person_id)
         .join(Person, Person.id == RoleAssignment.person_id)
@@ -284,5 +284,5 @@ def load_context(today: date, countries: Iterable[str], people: Iterable[int]) -
         .order_by(Person.name)
     ):
         holders[unit_id].append(person_id)
-    ctx.faculty_authorities = dict(holders)
+    ctx.faculty_authorities = {k: v for k, v in holders.items() if k is not None}
     return ctx

@@ -9,6 +9,7 @@ phase guard make a second or concurrent run change and send nothing more. Nothin
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -72,7 +73,7 @@ def _events(rows: list[Any], kind: EventKind, now: datetime, **data: Any) -> Non
     )
 
 
-def _move(rows: list[Any], phase: TripPhase, **values: Any) -> list[Any]:
+def _move(rows: Sequence[Any], phase: TripPhase, **values: Any) -> list[Any]:
     """Set the phase of ``rows``; return those this run moved.
 
     The phase guard makes a concurrent sweep's update find nothing, so only one run writes

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from travel_app.core.crypto import EncryptedText
 from travel_app.core.db import UTCDateTime, enum_column, utcnow
 from travel_app.core.i18n import lazy_gettext as _l
-from travel_app.extensions import db
+from travel_app.extensions import Model
 
 if TYPE_CHECKING:
     from travel_app.org.models import Person, Unit
@@ -140,7 +140,7 @@ EVENT_TITLES = {
 }
 
 
-class ProcedureText(db.Model):
+class ProcedureText(Model):
     """The exact text of every procedure a trip was routed under, kept by its digest.
 
     A university may change its procedure while trips are in review; those trips finish under
@@ -156,7 +156,7 @@ class ProcedureText(db.Model):
     first_used_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class Trip(db.Model):
+class Trip(Model):
     __tablename__ = "trip"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -256,7 +256,7 @@ def _nights(values: dict[str, Any]) -> int:
     return int((values["leaves_on"] - values["arrives_on"]).days)
 
 
-class Leg(db.Model):
+class Leg(Model):
     """One stay of the itinerary: a place and the dates there."""
 
     __tablename__ = "trip_leg"
@@ -289,7 +289,7 @@ class Leg(db.Model):
         return f"{self.country_code}/{self.region_code}" if self.region_code else self.country_code
 
 
-class TripTask(db.Model):
+class TripTask(Model):
     """An open review step, one row per person it is assigned to (or per role).
 
     The inbox is a query on this table; the engine stays the judge of what may be decided.
@@ -333,7 +333,7 @@ class TripTask(db.Model):
     )
 
 
-class TripEvent(db.Model):
+class TripEvent(Model):
     """The trip's audit trail: who did what, for whom, from which state to which, and why.
 
     Rows are only ever inserted. Each keeps the level and the advice in force at that moment,

@@ -191,7 +191,7 @@ def claim(trip: Trip, expected_version: int) -> None:
         .values(version=Trip.version + 1)
         .execution_options(synchronize_session=False)
     )
-    if result.rowcount != 1:
+    if result.rowcount != 1:  # type: ignore[attr-defined]
         raise TripChanged()
     attributes.set_committed_value(trip, "version", expected_version + 1)
 
@@ -663,7 +663,7 @@ def request_change(
     _apply(trip, new)
     db.session.flush()
     dossier.recompute_due(trip)
-    details = {
+    details: dict[str, Any] = {
         "old": old,
         "new": summary(new),
         "reasons": [[r.nl, r.en] for r in change.reasons],

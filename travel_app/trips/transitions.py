@@ -18,7 +18,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 
@@ -95,10 +95,10 @@ def write(changes: Sequence[Change], now: datetime | None = None) -> list[TripEv
     if opened:
         db.session.execute(sa.insert(TripTask), opened)
     rows = [event_row(change, now) for change in changes]
-    table = TripEvent.__table__
+    table = cast(sa.Table, TripEvent.__table__)
     # One event per trip and write, so the ids come back by trip (in no particular order:
     # asking for the parameters' order makes SQLite insert row by row).
-    ids = dict(
+    ids: dict[int, int] = dict(
         db.session.execute(
             table.insert()
             .returning(table.c.trip_id, table.c.id)
@@ -137,7 +137,7 @@ def _update_trips(changes: Sequence[Change], now: datetime) -> None:
     for change in changes:
         if change.values:
             groups[tuple(sorted(change.values))].append({"b_id": change.trip_id, **change.values})
-    table = Trip.__table__
+    table = cast(sa.Table, Trip.__table__)
     for columns, params in groups.items():
         values: dict[str, Any] = {name: sa.bindparam(name) for name in columns}
         if "version" not in values:
@@ -154,7 +154,7 @@ def _close_tasks(changes: Sequence[Change], now: datetime) -> None:
     """Close whole trips' open tasks in one executemany, single tasks in one UPDATE."""
     whole = [{"b_trip": c.trip_id} for c in changes if c.close == ALL]
     ids = [i for c in changes if c.close != ALL for i in c.close]
-    table = TripTask.__table__
+    table = cast(sa.Table, TripTask.__table__)
     if whole:
         db.session.execute(
             table.update()
