@@ -108,6 +108,7 @@ class EventKind(enum.Enum):
     DEPARTED = "departed"
     RETURNED = "returned"
     SAFE_RETURN = "safe_return"
+    PRIVATE_DATA_CLEARED = "private_data_cleared"
 
     @property
     def title(self) -> str:
@@ -133,6 +134,10 @@ EVENT_TITLES = {
     EventKind.DEPARTED: _l("Departure day: travelling"),
     EventKind.RETURNED: _l("Return day"),
     EventKind.SAFE_RETURN: _l("Safe return confirmed"),
+    EventKind.PRIVATE_DATA_CLEARED: _l(
+        "Emergency contact, phone and medical note copied from the traveller who filed the group"
+        " removed (each traveller gives their own)"
+    ),
 }
 
 

@@ -227,6 +227,32 @@ def group_members(trip: Trip) -> list[Trip]:
     )
 
 
+def group_filer(trip: Trip) -> Person | None:
+    """Who filed the group, for a trip drafted for a co-traveller (None for any other trip)."""
+    if trip.group_id is None or trip.group_id == trip.id:
+        return None
+    return db.session.scalar(
+        sa.select(Person).join(Trip, Trip.traveller_id == Person.id).where(Trip.id == trip.group_id)
+    )
+
+
+def group_drafts(person: Person) -> list[Trip]:
+    """Trips drafted for ``person`` when someone filed a group with them, still to complete."""
+    return list(
+        db.session.scalars(
+            sa.select(Trip)
+            .where(
+                Trip.traveller_id == person.id,
+                Trip.state == TripState.DRAFT,
+                Trip.group_id.is_not(None),
+                Trip.group_id != Trip.id,
+            )
+            .options(*_unlisted())
+            .order_by(Trip.departure_on, Trip.id)
+        )
+    )
+
+
 def people_by_ids(ids: list[int]) -> list[Person]:
     if not ids:
         return []

@@ -182,7 +182,7 @@ def _trip_form(trip: Trip | None) -> TripForm:
     form = TripForm(
         procedure=active_procedure(), traveller=current_user, locale=_locale(), **kwargs
     )
-    if trip is not None and trip.state is not TripState.DRAFT:
+    if trip is not None and (trip.state is not TripState.DRAFT or trip.group_id is not None):
         form.co_travellers.render_kw = {"readonly": True}
         form.co_travellers.description = _("Co-travellers are fixed once the trip is submitted.")
     return form
@@ -191,7 +191,9 @@ def _trip_form(trip: Trip | None) -> TripForm:
 def _render_form(
     template: str, form: TripForm, trip: Trip | None, status: int = 200, **context: Any
 ) -> tuple[str, int]:
-    return render_template(template, form=form, trip=trip, **context), status
+    # A trip drafted for a co-traveller names who filed the group and asks for their own data.
+    filer = queries.group_filer(trip) if trip is not None else None
+    return render_template(template, form=form, trip=trip, filer=filer, **context), status
 
 
 def _number(text: str | None) -> int | None:
@@ -266,7 +268,13 @@ def _file(trip: Trip | None) -> Response | tuple[str, int]:
     if action == "submit":
         flash(_("Trip submitted."), "success")
         if len(submitted) > 1:
-            flash(_("Each co-traveller has a trip of their own to approve."), "info")
+            flash(
+                _(
+                    "Each co-traveller has a draft trip of their own: they add their own"
+                    " emergency contact and submit it."
+                ),
+                "info",
+            )
         return redirect(url_for("trips.show", trip_id=trip.id))
     if action == "resubmit":
         flash(_("Trip resubmitted for review."), "success")
