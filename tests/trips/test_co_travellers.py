@@ -146,3 +146,58 @@ def test_submitting_a_co_traveller_s_trip_drafts_no_further_trips(world, make_pe
     db.session.commit()
     assert db.session.query(Trip).count() == 3
     assert trips[2].state is TripState.DRAFT and trips[2].emergency_name == ""
+
+
+def test_a_trip_without_an_emergency_contact_asks_its_traveller_and_takes_theirs(world, as_person):
+    from tests.duty.conftest import stay
+    from travel_app.core.audit import AuditEvent
+
+    # As the repair leaves a co-traveller's trip under way: the copied contact removed.
+    trip = stay(world, world.colleague, "ML", "ML-7", -2, 6)
+    colleague = as_person(world.colleague)
+    home = colleague.get("/").get_data(as_text=True)
+    assert 'id="missing-details"' in home and f"/trips/{trip.id}/details" in home
+    assert 'id="own-details"' in colleague.get(f"/trips/{trip.id}").get_data(as_text=True)
+    assert colleague.get(f"/trips/{trip.id}/details").status_code == 200
+    saved = colleague.post(
+        f"/trips/{trip.id}/details",
+        data={
+            "version": trip.version,
+            "emergency_name": "Cas Brother",
+            "emergency_phone": "+32 470 55 55 55",
+            "mobile_phone": "+223 70 55 55 55",
+            "medical_note": "Cas: nut allergy",
+        },
+    )
+    assert saved.status_code == 302, saved.get_data(as_text=True)
+    db.session.expire_all()
+    assert (trip.emergency_name, trip.medical_note) == ("Cas Brother", "Cas: nut allergy")
+    edited = trip.events[-1]
+    assert edited.kind is EventKind.EDITED and edited.actor_id == world.colleague.id
+    assert edited.data["fields"] == list(ops.PRIVATE_FIELDS)
+    audit = db.session.scalars(sa.select(AuditEvent).order_by(AuditEvent.id.desc())).first()
+    assert audit.action == "trip.edited"
+    assert "nut allergy" not in str(edited.data) and "Cas Brother" not in str(audit.data)
+    assert 'id="missing-details"' not in colleague.get("/").get_data(as_text=True)
+    # Nobody else sets a traveller's details; nor does the traveller once the trip is over.
+    assert as_person(world.student).get(f"/trips/{trip.id}/details").status_code == 404
+    officer = as_person(world.safety_officer)
+    assert officer.get(f"/trips/{trip.id}/details").status_code == 403
+    trip.state = TripState.WITHDRAWN
+    db.session.commit()
+    assert as_person(world.colleague).get(f"/trips/{trip.id}/details").status_code == 403
+
+
+def test_a_stale_details_form_is_refused(world, as_person):
+    from tests.duty.conftest import stay
+
+    trip = stay(world, world.colleague, "ML", "ML-7", 5, 10)
+    data = {"version": trip.version, "emergency_name": "Cas Brother", "emergency_phone": "+32 1"}
+    colleague = as_person(world.colleague)
+    assert colleague.post(f"/trips/{trip.id}/details", data=data).status_code == 400  # phone
+    data["emergency_phone"] = "+32 470 55 55 55"
+    assert colleague.post(f"/trips/{trip.id}/details", data=data).status_code == 302
+    data["emergency_name"] = "Someone Else"
+    assert colleague.post(f"/trips/{trip.id}/details", data=data).status_code == 409
+    db.session.expire_all()
+    assert trip.emergency_name == "Cas Brother"

@@ -22,6 +22,7 @@ from travel_app.extensions import db
 from travel_app.org.models import Person, Role
 from travel_app.procedures import active_procedure
 from travel_app.trips import notices, routing
+from travel_app.trips.access import can_update_own_details
 from travel_app.trips.facts import Context, LegFacts, load_context
 from travel_app.trips.models import (
     GO_STATES,
@@ -523,6 +524,30 @@ def submit_trip(trip: Trip, actor: Person, expected_version: int, today: date) -
         created = _event(companion, EventKind.CREATED, actor, None, data={"group": trip.id})
         notices.group_draft(companion, trip, created, today)
     return [trip, *companions]
+
+
+def update_own_details(
+    trip: Trip, actor: Person, details: dict[str, str], expected_version: int
+) -> list[str]:
+    """The traveller gives or corrects their own emergency contact, phone and medical note on
+    a submitted trip; returns the names of the fields changed (the timeline keeps no values)."""
+    _require_traveller(trip, actor)
+    _fresh(trip, expected_version)
+    if not can_update_own_details(trip, actor):
+        raise ActionRefused(
+            Text(
+                "Deze gegevens kunnen hier niet meer gewijzigd worden.",
+                "These details can no longer be changed here.",
+            )
+        )
+    changed = [f for f in PRIVATE_FIELDS if (getattr(trip, f) or "") != details.get(f, "")]
+    if not changed:
+        return []
+    claim(trip, expected_version)
+    for name in changed:
+        setattr(trip, name, details[name] or (None if name == "medical_note" else ""))
+    _event(trip, EventKind.EDITED, actor, trip.state, data={"fields": changed})
+    return changed
 
 
 def decide_step(

@@ -12,7 +12,17 @@ from sqlalchemy.orm import aliased, defer, joinedload, selectinload
 from travel_app.core.paging import PAGE_SIZE, Page, page_of
 from travel_app.extensions import db
 from travel_app.org.models import Person, Role
-from travel_app.trips.models import EventKind, Leg, Trip, TripEvent, TripState, TripTask
+from travel_app.trips.models import (
+    GO_STATES,
+    REVIEW_STATES,
+    EventKind,
+    Leg,
+    Trip,
+    TripEvent,
+    TripPhase,
+    TripState,
+    TripTask,
+)
 
 #: What no list shows: the procedure's route (a large JSON), the encrypted medical note (a
 #: decryption per row) and the emergency contact. Left unread; not ``raiseload``, because the
@@ -246,6 +256,25 @@ def group_drafts(person: Person) -> list[Trip]:
                 Trip.state == TripState.DRAFT,
                 Trip.group_id.is_not(None),
                 Trip.group_id != Trip.id,
+            )
+            .options(*_unlisted())
+            .order_by(Trip.departure_on, Trip.id)
+        )
+    )
+
+
+def missing_details(person: Person) -> list[Trip]:
+    """The person's submitted trips, not over, that have no emergency contact: a co-traveller's
+    trip whose copy of the filer's was removed, for one."""
+    return list(
+        db.session.scalars(
+            sa.select(Trip)
+            .where(
+                Trip.traveller_id == person.id,
+                Trip.state.in_([*REVIEW_STATES, *GO_STATES]),
+                Trip.phase != TripPhase.RETURNED,
+                Trip.purged_at.is_(None),
+                Trip.emergency_name == "",
             )
             .options(*_unlisted())
             .order_by(Trip.departure_on, Trip.id)
