@@ -545,7 +545,7 @@ def update_own_details(
         return []
     claim(trip, expected_version)
     for name in changed:
-        setattr(trip, name, details[name] or (None if name == "medical_note" else ""))
+        setattr(trip, name, details.get(name) or (None if name == "medical_note" else ""))
     _event(trip, EventKind.EDITED, actor, trip.state, data={"fields": changed})
     return changed
 
