@@ -63,6 +63,7 @@ POLICY: dict[str, Access] = {
     "trips.show": logged_in(*GET),
     "trips.edit": logged_in(*BOTH),
     "trips.change": logged_in(*BOTH),
+    "trips.own_details": logged_in(*BOTH),
     "trips.decide": logged_in(*POST),
     "trips.withdraw": logged_in(*POST),
     "trips.cancel": logged_in(*POST),

@@ -10,6 +10,21 @@ from travel_app.extensions import db
 from travel_app.org.models import Category, Person, Role
 from travel_app.trips.models import GO_STATES, Leg, Trip, TripPhase, TripState
 
+#: Routes that change something on GET or are not pages: left out of page walks.
+SKIP = {"static", "auth.logout"}
+
+
+def page_urls(app, values):
+    """Every GET route whose arguments ``values`` can fill, filled."""
+    urls = []
+    for rule in app.url_map.iter_rules():
+        if "GET" not in rule.methods or rule.endpoint in SKIP:
+            continue
+        if not set(rule.arguments) <= set(values):
+            continue
+        urls.append(rule.build({k: values[k] for k in rule.arguments})[1])
+    return sorted(set(urls))
+
 
 def stay(uni, person, country, region, start, end, state=TripState.APPROVED, level=2, **extra):
     """A trip of one stay, inserted directly (the filing rules are tested elsewhere)."""

@@ -6,27 +6,13 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from tests.duty.conftest import stay
+from tests.duty.conftest import page_urls, stay
 from tests.duty.test_crisis import send
 from travel_app.duty.models import CrisisMessage, Incident
 from travel_app.extensions import db
 
 NOTE = "Penicillin allergy; insulin twice a day"
 CONTACT = "+32 470 99 88 77"
-#: Routes that change something on GET or are not pages: left out of the walk.
-SKIP = {"static", "auth.logout"}
-
-
-def _urls(app, values):
-    """Every GET route whose arguments we can fill, filled."""
-    urls = []
-    for rule in app.url_map.iter_rules():
-        if "GET" not in rule.methods or rule.endpoint in SKIP:
-            continue
-        if not set(rule.arguments) <= set(values):
-            continue
-        urls.append(rule.build({k: values[k] for k in rule.arguments})[1])
-    return sorted(set(urls))
 
 
 @pytest.fixture
@@ -58,7 +44,7 @@ def test_no_page_shows_emergency_or_medical_data_to_anyone_but_the_traveller(
     app, world, scene, as_person, who
 ):
     client = as_person(getattr(world, who))
-    urls = _urls(app, scene)
+    urls = page_urls(app, scene)
     assert f"/trips/{scene['trip_id']}" in urls and "/duty/where" in urls
     for url in urls:
         body = client.get(url).get_data(as_text=True)
@@ -70,6 +56,6 @@ def test_the_crisis_team_sees_it_only_through_the_logged_opening(
     app, world, scene, crisis, as_person
 ):
     client = as_person(crisis)
-    for url in _urls(app, scene):
+    for url in page_urls(app, scene):
         body = client.get(url).get_data(as_text=True)
         assert "Penicillin" not in body and CONTACT not in body, url

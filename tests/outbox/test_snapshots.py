@@ -110,6 +110,11 @@ EVENT = SimpleNamespace(comment="Add the accommodation in Mopti, please.")
 CASES: list[tuple[str, str, dict[str, Any]]] = [
     ("submitted", "traveller", {"trip": _trip(TripState.IN_REVIEW), "event": EVENT}),
     (
+        "group_draft",
+        "traveller",
+        {"trip": _trip(TripState.DRAFT), "filer": SimpleNamespace(name="Cas Colleague")},
+    ),
+    (
         "decided",
         "traveller",
         {"trip": _trip(), "event": EVENT, "conditions": ["Call the office on arrival"]},

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, timedelta
 
 import pytest
@@ -114,7 +115,22 @@ def test_a_group_trip_gives_each_traveller_their_own_approval(world, as_person):
     trips = db.session.query(Trip).order_by(Trip.id).all()
     assert [t.traveller_id for t in trips] == [world.student.id, world.colleague.id]
     assert {t.group_id for t in trips} == {trips[0].id}
-    assert all(t.state is TripState.IN_REVIEW for t in trips)
+    assert [t.state for t in trips] == [TripState.IN_REVIEW, TripState.DRAFT]
+    # The colleague adds their own emergency contact and submits their trip.
+    colleague = as_person(world.colleague)
+    sent = colleague.post(
+        f"/trips/{trips[1].id}/edit",
+        data=form(
+            version=trips[1].version,
+            co_travellers=world.student.email,
+            emergency_name="Cas's brother",
+            emergency_phone="+32 470 55 55 55",
+        ),
+    )
+    assert sent.status_code == 302, sent.get_data(as_text=True)
+    db.session.refresh(trips[1])
+    assert trips[1].state is TripState.IN_REVIEW
+    assert db.session.query(Trip).count() == 2  # no third trip: the group exists
     # Both wait for the promoter, as two separate decisions.
     inbox = as_person(world.promoter).get("/inbox").get_data(as_text=True)
     assert "Sam Student" in inbox and "Cas Colleague" in inbox
@@ -310,6 +326,15 @@ def test_a_supervisor_travelling_along_hands_the_step_to_the_next_one_up(world, 
     student_trip, promoter_trip = db.session.query(Trip).order_by(Trip.id).all()
     assert promoter_trip.traveller_id == world.promoter.id
     assert set(promoter_trip.co_traveller_ids) == {world.student.id}
+    ops.save_draft(
+        promoter_trip,
+        world.promoter,
+        replace(
+            ops.data_of(promoter_trip), emergency_name="Pat", emergency_phone="+32 470 66 66 66"
+        ),
+    )
+    ops.submit_trip(promoter_trip, world.promoter, promoter_trip.version, date.today())
+    db.session.commit()
 
     # The promoter travels along, so the head of department decides the student's trip.
     promoter = as_person(world.promoter)

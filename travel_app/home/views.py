@@ -9,6 +9,7 @@ from travel_app.core import heartbeat
 from travel_app.org.models import Role
 from travel_app.org.queries import acting_for, deputies_of, supervisor_of
 from travel_app.places.queries import country_lists, current_advisories, risk_levels
+from travel_app.trips.queries import group_drafts, missing_details
 
 bp = Blueprint("home", __name__)
 
@@ -34,6 +35,8 @@ def index() -> str:
         Role=Role,
         beat_row=beat_row,
         beat_stale=beat_stale,
+        group_drafts=group_drafts(current_user),
+        missing_details=missing_details(current_user),
     )
 
 

@@ -9,7 +9,16 @@ import sqlalchemy as sa
 from travel_app.extensions import db
 from travel_app.org.models import Person, Role
 from travel_app.org.queries import acting_for
-from travel_app.trips.models import GO_STATES, EventKind, Trip, TripEvent, TripState, TripTask
+from travel_app.trips.models import (
+    GO_STATES,
+    REVIEW_STATES,
+    EventKind,
+    Trip,
+    TripEvent,
+    TripPhase,
+    TripState,
+    TripTask,
+)
 
 #: Roles that oversee every trip of the university.
 OVERSIGHT = (Role.SAFETY_OFFICER, Role.EXECUTIVE, Role.ADMIN, Role.CRISIS_TEAM)
@@ -63,6 +72,17 @@ def can_edit(trip: Trip, person: Person) -> bool:
     return trip.traveller_id == person.id and trip.state in (
         TripState.DRAFT,
         TripState.CHANGES_REQUESTED,
+    )
+
+
+def can_update_own_details(trip: Trip, person: Person) -> bool:
+    """The traveller gives their own emergency contact, phone and medical note on a submitted
+    trip that is not over (a draft or a trip sent back for changes has its edit form)."""
+    return (
+        trip.traveller_id == person.id
+        and (trip.state in REVIEW_STATES or trip.state in GO_STATES)
+        and trip.phase is not TripPhase.RETURNED
+        and trip.purged_at is None
     )
 
 

@@ -305,6 +305,19 @@ class DecisionForm(FlaskForm):
         return tuple(line.strip() for line in lines if line.strip())
 
 
+class OwnDetailsForm(FlaskForm):
+    """The traveller's own emergency contact, phone and medical note, on a submitted trip."""
+
+    version = IntegerField(validators=[InputRequired()])
+    emergency_name = TripForm.emergency_name
+    emergency_phone = TripForm.emergency_phone
+    mobile_phone = TripForm.mobile_phone
+    medical_note = TripForm.medical_note
+
+    validate_emergency_phone = TripForm.validate_emergency_phone
+    validate_mobile_phone = TripForm.validate_emergency_phone
+
+
 class ReasonForm(FlaskForm):
     version = IntegerField(validators=[InputRequired()])
     reason = TextAreaField(

@@ -109,6 +109,7 @@ class EventKind(enum.Enum):
     RETURNED = "returned"
     SAFE_RETURN = "safe_return"
     SAFE_RETURN_OVERDUE = "safe_return_overdue"
+    PRIVATE_DATA_CLEARED = "private_data_cleared"
 
     @property
     def title(self) -> str:
@@ -137,6 +138,10 @@ EVENT_TITLES = {
         "No answer to the safe-return request: the safety officers were told"
     ),
     EventKind.SAFE_RETURN: _l("Safe return confirmed"),
+    EventKind.PRIVATE_DATA_CLEARED: _l(
+        "Emergency contact, phone and medical note copied from the traveller who filed the group"
+        " removed (each traveller gives their own)"
+    ),
 }
 
 

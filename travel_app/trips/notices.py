@@ -94,6 +94,25 @@ def to_traveller(trip: Trip, event: TripEvent, kind: str, today: date, **context
     )
 
 
+def group_draft(companion: Trip, filing: Trip, event: TripEvent, today: date) -> None:
+    """Ask a co-traveller to complete and submit the trip drafted for them in a group filing:
+    their own emergency contact, phone and medical note are theirs to give."""
+    db.session.flush()
+    queue(
+        [
+            compose(
+                "group_draft",
+                "traveller",
+                _recipient(companion.traveller),
+                about=_about(companion, event),
+                due_on=today,
+                trip=companion,
+                filer=filing.traveller,
+            )
+        ]
+    )
+
+
 def after_decision(trip: Trip, event: TripEvent, today: date, conditions: list[str]) -> None:
     """The traveller hears of the end of a review, and of requested changes; not of each step."""
     if trip.state in DECIDED:

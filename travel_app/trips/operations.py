@@ -8,7 +8,7 @@ acting at once exactly one succeeds and the other gets :class:`TripChanged`.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
@@ -23,6 +23,7 @@ from travel_app.extensions import db
 from travel_app.org.models import Person, Role
 from travel_app.procedures import active_procedure
 from travel_app.trips import notices, routing, transitions
+from travel_app.trips.access import can_update_own_details
 from travel_app.trips.facts import Context, LegFacts, load_context
 from travel_app.trips.models import (
     GO_STATES,
@@ -403,7 +404,7 @@ def save_draft(
         raise ActionRefused(
             Text("Deze reis kan niet meer bewerkt worden.", "This trip can no longer be edited.")
         )
-    if trip.state is not TripState.DRAFT:
+    if trip.state is not TripState.DRAFT or trip.group_id is not None:
         _keep_group(trip, data)
     claim(trip, expected_version if expected_version is not None else trip.version)
     _apply(trip, data)
@@ -420,7 +421,8 @@ GROUP_FIXED = Text(
 
 
 def _keep_group(trip: Trip, data: TripData) -> None:
-    """A submitted trip keeps its co-travellers: their trips were created at submission."""
+    """A submitted trip, or one drafted for a co-traveller, keeps its co-travellers: their
+    trips were created when the group was filed."""
     if set(data.co_traveller_ids) != set(trip.co_traveller_ids or ()):
         raise Incomplete({"co_travellers": GROUP_FIXED})
 
@@ -456,8 +458,24 @@ def _check_complete(trip: Trip, level: int, unassigned: tuple[str, ...]) -> None
         raise Incomplete(problems)
 
 
+#: What is each traveller's own: a co-traveller's trip never takes them from another trip
+#: (``shared_part`` blanks exactly these).
+PRIVATE_FIELDS = ("emergency_name", "emergency_phone", "mobile_phone", "medical_note")
+
+
+def shared_part(data: TripData) -> TripData:
+    """The plan a group shares (itinerary, purpose, necessity, cost centre), without the
+    filer's own emergency contact, phone and medical note."""
+    return replace(data, emergency_name="", emergency_phone="", mobile_phone="", medical_note="")
+
+
 def submit_trip(trip: Trip, actor: Person, expected_version: int, today: date) -> list[Trip]:
-    """Route the trip (and one trip per co-traveller) and open the first review tasks."""
+    """Route the trip; filing a group also drafts a trip for each co-traveller.
+
+    A co-traveller's trip carries the shared plan but none of the filer's private details: it
+    waits, as a draft, for the co-traveller to add their own emergency contact (and phone and
+    medical note) and submit it themselves. Submitting that draft routes it alone.
+    """
     _require_traveller(trip, actor)
     if trip.state is not TripState.DRAFT:
         raise ActionRefused(
@@ -471,38 +489,60 @@ def submit_trip(trip: Trip, actor: Person, expected_version: int, today: date) -
     procedure = active_procedure()
     people = [trip.traveller_id, *trip.co_traveller_ids]
     ctx = load_context(today, trip.countries, people)
-    trips = [trip]
-    for person_id in trip.co_traveller_ids:
-        if person_id not in ctx.people:
-            raise Incomplete(
-                {"co_travellers": Text("Onbekende medereiziger.", "Unknown co-traveller.")}
+    route = _route_now(trip, procedure, ctx)
+    _check_complete(trip, route.risk.level, _unassigned(ctx, procedure, route, trip))
+    # A trip drafted for a co-traveller at the group's filing joins its group; only the trip
+    # that files a group drafts the others.
+    companions: list[Trip] = []
+    if trip.group_id is None:
+        shared = shared_part(data_of(trip))
+        for person_id in trip.co_traveller_ids:
+            if person_id not in ctx.people:
+                raise Incomplete(
+                    {"co_travellers": Text("Onbekende medereiziger.", "Unknown co-traveller.")}
+                )
+            companion = Trip(traveller_id=person_id, state=TripState.DRAFT, purpose=trip.purpose)
+            _apply(companion, shared)
+            companion.co_traveller_ids = [p for p in people if p != person_id]
+            companion.faculty_id = ctx.faculty_of(person_id)
+            db.session.add(companion)
+            companions.append(companion)
+        db.session.flush()
+        if companions:
+            for member in (trip, *companions):
+                member.group_id = trip.id
+    trip.submitted_at = utcnow()
+    event = _route_trip(trip, procedure, ctx, actor, EventKind.SUBMITTED, group=trip.group_id)
+    notices.to_traveller(trip, event, "submitted", today)
+    _open_dossier(trip, (), today)
+    for companion in companions:
+        created = _event(companion, EventKind.CREATED, actor, None, data={"group": trip.id})
+        notices.group_draft(companion, trip, created, today)
+    return [trip, *companions]
+
+
+def update_own_details(
+    trip: Trip, actor: Person, details: dict[str, str], expected_version: int
+) -> list[str]:
+    """The traveller gives or corrects their own emergency contact, phone and medical note on
+    a submitted trip; returns the names of the fields changed (the timeline keeps no values)."""
+    _require_traveller(trip, actor)
+    _fresh(trip, expected_version)
+    if not can_update_own_details(trip, actor):
+        raise ActionRefused(
+            Text(
+                "Deze gegevens kunnen hier niet meer gewijzigd worden.",
+                "These details can no longer be changed here.",
             )
-        companion = Trip(traveller_id=person_id, state=TripState.DRAFT, purpose=trip.purpose)
-        _apply(companion, data_of(trip))
-        companion.co_traveller_ids = [p for p in people if p != person_id]
-        faculty = ctx.faculty_of(person_id)
-        companion.faculty_id = faculty
-        db.session.add(companion)
-        trips.append(companion)
-    db.session.flush()
-    if len(trips) > 1:
-        for member in trips:
-            member.group_id = trip.id
-    for member in trips:
-        route = _route_now(member, procedure, ctx)
-        _check_complete(trip, route.risk.level, _unassigned(ctx, procedure, route, member))
-        member.submitted_at = utcnow()
-        event = _route_trip(
-            member,
-            procedure,
-            ctx,
-            actor,
-            EventKind.SUBMITTED,
-            group=trip.id if len(trips) > 1 else None,
         )
-        notices.to_traveller(member, event, "submitted", today)
-        _open_dossier(member, (), today)
-    return trips
+    changed = [f for f in PRIVATE_FIELDS if (getattr(trip, f) or "") != details.get(f, "")]
+    if not changed:
+        return []
+    claim(trip, expected_version)
+    for name in changed:
+        setattr(trip, name, details.get(name) or (None if name == "medical_note" else ""))
+    _event(trip, EventKind.EDITED, actor, trip.state, data={"fields": changed})
+    return changed
 
 
 def decide_step(

@@ -12,7 +12,17 @@ from sqlalchemy.orm import aliased, defer, joinedload, selectinload
 from travel_app.core.paging import PAGE_SIZE, Page, page_of
 from travel_app.extensions import db
 from travel_app.org.models import Person, Role
-from travel_app.trips.models import EventKind, Leg, Trip, TripEvent, TripState, TripTask
+from travel_app.trips.models import (
+    GO_STATES,
+    REVIEW_STATES,
+    EventKind,
+    Leg,
+    Trip,
+    TripEvent,
+    TripPhase,
+    TripState,
+    TripTask,
+)
 
 #: What no list shows: the procedure's route (a large JSON), the encrypted medical note (a
 #: decryption per row) and the emergency contact. Left unread; not ``raiseload``, because the
@@ -223,6 +233,51 @@ def group_members(trip: Trip) -> list[Trip]:
             .where(Trip.group_id == trip.group_id)
             .options(joinedload(Trip.traveller))
             .order_by(Trip.id)
+        )
+    )
+
+
+def group_filer(trip: Trip) -> Person | None:
+    """Who filed the group, for a trip drafted for a co-traveller (None for any other trip)."""
+    if trip.group_id is None or trip.group_id == trip.id:
+        return None
+    return db.session.scalar(
+        sa.select(Person).join(Trip, Trip.traveller_id == Person.id).where(Trip.id == trip.group_id)
+    )
+
+
+def group_drafts(person: Person) -> list[Trip]:
+    """Trips drafted for ``person`` when someone filed a group with them, still to complete."""
+    return list(
+        db.session.scalars(
+            sa.select(Trip)
+            .where(
+                Trip.traveller_id == person.id,
+                Trip.state == TripState.DRAFT,
+                Trip.group_id.is_not(None),
+                Trip.group_id != Trip.id,
+            )
+            .options(*_unlisted())
+            .order_by(Trip.departure_on, Trip.id)
+        )
+    )
+
+
+def missing_details(person: Person) -> list[Trip]:
+    """The person's submitted trips, not over, that have no emergency contact: a co-traveller's
+    trip whose copy of the filer's was removed, for one."""
+    return list(
+        db.session.scalars(
+            sa.select(Trip)
+            .where(
+                Trip.traveller_id == person.id,
+                Trip.state.in_([*REVIEW_STATES, *GO_STATES]),
+                Trip.phase != TripPhase.RETURNED,
+                Trip.purged_at.is_(None),
+                Trip.emergency_name == "",
+            )
+            .options(*_unlisted())
+            .order_by(Trip.departure_on, Trip.id)
         )
     )
 

@@ -21,9 +21,17 @@ from travel_app.org.models import Person, Unit, UnitKind
 from travel_app.places import geography
 from travel_app.procedures import active_procedure
 from travel_app.trips import access, journey, queries, routing
-from travel_app.trips.forms import OUTCOME_TITLES, DecisionForm, FilterForm, ReasonForm, TripForm
+from travel_app.trips.forms import (
+    OUTCOME_TITLES,
+    DecisionForm,
+    FilterForm,
+    OwnDetailsForm,
+    ReasonForm,
+    TripForm,
+)
 from travel_app.trips.models import Trip, TripState
 from travel_app.trips.operations import (
+    PRIVATE_FIELDS,
     ActionRefused,
     Incomplete,
     TripChanged,
@@ -37,6 +45,7 @@ from travel_app.trips.operations import (
     resubmit_trip,
     save_draft,
     submit_trip,
+    update_own_details,
     withdraw_trip,
 )
 from workflows.engine import ChangeKind
@@ -182,7 +191,7 @@ def _trip_form(trip: Trip | None) -> TripForm:
     form = TripForm(
         procedure=active_procedure(), traveller=current_user, locale=_locale(), **kwargs
     )
-    if trip is not None and trip.state is not TripState.DRAFT:
+    if trip is not None and (trip.state is not TripState.DRAFT or trip.group_id is not None):
         form.co_travellers.render_kw = {"readonly": True}
         form.co_travellers.description = _("Co-travellers are fixed once the trip is submitted.")
     return form
@@ -191,7 +200,9 @@ def _trip_form(trip: Trip | None) -> TripForm:
 def _render_form(
     template: str, form: TripForm, trip: Trip | None, status: int = 200, **context: Any
 ) -> tuple[str, int]:
-    return render_template(template, form=form, trip=trip, **context), status
+    # A trip drafted for a co-traveller names who filed the group and asks for their own data.
+    filer = queries.group_filer(trip) if trip is not None else None
+    return render_template(template, form=form, trip=trip, filer=filer, **context), status
 
 
 def _number(text: str | None) -> int | None:
@@ -266,7 +277,13 @@ def _file(trip: Trip | None) -> Response | tuple[str, int]:
     if action == "submit":
         flash(_("Trip submitted."), "success")
         if len(submitted) > 1:
-            flash(_("Each co-traveller has a trip of their own to approve."), "info")
+            flash(
+                _(
+                    "Each co-traveller has a draft trip of their own: they add their own"
+                    " emergency contact and submit it."
+                ),
+                "info",
+            )
         return redirect(url_for("trips.show", trip_id=trip.id))
     if action == "resubmit":
         flash(_("Trip resubmitted for review."), "success")
@@ -370,6 +387,7 @@ def _show(
             ),
             can_edit=access.can_edit(trip, current_user),
             can_change=access.can_change(trip, current_user, today),
+            can_update_details=access.can_update_own_details(trip, current_user),
             can_withdraw=access.can_withdraw(trip, current_user, today),
             can_cancel=access.can_cancel(trip, current_user),
             can_confirm_return=journey.can_confirm_return(trip, current_user, today),
@@ -487,6 +505,31 @@ def safe_return(trip_id: int) -> Response | tuple[str, int]:
     except journey.NotYours as refused:
         return _problem(403, refused.reason(_locale()), trip)
     flash(_("Safe return recorded. Welcome back."), "success")
+    return redirect(url_for("trips.show", trip_id=trip.id))
+
+
+@bp.route("/trips/<int:trip_id>/details", methods=["GET", "POST"])
+def own_details(trip_id: int) -> Response | tuple[str, int]:
+    """The traveller's own emergency contact, phone and medical note on a submitted trip."""
+    trip, _principals = _visible(trip_id)
+    if not access.can_update_own_details(trip, current_user):
+        abort(403)
+    if request.method == "GET":
+        form = OwnDetailsForm(formdata=None, data={**_initial(trip), "version": trip.version})
+        return render_template("trips/details.html", form=form, trip=trip), 200
+    form = OwnDetailsForm()
+    if not form.validate():
+        flash(_("Nothing was saved: correct the marked fields."), "error")
+        return render_template("trips/details.html", form=form, trip=trip), 400
+    details = {name: getattr(form, name).data or "" for name in PRIVATE_FIELDS}
+    try:
+        update_own_details(trip, current_user, details, form.version.data)
+        db.session.commit()
+    except TripChanged:
+        return _changed(trip)
+    except ActionRefused as refused:
+        return _problem(403, refused.reason(_locale()), trip)
+    flash(_("Your emergency details are saved."), "success")
     return redirect(url_for("trips.show", trip_id=trip.id))
 
 
