@@ -191,3 +191,19 @@ def test_repeated_help_at_check_in_alerts_once_and_again_after_well(
     assert len(alerts) == 2 and "Fever" in alerts[1].text
     vias = db.session.scalars(sa.select(CheckinEntry.via).order_by(CheckinEntry.id)).all()
     assert vias == [AnswerVia.LINK, AnswerVia.LINK, AnswerVia.APP, AnswerVia.APP, AnswerVia.LINK]
+
+
+def test_who_is_where_shows_a_call_for_help_at_the_last_check_in(
+    world, leaving, crisis, client, as_person
+):
+    high, _ = leaving
+    path = _prompted_link(high)
+    client.post(path, data={"answer": "help", "note": "Robbed"})
+    page = as_person(crisis).get("/duty/where?country=ML").get_data(as_text=True)
+    row = page[page.index(world.student.email) :]
+    row = row[: row.index("</tr>")]
+    assert "check-in" in row and "I need help" in row
+    as_person(world.student).post(f"/trips/{high.id}/checkin", data={"answer": "well"})
+    page = as_person(crisis).get("/duty/where?country=ML").get_data(as_text=True)
+    row = page[page.index(world.student.email) :]
+    assert "I need help" not in row[: row.index("</tr>")]
