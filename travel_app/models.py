@@ -4,6 +4,8 @@ from travel_app.core.audit import AuditEvent
 from travel_app.core.heartbeat import Heartbeat
 from travel_app.dossier.models import DossierItem
 from travel_app.duty.models import (
+    CheckinEntry,
+    CrisisAnswerEntry,
     CrisisMessage,
     CrisisRecipient,
     Incident,
@@ -25,8 +27,10 @@ __all__ = [
     "Advisory",
     "AdvisorySource",
     "AuditEvent",
+    "CheckinEntry",
     "CountryList",
     "CountryListEntry",
+    "CrisisAnswerEntry",
     "CrisisMessage",
     "CrisisRecipient",
     "Deputy",

@@ -1,7 +1,7 @@
 """Timeline kinds added by "Rules hold": the missed safe-return answer and the others
 
 Revision ID: e15a0c0ffee1
-Revises: e5c1a7f3b920
+Revises: 08d49f60231b
 Create Date: 2026-12-01 07:40:00
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'e15a0c0ffee1'
-down_revision = 'e5c1a7f3b920'
+down_revision = '08d49f60231b'
 branch_labels = None
 depends_on = None
 

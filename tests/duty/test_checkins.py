@@ -13,6 +13,7 @@ from tests.duty.conftest import stay
 from travel_app.core.audit import AuditEvent
 from travel_app.core.db import utcnow
 from travel_app.duty import checkins
+from travel_app.duty.models import AnswerVia, CheckinAnswer, CheckinEntry
 from travel_app.extensions import db
 from travel_app.procedures import active_procedure
 from travel_app.trips import journey
@@ -122,3 +123,87 @@ def test_the_traveller_checks_in_from_the_trip_page_and_nobody_else_can(world, l
     assert response.status_code == 302
     db.session.refresh(high)
     assert high.last_checkin_at is not None
+
+
+def _prompted_link(trip):
+    checkins.prompt(trip.checkin_due_at, active_procedure())
+    db.session.commit()
+    return link_of(mails("checkin")[0].text)
+
+
+def _help_alerts(person):
+    return [m for m in mails("checkin_help") if m.recipient == person.email]
+
+
+def test_a_call_for_help_at_check_in_is_kept_when_well_follows(
+    world, leaving, crisis, client, as_person
+):
+    high, _ = leaving
+    path = _prompted_link(high)
+    page = client.get(path).get_data(as_text=True)
+    assert "I am well" in page and "I need help" in page
+    response = client.post(path, data={"answer": "help", "note": "Robbed, passport gone"})
+    assert response.status_code == 200
+    assert "The crisis team has been alerted" in response.get_data(as_text=True)
+    db.session.refresh(high)
+    assert high.needs_attention and high.attention_reason == checkins.HELP
+    assert client.post(path, data={"answer": "well"}).status_code == 200
+    db.session.refresh(high)
+    assert not high.needs_attention  # the latest answer is "well"
+    # The traveller's page shows what they answered before, the call for help with its note.
+    mine = client.get(path).get_data(as_text=True)
+    mine = mine[mine.index('id="checkin-history"') :]
+    assert mine.index("I am well") < mine.index("I need help") < mine.index("Robbed")
+    # So does the trip page, for the crisis team.
+    trip_page = as_person(crisis).get(f"/trips/{high.id}").get_data(as_text=True)
+    history = trip_page[trip_page.index('id="checkin-history"') :]
+    history = history[: history.index("</ul>")]
+    assert "I need help" in history and "Robbed, passport gone" in history
+    assert "I am well" in history
+    entries = db.session.scalars(sa.select(CheckinEntry).order_by(CheckinEntry.id)).all()
+    assert [(e.answer, e.note, e.via) for e in entries] == [
+        (CheckinAnswer.HELP, "Robbed, passport gone", AnswerVia.LINK),
+        (CheckinAnswer.WELL, "", AnswerVia.LINK),
+    ]
+    audit = db.session.scalars(
+        sa.select(AuditEvent.data).where(AuditEvent.action == "trip.checkin")
+    ).all()
+    assert [(a["answer"], a["previous"]) for a in audit] == [("help", None), ("well", "help")]
+
+
+def test_repeated_help_at_check_in_alerts_once_and_again_after_well(
+    world, leaving, crisis, client, as_person
+):
+    high, _ = leaving
+    path = _prompted_link(high)
+    client.post(path, data={"answer": "help", "note": "Robbed"})
+    client.post(path, data={"answer": "help", "note": "Still no passport"})
+    traveller = as_person(world.student)
+    assert traveller.post(f"/trips/{high.id}/checkin", data={"answer": "help"}).status_code == 302
+    assert len(_help_alerts(crisis)) == 1 and len(_help_alerts(world.safety_officer)) == 1
+    [alert] = _help_alerts(crisis)
+    assert "Robbed" in alert.text and alert.subject.startswith(f"NEEDS HELP: {world.student.name}")
+    assert traveller.post(f"/trips/{high.id}/checkin", data={"answer": "well"}).status_code == 302
+    assert len(_help_alerts(crisis)) == 1
+    client.post("/logout")
+    client.post(path, data={"answer": "help", "note": "Fever"})
+    alerts = _help_alerts(crisis)
+    assert len(alerts) == 2 and "Fever" in alerts[1].text
+    vias = db.session.scalars(sa.select(CheckinEntry.via).order_by(CheckinEntry.id)).all()
+    assert vias == [AnswerVia.LINK, AnswerVia.LINK, AnswerVia.APP, AnswerVia.APP, AnswerVia.LINK]
+
+
+def test_who_is_where_shows_a_call_for_help_at_the_last_check_in(
+    world, leaving, crisis, client, as_person
+):
+    high, _ = leaving
+    path = _prompted_link(high)
+    client.post(path, data={"answer": "help", "note": "Robbed"})
+    page = as_person(crisis).get("/duty/where?country=ML").get_data(as_text=True)
+    row = page[page.index(world.student.email) :]
+    row = row[: row.index("</tr>")]
+    assert "check-in" in row and "I need help" in row
+    as_person(world.student).post(f"/trips/{high.id}/checkin", data={"answer": "well"})
+    page = as_person(crisis).get("/duty/where?country=ML").get_data(as_text=True)
+    row = page[page.index(world.student.email) :]
+    assert "I need help" not in row[: row.index("</tr>")]

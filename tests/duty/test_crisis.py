@@ -14,7 +14,14 @@ from tests.conftest import outbox_rows as outbox
 from tests.duty.conftest import crowd, stay
 from travel_app.core.audit import AuditEvent
 from travel_app.core.db import utcnow
-from travel_app.duty.models import Answer, CrisisMessage, CrisisRecipient
+from travel_app.duty import crisis as crisis_ops
+from travel_app.duty.models import (
+    Answer,
+    AnswerVia,
+    CrisisAnswerEntry,
+    CrisisMessage,
+    CrisisRecipient,
+)
 from travel_app.extensions import db
 from travel_app.outbox.models import OutboxMessage
 
@@ -210,3 +217,83 @@ def test_a_message_to_1000_travellers_is_one_transaction_of_few_statements(
     writes = [s for s in statements if s.lstrip().upper().startswith(("INSERT", "UPDATE"))]
     print(f"\ncrisis message to 1,000: {len(statements)} statements, {len(writes)} writes")
     assert len(statements) < 30
+
+
+def _team_alerts(person):
+    return [a for a in outbox("crisis_help") if a.recipient == person.email]
+
+
+def test_safe_after_help_keeps_the_help_note_in_the_history_on_both_pages(
+    world, mali, crisis, as_person, client
+):
+    sent = answer_links(as_person(crisis), mali)
+    client.post("/logout")
+    traveller = mali["leaves_today"].traveller
+    mine = sent[traveller.email]
+    client.post(mine["help"], data={"note": "Stuck at the bus station in Gao"})
+    answered = client.post(mine["safe"], data={})
+    assert answered.status_code == 200
+    # The traveller's page shows what they answered before, the call for help with its note.
+    history = answered.get_data(as_text=True)
+    history = history[history.index('id="answer-history"') :]
+    assert history.index("I am safe") < history.index("I need help")  # newest first
+    assert "Stuck at the bus station in Gao" in history
+    message_id = db.session.scalar(sa.select(CrisisMessage.id))
+    page = as_person(crisis).get(f"/duty/crisis/{message_id}").get_data(as_text=True)
+    # The tally counts the latest answer; the help note stays on the crisis team's page.
+    assert "<strong>1</strong> safe" in page and ">0</strong> need help" in page
+    row = page[page.index(traveller.email) :]
+    row = row[: row.index("</tr>")]
+    assert "I am safe" in row and "Earlier answers" in row
+    assert "I need help" in row and "Stuck at the bus station in Gao" in row
+    entries = db.session.scalars(sa.select(CrisisAnswerEntry).order_by(CrisisAnswerEntry.id)).all()
+    assert [(e.answer, e.note, e.via) for e in entries] == [
+        (Answer.HELP, "Stuck at the bus station in Gao", AnswerVia.LINK),
+        (Answer.SAFE, "", AnswerVia.LINK),
+    ]
+    audit = db.session.scalars(
+        sa.select(AuditEvent.data).where(AuditEvent.action == "crisis.answer")
+    ).all()
+    assert [(a["answer"], a["previous"]) for a in audit] == [("help", None), ("safe", "help")]
+
+
+def test_a_repeated_call_for_help_alerts_once_and_again_after_an_answer_of_safe(
+    world, mali, crisis, as_person, client
+):
+    sent = answer_links(as_person(crisis), mali)
+    client.post("/logout")
+    mine = sent[mali["leaves_today"].traveller.email]
+    for note in ("At the airport", "Still at the airport", ""):
+        assert client.post(mine["help"], data={"note": note}).status_code == 200
+    assert len(_team_alerts(crisis)) == 1
+    assert len(_team_alerts(world.safety_officer)) == 1
+    assert "At the airport" in _team_alerts(crisis)[0].text
+    client.post(mine["safe"], data={})
+    assert len(_team_alerts(crisis)) == 1
+    client.post(mine["help"], data={"note": "Roadblock on the way back"})
+    alerts = _team_alerts(crisis)
+    assert len(alerts) == 2 and "Roadblock on the way back" in alerts[1].text
+    # Every answer is kept: three calls for help, one safe, one more call.
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(CrisisAnswerEntry)) == 5
+
+
+def test_the_message_page_reads_the_answer_history_in_a_fixed_number_of_statements(
+    world, crisis, as_person, count_queries
+):
+    ids = crowd(world, 60)
+    team = as_person(crisis)
+    assert send(team, country="ML").status_code == 302
+    now = utcnow()
+    recipients = db.session.scalars(sa.select(CrisisRecipient)).all()
+    for n, recipient in enumerate(recipients):
+        crisis_ops.record_answer(recipient, Answer.HELP, f"note {n}", now)
+        crisis_ops.record_answer(recipient, Answer.SAFE, "", now + timedelta(minutes=1))
+    db.session.commit()
+    message_id = recipients[0].message_id
+    with count_queries() as statements:
+        page = team.get(f"/duty/crisis/{message_id}")
+    assert page.status_code == 200
+    body = page.get_data(as_text=True)
+    assert len(ids) == 60 and "note 0" in body and body.count("Earlier answers") == 50
+    print(f"\ncrisis page of 50 recipients with history: {len(statements)} statements")
+    assert len(statements) <= 8

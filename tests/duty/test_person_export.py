@@ -12,6 +12,10 @@ from tests.duty.conftest import stay
 from tests.duty.test_crisis import send
 from tests.duty.test_medical_note_privacy import CONTACT, NOTE
 from travel_app.core.audit import AuditEvent
+from travel_app.core.db import utcnow
+from travel_app.duty.checkins import check_in
+from travel_app.duty.crisis import record_answer
+from travel_app.duty.models import Answer, CheckinAnswer, CrisisRecipient
 from travel_app.extensions import db
 from travel_app.trips.retention import purge_after_return
 
@@ -32,6 +36,11 @@ def test_the_export_holds_the_persons_data_and_none_of_the_secrets(
     trip.medical_note = NOTE
     db.session.commit()
     assert send(as_person(crisis), country="ML").status_code == 302
+    recipient = db.session.scalars(sa.select(CrisisRecipient)).one()
+    record_answer(recipient, Answer.HELP, "At the airport", utcnow())
+    record_answer(recipient, Answer.SAFE, "", utcnow())
+    check_in(trip, world.student, "Robbed", utcnow(), 48, CheckinAnswer.HELP)
+    db.session.commit()
 
     admin = as_person(world.admin)
     body = _export(admin, world.student)
@@ -41,6 +50,9 @@ def test_the_export_holds_the_persons_data_and_none_of_the_secrets(
     assert exported["id"] == trip.id and exported["legs"][0]["city"] == "Mopti"
     assert exported["emergency_contact_held"] and exported["medical_note_held"]
     assert [a["trip_id"] for a in data["crisis_answers"]] == [trip.id]
+    history = [(a["answer"], a["note"]) for a in data["crisis_answer_history"]]
+    assert history == [("help", "At the airport"), ("safe", "")]
+    assert [(c["answer"], c["note"]) for c in exported["checkins"]] == [("help", "Robbed")]
     assert any(m["kind"].startswith("crisis") for m in data["emails"])
     for secret in ("Penicillin", CONTACT, "Aunt Agatha", "argon2", "password_hash"):
         assert secret not in body, secret

@@ -192,6 +192,17 @@ CASES: list[tuple[str, str, dict[str, Any]]] = [
         "team",
         {"trip": _trip(), "due": datetime(2027, 3, 7, 8, 0, tzinfo=UTC)},
     ),
+    (
+        "checkin_help",
+        "team",
+        {
+            "trip": _trip(),
+            "entry": SimpleNamespace(
+                at=datetime(2027, 3, 7, 9, 30, tzinfo=UTC),
+                note="Robbed in Mopti; passport gone, staying at the partner's guest house.",
+            ),
+        },
+    ),
     ("crisis", "traveller", {"message": _message(), **LINKS}),
     ("crisis_reminder", "traveller", {"message": _message(), **LINKS}),
     (

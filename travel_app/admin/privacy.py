@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 from travel_app.core.audit import AuditEvent, _jsonable
 from travel_app.dossier.models import DossierItem
-from travel_app.duty.models import CrisisRecipient
+from travel_app.duty.models import CheckinEntry, CrisisAnswerEntry, CrisisRecipient
 from travel_app.extensions import db
 from travel_app.org.models import Deputy, Person, RoleAssignment
 from travel_app.outbox.models import OutboxMessage
@@ -37,7 +37,8 @@ def _row(obj: Any, skip: set[str] = WITHHELD) -> dict[str, Any]:
 
 def person_data(person: Person) -> dict[str, Any]:
     """Everything about ``person``: profile, roles, deputies, trips with their legs, events and
-    dossier items, crisis answers, e-mails sent to them and what they did (the audit trail)."""
+    dossier items and check-ins, crisis answers with their history, e-mails sent to them and
+    what they did (the audit trail)."""
     trips = list(
         db.session.scalars(sa.select(Trip).where(Trip.traveller_id == person.id).order_by(Trip.id))
     )
@@ -53,12 +54,14 @@ def person_data(person: Person) -> dict[str, Any]:
         return grouped
 
     legs, events, items = by_trip(Leg), by_trip(TripEvent), by_trip(DossierItem)
+    answers = by_trip(CheckinEntry)
     exported_trips = []
     for trip in trips:
         row = _row(trip)
         row["emergency_contact_held"] = bool(trip.emergency_name or trip.emergency_phone)
         row["medical_note_held"] = bool(trip.medical_note)
         row.update(legs=legs[trip.id], events=events[trip.id], dossier_items=items[trip.id])
+        row["checkins"] = answers[trip.id]
         exported_trips.append(row)
 
     def rows(query: Any) -> list[dict[str, Any]]:
@@ -75,6 +78,13 @@ def person_data(person: Person) -> dict[str, Any]:
         "trips": exported_trips,
         "crisis_answers": rows(
             sa.select(CrisisRecipient).where(CrisisRecipient.person_id == person.id)
+        ),
+        # Every answer given, not only the latest each recipient row holds.
+        "crisis_answer_history": rows(
+            sa.select(CrisisAnswerEntry)
+            .join(CrisisRecipient, CrisisRecipient.id == CrisisAnswerEntry.recipient_id)
+            .where(CrisisRecipient.person_id == person.id)
+            .order_by(CrisisAnswerEntry.id)
         ),
         "emails": [
             {k: v for k, v in r.items() if k in EMAIL_FIELDS}

@@ -5,6 +5,10 @@ A travelling trip at a check-in level carries ``checkin_due_at``; each check-in 
 interval on. The sweeps compare it with the clock (an index on phase and due time), so they read
 only the trips whose moment has come; the outbox key (trip and due moment) sends each prompt and
 each alert once.
+
+The link works until it expires, and the traveller may answer "I am well" or "I need help" (with
+a note) as often as they like: every answer is kept (``CheckinEntry``), and one that turns to
+"I need help" alerts the crisis team and the safety officers once.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from sqlalchemy.orm import joinedload
 
 from travel_app.core import audit
 from travel_app.core.errors import Refused
+from travel_app.duty.models import AnswerVia, CheckinAnswer, CheckinEntry
 from travel_app.extensions import db
 from travel_app.org.models import Person, Role, RoleAssignment
 from travel_app.outbox.compose import Recipient, compose
@@ -29,6 +34,8 @@ from workflows.model import Procedure, Text
 
 SALT = "checkin"
 MISSED = "Missed check-in"
+HELP = "Asked for help at check-in"
+MAX_NOTE = 5000
 
 
 class CheckinRefused(Refused):
@@ -177,21 +184,87 @@ def missed(now: datetime, procedure: Procedure) -> SweepResult:
     return SweepResult(len(late), new)
 
 
-def check_in(trip: Trip, person: Person | None, note: str, now: datetime, every_hours: int) -> None:
-    """Record a check-in (from the link, or in the app) and move the next one on."""
+def check_in(
+    trip: Trip,
+    person: Person | None,
+    note: str,
+    now: datetime,
+    every_hours: int,
+    answer: CheckinAnswer = CheckinAnswer.WELL,
+) -> CheckinEntry:
+    """Record a check-in (from the link, or in the app) in the trip's history and move the next
+    one on; "I need help" flags the trip and alerts the crisis team and the safety officers once
+    per change to help (a repeated call does not alert again; a call after "I am well" does)."""
     if trip.phase is not TripPhase.TRAVELLING:
         raise CheckinRefused(
             Text("Deze reis vraagt geen check-in.", "This trip does not ask for check-ins."), 409
         )
+    # The latest answer, read under a lock on the trip: two help posts at once must not both
+    # see "no help yet" and alert twice (PostgreSQL waits here; SQLite has one writer at a time).
+    db.session.execute(sa.select(Trip.id).where(Trip.id == trip.id).with_for_update())
+    previous = db.session.scalar(
+        sa.select(CheckinEntry.answer)
+        .where(CheckinEntry.trip_id == trip.id)
+        .order_by(CheckinEntry.id.desc())
+        .limit(1)
+    )
+    kept = note.strip()[:MAX_NOTE] if answer is CheckinAnswer.HELP else ""
+    via = AnswerVia.APP if person else AnswerVia.LINK
+    entry = CheckinEntry(trip_id=trip.id, at=now, answer=answer, note=kept, via=via)
+    db.session.add(entry)
     trip.last_checkin_at = now
     trip.checkin_due_at = now + timedelta(hours=every_hours)
-    if trip.needs_attention and trip.attention_reason == MISSED:
+    if answer is CheckinAnswer.HELP:
+        reason = trip.attention_reason if trip.needs_attention else ""
+        if reason in ("", MISSED):
+            trip.attention_reason = HELP
+        elif HELP not in reason:
+            trip.attention_reason = f"{reason}; {HELP}"
+        trip.needs_attention = True
+    elif trip.needs_attention and trip.attention_reason in (MISSED, HELP):
         trip.needs_attention = False
         trip.attention_reason = ""
     audit.record(
         "trip.checkin",
         trip,
         person or trip.traveller,
-        via="app" if person else "link",
-        note=note.strip()[:500],
+        via=via.value,
+        answer=answer.value,
+        previous=previous.value if previous else None,
+        note=kept,
+        entry=entry.id,
+    )
+    if answer is CheckinAnswer.HELP and previous is not CheckinAnswer.HELP:
+        _alert(trip, entry)
+    return entry
+
+
+def _alert(trip: Trip, entry: CheckinEntry) -> None:
+    """Tell the crisis team and the safety officers that a traveller asked for help."""
+    queue(
+        [
+            compose(
+                "checkin_help",
+                "team",
+                _r(p),
+                # One alert per answer that turned to help: the answer's row names it.
+                about=f"trip:{trip.id}/checkin-help:{entry.id}",
+                due_on=entry.at.date(),
+                trip=trip,
+                entry=entry,
+            )
+            for p in _people(Role.CRISIS_TEAM, Role.SAFETY_OFFICER)
+            if p.id != trip.traveller_id
+        ]
+    )
+
+
+def history(trip_id: int) -> list[CheckinEntry]:
+    """Every check-in of a trip, newest first."""
+    return list(
+        db.session.scalars(
+            sa.select(CheckinEntry)
+            .where(CheckinEntry.trip_id == trip_id)
+            .order_by(CheckinEntry.id.desc())
+        )
     )

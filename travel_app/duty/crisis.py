@@ -4,8 +4,10 @@ Sending is one transaction: the message, one recipient row per traveller (set-ba
 same query as the who-is-where page) and one outbox row per traveller. Each e-mail carries two
 signed links, "I am safe" and "I need help", bound to that recipient and that answer and valid
 until the message's deadline; they open a page with one button (a link scanner that fetches
-the link must not answer for the traveller). A "need help" answer queues an alert to the crisis
-team and the safety officers in the same transaction.
+the link must not answer for the traveller). The links work until the deadline, so a traveller
+may answer again: every answer is kept (``CrisisAnswerEntry``), the recipient row holds the latest
+for the tally, and an answer that turns to "need help" queues one alert to the crisis team and the
+safety officers in the same transaction (again after "safe", never for a repeated call).
 """
 
 from __future__ import annotations
@@ -20,7 +22,14 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from travel_app.core import audit
 from travel_app.core.errors import Refused
-from travel_app.duty.models import Answer, CrisisMessage, CrisisRecipient, Instruction
+from travel_app.duty.models import (
+    Answer,
+    AnswerVia,
+    CrisisAnswerEntry,
+    CrisisMessage,
+    CrisisRecipient,
+    Instruction,
+)
 from travel_app.duty.queries import Where, conditions
 from travel_app.extensions import db
 from travel_app.org.models import Person, Role, RoleAssignment
@@ -204,23 +213,39 @@ def remind(message: CrisisMessage, person: Person, now: datetime) -> int:
     return n
 
 
-def record_answer(recipient: CrisisRecipient, answer: Answer, note: str, now: datetime) -> None:
-    """Keep the latest answer and its time; "need help" alerts the crisis team at once."""
-    recipient.answer = answer
-    recipient.answered_at = now
-    recipient.note = note.strip()[:MAX_BODY] if answer is Answer.HELP else ""
+def record_answer(
+    recipient: CrisisRecipient,
+    answer: Answer,
+    note: str,
+    now: datetime,
+    via: AnswerVia = AnswerVia.LINK,
+) -> CrisisAnswerEntry:
+    """Add an answer to the recipient's history and make it their latest; alert the crisis team
+    only when the latest answer turns to "need help" (once per change, not per repeated post)."""
+    # Read the latest answer under a row lock: two help posts at once must not both see "no
+    # help yet" and alert twice (PostgreSQL waits here; SQLite lets one writer in at a time).
+    db.session.refresh(recipient, ["answer", "answered_at", "note"], with_for_update=True)
+    previous = recipient.answer
+    kept = note.strip()[:MAX_BODY] if answer is Answer.HELP else ""
+    entry = CrisisAnswerEntry(recipient_id=recipient.id, at=now, answer=answer, note=kept, via=via)
+    db.session.add(entry)
+    recipient.answer, recipient.answered_at, recipient.note = answer, now, kept
     audit.record(
         "crisis.answer",
         recipient,
         recipient.person,
         message=recipient.message_id,
         answer=answer.value,
+        previous=previous.value if previous else None,
+        via=via.value,
+        entry=entry.id,
     )
-    if answer is Answer.HELP:
-        _alert(recipient, now)
+    if answer is Answer.HELP and previous is not Answer.HELP:
+        _alert(recipient, entry)
+    return entry
 
 
-def _alert(recipient: CrisisRecipient, now: datetime) -> None:
+def _alert(recipient: CrisisRecipient, entry: CrisisAnswerEntry) -> None:
     # IN, not a join with DISTINCT: a person holding both roles is alerted once, and
     # PostgreSQL cannot compare the JSON columns DISTINCT would need.
     holders = sa.select(RoleAssignment.person_id).where(
@@ -238,8 +263,9 @@ def _alert(recipient: CrisisRecipient, now: datetime) -> None:
                 "crisis_help",
                 "team",
                 Recipient(p.id, p.email, p.name, p.language),
-                about=f"crisis:{recipient.message_id}/recipient:{recipient.id}/{now.isoformat()}",
-                due_on=now.date(),
+                # One alert per answer that turned to help: the answer's row names it.
+                about=f"crisis:{recipient.message_id}/recipient:{recipient.id}/answer:{entry.id}",
+                due_on=entry.at.date(),
                 message=message,
                 recipient_row=recipient,
                 traveller=recipient.person,
@@ -248,6 +274,19 @@ def _alert(recipient: CrisisRecipient, now: datetime) -> None:
             for p in team
         ]
     )
+
+
+def history(recipient_ids: list[int]) -> dict[int, list[CrisisAnswerEntry]]:
+    """Every answer of these recipients, oldest first (one statement for a page of them)."""
+    found: dict[int, list[CrisisAnswerEntry]] = {rid: [] for rid in recipient_ids}
+    if recipient_ids:
+        for entry in db.session.scalars(
+            sa.select(CrisisAnswerEntry)
+            .where(CrisisAnswerEntry.recipient_id.in_(recipient_ids))
+            .order_by(CrisisAnswerEntry.recipient_id, CrisisAnswerEntry.id)
+        ):
+            found[entry.recipient_id].append(entry)
+    return found
 
 
 def tally(message_id: int) -> dict[str, int]:

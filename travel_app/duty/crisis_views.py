@@ -117,7 +117,8 @@ def _message(message_id: int) -> CrisisMessage:
 @login_required
 @role_required(*DUTY_ROLES)
 def crisis_show(message_id: int) -> str:
-    """The live tally and every recipient's answer; those needing help first."""
+    """The live tally and every recipient's latest answer with the earlier ones; those needing
+    help first."""
     message = _message(message_id)
     page = min(max(request.args.get("page", 1, type=int), 1), MAX_PAGE)
     tally = crisis.tally(message.id)
@@ -134,11 +135,13 @@ def crisis_show(message_id: int) -> str:
         .limit(PAGE_SIZE)
         .offset((page - 1) * PAGE_SIZE)
     ).scalars()
+    recipients = list(rows)
     return render_template(
         "duty/crisis_show.html",
         message=message,
         tally=tally,
-        page=Page(list(rows), page, tally["total"]),
+        page=Page(recipients, page, tally["total"]),
+        history=crisis.history([r.id for r in recipients]),
         open=utcnow() <= message.answers_until,
     )
 
@@ -186,6 +189,7 @@ def answer(recipient_id: int, answer: str, signed: str) -> str | tuple[str, int]
             done = True
         else:
             status = 400
+    earlier = crisis.history([recipient.id])[recipient.id]
     with force_locale(language):
         page = render_template(
             "duty/answer.html",
@@ -194,6 +198,7 @@ def answer(recipient_id: int, answer: str, signed: str) -> str | tuple[str, int]
             chosen=chosen,
             form=form,
             done=done,
+            earlier=earlier,
             locale=language,
         )
     return page, status

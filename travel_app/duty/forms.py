@@ -7,13 +7,27 @@ from datetime import date
 from typing import Any
 
 from flask_wtf import FlaskForm
-from wtforms import DateField, IntegerField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
+from wtforms import (
+    DateField,
+    HiddenField,
+    IntegerField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import (
+    AnyOf,
+    DataRequired,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
 
 from travel_app.core.forms import choices
 from travel_app.core.i18n import lazy_gettext as _l
 from travel_app.core.widgets import QuickSelect
-from travel_app.duty.models import Instruction
+from travel_app.duty.models import CheckinAnswer, Instruction
 from travel_app.places import geography
 
 MAX_DAYS = 90
@@ -119,6 +133,23 @@ class AnswerForm(FlaskForm):
         filters=[_strip],
         validators=[Optional(), Length(max=5000)],
     )
+
+
+class CheckinForm(FlaskForm):
+    """A check-in: the button pressed ("well" when none, as the e-mail's one-button page sends)
+    and, with "I need help", an optional note."""
+
+    answer = HiddenField(validators=[Optional(), AnyOf([a.value for a in CheckinAnswer])])
+    note = TextAreaField(
+        _l("Where are you, and what do you need? (optional)"),
+        filters=[_strip],
+        validators=[Optional(), Length(max=5000)],
+    )
+
+    @property
+    def chosen(self) -> CheckinAnswer:
+        """The answer given; a post without one is "I am well"."""
+        return CheckinAnswer(self.answer.data or CheckinAnswer.WELL.value)
 
 
 class IncidentForm(FlaskForm):

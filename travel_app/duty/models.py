@@ -51,6 +51,32 @@ class Answer(enum.Enum):
 ANSWER_TITLES = {Answer.SAFE: _l("I am safe"), Answer.HELP: _l("I need help")}
 
 
+class CheckinAnswer(enum.Enum):
+    WELL = "well"
+    HELP = "help"
+
+    @property
+    def title(self) -> str:
+        return str(CHECKIN_ANSWER_TITLES[self])
+
+
+CHECKIN_ANSWER_TITLES = {CheckinAnswer.WELL: _l("I am well"), CheckinAnswer.HELP: _l("I need help")}
+
+
+class AnswerVia(enum.Enum):
+    """How an answer came in: the signed link of an e-mail (no login), or the app (logged in)."""
+
+    LINK = "link"
+    APP = "app"
+
+    @property
+    def title(self) -> str:
+        return str(VIA_TITLES[self])
+
+
+VIA_TITLES = {AnswerVia.LINK: _l("by the e-mail's link"), AnswerVia.APP: _l("in the app")}
+
+
 class CrisisMessage(Model):
     __tablename__ = "crisis_message"
 
@@ -101,6 +127,51 @@ class CrisisRecipient(Model):
         sa.UniqueConstraint("message_id", "person_id", name="uq_crisis_recipient_person"),
         sa.Index("ix_crisis_recipient_answer", "message_id", "answer"),
     )
+
+
+class CrisisAnswerEntry(Model):
+    """One answer to a crisis message as it was given: a later answer adds a row and never
+    replaces this one (append-only), so a call for help and its note stay on record."""
+
+    __tablename__ = "crisis_answer_entry"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    recipient_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("crisis_recipient.id", ondelete="CASCADE")
+    )
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    answer: Mapped[Answer] = mapped_column(enum_column(Answer, name="answer"))
+    note: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
+    via: Mapped[AnswerVia] = mapped_column(enum_column(AnswerVia, name="via"))
+
+    # The message page reads the history of one page of recipients: by recipient, in order.
+    __table_args__ = (sa.Index("ix_crisis_answer_entry_recipient", "recipient_id", "id"),)
+
+
+class CheckinEntry(Model):
+    """One check-in as it was given ("I am well" or "I need help", with a note): each one adds
+    a row (append-only); the trip keeps only the time of the last and the next one due."""
+
+    __tablename__ = "checkin_entry"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    trip_id: Mapped[int] = mapped_column(sa.ForeignKey("trip.id", ondelete="CASCADE"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    answer: Mapped[CheckinAnswer] = mapped_column(enum_column(CheckinAnswer, name="answer"))
+    note: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
+    #: Empty for the check-ins recorded before answers were kept (only their time is known).
+    via: Mapped[AnswerVia | None] = mapped_column(enum_column(AnswerVia, name="via"))
+
+    # The check-in page and the trip page read one trip's history, newest first.
+    __table_args__ = (sa.Index("ix_checkin_entry_trip", "trip_id", "id"),)
+
+
+@sa.event.listens_for(CrisisAnswerEntry, "before_update")
+@sa.event.listens_for(CrisisAnswerEntry, "before_delete")
+@sa.event.listens_for(CheckinEntry, "before_update")
+@sa.event.listens_for(CheckinEntry, "before_delete")
+def _append_only(mapper: Any, connection: Any, target: Any) -> None:
+    raise RuntimeError("answers are append-only: record a new one")
 
 
 class Incident(Model):

@@ -14,7 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from travel_app.core.paging import PAGE_SIZE, Page
-from travel_app.duty.models import CrisisRecipient
+from travel_app.duty.models import CheckinEntry, CrisisRecipient
 from travel_app.extensions import db
 from travel_app.org.models import Person, Unit
 from travel_app.trips.models import Leg, Trip, TripState
@@ -121,8 +121,17 @@ def _rows(q: Where) -> sa.Select:
         .correlate(Trip)
         .scalar_subquery()
     )
+    # The answer of the trip's last check-in ("I need help" shows; the index is by trip).
+    checkin = (
+        sa.select(CheckinEntry.answer)
+        .where(CheckinEntry.trip_id == Trip.id)
+        .order_by(CheckinEntry.id.desc())
+        .limit(1)
+        .correlate(Trip)
+        .scalar_subquery()
+    )
     return (
-        sa.select(*COLUMNS, group.label("group"), answer.label("answer"))
+        sa.select(*COLUMNS, group.label("group"), answer.label("answer"), checkin.label("checkin"))
         .join(Trip, Trip.id == Leg.trip_id)
         .join(Person, Person.id == Trip.traveller_id)
         .outerjoin(Unit, Unit.id == Trip.faculty_id)

@@ -15,6 +15,7 @@ from werkzeug.wrappers import Response
 from travel_app.core.forms import choices
 from travel_app.dossier import operations as dossier_ops
 from travel_app.dossier.forms import checklist
+from travel_app.duty import checkins
 from travel_app.duty.incidents import may_break_glass
 from travel_app.extensions import db
 from travel_app.org.models import Person, Unit, UnitKind
@@ -368,6 +369,7 @@ def _show(
     procedure = routing.procedure_of(trip)
     items = dossier_ops.items_of(trip)
     settled, total = dossier_ops.progress(items)
+    sees_phone = trip.traveller_id == current_user.id or access.sees_all_trips(current_user)
     return (
         render_template(
             "trips/show.html",
@@ -392,7 +394,8 @@ def _show(
             can_cancel=access.can_cancel(trip, current_user),
             can_confirm_return=journey.can_confirm_return(trip, current_user, today),
             can_break_glass=may_break_glass(trip, current_user),
-            sees_phone=trip.traveller_id == current_user.id or access.sees_all_trips(current_user),
+            sees_phone=sees_phone,
+            checkins=checkins.history(trip.id) if sees_phone and trip.checkin_due_at else [],
             today=today,
             **override,
         ),
