@@ -118,3 +118,16 @@ def test_the_demo_leaves_an_intact_chain_with_a_record_per_timeline_event(app, d
     assert len(records) == events + len(others)
     assert {r.action.split(".")[0] for r in others} >= {"unit", "person", "role", "advisory"}
     assert f"{len(records)} rows" in result.output
+
+
+def test_the_chain_still_verifies_after_every_sweep_runs_on_the_demo(app, db, demo):
+    from travel_app.core.audit import AuditEvent
+    from travel_app.trips import tasks
+
+    before = db.session.scalar(sa.select(sa.func.count()).select_from(AuditEvent))
+    assert -1 not in tasks.followup.run().values()  # a sweep that failed reports -1
+    tasks.review_reminders.run()
+    tasks.purge_after_return.run()
+    result = app.test_cli_runner().invoke(args=["audit", "verify"])
+    assert result.exit_code == 0, result.output
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditEvent)) >= before
