@@ -248,6 +248,7 @@ TOP_KEYS = {
     "rereview",
     "followup",
     "holidays",
+    "advisory_sources",
 }
 #: A week: a traveller not heard of for longer is not a follow-up matter any more.
 MAX_ESCALATE_HOURS = 168
@@ -386,6 +387,7 @@ def _build(r: _Reader, data: dict[str, Any], source: str) -> Procedure | None:
         else:
             r.problem(f"holidays[{i}]", f"expected a date like 2026-12-25, got {day!r}")
 
+    advisory_sources = _advisory_sources(r, data)
     _check_ids(r, stages, dossier)
     _check_coverage(r, stages, no_approval, vocab, cap)
     if r.problems:
@@ -409,8 +411,32 @@ def _build(r: _Reader, data: dict[str, Any], source: str) -> Procedure | None:
         rereview=rereview,
         followup=followup,
         holidays=frozenset(holidays),
+        advisory_sources=advisory_sources,
         source=source,
     )
+
+
+def _advisory_sources(r: _Reader, data: dict[str, Any]) -> frozenset[str] | None:
+    """The advisory sources whose advice counts; absent means every source the app knows."""
+    if "advisory_sources" not in data:
+        return None
+    values = data["advisory_sources"]
+    if not isinstance(values, list) or not values:
+        r.problem(
+            "advisory_sources",
+            "expected a non-empty list of advisory source codes (e.g. [be_fps, nl_bz]); "
+            "leave the key out to count every source",
+        )
+        return None
+    codes: set[str] = set()
+    for i, code in enumerate(values):
+        if not isinstance(code, str) or not code.strip():
+            r.problem(f"advisory_sources[{i}]", f"expected a source code, got {code!r}")
+        elif code in codes:
+            r.problem(f"advisory_sources[{i}]", f"'{code}' is listed twice")
+        else:
+            codes.add(code)
+    return frozenset(codes)
 
 
 def _names(r: _Reader, data: dict[str, Any], key: str) -> frozenset[str]:

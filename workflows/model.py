@@ -198,6 +198,9 @@ class Procedure:
     rereview: ReReview
     followup: FollowUp = field(default_factory=FollowUp)
     holidays: frozenset[date] = field(default_factory=frozenset)
+    #: The advisory sources whose advice counts (codes); None: every source the app knows.
+    #: A place's level is the most severe current advice among them, each source's latest.
+    advisory_sources: frozenset[str] | None = None
     source: str = ""
     #: The file's text, so a trip can keep the exact procedure it was routed under.
     text: str = field(default="", repr=False, compare=False)
