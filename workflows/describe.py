@@ -8,7 +8,7 @@ from html import escape
 from typing import Any
 
 from workflows.engine import Destination, Route, TripFacts, dossier_items
-from workflows.model import ROLE_TITLES, Mode, Procedure, Step
+from workflows.model import ROLE_TITLES, Mode, Procedure, Step, Who, WhoKind
 
 
 def _step_line(step: Step, locale: str) -> str:
@@ -85,7 +85,37 @@ def summary(procedure: Procedure, locale: str = "en") -> str:
             f"safety officer; debrief at level {debrief}"
         )
     )
+    lines.extend(_choice_lines(procedure, nl))
     return "\n".join(lines)
+
+
+def _choice_lines(procedure: Procedure, nl: bool) -> list[str]:
+    """The university's choices beyond the route, and the advisory sources that count."""
+    c = procedure.choices
+    locale = "nl" if nl else "en"
+    never = c.necessity_from_level > procedure.scale_max
+    cancel = (" of " if nl else " or ").join(
+        Who(WhoKind.ROLE, name).describe(locale) for name in sorted(c.cancel_roles)
+    )
+    sources = (
+        ", ".join(sorted(procedure.advisory_sources))
+        if procedure.advisory_sources is not None
+        else ("alle" if nl else "all")
+    )
+    if nl:
+        necessity = "nooit" if never else f"vanaf niveau {c.necessity_from_level}"
+        return [
+            f"Noodzaakmotivering: {necessity}; voorwaarden te vervullen "
+            f"{c.condition_due_days_before} werkdagen voor vertrek; annuleren of intrekken: "
+            f"{cancel}",
+            f"Bronnen van reisadvies: {sources} (het strengste geldende advies telt)",
+        ]
+    necessity = "never" if never else f"from level {c.necessity_from_level}"
+    return [
+        f"Necessity motivation: {necessity}; conditions due {c.condition_due_days_before} "
+        f"working days before departure; cancel or revoke: {cancel}",
+        f"Advisory sources: {sources} (the most severe current advice counts)",
+    ]
 
 
 def _mm(text: str) -> str:

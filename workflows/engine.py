@@ -245,6 +245,17 @@ def facts_seen(condition: Condition, facts: TripFacts, cf: ConditionFacts) -> st
     return "; ".join(dict.fromkeys(seen))
 
 
+def lists_named(procedure: Procedure) -> frozenset[str]:
+    """The country lists some rule of ``procedure`` tests: a list named nowhere changes nothing."""
+    rules: list[Condition] = [r.when for r in procedure.raises]
+    rules += [s.when for s in procedure.stages] + [d.when for d in procedure.dossier]
+    if procedure.no_approval is not None:
+        rules.append(procedure.no_approval)
+    return frozenset(
+        atom.code for rule in rules for atom in rule.atoms() if isinstance(atom, conditions.InList)
+    )
+
+
 def route(procedure: Procedure, facts: TripFacts) -> Route:
     """The stages and steps this trip needs, each with the condition that made it apply."""
     if not facts.destinations:

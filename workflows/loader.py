@@ -23,6 +23,7 @@ from workflows.model import (
     KNOWN_ROLES,
     LOCALES,
     NAME_PATTERN,
+    Choices,
     Committee,
     DossierRule,
     Escalation,
@@ -256,7 +257,12 @@ TOP_KEYS = {
     "rereview",
     "followup",
     "holidays",
+    "advisory_sources",
+    "choices",
 }
+CHOICE_KEYS = {"necessity_from_level", "condition_due_days_before", "cancel_roles"}
+#: A role held per faculty cannot cancel trips university-wide.
+UNIVERSITY_ROLES = KNOWN_ROLES - {"faculty_authority"}
 #: A week: a traveller not heard of for longer is not a follow-up matter any more.
 MAX_ESCALATE_HOURS = 168
 FOLLOWUP_KEYS = {
@@ -397,6 +403,8 @@ def _build(r: _Reader, data: dict[str, Any], source: str) -> Procedure | None:
         else:
             r.problem(f"holidays[{i}]", f"expected a date like 2026-12-25, got {day!r}")
 
+    advisory_sources = _advisory_sources(r, data)
+    choices = _choices(r, data, scale_max)
     _check_ids(r, stages, dossier)
     _check_coverage(r, stages, no_approval, vocab, cap)
     if r.problems:
@@ -420,8 +428,71 @@ def _build(r: _Reader, data: dict[str, Any], source: str) -> Procedure | None:
         rereview=rereview,
         followup=followup,
         holidays=frozenset(holidays),
+        advisory_sources=advisory_sources,
+        choices=choices,
         source=source,
     )
+
+
+def _choices(r: _Reader, data: dict[str, Any], scale_max: int) -> Choices:
+    """University choices beyond the route; each left out keeps the framework's value."""
+    raw = r.optional(data, "choices", "", dict, {})
+    r.keys(raw, "choices", CHOICE_KEYS)
+    base = Choices()
+    try:
+        necessity = r.optional(
+            raw, "necessity_from_level", "choices", int, base.necessity_from_level
+        )
+        if not 0 <= necessity <= scale_max + 1:
+            r.problem(
+                "choices.necessity_from_level",
+                f"a level 0..{scale_max}, or {scale_max + 1} for never",
+            )
+        due = r.optional(
+            raw, "condition_due_days_before", "choices", int, base.condition_due_days_before
+        )
+        if not 0 <= due <= 365:
+            r.problem("choices.condition_due_days_before", "must be 0 to 365 working days")
+        roles = r.optional(raw, "cancel_roles", "choices", list, sorted(base.cancel_roles))
+        if not roles:
+            r.problem("choices.cancel_roles", "name at least one role, or nobody could cancel")
+        for i, role in enumerate(roles):
+            if not isinstance(role, str) or role not in UNIVERSITY_ROLES:
+                r.problem(
+                    f"choices.cancel_roles[{i}]",
+                    f"unknown or faculty-bound role {role!r} "
+                    f"(use: {', '.join(sorted(UNIVERSITY_ROLES))})",
+                )
+        return Choices(
+            necessity_from_level=necessity,
+            condition_due_days_before=due,
+            cancel_roles=frozenset(str(role) for role in roles),
+        )
+    except _Stop:
+        return base
+
+
+def _advisory_sources(r: _Reader, data: dict[str, Any]) -> frozenset[str] | None:
+    """The advisory sources whose advice counts; absent means every source the app knows."""
+    if "advisory_sources" not in data:
+        return None
+    values = data["advisory_sources"]
+    if not isinstance(values, list) or not values:
+        r.problem(
+            "advisory_sources",
+            "expected a non-empty list of advisory source codes (e.g. [be_fps, nl_bz]); "
+            "leave the key out to count every source",
+        )
+        return None
+    codes: set[str] = set()
+    for i, code in enumerate(values):
+        if not isinstance(code, str) or not code.strip():
+            r.problem(f"advisory_sources[{i}]", f"expected a source code, got {code!r}")
+        elif code in codes:
+            r.problem(f"advisory_sources[{i}]", f"'{code}' is listed twice")
+        else:
+            codes.add(code)
+    return frozenset(codes)
 
 
 def _names(r: _Reader, data: dict[str, Any], key: str) -> frozenset[str]:

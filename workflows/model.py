@@ -200,6 +200,18 @@ class FollowUp:
 
 
 @dataclass(frozen=True)
+class Choices:
+    """University choices that are not routes, with the framework's own values as defaults."""
+
+    #: From this level on a motivation of necessity is needed to submit (scale_max + 1: never).
+    necessity_from_level: int = 2
+    #: Working days before departure by which an approval condition is due.
+    condition_due_days_before: int = 7
+    #: The university-wide roles that may cancel a trip or revoke its approval.
+    cancel_roles: frozenset[str] = frozenset({"safety_officer", "executive"})
+
+
+@dataclass(frozen=True)
 class Procedure:
     id: str
     version: int
@@ -219,6 +231,10 @@ class Procedure:
     rereview: ReReview
     followup: FollowUp = field(default_factory=FollowUp)
     holidays: frozenset[date] = field(default_factory=frozenset)
+    #: The advisory sources whose advice counts (codes); None: every source the app knows.
+    #: A place's level is the most severe current advice among them, each source's latest.
+    advisory_sources: frozenset[str] | None = None
+    choices: Choices = field(default_factory=Choices)
     source: str = ""
     #: The file's text, so a trip can keep the exact procedure it was routed under.
     text: str = field(default="", repr=False, compare=False)

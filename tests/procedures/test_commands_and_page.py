@@ -30,12 +30,12 @@ def test_check_fails_with_the_errors_of_a_broken_file(app, tmp_path):
 def test_show_prints_a_summary_and_a_mermaid_flowchart(app):
     runner = app.test_cli_runner()
     text = runner.invoke(args=["procedures", "show", "vlir-framework"]).output
-    assert "4. Executive authority — when level = 3" in text
+    assert "4. Executive authority — when (level = 3 or a destination on list forbidden)" in text
     mermaid = runner.invoke(args=["procedures", "show", "vlir-framework", "--format", "mermaid"])
     assert mermaid.output.startswith("flowchart TD")
     assert "stage_executive_safety_advice[/" in mermaid.output  # advice drawn as its own shape
     dutch = runner.invoke(args=["procedures", "show", "vlir-framework", "--locale", "nl"]).output
-    assert "Uitvoerend bestuur — als niveau = 3" in dutch
+    assert "Uitvoerend bestuur — als (niveau = 3 of een bestemming op lijst forbidden)" in dutch
 
 
 def test_explain_gives_the_route_with_reasons(app, tmp_path):
@@ -61,7 +61,10 @@ def test_explain_gives_the_route_with_reasons(app, tmp_path):
     assert "Highest level 2: ML/ML-7 (BE FPS)." in result.output
     assert "The activity raises the risk (+1)" in result.output
     assert "— LATE" in result.output
-    assert "3. Executive authority (because level = 3: level 3)" in result.output
+    assert (
+        "3. Executive authority (because (level = 3 or a destination on list forbidden):"
+        " level 3; on forbidden: none)"
+    ) in result.output
 
     facts.write_text("{}")
     bad = app.test_cli_runner().invoke(args=["procedures", "explain", "--facts", str(facts)])

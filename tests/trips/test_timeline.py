@@ -20,7 +20,7 @@ def test_every_step_is_recorded_with_who_states_level_and_advice(world, make_tri
     assert submitted.actor_id == world.student.id
     assert (submitted.from_state, submitted.to_state) == ("draft", "in_review")
     assert submitted.level == 2
-    assert submitted.data["procedure"] == "vlir-framework v1"
+    assert submitted.data["procedure"] == "vlir-framework v2"
     (advice,) = submitted.data["advice"]
     assert (advice["place"], advice["level"], advice["source"]) == ("ML", 2, "be_fps")
     assert advice["source_name"] == "Belgium: FPS Foreign Affairs"

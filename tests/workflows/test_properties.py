@@ -72,10 +72,15 @@ def test_every_route_ends_with_someone_entitled_to_decide(procedure, facts):
 def test_level_three_always_reaches_the_executive_in_the_framework(facts):
     vlir = workflows.get("vlir-framework")
     r = route(vlir, facts)
-    if r.risk.level == 3:
+    forbidden = any("forbidden" in d.lists for d in facts.destinations)
+    if r.risk.level == 3 or forbidden:
         assert "executive" in r.step_ids and "safety_advice" in r.step_ids
+        assert "safety_officer" not in r.step_ids  # one part for the safety officer
     else:
         assert "executive" not in r.step_ids
+    committee_only = any("committee_only" in d.lists for d in facts.destinations)
+    if committee_only:
+        assert "safety_officer" in r.step_ids or "safety_advice" in r.step_ids
 
 
 @settings(max_examples=150, suppress_health_check=[HealthCheck.too_slow])

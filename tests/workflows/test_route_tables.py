@@ -14,30 +14,43 @@ CATEGORIES = ["professor", "postdoc", "phd", "student", "atp"]
 
 
 def vlir_framework(level: int, lists: set[str]) -> list[str] | None:
-    """DOMAIN.md's default matrix; None means registration without approval."""
-    return {
-        0: None,
-        1: ["supervisor"],
-        2: ["supervisor", "faculty", "safety"],
-        3: ["supervisor", "faculty", "executive"],
-    }[level]
+    """DOMAIN.md's default matrix; None means registration without approval.
+
+    A forbidden country reaches the executive authority (the safety officer advising) and a
+    committee-only country the safety officer, whatever the level.
+    """
+    forbidden = "forbidden" in lists
+    stages = (
+        (["supervisor"] if level >= 1 else [])
+        + (["faculty"] if level >= 2 else [])
+        + (
+            ["safety"]
+            if (level == 2 or "committee_only" in lists) and level != 3 and not forbidden
+            else []
+        )
+        + (["executive"] if level == 3 or forbidden else [])
+    )
+    return stages or None
 
 
 def committee_quorum(level: int, lists: set[str]) -> list[str] | None:
-    """Supervisor from level 1; the committee from level 2 or for committee-only countries."""
+    """Supervisor from level 1; the committee from level 2 or for committee-only and forbidden."""
     stages = (["supervisor"] if level >= 1 else []) + (
-        ["committee"] if level >= 2 or "committee_only" in lists else []
+        ["committee"] if level >= 2 or {"committee_only", "forbidden"} & lists else []
     )
     return stages or None
 
 
 def parallel_exempt(level: int, lists: set[str]) -> list[str] | None:
-    """Exempt countries up to level 1 need no approval; forbidden ones reach the executive."""
-    if "forbidden" not in lists and (level == 0 or ("exempt" in lists and level <= 1)):
+    """Exempt countries up to level 1 need no approval; forbidden ones reach the executive,
+    committee-only ones the safety officer."""
+    if {"forbidden", "committee_only"}.isdisjoint(lists) and (
+        level == 0 or ("exempt" in lists and level <= 1)
+    ):
         return None
     return (
         (["line"] if level >= 1 else [])
-        + (["safety"] if level >= 2 else [])
+        + (["safety"] if level >= 2 or "committee_only" in lists else [])
         + (["executive"] if level == 3 or "forbidden" in lists else [])
     )
 

@@ -46,13 +46,30 @@ def test_the_shipped_procedures_all_load():
     ],
 )
 @pytest.mark.parametrize("category", ["professor", "postdoc", "phd", "student", "atp"])
-@pytest.mark.parametrize("lists", [(), ("heat_required",), ("insurer_excluded", "forbidden")])
+@pytest.mark.parametrize("lists", [(), ("heat_required",), ("insurer_excluded",)])
 def test_vlir_framework_follows_the_default_matrix(vlir, level, expected, category, lists):
     facts = trip(level, category=category, lists=lists)
     r = route(vlir, facts)
     assert stages(vlir, facts) == expected
     assert r.no_approval is (level == 0)
     assert r.lead_time_days == {0: 7, 1: 14, 2: 42, 3: 56}[level]
+
+
+@pytest.mark.parametrize("level", [0, 1, 2, 3])
+def test_vlir_framework_sends_forbidden_countries_to_the_executive_at_every_level(vlir, level):
+    got = stages(vlir, trip(level, lists=("forbidden",)))
+    assert got[-1] == ("executive", [("safety_advice", "advise"), ("executive", "decide")])
+    assert "safety" not in [s for s, _ in got]
+    assert not route(vlir, trip(level, lists=("forbidden", "committee_only"))).no_approval
+
+
+@pytest.mark.parametrize(
+    ("level", "last"), [(0, "safety"), (1, "safety"), (2, "safety"), (3, "executive")]
+)
+def test_vlir_framework_gives_committee_only_countries_the_safety_officer(vlir, level, last):
+    got = stages(vlir, trip(level, lists=("committee_only",)))
+    assert got[-1][0] == last
+    assert {"safety_officer", "safety_advice"} & {step for _, steps in got for step, _ in steps}
 
 
 def test_the_explanation_names_the_destination_and_advisory_that_set_the_level(vlir):
@@ -132,11 +149,11 @@ def test_a_trip_keeps_the_procedure_it_was_routed_under(tmp_path, vlir):
     # The university edits its file: level 1 now also needs the faculty authority.
     copy.write_text(
         vlir.text.replace("when: {level: {gte: 2}}", "when: {level: {gte: 1}}", 1).replace(
-            "version: 1", "version: 2"
+            "version: 2", "version: 3"
         )
     )
     edited = load(copy)
-    assert edited.version == 2 and edited.digest != digest
+    assert edited.version == 3 and edited.digest != digest
     assert [rs.stage.id for rs in route(edited, trip(1)).stages] == ["supervisor", "faculty"]
 
     # The trip routed earlier still follows the text it stored.

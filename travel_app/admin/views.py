@@ -62,7 +62,9 @@ from travel_app.places.queries import (
     history,
     risk_levels,
 )
+from travel_app.procedures import active_procedure
 from travel_app.trips.rereview import react_to_advisory
+from workflows.engine import lists_named
 
 bp = Blueprint("admin", __name__)
 
@@ -507,7 +509,7 @@ def regions(country: str) -> Response:
 @bp.route("/country-lists", methods=["GET", "POST"])
 def country_lists_view() -> Response | str | tuple[str, int]:
     form = CountryListForm()
-    context = dict(lists=country_lists(), form=form)
+    context = dict(lists=country_lists(), form=form, named=lists_named(active_procedure()))
     if request.method == "POST":
         if not form.validate():
             return _invalid("admin/country_lists.html", **context)
@@ -529,7 +531,12 @@ def country_list(list_id: int) -> Response | str | tuple[str, int]:
     clist = _get_or_404(CountryList, list_id)
     assert isinstance(clist, CountryList)
     form = CountryListEntryForm(country_list=clist, locale=_locale())
-    context = dict(clist=clist, form=form, confirm=ConfirmForm())
+    context = dict(
+        clist=clist,
+        form=form,
+        confirm=ConfirmForm(),
+        unused=clist.code not in lists_named(active_procedure()),
+    )
     if request.method == "POST":
         if not form.validate():
             return _invalid("admin/country_list.html", **context)

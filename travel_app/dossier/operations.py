@@ -25,8 +25,6 @@ from workflows import engine
 from workflows.calendar import subtract_working_days
 from workflows.model import Text
 
-#: Days (working) before departure by which an approval condition must be met.
-CONDITION_DUE_DAYS = 7
 MAX_TEXT = 2000
 
 
@@ -92,9 +90,11 @@ def generate(
                 "name_nl": f"Voorwaarde: {condition}"[:500],
                 "name_en": f"Condition: {condition}"[:500],
                 "owner": "traveller",
-                "due_days_before": CONDITION_DUE_DAYS,
+                "due_days_before": procedure.choices.condition_due_days_before,
                 "due_on": subtract_working_days(
-                    trip.departure_on, CONDITION_DUE_DAYS, procedure.holidays
+                    trip.departure_on,
+                    procedure.choices.condition_due_days_before,
+                    procedure.holidays,
                 ),
                 "evidence_kind": "text",
                 "needs_verification": True,

@@ -1,67 +1,87 @@
-"""Reading advisories: the current one per place in one query, and a place's history."""
+"""Reading advisories: the one governing each place in one query, and a place's history."""
 
 from __future__ import annotations
 
+from collections import defaultdict
+from dataclasses import dataclass
 from datetime import date
 
 import sqlalchemy as sa
 from sqlalchemy.orm import contains_eager, selectinload
 
 from travel_app.extensions import db
+from travel_app.places.current import governing
 from travel_app.places.models import Advisory, CountryList, RiskLevel
+from travel_app.procedures import recognised_sources
 
 
-def _current_ids(on: date) -> sa.Subquery:
-    """The id of the latest advisory in force on ``on`` for every (country, region)."""
-    ranked = (
-        sa.select(
-            Advisory.id,
-            sa.func.row_number()
-            .over(
-                partition_by=(Advisory.country_code, Advisory.region_code),
-                order_by=(Advisory.effective_on.desc(), Advisory.id.desc()),
-            )
-            .label("rank"),
+def _latest_per_source(on: date, country_code: str | None = None) -> list[Advisory]:
+    """Each recognised source's latest advisory in force on ``on`` for every place (one query)."""
+    ranked = sa.select(
+        Advisory.id,
+        sa.func.row_number()
+        .over(
+            partition_by=(Advisory.country_code, Advisory.region_code, Advisory.source_code),
+            order_by=(Advisory.effective_on.desc(), Advisory.id.desc()),
         )
-        .where(Advisory.effective_on <= on)
-        .subquery()
-    )
-    return sa.select(ranked.c.id).where(ranked.c.rank == 1).subquery()
-
-
-def current_advisories(on: date, country_code: str | None = None) -> list[Advisory]:
-    """Return the advisory in force on ``on`` for every place (or one country's places)."""
-    current = _current_ids(on)
-    query = (
-        sa.select(Advisory)
-        .join(current, current.c.id == Advisory.id)
-        .order_by(Advisory.country_code, Advisory.region_code.is_not(None), Advisory.region_code)
-    )
+        .label("rank"),
+    ).where(Advisory.effective_on <= on)
+    sources = recognised_sources()
+    if sources is not None:
+        ranked = ranked.where(Advisory.source_code.in_(sorted(sources)))
     if country_code:
-        query = query.where(Advisory.country_code == country_code.upper())
-    return list(db.session.scalars(query))
+        ranked = ranked.where(Advisory.country_code == country_code.upper())
+    latest = ranked.subquery()
+    current = sa.select(latest.c.id).where(latest.c.rank == 1).subquery()
+    return list(db.session.scalars(sa.select(Advisory).join(current, current.c.id == Advisory.id)))
+
+
+@dataclass(frozen=True)
+class PlaceAdvice:
+    """A place and the advice that sets its level (perhaps its country's, or another source's)."""
+
+    country_code: str
+    region_code: str | None
+    advisory: Advisory
+
+    level = property(lambda self: self.advisory.level)
+    risk_level = property(lambda self: self.advisory.risk_level)
+    tags = property(lambda self: self.advisory.tags)
+    source = property(lambda self: self.advisory.source)
+    source_code = property(lambda self: self.advisory.source_code)
+    source_label = property(lambda self: self.advisory.source_label)
+    effective_on = property(lambda self: self.advisory.effective_on)
+    summary = property(lambda self: self.advisory.summary)
+    is_demo = property(lambda self: self.advisory.is_demo)
+
+
+def current_advisories(on: date, country_code: str | None = None) -> list[PlaceAdvice]:
+    """Every place with advice on ``on`` (or one country's places) and the advice that governs it.
+
+    The rule is :func:`travel_app.places.current.governing`, the one trips are routed by.
+    """
+    by_country: dict[str, list[Advisory]] = defaultdict(list)
+    for row in _latest_per_source(on, country_code):
+        by_country[row.country_code].append(row)
+    places = sorted(
+        {(a.country_code, a.region_code) for rows in by_country.values() for a in rows},
+        key=lambda p: (p[0], p[1] is not None, p[1] or ""),
+    )
+    result = []
+    for country, region in places:
+        advisory = governing(by_country[country], region, on, None)
+        assert advisory is not None  # the place has a row of its own
+        result.append(PlaceAdvice(country, region, advisory))
+    return result
 
 
 def current_advisory(
     on: date, country_code: str, region_code: str | None = None
 ) -> Advisory | None:
-    """Return the advisory that governs a place on ``on``: the region's own, else the country's."""
-    current = _current_ids(on)
-    query = (
-        sa.select(Advisory)
-        .join(current, current.c.id == Advisory.id)
-        .where(
-            Advisory.country_code == country_code.upper(),
-            sa.or_(
-                Advisory.region_code.is_(None),
-                Advisory.region_code == (region_code.upper() if region_code else None),
-            ),
-        )
-        # The region's own advice, where there is one, is more specific than the country's.
-        .order_by(Advisory.region_code.is_(None))
-        .limit(1)
-    )
-    return db.session.scalars(query).first()
+    """Return the advice that governs a place on ``on``: the most severe recognised source's
+    latest, each source's advice for the region before its advice for the whole country."""
+    rows = _latest_per_source(on, country_code)
+    return governing(rows, region_code.upper() if region_code else None, on, None)
 
 
 def history(country_code: str, region_code: str | None = None) -> list[Advisory]:

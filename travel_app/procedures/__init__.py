@@ -11,3 +11,8 @@ from workflows.model import Procedure
 def active_procedure() -> Procedure:
     """The procedure named by the PROCEDURE setting (loaded and validated once)."""
     return workflows.get(current_app.config["PROCEDURE"])
+
+
+def recognised_sources() -> frozenset[str] | None:
+    """The advisory sources the active procedure counts (None: every source)."""
+    return active_procedure().advisory_sources

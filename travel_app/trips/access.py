@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from travel_app.extensions import db
 from travel_app.org.models import Person, Role
 from travel_app.org.queries import acting_for
+from travel_app.procedures import active_procedure
 from travel_app.trips.models import (
     GO_STATES,
     REVIEW_STATES,
@@ -19,6 +20,7 @@ from travel_app.trips.models import (
     TripState,
     TripTask,
 )
+from workflows.model import ROLE_TITLES, Procedure
 
 #: Roles that oversee every trip of the university.
 OVERSIGHT = (Role.SAFETY_OFFICER, Role.EXECUTIVE, Role.ADMIN, Role.CRISIS_TEAM)
@@ -103,9 +105,19 @@ def can_withdraw(trip: Trip, person: Person, today: date) -> bool:
     )
 
 
+def holds_cancel_role(person: Person, procedure: Procedure) -> bool:
+    """Whether the person holds a role the procedure lets cancel trips or revoke approvals."""
+    return person.has_any_role(*(Role(name) for name in sorted(procedure.choices.cancel_roles)))
+
+
+def cancel_role_titles(procedure: Procedure) -> list[tuple[str, str]]:
+    """The roles that may cancel, named in Dutch and English (in a fixed order)."""
+    return [ROLE_TITLES.get(name, (name, name)) for name in sorted(procedure.choices.cancel_roles)]
+
+
 def can_cancel(trip: Trip, person: Person) -> bool:
     return (
-        person.has_any_role(Role.SAFETY_OFFICER, Role.EXECUTIVE)
+        holds_cancel_role(person, active_procedure())
         and trip.traveller_id != person.id
         and not trip.state.is_final
         and trip.state is not TripState.DRAFT

@@ -8,14 +8,16 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Collection, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 import sqlalchemy as sa
 
 from travel_app.extensions import db
 from travel_app.org.models import Person, Role, RoleAssignment, Unit, UnitKind
+from travel_app.places.current import most_severe, per_source
 from travel_app.places.models import Advisory, AdvisorySource, CountryList, CountryListEntry
+from travel_app.procedures import recognised_sources
 from workflows.engine import Destination, TripFacts
 from workflows.model import Procedure, Step, WhoKind
 
@@ -60,28 +62,24 @@ class Context:
     faculty_authorities: dict[int, list[int]] = field(default_factory=dict)
     #: Advisory source names by code, for explanations.
     sources: dict[str, str] = field(default_factory=dict)
+    #: The advisory sources the procedure counts (None: every source).
+    recognised: frozenset[str] | None = None
 
     # --- advice --------------------------------------------------------------------------------
 
-    def _in_force(self, key: tuple[str, str | None], on: date) -> Advice | None:
-        found = None
-        for advice in self.advice.get(key, ()):
-            if advice.effective_on <= on:
-                found = advice
-            else:
-                break
-        return found
+    def _current(self, country: str, region: str | None, on: date) -> list[Advice]:
+        """Each recognised source's advice in force for the place on ``on``."""
+        rows = self.advice.get((country, None), [])
+        if region:
+            rows = [*rows, *self.advice.get((country, region), ())]
+        return per_source(rows, region, on, self.recognised)
 
     def governing(self, country: str, region: str | None, on: date) -> Advice | None:
-        """The region's own advice where there is one on ``on``, else the country's."""
-        if region:
-            own = self._in_force((country, region), on)
-            if own is not None:
-                return own
-        return self._in_force((country, None), on)
+        """The advice that sets the place's level on ``on`` (:mod:`travel_app.places.current`)."""
+        return most_severe(self._current(country, region, on))
 
-    def worst(self, leg: LegFacts) -> Advice | None:
-        """The highest advice in force for the leg's place on any day of its stay (from today)."""
+    def _stay_days(self, leg: LegFacts) -> list[date]:
+        """Today or the arrival, and every day of the stay on which some advice changes."""
         start = max(leg.arrives_on, self.today)
         days = {start}
         for key in ((leg.country_code, None), (leg.country_code, leg.region_code)):
@@ -90,10 +88,25 @@ class Context:
                 for a in self.advice.get(key, ())
                 if start < a.effective_on <= leg.leaves_on
             )
+        return sorted(days)
+
+    def worst(self, leg: LegFacts) -> Advice | None:
+        """The highest advice in force for the leg's place on any day of its stay (from today)."""
         found = [
-            a for d in sorted(days) if (a := self.governing(leg.country_code, leg.region_code, d))
+            a
+            for d in self._stay_days(leg)
+            if (a := self.governing(leg.country_code, leg.region_code, d))
         ]
         return max(found, key=lambda a: (a.level, a.effective_on), default=None)
+
+    def tags(self, leg: LegFacts) -> frozenset[str]:
+        """The tags of every recognised source's advice in force on some day of the stay."""
+        return frozenset(
+            tag
+            for d in self._stay_days(leg)
+            for a in self._current(leg.country_code, leg.region_code, d)
+            for tag in a.tags
+        )
 
     def destinations(self, legs: Iterable[LegFacts]) -> tuple[Destination, ...]:
         """One destination per place, at the worst level any of its legs meets."""
@@ -108,14 +121,16 @@ class Context:
                 else "no advice on record"
             )
             key = (leg.country_code, leg.region_code)
+            tags = self.tags(leg)
             if key in by_place and by_place[key].level >= level:
+                by_place[key] = replace(by_place[key], tags=by_place[key].tags | tags)
                 continue
             by_place[key] = Destination(
                 country=leg.country_code,
                 region=leg.region_code,
                 level=level,
                 source=source,
-                tags=frozenset(advice.tags if advice else ()),
+                tags=tags | (by_place[key].tags if key in by_place else frozenset()),
                 lists=frozenset(self.lists.get(leg.country_code, ())),
             )
         return tuple(by_place.values())
@@ -217,7 +232,7 @@ def load_context(today: date, countries: Iterable[str], people: Iterable[int]) -
     """Load advice, lists and the organisation for these countries and travellers (6 queries)."""
     countries = sorted(set(countries))
     people = sorted(set(people))
-    ctx = Context(today=today)
+    ctx = Context(today=today, recognised=recognised_sources())
     if countries:
         advice: dict[tuple[str, str | None], list[Advice]] = defaultdict(list)
         rows = db.session.execute(

@@ -22,7 +22,7 @@ from travel_app.dossier import reminders as dossier_reminders
 from travel_app.extensions import db
 from travel_app.org.models import Person, Role
 from travel_app.procedures import active_procedure
-from travel_app.trips import notices, routing, transitions
+from travel_app.trips import access, notices, routing, transitions
 from travel_app.trips.access import can_update_own_details
 from travel_app.trips.facts import Context, LegFacts, load_context
 from travel_app.trips.models import (
@@ -434,18 +434,21 @@ def _require_traveller(trip: Trip, person: Person) -> None:
         )
 
 
-def _check_complete(trip: Trip, level: int, unassigned: tuple[str, ...]) -> None:
+def _check_complete(
+    trip: Trip, level: int, procedure: Procedure, unassigned: tuple[str, ...]
+) -> None:
     missing = Text("Nodig om in te dienen.", "Needed to submit.")
     problems: dict[str, Text] = {}
     for name in ("emergency_name", "emergency_phone", "cost_centre"):
         if not getattr(trip, name).strip():
             problems[name] = missing
-    if level >= 2:
+    necessity_from = procedure.choices.necessity_from_level
+    if level >= necessity_from:
         for name in ("why_not_remote", "why_not_later", "impact_if_cancelled"):
             if not getattr(trip, name).strip():
                 problems[name] = Text(
-                    "Vanaf niveau 2 is een noodzaakmotivering nodig.",
-                    "From level 2 on, a motivation of necessity is needed.",
+                    f"Vanaf niveau {necessity_from} is een noodzaakmotivering nodig.",
+                    f"From level {necessity_from} on, a motivation of necessity is needed.",
                 )
     if unassigned:
         problems["route"] = Text(
@@ -490,7 +493,7 @@ def submit_trip(trip: Trip, actor: Person, expected_version: int, today: date) -
     people = [trip.traveller_id, *trip.co_traveller_ids]
     ctx = load_context(today, trip.countries, people)
     route = _route_now(trip, procedure, ctx)
-    _check_complete(trip, route.risk.level, _unassigned(ctx, procedure, route, trip))
+    _check_complete(trip, route.risk.level, procedure, _unassigned(ctx, procedure, route, trip))
     # A trip drafted for a co-traveller at the group's filing joins its group; only the trip
     # that files a group drafts the others.
     companions: list[Trip] = []
@@ -633,7 +636,7 @@ def resubmit_trip(trip: Trip, actor: Person, expected_version: int, today: date)
     legs = [leg_facts(leg) for leg in trip.legs]
     active = active_procedure()
     fresh = _route_now(trip, active, ctx)
-    _check_complete(trip, fresh.risk.level, _unassigned(ctx, active, fresh, trip))
+    _check_complete(trip, fresh.risk.level, active, _unassigned(ctx, active, fresh, trip))
     claim(trip, expected_version)
     suspension = is_suspension(trip)
     if (
@@ -712,7 +715,7 @@ def request_change(
     ctx = load_context(today, trip.countries, [trip.traveller_id, *trip.co_traveller_ids])
     route = _route_now(trip, procedure, ctx)
     if change.kind is engine.ChangeKind.REOPEN:
-        _check_complete(trip, route.risk.level, _unassigned(ctx, procedure, route, trip))
+        _check_complete(trip, route.risk.level, procedure, _unassigned(ctx, procedure, route, trip))
         _route_trip(trip, procedure, ctx, actor, EventKind.CHANGE_REOPENED, **details)
         return change
     # The approval stands; the level shown follows the itinerary as it is now. Lateness stays
@@ -757,12 +760,15 @@ def withdraw_trip(
 
 
 def cancel_trip(trip: Trip, actor: Person, reason: str, expected_version: int) -> None:
-    """The safety officer or the executive cancels a trip, or revokes its approval, with reason."""
-    if not actor.has_any_role(Role.SAFETY_OFFICER, Role.EXECUTIVE):
+    """A role the procedure names (by default the safety officer or the executive) cancels a
+    trip, or revokes its approval, with reason."""
+    procedure = active_procedure()
+    if not access.holds_cancel_role(actor, procedure):
+        titles = access.cancel_role_titles(procedure)
         raise ActionRefused(
             Text(
-                "Alleen de preventieadviseur of het bestuur kan een reis annuleren.",
-                "Only the safety officer or the executive can cancel a trip.",
+                f"Alleen {' of '.join(nl for nl, _ in titles)} kan een reis annuleren.",
+                f"Only the {' or the '.join(en for _, en in titles)} can cancel a trip.",
             )
         )
     if trip.traveller_id == actor.id:

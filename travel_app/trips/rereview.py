@@ -112,7 +112,8 @@ def react_to_advisory(advisory: Advisory, actor: Person | None, today: date) -> 
     digest = routing.remember(procedure)
     now = utcnow()
     place = "/".join(filter(None, (advisory.country_code, advisory.region_code)))
-    reason = f"{place}: level {advisory.level} ({advisory.source_code}, {advisory.effective_on})"
+    source = ctx.sources.get(advisory.source_code, advisory.source_code)
+    reason = f"{place}: level {advisory.level} ({source}, {advisory.effective_on})"
 
     changes: list[transitions.Change] = []
     for trip in trips.values():

@@ -605,6 +605,12 @@ def trip_helpers() -> dict[str, Any]:
         except ValueError:
             return value
 
+    def necessity_from_level() -> int | None:
+        """From which level the procedure asks a motivation of necessity (None: never)."""
+        procedure = active_procedure()
+        level = procedure.choices.necessity_from_level
+        return level if level <= procedure.scale_max else None
+
     def state_title(value: str) -> str:
         try:
             return TripState(value).title
@@ -619,6 +625,7 @@ def trip_helpers() -> dict[str, Any]:
         "outcome_title": outcome_title,
         "state_title": state_title,
         "trip_conditions": conditions_in_force,
+        "necessity_from_level": necessity_from_level,
     }
 
 
