@@ -113,6 +113,8 @@ class Config:
     #: Fernet keys for the medical note, comma-separated: the first encrypts, all decrypt.
     #: Development and tests derive one from SECRET_KEY; production must set its own.
     MEDICAL_NOTE_KEYS = os.environ.get("MEDICAL_NOTE_KEYS", "")
+    #: How far ahead a trip may end, in years (a later date is a typo, not a plan).
+    TRIP_MAX_YEARS_AHEAD = _int("TRIP_MAX_YEARS_AHEAD", 3)
     #: How long the "I am safe" / "I need help" links of a crisis message work.
     CRISIS_ANSWER_HOURS = _int("CRISIS_ANSWER_HOURS", 72)
     #: An evidence file no dossier item points at is deleted once it is this old.

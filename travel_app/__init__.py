@@ -109,8 +109,10 @@ def select_locale() -> str:
 
 def register_blueprints(app: Flask) -> None:
     from travel_app import access_policy
+    from travel_app.core import bounds
     from travel_app.core.audit import record_refusal
 
+    bounds.install(app)  # before the rules: every <int:...> id is bounded
     access_policy.install(app)
 
     @app.after_request
