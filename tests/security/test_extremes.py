@@ -14,14 +14,20 @@ from datetime import date
 
 import pytest
 import sqlalchemy as sa
+import wtforms
+from flask_wtf import FlaskForm
 from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import strategies as st
 from werkzeug.routing import IntegerConverter, PathConverter
+from wtforms.fields.core import UnboundField
 
 from tests.conftest import login
 from tests.security.conftest import ROUTE_APP, Route, routes
+from travel_app.core import bounds
+from travel_app.core.audit import AuditEvent
 from travel_app.demo import data
 from travel_app.extensions import db
+from travel_app.org.models import Role
 
 #: Whole numbers SQLite cannot bind (2**63 and more), and the usual edge cases.
 EXTREME_INTS = (2**63, 2**64, 10**30, -1, 0)
@@ -150,3 +156,69 @@ def test_every_route_survives_extreme_ids_and_dates_as_every_role(app, demo):
     for n, actor in enumerate(ACTORS):
         drive = example(actor=actor, number=EXTREME_INTS[n % 3], day=EXTREME_DATES[n % 3])(drive)
     drive()
+
+
+def _form_classes() -> list[type]:
+    import importlib
+    import pkgutil
+
+    import travel_app
+
+    for module in pkgutil.walk_packages(travel_app.__path__, "travel_app."):
+        if module.name.endswith(".forms"):
+            importlib.import_module(module.name)
+    found, todo = [], [wtforms.Form, FlaskForm]
+    while todo:
+        for sub in todo.pop().__subclasses__():
+            todo.append(sub)
+            if sub.__module__.startswith("travel_app."):
+                found.append(sub)
+    return found
+
+
+def test_every_date_field_of_every_form_is_the_bounded_one():
+    dated = []
+    for form in _form_classes():
+        for name in dir(form):
+            field = getattr(form, name)
+            if isinstance(field, UnboundField) and issubclass(field.field_class, wtforms.DateField):
+                dated.append(f"{form.__name__}.{name}")
+                assert issubclass(field.field_class, bounds.DateField), f"{form.__name__}.{name}"
+    assert len(dated) >= 8, dated
+
+
+RANGE = "between 1900-01-01 and 2199-12-31"
+
+
+@pytest.mark.parametrize("day", ["0001-01-01", "9999-12-31", "1899-12-31", "2200-01-01"])
+@pytest.mark.parametrize(
+    ("roles", "method", "url", "fields"),
+    [
+        ((Role.ADMIN,), "POST", "/admin/advisories", {"country": "ML", "effective_on": None}),
+        ((Role.ADMIN,), "POST", "/admin/deputies", {"starts_on": None, "ends_on": None}),
+        ((), "POST", "/trips/new", {"legs-0-arrives_on": None, "legs-0-leaves_on": None}),
+        ((Role.SAFETY_OFFICER,), "GET", "/trips/all", {"departs_from": None}),
+        ((Role.SAFETY_OFFICER,), "GET", "/duty/where", {"on": None}),
+        ((Role.SAFETY_OFFICER,), "GET", "/duty/where.csv", {"on": None}),
+        ((Role.CRISIS_TEAM,), "GET", "/duty/crisis/new", {"on": None}),
+        ((Role.CRISIS_TEAM,), "POST", "/duty/crisis/new", {"on": None}),
+    ],
+)
+def test_a_date_at_the_ends_of_the_calendar_gets_a_400_naming_the_allowed_range(
+    client, make_person, roles, method, url, fields, day
+):
+    person = make_person(roles=roles)
+    assert login(client, person.email).status_code == 302
+    values = {name: value or day for name, value in fields.items()}
+    response = client.open(
+        url,
+        method=method,
+        query_string=values if method == "GET" or url.startswith("/duty/crisis") else None,
+        data=values if method == "POST" else None,
+    )
+    assert response.status_code == 400
+    assert RANGE in response.get_data(as_text=True)
+    exported = db.session.scalar(
+        sa.select(sa.func.count()).where(AuditEvent.action == "duty.export")
+    )
+    assert exported == 0

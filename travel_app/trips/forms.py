@@ -27,6 +27,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from travel_app.admin.forms import choices
 from travel_app.core.bounds import DateField, IdField
 from travel_app.core.i18n import lazy_gettext as _l
+from travel_app.core.i18n import ngettext
 from travel_app.core.widgets import QuickSelect
 from travel_app.extensions import db
 from travel_app.org.models import Person, normalise_email
@@ -201,9 +202,11 @@ class TripForm(FlaskForm):
         for leg in legs:
             for day in (leg.arrives_on, leg.leaves_on):
                 if day.data and day.data > latest:
-                    message = _(
-                        "A trip may end at most %(n)s years from today: on %(day)s at the latest.",
-                        n=years,
+                    message = ngettext(
+                        "A trip may end at most %(num)s year ahead: on %(day)s at the latest.",
+                        "A trip may end at most %(num)s years ahead: on %(day)s at the latest.",
+                        years,
+                        num=years,
                         day=latest.isoformat(),
                     )
                     day.errors = [*day.errors, message]
