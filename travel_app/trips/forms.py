@@ -203,10 +203,10 @@ class TripForm(FlaskForm):
             for day in (leg.arrives_on, leg.leaves_on):
                 if day.data and day.data > latest:
                     message = ngettext(
-                        "A trip may end at most %(num)s year ahead: on %(day)s at the latest.",
-                        "A trip may end at most %(num)s years ahead: on %(day)s at the latest.",
+                        "A trip may end at most %(years)s year ahead: on %(day)s at the latest.",
+                        "A trip may end at most %(years)s years ahead: on %(day)s at the latest.",
                         years,
-                        num=years,
+                        years=years,
                         day=latest.isoformat(),
                     )
                     day.errors = [*day.errors, message]
