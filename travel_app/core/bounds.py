@@ -28,19 +28,6 @@ MIN_DATE = date(1900, 1, 1)
 MAX_DATE = date(2199, 12, 31)
 
 
-def is_id(value: Any) -> bool:
-    """Whether ``value`` is a whole number an id column can hold (1 to MAX_ID)."""
-    return isinstance(value, int) and 0 < value <= MAX_ID
-
-
-def id_or_none(text: str | None) -> int | None:
-    """An id typed in ASCII digits (a select's value, a query parameter), or None."""
-    if text and text.isascii() and text.isdigit() and len(text) <= len(str(MAX_ID)):
-        number = int(text)
-        return number if is_id(number) else None
-    return None
-
-
 def date_range_message() -> str:
     """The sentence a refused date shows, naming the range (in the reader's language)."""
     return _(
