@@ -17,8 +17,20 @@ INSTANCE_DIR = Path(os.environ.get("SAFE_PASSAGE_INSTANCE", BASE_DIR / "instance
 DEFAULT_SECRET_KEY = "dev-only-insecure-key-change-me"
 
 
-class ConfigError(RuntimeError):
-    """A setting is missing or unsafe; the message names the variable to set."""
+#: The shortest SECRET_KEY production accepts, in bytes (sessions and crisis links are signed
+#: with it; a short key can be guessed offline from one signed cookie).
+MIN_SECRET_KEY_BYTES = 32
+
+
+class ConfigError(SystemExit):
+    """A setting is missing or unsafe; the message names the variable to set.
+
+    A ``SystemExit``: whatever starts the app (gunicorn, celery, flask, ``import wsgi``) stops
+    with this one line on stderr and exit status 1, not a traceback that buries it.
+    """
+
+    def __init__(self, message: str) -> None:
+        super().__init__(f"ConfigError: {message}")
 
 
 def _bool(name: str, default: bool = False) -> bool:
@@ -91,6 +103,9 @@ class Config:
     HEARTBEAT_INTERVAL_SECONDS = _int("HEARTBEAT_INTERVAL_SECONDS", 60)
     #: The outbox: how often beat drains it, rows per claim, how long a claim holds (a worker
     #: that died mid-send is taken over after this), retries and their first delay.
+    #: The host names the service answers to (the Host header), comma-separated; production
+    #: refuses any other host with a 400 (and refuses to start without one).
+    ALLOWED_HOSTS = os.environ.get("ALLOWED_HOSTS") or os.environ.get("SERVER_NAME", "")
     #: Where people reach the service: e-mails link to pages under this address.
     PUBLIC_URL = os.environ.get("PUBLIC_URL", "http://127.0.0.1:5000")
     #: Printed on every crisis sheet: the university's 24/7 number and the insurer's alarm centre.
@@ -113,6 +128,8 @@ class Config:
     #: Fernet keys for the medical note, comma-separated: the first encrypts, all decrypt.
     #: Development and tests derive one from SECRET_KEY; production must set its own.
     MEDICAL_NOTE_KEYS = os.environ.get("MEDICAL_NOTE_KEYS", "")
+    #: How far ahead a trip may end, in years (a later date is a typo, not a plan).
+    TRIP_MAX_YEARS_AHEAD = _int("TRIP_MAX_YEARS_AHEAD", 3)
     #: How long the "I am safe" / "I need help" links of a crisis message work.
     CRISIS_ANSWER_HOURS = _int("CRISIS_ANSWER_HOURS", 72)
     #: An evidence file no dossier item points at is deleted once it is this old.
@@ -192,6 +209,11 @@ def check_production(settings: dict) -> None:
         raise ConfigError(
             "Set SECRET_KEY to a long random value: production refuses the default secret key."
         )
+    if len(str(settings["SECRET_KEY"]).encode()) < MIN_SECRET_KEY_BYTES:
+        raise ConfigError(
+            f"Set SECRET_KEY to at least {MIN_SECRET_KEY_BYTES} bytes of random (python3 -c "
+            "'import secrets; print(secrets.token_urlsafe(48))'): a shorter key can be guessed."
+        )
     if not os.environ.get("DATABASE_URL"):
         raise ConfigError(
             "Set DATABASE_URL (e.g. postgresql+psycopg://user@host/db): "
@@ -218,8 +240,39 @@ def check_production(settings: dict) -> None:
             "Set REDIS_URL or RATELIMIT_STORAGE_URI (e.g. redis://host:6379/1): failed logins "
             "must be counted across every web process."
         )
-    if not settings.get("MEDICAL_NOTE_KEYS"):
+    keys = [k.strip() for k in str(settings.get("MEDICAL_NOTE_KEYS") or "").split(",")]
+    keys = [k for k in keys if k]
+    if not keys:
         raise ConfigError(
             "Set MEDICAL_NOTE_KEYS to a Fernet key (python -c 'from cryptography.fernet import"
             " Fernet; print(Fernet.generate_key().decode())'): medical notes are encrypted with it."
         )
+    for number, key in enumerate(keys, 1):
+        if not _is_fernet_key(key):
+            raise ConfigError(  # the position, never the key: this line ends up in logs
+                f"Set MEDICAL_NOTE_KEYS to valid Fernet keys: entry {number} of {len(keys)} is "
+                "not 32 url-safe base64-encoded bytes (python -c 'from cryptography.fernet "
+                "import Fernet; print(Fernet.generate_key().decode())')."
+            )
+    if not allowed_hosts(settings):
+        raise ConfigError(
+            "Set ALLOWED_HOSTS (or SERVER_NAME) to the host names people reach the service by, "
+            "comma-separated (e.g. safe-passage.example.be): production refuses other Host "
+            "headers."
+        )
+
+
+def allowed_hosts(settings: dict) -> list[str]:
+    """The host names of ALLOWED_HOSTS, else of SERVER_NAME (empty: any host is answered)."""
+    value = settings.get("ALLOWED_HOSTS") or settings.get("SERVER_NAME") or ""
+    return [h.strip().lower() for h in str(value).split(",") if h.strip()]
+
+
+def _is_fernet_key(key: str) -> bool:
+    from cryptography.fernet import Fernet
+
+    try:
+        Fernet(key)
+    except ValueError:  # binascii.Error included
+        return False
+    return True

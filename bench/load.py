@@ -47,6 +47,7 @@ def production_env(database_url: str, redis_url: str) -> dict[str, str]:
         MAIL_SERVER="127.0.0.1",
         MEDICAL_NOTE_KEYS=Fernet.generate_key().decode(),
         TRUSTED_PROXIES="0",
+        ALLOWED_HOSTS="127.0.0.1,localhost",  # gunicorn on a local port; test clients
         SAFE_PASSAGE_INSTANCE=str(Path("/tmp/safe-passage-bench")),
     )
     env.pop("FLASK_DEBUG", None)

@@ -109,8 +109,11 @@ def select_locale() -> str:
 
 def register_blueprints(app: Flask) -> None:
     from travel_app import access_policy
+    from travel_app.core import bounds, hosts
     from travel_app.core.audit import record_refusal
 
+    hosts.install(app)  # first: a request for another host name is refused before anything
+    bounds.install(app)  # before the rules: every <int:...> id is bounded
     access_policy.install(app)
 
     @app.after_request
@@ -157,8 +160,17 @@ def register_errorhandlers(app: Flask) -> None:
         code = getattr(error, "code", 500)
         return render_template("errors/error.html", code=code, error=error), code
 
-    for code in (400, 403, 404, 405, 413, 429):
+    for code in (400, 403, 404, 405, 413):
         app.register_error_handler(code, render_error)
+
+    @app.errorhandler(429)
+    def throttled(error: Any) -> tuple[str, int, dict[str, str]]:
+        """Too many failed logins: the page says so, Retry-After says for how long."""
+        import time
+
+        limit = limiter.current_limit
+        wait = max(1, limit.reset_at - int(time.time())) if limit is not None else 60
+        return render_error(error)[0], 429, {"Retry-After": str(wait)}
 
     from flask_wtf.csrf import CSRFError
 

@@ -200,3 +200,24 @@ def test_a_stay_typed_to_end_in_year_9999_does_not_break_the_page(world, mali, a
     assert page.status_code == 200
     assert "<strong>2</strong> there" in page.get_data(as_text=True)
     assert client.get("/duty/where.csv", query_string={"country": "ML"}).status_code == 200
+
+
+def test_an_export_that_fails_halfway_sends_no_partial_file_and_audits_no_export(
+    world, mali, as_person
+):
+    """A row the code cannot read (a corrupt phase) fails the export before anything is sent,
+    and no "exported" audit row claims a file that nobody received."""
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("SQLite alone lets a test store a value its CHECK forbids")
+    trip = mali["left_yesterday"]
+    with db.engine.begin() as conn:
+        conn.exec_driver_sql("PRAGMA ignore_check_constraints = ON")
+        conn.exec_driver_sql(f"UPDATE trip SET phase = 'corrupt' WHERE id = {trip.id}")
+        conn.exec_driver_sql("PRAGMA ignore_check_constraints = OFF")
+    client = as_person(world.safety_officer)
+    with pytest.raises(LookupError):  # in production: a 500 page, not a cut-off file
+        client.get("/duty/where.csv", query_string={"country": "ML"})
+    exported = db.session.scalar(
+        sa.select(sa.func.count()).where(AuditEvent.action == "duty.export")
+    )
+    assert exported == 0

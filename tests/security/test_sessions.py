@@ -94,6 +94,8 @@ def test_failed_logins_are_throttled_per_account(app, client, make_person, db):
     response = login(client, target.email)
     assert response.status_code == 429
     assert "Too many attempts" in response.get_data(as_text=True)
+    # How long to wait: until the oldest of the five failures leaves the 15-minute window.
+    assert 14 * 60 <= int(response.headers["Retry-After"]) <= 15 * 60 + 1
     # Another account from the same address is not locked by it.
     assert login(client, other.email).status_code == 302
     failed = db.session.scalars(
@@ -114,7 +116,9 @@ def test_failed_logins_are_throttled_per_address_across_accounts(other_app, make
     people = [make_person() for _ in range(4)]
     for person in people[:3]:
         assert login(client, person.email, "guess").status_code == 401
-    assert login(client, people[3].email).status_code == 429
+    refused = login(client, people[3].email)
+    assert refused.status_code == 429
+    assert 0 < int(refused.headers["Retry-After"]) <= 15 * 60 + 1
     # Another address is not affected.
     elsewhere = strict.test_client()
     response = elsewhere.post(

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 import pytest
 import sqlalchemy as sa
 
+from tests.conftest import login
 from tests.trips.conftest import day
 from tests.trips.test_journey import form
 from travel_app.extensions import db
+from travel_app.trips.forms import years_after
 from travel_app.trips.models import Leg, Trip, TripEvent, TripState, TripTask
 
 
@@ -215,3 +219,35 @@ def test_odd_numbers_in_hidden_fields_are_refused_not_crashed(world, as_person, 
     assert stale.status_code == 409
     db.session.refresh(trip)
     assert trip.purpose == "Fieldwork"
+
+
+@pytest.mark.parametrize("action", ["save", "submit"])
+def test_a_trip_may_end_at_most_three_years_ahead_by_default(world, as_person, action):
+    latest = years_after(date.today(), 3)
+    client = as_person(world.student)
+    too_far = {"legs-1-leaves_on": (latest + timedelta(days=1)).isoformat()}
+    response = client.post("/trips/new", data=form(action=action, **too_far))
+    assert response.status_code == 400
+    assert (
+        f"A trip may end at most 3 years ahead: on {latest.isoformat()} at the latest."
+        in response.get_data(as_text=True)
+    )
+    assert counts() == (0, 0, 0, 0)
+    response = client.post("/trips/new", data=form(**{"legs-1-leaves_on": latest.isoformat()}))
+    assert response.status_code == 302
+
+
+def test_the_years_a_trip_may_reach_ahead_are_a_setting(world, other_app):
+    client = other_app(TRIP_MAX_YEARS_AHEAD=1).test_client()
+    assert login(client, world.student.email).status_code == 302
+    latest = years_after(date.today(), 1)
+    too_far = {"legs-1-leaves_on": (latest + timedelta(days=1)).isoformat()}
+    response = client.post("/trips/new", data=form(action="save", **too_far))
+    assert response.status_code == 400
+    assert "at most 1 year ahead: on" in response.get_data(as_text=True)
+    assert counts() == (0, 0, 0, 0)
+
+
+def test_the_years_ahead_count_from_a_leap_day_to_the_28th_of_february():
+    assert years_after(date(2028, 2, 29), 3) == date(2031, 2, 28)
+    assert years_after(date(2028, 2, 29), 4) == date(2032, 2, 29)

@@ -158,7 +158,7 @@ def test_a_trip_keeps_the_procedure_it_was_routed_under(tmp_path, vlir):
 
     # The trip routed earlier still follows the text it stored.
     kept = loads(snapshot, source="trip 42")
-    assert kept.version == 1 and kept.digest == digest
+    assert kept.version == 2 and kept.digest == digest
     assert [rs.stage.id for rs in route(kept, trip(1)).stages] == ["supervisor"]
 
 

@@ -294,10 +294,10 @@ def person_export(person_id: int) -> Response:
 
     person = _get_or_404(Person, person_id)
     assert isinstance(person, Person)
-    data = person_data(person)
+    # Built whole before it is audited: an export that fails logs no export.
+    body = json.dumps(person_data(person), indent=2, ensure_ascii=False, sort_keys=True)
     audit.record("person.export", person, current_user)
     db.session.commit()
-    body = json.dumps(data, indent=2, ensure_ascii=False, sort_keys=True)
     return Response(
         body,
         mimetype="application/json",

@@ -7,9 +7,10 @@ from typing import Any
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import DateField, StringField, TextAreaField
+from wtforms import StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
+from travel_app.core.bounds import DateField
 from travel_app.core.i18n import lazy_gettext as _l
 from travel_app.dossier import operations as ops
 from travel_app.dossier.models import DossierItem

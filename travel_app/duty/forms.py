@@ -8,7 +8,6 @@ from typing import Any
 
 from flask_wtf import FlaskForm
 from wtforms import (
-    DateField,
     HiddenField,
     IntegerField,
     SelectField,
@@ -24,6 +23,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
+from travel_app.core.bounds import DateField
 from travel_app.core.forms import choices
 from travel_app.core.i18n import lazy_gettext as _l
 from travel_app.core.widgets import QuickSelect

@@ -13,6 +13,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from travel_app.core.bounds import shift
 from travel_app.core.paging import PAGE_SIZE, Page
 from travel_app.duty.models import CheckinEntry, CrisisRecipient
 from travel_app.extensions import db
@@ -60,8 +61,8 @@ def _group(q: Where) -> Any:
 
 def conditions(q: Where, place: bool = True) -> list[Any]:
     window = [
-        Leg.arrives_on <= q.on + timedelta(days=q.days),
-        Leg.leaves_on >= q.on - timedelta(days=q.days),
+        Leg.arrives_on <= shift(q.on, q.days),
+        Leg.leaves_on >= shift(q.on, -q.days),
         Trip.state.in_(ACTIVE),
     ]
     # Without a bound when it would fall before year 1: a stay typed as ending in 9999 (even in
@@ -154,7 +155,7 @@ def stays(q: Where, page: int, tallied: dict[str, int]) -> Page:
 
 
 def all_stays(q: Where) -> Any:
-    """Every stay of the selection, streamed (the crisis team's CSV export)."""
+    """Every stay of the selection, read in batches (the crisis team's CSV export)."""
     return db.session.execute(_rows(q).execution_options(yield_per=1000))
 
 

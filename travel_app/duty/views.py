@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
 from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Blueprint, Response, render_template, request, stream_with_context
+from flask import Blueprint, Response, render_template, request
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -110,13 +109,6 @@ def where_csv() -> Response | tuple[str, int]:
     if not form.validate():
         return render_template("duty/where.html", form=form, page=None), 400
     q = _selection(form)
-    audit.record(
-        "duty.export",
-        _Export(),
-        current_user,
-        **{**{k: v for k, v in _args(form).items() if k != "page"}, "on": q.on.isoformat()},
-    )
-    db.session.commit()
     header = [
         "group",
         "traveller",
@@ -137,22 +129,16 @@ def where_csv() -> Response | tuple[str, int]:
         "last_checkin_at",
         "crisis_answer",
     ]
-
-    def rows() -> Iterator[str]:
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-
-        def flush(values: list[Any]) -> str:
-            writer.writerow([_cell(v) for v in values])
-            text = buffer.getvalue()
-            buffer.seek(0)
-            buffer.truncate()
-            return text
-
-        yield flush(header)
-        for r in queries.all_stays(q):
-            yield flush(
-                [
+    # The whole file is built before anything is sent, and the export is audited only once it
+    # exists: a failure halfway answers an error page, not a cut-off file, and logs no export.
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(header)
+    for r in queries.all_stays(q):
+        writer.writerow(
+            [
+                _cell(v)
+                for v in (
                     r.group,
                     r.traveller,
                     r.email,
@@ -171,12 +157,19 @@ def where_csv() -> Response | tuple[str, int]:
                     r.safe_return_at.isoformat() if r.safe_return_at else "",
                     r.last_checkin_at.isoformat() if r.last_checkin_at else "",
                     r.answer.value if r.answer else "",
-                ]
-            )
-
+                )
+            ]
+        )
+    audit.record(
+        "duty.export",
+        _Export(),
+        current_user,
+        **{**{k: v for k, v in _args(form).items() if k != "page"}, "on": q.on.isoformat()},
+    )
+    db.session.commit()
     name = f"who-is-where-{q.country or 'all'}-{q.on.isoformat()}.csv"
     return Response(
-        stream_with_context(rows()),
+        buffer.getvalue(),
         mimetype="text/csv",
         headers={
             "Content-Disposition": f'attachment; filename="{name}"',

@@ -8,15 +8,14 @@ from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
+from flask import current_app
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 from wtforms import (
-    DateField,
     FieldList,
     Form,
     FormField,
     HiddenField,
-    IntegerField,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -25,8 +24,10 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from travel_app.core.bounds import DateField, IdField
 from travel_app.core.forms import choices
 from travel_app.core.i18n import lazy_gettext as _l
+from travel_app.core.i18n import ngettext
 from travel_app.core.widgets import QuickSelect
 from travel_app.extensions import db
 from travel_app.org.models import Person, normalise_email
@@ -38,6 +39,14 @@ from workflows.model import Procedure
 
 MAX_LEGS = 20
 PHONE_RE = re.compile(r"^\+?[0-9 ()./-]{6,40}$")
+
+
+def years_after(day: date, years: int) -> date:
+    """The same day ``years`` later (28 February for a 29 February in a common year)."""
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:
+        return day.replace(year=day.year + years, day=28)
 
 
 def _strip(value: Any) -> Any:
@@ -188,6 +197,20 @@ class TripForm(FlaskForm):
             if leg.arrives_on.data and leg.arrives_on.data < self.today:
                 leg.arrives_on.errors = [*leg.arrives_on.errors, _l("This date lies in the past.")]
                 raise ValidationError(_l("Dates in the past are not accepted."))
+        years = current_app.config["TRIP_MAX_YEARS_AHEAD"]
+        latest = years_after(self.today, years)
+        for leg in legs:
+            for day in (leg.arrives_on, leg.leaves_on):
+                if day.data and day.data > latest:
+                    message = ngettext(
+                        "A trip may end at most %(years)s year ahead: on %(day)s at the latest.",
+                        "A trip may end at most %(years)s years ahead: on %(day)s at the latest.",
+                        years,
+                        years=years,
+                        day=latest.isoformat(),
+                    )
+                    day.errors = [*day.errors, message]
+                    raise ValidationError(message)
         dated = sorted(
             (leg for leg in legs if leg.arrives_on.data and leg.leaves_on.data),
             key=lambda leg: leg.arrives_on.data,
@@ -270,8 +293,8 @@ OUTCOME_TITLES = {
 
 class DecisionForm(FlaskForm):
     step_id = HiddenField(validators=[DataRequired()])
-    on_behalf_of = IntegerField(validators=[Optional()])
-    version = IntegerField(validators=[InputRequired()])
+    on_behalf_of = IdField(validators=[Optional()])
+    version = IdField(validators=[InputRequired()])
     outcome = SelectField(_l("Decision"), validators=[DataRequired()], validate_choice=False)
     comment = TextAreaField(
         _l("Comment (required to reject, to request changes and for advice)"),
@@ -308,7 +331,7 @@ class DecisionForm(FlaskForm):
 class OwnDetailsForm(FlaskForm):
     """The traveller's own emergency contact, phone and medical note, on a submitted trip."""
 
-    version = IntegerField(validators=[InputRequired()])
+    version = IdField(validators=[InputRequired()])
     emergency_name = TripForm.emergency_name
     emergency_phone = TripForm.emergency_phone
     mobile_phone = TripForm.mobile_phone
@@ -319,7 +342,7 @@ class OwnDetailsForm(FlaskForm):
 
 
 class ReasonForm(FlaskForm):
-    version = IntegerField(validators=[InputRequired()])
+    version = IdField(validators=[InputRequired()])
     reason = TextAreaField(
         _l("Reason"), filters=[_strip], validators=[Optional(), Length(max=5000)]
     )
