@@ -192,7 +192,8 @@ def test_a_trip_needs_someone_to_decide_each_step(world, as_person, make_person)
     loner = make_person(name="No Unit")  # no unit, no promoter: no supervisor
     response = as_person(loner).post("/trips/new", data=form())
     assert response.status_code == 400
-    assert "Nobody can decide this step: supervisor" in response.get_data(as_text=True)
+    page = response.get_data(as_text=True)
+    assert "Nobody can decide this step: Supervisor&#39;s approval" in page
     assert counts() == (0, 0, 0, 0)
 
 

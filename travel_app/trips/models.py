@@ -108,6 +108,7 @@ class EventKind(enum.Enum):
     DEPARTED = "departed"
     RETURNED = "returned"
     SAFE_RETURN = "safe_return"
+    UNCLEARED = "uncleared"
 
     @property
     def title(self) -> str:
@@ -133,6 +134,7 @@ EVENT_TITLES = {
     EventKind.DEPARTED: _l("Departure day: travelling"),
     EventKind.RETURNED: _l("Return day"),
     EventKind.SAFE_RETURN: _l("Safe return confirmed"),
+    EventKind.UNCLEARED: _l("Departure day without clearance: dossier items still open"),
 }
 
 
@@ -197,6 +199,8 @@ class Trip(db.Model):
     safe_return_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: When the safety officers were told that no answer came (once).
     safe_return_escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: When departure day found dossier items still open (flagged and told once).
+    uncleared_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: Check-ins while away (levels the procedure names): the next one due, and the last.
     checkin_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_checkin_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -306,6 +310,9 @@ class TripTask(db.Model):
     remind_on: Mapped[date | None]
     escalate_on: Mapped[date | None]
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: The advice step this decision waits for: until the advice is given nobody is mailed and
+    #: no deadline runs (``due_on`` is provisional); then the task opens, dated from that day.
+    waiting_for: Mapped[str | None] = mapped_column(sa.String(100))
 
     trip: Mapped[Trip] = relationship()
     assignee: Mapped[Person | None] = relationship()

@@ -290,10 +290,11 @@ def is_suspension(trip: Trip) -> bool:
     return bool((trip.route or {}).get("suspension"))
 
 
-def _unassigned(ctx: Context, procedure: Procedure, route: Route, trip: Trip) -> tuple[str, ...]:
-    """Steps of ``route`` nobody could decide for this traveller (they would wait forever)."""
+def _unassigned(ctx: Context, procedure: Procedure, route: Route, trip: Trip) -> tuple[Text, ...]:
+    """The names of the steps of ``route`` nobody could decide for this traveller (they would
+    wait forever)."""
     return tuple(
-        step.id
+        step.name
         for rs in route.stages
         for step in rs.stage.steps
         if not ctx.assignees(procedure, step, trip.traveller_id, trip.co_traveller_ids or ())
@@ -335,6 +336,7 @@ def _route_trip(
     db.session.flush()
     opened = routing.sync_tasks(trip, procedure, route, pos, ctx.today)
     notices.tasks_opened(opened, ctx.today)
+    notices.late_request(trip)
     event = _event(
         trip,
         kind,
@@ -438,7 +440,7 @@ def _require_traveller(trip: Trip, person: Person) -> None:
         )
 
 
-def _check_complete(trip: Trip, level: int, unassigned: tuple[str, ...]) -> None:
+def _check_complete(trip: Trip, level: int, unassigned: tuple[Text, ...]) -> None:
     missing = Text("Nodig om in te dienen.", "Needed to submit.")
     problems: dict[str, Text] = {}
     for name in ("emergency_name", "emergency_phone", "cost_centre"):
@@ -453,10 +455,10 @@ def _check_complete(trip: Trip, level: int, unassigned: tuple[str, ...]) -> None
                 )
     if unassigned:
         problems["route"] = Text(
-            f"Niemand kan deze stap beslissen: {', '.join(unassigned)}. Vraag de beheerder uw"
-            " eenheid en leidinggevende na te kijken.",
-            f"Nobody can decide this step: {', '.join(unassigned)}. Ask the administrator to"
-            " check your unit and supervisor.",
+            f"Niemand kan deze stap beslissen: {', '.join(t.nl for t in unassigned)}. Vraag de"
+            " beheerder uw eenheid en leidinggevende na te kijken.",
+            f"Nobody can decide this step: {', '.join(t.en for t in unassigned)}. Ask the"
+            " administrator to check your unit and supervisor.",
         )
     if problems:
         raise Incomplete(problems)

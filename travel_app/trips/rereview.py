@@ -172,7 +172,7 @@ def react_to_advisory(advisory: Advisory, actor: Person | None, today: date) -> 
         )
         (reaction.suspended if suspension else reaction.rerouted).append(trip.id)
         unassigned = [
-            step.id
+            step.name.en
             for rs in route.stages
             for step in rs.stage.steps
             if not ctx.assignees(procedure, step, trip.traveller_id, trip.co_traveller_ids)
@@ -213,6 +213,13 @@ def react_to_advisory(advisory: Advisory, actor: Person | None, today: date) -> 
     _write(noted, updates, closing, tasks, events, now)
     notices.tasks_opened(tasks, today)
     notices.suspended(reaction.suspended, reason, today)
+    told = {n["b_id"]: (n["version"], n["level"]) for n in noted}
+    notices.level_changed(
+        {t: told[t] for t in reaction.lowered},
+        {t: told[t] for t in reaction.flagged},
+        reason,
+        today,
+    )
     audit.record(
         "advisory.reaction",
         advisory,

@@ -182,7 +182,11 @@ def task_rows(
     steps: list[str],
     opened_on: date,
 ) -> list[dict[str, Any]]:
-    """Rows for the inbox: one per named person, or one per role, for each waiting step."""
+    """Rows for the inbox: one per named person, or one per role, for each waiting step.
+
+    A decision whose stage still waits for an advice among ``steps`` gets a row that waits
+    (no reminder, no escalation, no mail) until :func:`sync_tasks` opens it.
+    """
     rows = []
     for stage in (route or {}).get("stages", []):
         for step in stage["steps"]:
@@ -190,6 +194,7 @@ def task_rows(
                 continue
             _, definition = procedure.step(step["id"])
             dates = engine.step_dates(procedure, definition, opened_on)
+            waits = advice_awaited(procedure, step["id"], steps)
             for assignee, role in step["assignees"] or [(None, FALLBACK_ROLE)]:
                 rows.append(
                     {
@@ -200,32 +205,66 @@ def task_rows(
                         "role": role,
                         "opened_on": opened_on,
                         "due_on": dates.due_on,
-                        "remind_on": dates.reminder_on,
-                        "escalate_on": dates.escalate_on,
+                        "remind_on": None if waits else dates.reminder_on,
+                        "escalate_on": None if waits else dates.escalate_on,
+                        "waiting_for": waits,
                     }
                 )
     return rows
 
 
+def advice_awaited(procedure: Procedure, step_id: str, open_: Collection[str]) -> str | None:
+    """The advice step (among the ``open_`` steps) the decision ``step_id`` must wait for."""
+    stage, step = procedure.step(step_id)
+    if step.mode is not Mode.DECIDE:
+        return None
+    return next((s.id for s in stage.advise_steps if s.id in open_), None)
+
+
 def sync_tasks(
     trip: Trip, procedure: Procedure, route: Route, pos: Position, today: date
 ) -> list[dict[str, Any]]:
-    """Close the tasks that are done and open those of the stage now waiting (returned)."""
+    """Close the tasks that are done, open those of the stage now waiting and those whose advice
+    came in; return the rows opened (to mail their deciders)."""
     waiting = set(open_steps(procedure, route, pos))
     existing = db.session.scalars(
         sa.select(TripTask).where(TripTask.trip_id == trip.id, TripTask.closed_at.is_(None))
     ).all()
     have = set()
+    woken: list[dict[str, Any]] = []
     now = utcnow()
     for task in existing:
         if task.round != trip.round or task.step_id not in waiting:
             task.closed_at = now
-        else:
-            have.add(task.step_id)
+            continue
+        have.add(task.step_id)
+        if task.waiting_for is not None and task.waiting_for not in waiting:
+            # The advice is in: the decider is asked now, and the deadline runs from today.
+            _, definition = procedure.step(task.step_id)
+            dates = engine.step_dates(procedure, definition, today)
+            task.waiting_for = None
+            task.opened_on = today
+            task.due_on = dates.due_on
+            task.remind_on = dates.reminder_on
+            task.escalate_on = dates.escalate_on
+            woken.append(
+                {
+                    "trip_id": task.trip_id,
+                    "round": task.round,
+                    "step_id": task.step_id,
+                    "assignee_id": task.assignee_id,
+                    "role": task.role,
+                    "opened_on": today,
+                    "due_on": dates.due_on,
+                    "remind_on": dates.reminder_on,
+                    "escalate_on": dates.escalate_on,
+                    "waiting_for": None,
+                }
+            )
     rows = task_rows(trip.id, trip.round, trip.route, procedure, sorted(waiting - have), today)
     if rows:
         db.session.execute(sa.insert(TripTask), rows)
-    return rows
+    return rows + woken
 
 
 def close_tasks(trip: Trip) -> None:
