@@ -412,7 +412,7 @@ def allowed_actions(
             refused = Text("Het advies is al gegeven.", "The advice has already been given.")
         elif step.mode is Mode.DECIDE and (pending := _pending_advice(stage, pos.current)):
             refused = Text(
-                f"Eerst het advies van '{pending.name.nl}'.",
+                f"Wacht eerst op '{pending.name.nl}'.",
                 f"Waiting for the advice of '{pending.name.en}'.",
             )
         if refused is not None:

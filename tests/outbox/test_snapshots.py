@@ -187,6 +187,33 @@ CASES: list[tuple[str, str, dict[str, Any]]] = [
         "team",
         {"trip": _trip(), "due": datetime(2027, 3, 7, 8, 0, tzinfo=UTC)},
     ),
+    (
+        "late_request",
+        "officer",
+        {"trip": _trip(TripState.IN_REVIEW), "days_before": 10, "lead_days": 42},
+    ),
+    (
+        "level_lowered",
+        "traveller",
+        {"trip": _trip(), "level": 1, "reason": "ML/ML-5: level 1 (be_fps, 2027-02-10)"},
+    ),
+    (
+        "level_lowered",
+        "decider",
+        {"trip": _trip(), "level": 1, "reason": "ML/ML-5: level 1 (be_fps, 2027-02-10)"},
+    ),
+    (
+        "level_raised_abroad",
+        "traveller",
+        {"trip": _trip(), "level": 3, "reason": "ML/ML-5: level 3 (be_fps, 2027-03-04)"},
+    ),
+    (
+        "level_raised_abroad",
+        "team",
+        {"trip": _trip(), "level": 3, "reason": "ML/ML-5: level 3 (be_fps, 2027-03-04)"},
+    ),
+    ("no_clearance", "traveller", {"trip": _trip(), "items": _items(), "held": False}),
+    ("no_clearance", "officer", {"trip": _trip(), "items": _items(), "held": True}),
     ("crisis", "traveller", {"message": _message(), **LINKS}),
     ("crisis_reminder", "traveller", {"message": _message(), **LINKS}),
     (
