@@ -95,7 +95,8 @@ class Assessment:
 
     route: Route
     destinations: tuple[engine.Destination, ...]
-    unassigned_steps: tuple[str, ...] = field(default_factory=tuple)
+    #: The names of the steps nobody could decide.
+    unassigned_steps: tuple[Text, ...] = field(default_factory=tuple)
     #: Who would decide each step: names of people, or the role whose holders may.
     deciders: dict[str, list[str]] = field(default_factory=dict)
 
@@ -167,7 +168,7 @@ def assess(traveller_id: int, data: TripData, today: date) -> Assessment | None:
         step_id: [names.get(p, "?") if p is not None else f"role:{role}" for p, role in pairs]
         for step_id, pairs in assigned.items()
     }
-    unassigned = tuple(step_id for step_id, pairs in assigned.items() if not pairs)
+    unassigned = tuple(step.name for step in steps if not assigned[step.id])
     return Assessment(route, facts.destinations, unassigned, deciders)
 
 
