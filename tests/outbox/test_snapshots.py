@@ -19,6 +19,7 @@ from travel_app.dossier.models import DossierItem
 from travel_app.duty.models import CrisisMessage, Instruction
 from travel_app.outbox.compose import Recipient, compose
 from travel_app.trips.models import TripState
+from workflows.model import Text
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"
 MAIL_TEMPLATES = Path(__file__).parents[2] / "templates" / "mail"
@@ -214,6 +215,15 @@ CASES: list[tuple[str, str, dict[str, Any]]] = [
     ),
     ("no_clearance", "traveller", {"trip": _trip(), "items": _items(), "held": False}),
     ("no_clearance", "officer", {"trip": _trip(), "items": _items(), "held": True}),
+    (
+        "change_notified",
+        "decider",
+        {
+            "trip": _trip(),
+            "event": EVENT,
+            "reasons": [Text("Data verschuiven 3 dagen.", "Dates move by 3 days.")],
+        },
+    ),
     ("crisis", "traveller", {"message": _message(), **LINKS}),
     ("crisis_reminder", "traveller", {"message": _message(), **LINKS}),
     (

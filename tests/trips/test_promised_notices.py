@@ -91,6 +91,38 @@ def test_a_rise_during_travel_tells_the_traveller_the_supervisor_and_the_safety_
     assert len(recipients("level_raised_abroad")) == 3
 
 
+# --- a minor change after approval ------------------------------------------------------------
+
+
+def _change(client, trip, city: str) -> None:
+    data = {
+        "purpose": "Fieldwork",
+        "legs-0-country": "BF",
+        "legs-0-city": city,
+        "legs-0-arrives_on": day(42).isoformat(),
+        "legs-0-leaves_on": day(52).isoformat(),
+        "emergency_name": "Mum",
+        "emergency_phone": "+32 470 00 00 00",
+        "cost_centre": "CC-1",
+        "version": trip.version,
+        "action": "request",
+    }
+    response = client.post(f"/trips/{trip.id}/change", data=data, follow_redirects=True)
+    assert "your approvers are notified" in response.get_data(as_text=True)
+
+
+def test_a_minor_change_after_approval_tells_the_approvers_as_the_page_says(
+    world, make_trip, as_person
+):
+    trip = approve_all(make_trip(leg("BF", 40, 50, city="Ouagadougou")), world)
+    _change(as_person(world.student), trip, "Bobo-Dioulasso")
+    db.session.refresh(trip)
+    assert trip.events[-1].kind is EventKind.CHANGE_NOTIFIED
+    assert recipients("change_notified") == [world.promoter.email]
+    [mail] = outbox_rows("change_notified")
+    assert "Sam Student" in mail.subject and "Dates move by 2 days." in mail.text
+
+
 # --- departure day without clearance -------------------------------------------------------------
 
 

@@ -277,6 +277,47 @@ def late_request(trip: Trip) -> None:
     )
 
 
+def _deciders(trip_ids: list[int]) -> defaultdict[int, set[int]]:
+    """Everyone who decided or advised on each trip, and whom a deputy acted for (one read)."""
+    deciders: defaultdict[int, set[int]] = defaultdict(set)
+    for row in db.session.execute(
+        sa.select(TripEvent.trip_id, TripEvent.actor_id, TripEvent.on_behalf_of_id).where(
+            TripEvent.trip_id.in_(trip_ids), TripEvent.kind == EventKind.DECISION
+        )
+    ):
+        deciders[row.trip_id] |= {p for p in (row.actor_id, row.on_behalf_of_id) if p}
+    return deciders
+
+
+def to_deciders(trip: Trip, event: TripEvent, kind: str, today: date, **context: Any) -> None:
+    """Tell everyone who decided on the trip (``change_notified``: a minor change after
+    approval)."""
+    db.session.flush()
+    ids = _deciders([trip.id])[trip.id] - {trip.traveller_id}
+    if not ids:
+        return
+    people = db.session.scalars(
+        sa.select(Person)
+        .where(Person.id.in_(ids), Person.is_active_account.is_(True))
+        .order_by(Person.id)
+    )
+    queue(
+        [
+            compose(
+                kind,
+                "decider",
+                _recipient(person),
+                about=_about(trip, event),
+                due_on=today,
+                trip=trip,
+                event=event,
+                **context,
+            )
+            for person in people
+        ]
+    )
+
+
 def _supervisors(trip: Trip) -> set[int]:
     """The people the stored route names for the trip's supervisor steps."""
     procedure = routing.procedure_of(trip)
@@ -316,14 +357,7 @@ def level_changed(
         .unique()
         .all()
     )
-    deciders: dict[int, set[int]] = defaultdict(set)
-    if lowered:
-        for row in db.session.execute(
-            sa.select(TripEvent.trip_id, TripEvent.actor_id, TripEvent.on_behalf_of_id).where(
-                TripEvent.trip_id.in_(lowered), TripEvent.kind == EventKind.DECISION
-            )
-        ):
-            deciders[row.trip_id] |= {p for p in (row.actor_id, row.on_behalf_of_id) if p}
+    deciders = _deciders(list(lowered)) if lowered else defaultdict(set)
     for trip in trips:
         if trip.id in flagged:
             deciders[trip.id] = _supervisors(trip)

@@ -680,13 +680,16 @@ def request_change(
     kind = (
         EventKind.CHANGE_NOTIFIED if change.kind is engine.ChangeKind.NOTIFY else EventKind.EDITED
     )
-    _event(
+    event = _event(
         trip,
         kind,
         actor,
         trip.state,
         data={**details, "advice": ctx.snapshot(leg_facts(leg) for leg in trip.legs)},
     )
+    if kind is EventKind.CHANGE_NOTIFIED:
+        # The page promises it: "your approvers are notified".
+        notices.to_deciders(trip, event, "change_notified", today, reasons=change.reasons)
     return change
 
 
