@@ -9,7 +9,7 @@ from datetime import date
 import sqlalchemy as sa
 
 from tests.conftest import outbox_rows
-from tests.trips.conftest import day, decide, leg
+from tests.trips.conftest import bulk_trips, day, decide, leg
 from tests.trips.test_followup import dated, travelling
 from tests.trips.test_journey import form
 from tests.trips.test_rereview import approve_all, raise_level
@@ -305,3 +305,46 @@ def test_the_executive_is_asked_when_the_advice_is_in_and_the_deadline_runs_from
     assert decide(as_person(world.executive), trip, "executive").status_code == 302
     db.session.refresh(trip)
     assert trip.state is TripState.APPROVED
+
+
+def _departing_without_clearance(world, n: int) -> None:
+    """``n`` approved trips leaving today, each with one open dossier item (in bulk)."""
+    bulk_trips(world, n)
+    ids = db.session.scalars(sa.select(Trip.id).where(Trip.phase == TripPhase.PLANNED)).all()
+    db.session.execute(
+        sa.update(Trip).where(Trip.id.in_(ids)).values(departure_on=day(0), return_on=day(10))
+    )
+    db.session.execute(
+        sa.insert(DossierItem),
+        [
+            {
+                "trip_id": i,
+                "rule_id": "itinerary",
+                "name_nl": "Reisweg",
+                "name_en": "Itinerary",
+                "owner": "traveller",
+                "due_days_before": 7,
+                "due_on": day(-7),
+                "evidence_kind": "text",
+                "status": ItemStatus.OPEN,
+            }
+            for i in ids
+        ],
+    )
+    db.session.commit()
+
+
+def test_departure_day_runs_the_same_statements_for_5_and_50_uncleared_trips(world, count_queries):
+    counts = []
+    for n in (5, 50):
+        db.session.execute(sa.delete(DossierItem))
+        db.session.execute(sa.text("DELETE FROM trip_event"))
+        db.session.execute(sa.delete(Trip))
+        db.session.commit()
+        _departing_without_clearance(world, n)
+        with count_queries() as statements:
+            assert journey.start_travel(date.today(), active_procedure()).trips == n
+        db.session.commit()
+        counts.append(len(statements))
+        assert len(recipients("no_clearance")) >= 2 * n
+    assert counts[0] == counts[1], counts
