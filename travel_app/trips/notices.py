@@ -244,11 +244,18 @@ def officers() -> list[Person]:
     """The active safety officers (one read)."""
     return list(
         db.session.scalars(
+            # By id, not a join: one row per officer however many assignments, without a
+            # DISTINCT over the person's JSON column (PostgreSQL cannot compare it).
             sa.select(Person)
-            .join(RoleAssignment, RoleAssignment.person_id == Person.id)
-            .where(RoleAssignment.role == Role.SAFETY_OFFICER, Person.is_active_account.is_(True))
+            .where(
+                Person.id.in_(
+                    sa.select(RoleAssignment.person_id).where(
+                        RoleAssignment.role == Role.SAFETY_OFFICER
+                    )
+                ),
+                Person.is_active_account.is_(True),
+            )
             .order_by(Person.id)
-            .distinct()
         )
     )
 
