@@ -68,6 +68,7 @@ POLICY: dict[str, Access] = {
     "trips.withdraw": logged_in(*POST),
     "trips.cancel": logged_in(*POST),
     "trips.safe_return": logged_in(*POST),
+    "trips.let_go": logged_in(*POST),
     "dossier.complete": logged_in(*POST),
     "dossier.verify": logged_in(*POST),
     "dossier.reject": logged_in(*POST),

@@ -412,10 +412,10 @@ def allowed_actions(
         elif any(_identities(d.actor_id, d.on_behalf_of) & me for d in mine):
             refused = Text("U hebt deze stap al ingevuld.", "You have already filled this step.")
         elif decided_elsewhere - {step.id}:
-            other = sorted(decided_elsewhere - {step.id})[0]
+            other = procedure.step(sorted(decided_elsewhere - {step.id})[0])[1].name
             refused = Text(
-                f"U vulde al stap '{other}' van deze reis in.",
-                f"You already filled step '{other}' of this trip.",
+                f"U vulde al stap '{other.nl}' van deze reis in.",
+                f"You already filled step '{other.en}' of this trip.",
             )
         elif step.mode is Mode.DECIDE and _step_satisfied(step, mine):
             refused = Text("Deze stap is al beslist.", "This step has already been decided.")
@@ -423,7 +423,8 @@ def allowed_actions(
             refused = Text("Het advies is al gegeven.", "The advice has already been given.")
         elif step.mode is Mode.DECIDE and (pending := _pending_advice(stage, pos.current)):
             refused = Text(
-                f"Eerst het advies van '{pending}'.", f"Waiting for the advice of '{pending}'."
+                f"Wacht eerst op '{pending.name.nl}'.",
+                f"Waiting for the advice of '{pending.name.en}'.",
             )
         if refused is not None:
             result.append(StepActions(step.id, (), refused))
@@ -437,10 +438,10 @@ def _step_satisfied(step: Step, mine: list[Decision]) -> bool:
     return len({principal(d) for d in mine if d.outcome in APPROVALS}) >= step.who.quorum
 
 
-def _pending_advice(stage: Stage, current: tuple[Decision, ...]) -> str | None:
+def _pending_advice(stage: Stage, current: tuple[Decision, ...]) -> Step | None:
     for step in stage.advise_steps:
         if not any(d.step_id == step.id and d.outcome is Outcome.ADVISE for d in current):
-            return step.id
+            return step
     return None
 
 

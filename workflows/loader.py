@@ -24,6 +24,7 @@ from workflows.model import (
     LOCALES,
     NAME_PATTERN,
     Choices,
+    ClearanceGate,
     Committee,
     DossierRule,
     Escalation,
@@ -266,6 +267,7 @@ UNIVERSITY_ROLES = KNOWN_ROLES - {"faculty_authority"}
 #: A week: a traveller not heard of for longer is not a follow-up matter any more.
 MAX_ESCALATE_HOURS = 168
 FOLLOWUP_KEYS = {
+    "clearance_gate",
     "dossier_reminder_days",
     "safe_return_min_level",
     "safe_return_escalate_hours",
@@ -826,7 +828,13 @@ def _followup(r: _Reader, data: dict[str, Any], scale_max: int) -> FollowUp:
             if not 1 <= value <= MAX_ESCALATE_HOURS:
                 r.problem(f"followup.{key}", f"must be 1 to {MAX_ESCALATE_HOURS} hours")
             hours_of[key] = value
+        gate = r.optional(raw, "clearance_gate", "followup", str, base.clearance_gate.value)
+        gates = {g.value: g for g in ClearanceGate}
+        if gate not in gates:
+            r.problem("followup.clearance_gate", f"must be one of: {', '.join(sorted(gates))}")
+            gate = base.clearance_gate.value
         return FollowUp(
+            clearance_gate=gates[gate],
             checkin_levels=frozenset(checkin_levels),
             **hours_of,
             dossier_reminder_days=tuple(sorted(reminders, reverse=True)),

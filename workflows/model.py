@@ -177,6 +177,15 @@ class ReReview:
     notify_date_shift_days: int = 14
 
 
+class ClearanceGate(enum.Enum):
+    """What departure day does with a trip whose dossier still has open items."""
+
+    #: The trip leaves (becomes travelling), flagged; the safety officer and traveller are told.
+    WARN = "warn"
+    #: The trip is kept from travelling until the safety officer lets it go (or it is cancelled).
+    BLOCKING = "blocking"
+
+
 @dataclass(frozen=True)
 class FollowUp:
     """What happens around the journey itself: dossier reminders, departure, return, debrief."""
@@ -197,6 +206,8 @@ class FollowUp:
     checkin_every_hours: int = 48
     checkin_grace_hours: int = 12
     checkin_crisis_hours: int = 24
+    #: Departure day with dossier items open: flag and tell (``warn``), or also hold (``blocking``).
+    clearance_gate: ClearanceGate = ClearanceGate.WARN
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """Timeline kinds added by "Rules hold": the missed safe-return answer and the others
 
 Revision ID: e15a0c0ffee1
-Revises: 08d49f60231b
+Revises: a7c3e9f1b2d4
 Create Date: 2026-12-01 07:40:00
 
 """
@@ -11,14 +11,14 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'e15a0c0ffee1'
-down_revision = '08d49f60231b'
+down_revision = 'a7c3e9f1b2d4'
 branch_labels = None
 depends_on = None
 
 OLD_KINDS = (
     'created', 'edited', 'submitted', 'decision', 'resubmitted', 'rerouted', 'change_reopened',
     'change_notified', 'withdrawn', 'cancelled', 'suspended', 'flagged', 'level_lowered',
-    'level_raised', 'purged', 'departed', 'returned', 'safe_return', 'private_data_cleared',
+    'level_raised', 'purged', 'departed', 'returned', 'safe_return', 'private_data_cleared', 'uncleared',
 )
 NEW_KINDS = OLD_KINDS + ('safe_return_overdue',)
 

@@ -19,6 +19,7 @@ from travel_app.dossier.models import DossierItem
 from travel_app.duty.models import CrisisMessage, Instruction
 from travel_app.outbox.compose import Recipient, compose
 from travel_app.trips.models import TripState
+from workflows.model import Text
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"
 MAIL_TEMPLATES = Path(__file__).parents[2] / "templates" / "mail"
@@ -201,6 +202,42 @@ CASES: list[tuple[str, str, dict[str, Any]]] = [
                 at=datetime(2027, 3, 7, 9, 30, tzinfo=UTC),
                 note="Robbed in Mopti; passport gone, staying at the partner's guest house.",
             ),
+        },
+    ),
+    (
+        "late_request",
+        "officer",
+        {"trip": _trip(TripState.IN_REVIEW), "days_before": 10, "lead_days": 42},
+    ),
+    (
+        "level_lowered",
+        "traveller",
+        {"trip": _trip(), "level": 1, "reason": "ML/ML-5: level 1 (be_fps, 2027-02-10)"},
+    ),
+    (
+        "level_lowered",
+        "decider",
+        {"trip": _trip(), "level": 1, "reason": "ML/ML-5: level 1 (be_fps, 2027-02-10)"},
+    ),
+    (
+        "level_raised_abroad",
+        "traveller",
+        {"trip": _trip(), "level": 3, "reason": "ML/ML-5: level 3 (be_fps, 2027-03-04)"},
+    ),
+    (
+        "level_raised_abroad",
+        "team",
+        {"trip": _trip(), "level": 3, "reason": "ML/ML-5: level 3 (be_fps, 2027-03-04)"},
+    ),
+    ("no_clearance", "traveller", {"trip": _trip(), "items": _items(), "held": False}),
+    ("no_clearance", "officer", {"trip": _trip(), "items": _items(), "held": True}),
+    (
+        "change_notified",
+        "decider",
+        {
+            "trip": _trip(),
+            "event": EVENT,
+            "reasons": [Text("Data verschuiven 3 dagen.", "Dates move by 3 days.")],
         },
     ),
     ("crisis", "traveller", {"message": _message(), **LINKS}),

@@ -84,7 +84,8 @@ def test_one_person_never_fills_two_steps_of_a_trip(world, make_trip, as_person)
     assert decide(client, trip, "supervisor").status_code == 302
     response = decide(client, trip, "faculty_authority")
     assert response.status_code == 403
-    assert "You already filled step &#39;supervisor&#39; of this trip." in response.get_data(True)
+    page = response.get_data(True)
+    assert "You already filled step &#39;Supervisor&#39;s approval&#39; of this trip." in page
     # Fay, the other faculty authority, can.
     assert decide(as_person(world.faculty_authority), trip, "faculty_authority").status_code == 302
 

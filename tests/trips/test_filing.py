@@ -196,8 +196,14 @@ def test_a_trip_needs_someone_to_decide_each_step(world, as_person, make_person)
     loner = make_person(name="No Unit")  # no unit, no promoter: no supervisor
     response = as_person(loner).post("/trips/new", data=form())
     assert response.status_code == 400
-    assert "Nobody can decide this step: supervisor" in response.get_data(as_text=True)
+    page = response.get_data(as_text=True)
+    assert "Nobody can decide this step: Supervisor&#39;s approval" in page
     assert counts() == (0, 0, 0, 0)
+    # The check before filing names the step as people know it, not by its internal id.
+    checked = as_person(loner).post("/trips/new", data={**form(), "action": "check"})
+    page = checked.get_data(as_text=True)
+    assert "Nobody can decide: Supervisor&#39;s approval" in page
+    assert "Nobody can decide: supervisor" not in page
 
 
 def test_after_a_refused_submission_the_form_still_files_a_new_trip(world, as_person):

@@ -86,7 +86,7 @@ def test_one_person_never_fills_two_steps_of_a_trip(vlir):
     r, events = start(vlir, 2)
     events, _ = decide(vlir, r, events, both, "supervisor", Outcome.APPROVE)
     events, _ = decide(vlir, r, events, DEAN, "faculty_authority", Outcome.APPROVE)
-    with pytest.raises(DecisionRefused, match="already filled step 'supervisor'"):
+    with pytest.raises(DecisionRefused, match="already filled step 'Supervisor's approval'"):
         decide(vlir, r, events, both, "safety_officer", Outcome.APPROVE)
 
 
@@ -95,7 +95,7 @@ def test_advice_comes_before_the_decision_and_is_required(vlir):
     events, _ = decide(vlir, r, events, SUPERVISOR, "supervisor", Outcome.APPROVE)
     events, pos = decide(vlir, r, events, DEAN, "faculty_authority", Outcome.APPROVE)
     assert pos.stage(r).id == "executive"
-    with pytest.raises(DecisionRefused, match="Waiting for the advice of 'safety_advice'"):
+    with pytest.raises(DecisionRefused, match="the advice of 'Safety officer's advice'"):
         decide(vlir, r, events, EXECUTIVE, "executive", Outcome.APPROVE)
     with pytest.raises(DecisionRefused, match="advice cannot be empty"):
         decide(vlir, r, events, SAFETY, "safety_advice", Outcome.ADVISE)
@@ -285,7 +285,7 @@ def test_a_deputy_cannot_fill_a_second_step_for_the_same_person(vlir):
     deputy = Actor(41, supervises_traveller=True, on_behalf_of=SAFETY.person_id)
     events, _ = decide(vlir, r, events, deputy, "supervisor", Outcome.APPROVE)
     events, _ = decide(vlir, r, events, DEAN, "faculty_authority", Outcome.APPROVE)
-    with pytest.raises(DecisionRefused, match="already filled step 'supervisor'"):
+    with pytest.raises(DecisionRefused, match="already filled step 'Supervisor's approval'"):
         decide(vlir, r, events, SAFETY, "safety_officer", Outcome.APPROVE)
 
 

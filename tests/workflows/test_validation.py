@@ -7,6 +7,7 @@ import textwrap
 import pytest
 
 from workflows.loader import ProcedureError, load
+from workflows.model import ClearanceGate
 
 GOOD = """\
 id: tiny
@@ -282,6 +283,7 @@ def test_follow_up_defaults_when_the_section_is_absent(tmp_path):
     assert followup.dossier_reminder_days == (42, 28, 14, 7, 2)
     assert followup.debrief_levels == {2, 3}
     assert (followup.safe_return_min_level, followup.safe_return_escalate_hours) == (1, 24)
+    assert followup.clearance_gate is ClearanceGate.WARN
 
 
 def test_a_university_sets_its_own_follow_up(tmp_path):
@@ -293,9 +295,11 @@ def test_a_university_sets_its_own_follow_up(tmp_path):
           safe_return_escalate_hours: 12
           debrief_levels: [3]
           expiry_warning_days: 60
+          clearance_gate: blocking
         """
     )
     followup = load(write(tmp_path, text)).followup
+    assert followup.clearance_gate is ClearanceGate.BLOCKING
     assert followup.dossier_reminder_days == (21, 10, 3)
     assert followup.debrief_levels == {3}
     assert (followup.safe_return_min_level, followup.safe_return_escalate_hours) == (2, 12)
@@ -313,6 +317,7 @@ def test_a_university_sets_its_own_follow_up(tmp_path):
         ("safe_return_escalate_hours: 200", "followup.safe_return_escalate_hours", "1 to 168"),
         ("safe_return_min_level: 9", "followup.safe_return_min_level", "or 4 for never"),
         ("remind_days: [7]", "followup.remind_days", "unknown key"),
+        ("clearance_gate: strict", "followup.clearance_gate", "blocking, warn"),
     ],
 )
 def test_a_wrong_follow_up_is_refused_with_its_key(tmp_path, block, path, message):

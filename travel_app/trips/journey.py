@@ -9,6 +9,7 @@ phase guard make a second or concurrent run change and send nothing more. Nothin
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -19,20 +20,23 @@ from sqlalchemy.orm import joinedload
 
 from travel_app.core.db import utcnow
 from travel_app.core.errors import Refused
+from travel_app.dossier.models import DossierItem, ItemStatus
 from travel_app.extensions import db
-from travel_app.org.models import Person, Role, RoleAssignment
+from travel_app.org.models import Person, Role
 from travel_app.outbox.compose import Recipient, compose
 from travel_app.outbox.queue import queue, queued_keys
-from travel_app.trips import transitions
+from travel_app.trips import notices, transitions
 from travel_app.trips.models import GO_STATES, EventKind, Trip, TripPhase
 from travel_app.trips.notices import trip_calendar
 from travel_app.trips.operations import claim
-from workflows.model import Procedure, Text
+from workflows.model import ClearanceGate, Procedure, Text
 
 #: How far back a sweep looks for a day it may have missed (the worker was down).
 CATCH_UP_DAYS = 7
 #: Written on the trip when nobody answered the safe-return request in time.
 NO_ANSWER = "No answer to the safe-return request"
+#: Written on the trip when departure day finds mission dossier items still open.
+UNCLEARED = "Departure day without clearance: mission dossier items still open"
 
 
 class NotYours(Refused):
@@ -101,9 +105,25 @@ def _move(rows: Sequence[Any], phase: TripPhase, **values: Any) -> list[Any]:
 COLUMNS = (Trip.id, Trip.state, Trip.round, Trip.level, Trip.phase)
 
 
+def _unsettled() -> Any:
+    """Dossier items that keep a trip from being cleared to travel (see ``is_settled``)."""
+    return sa.or_(
+        DossierItem.status.in_((ItemStatus.OPEN, ItemStatus.REJECTED)),
+        sa.and_(
+            DossierItem.needs_verification.is_(True), DossierItem.status != ItemStatus.VERIFIED
+        ),
+    )
+
+
 def start_travel(today: date, procedure: Procedure | None = None) -> SweepResult:
     """Departure day: approved trips become travelling; at the procedure's check-in levels the
-    first check-in falls one interval later."""
+    first check-in falls one interval later.
+
+    A trip whose mission dossier still has open items is flagged "left without clearance" and
+    the safety officers and the traveller are told, once. When the procedure's clearance gate
+    is blocking, such a trip stays planned (held) until its items are settled or a safety
+    officer lets it go (:func:`let_go`).
+    """
     rows = db.session.execute(
         sa.select(*COLUMNS).where(
             Trip.state.in_(GO_STATES),
@@ -112,9 +132,22 @@ def start_travel(today: date, procedure: Procedure | None = None) -> SweepResult
             Trip.phase == TripPhase.PLANNED,
         )
     ).all()
-    moved = _move(rows, TripPhase.TRAVELLING) if rows else []
+    if not rows:
+        return SweepResult()
+    uncleared = set(
+        db.session.scalars(
+            sa.select(DossierItem.trip_id)
+            .where(DossierItem.trip_id.in_([r.id for r in rows]), _unsettled())
+            .distinct()
+        )
+    )
+    gate = procedure.followup.clearance_gate if procedure else ClearanceGate.WARN
+    blocking = gate is ClearanceGate.BLOCKING
+    held = [r for r in rows if r.id in uncleared] if blocking else []
+    going = [r for r in rows if not (blocking and r.id in uncleared)]
+    moved = _move(going, TripPhase.TRAVELLING) if going else []
+    now = utcnow()
     if moved:
-        now = utcnow()
         _events(moved, EventKind.DEPARTED, now, to_phase=TripPhase.TRAVELLING.value)
         f = procedure.followup if procedure else None
         checking = [r.id for r in moved if f and r.level in f.checkin_levels]
@@ -125,7 +158,68 @@ def start_travel(today: date, procedure: Procedure | None = None) -> SweepResult
                 .values(checkin_due_at=now + timedelta(hours=f.checkin_every_hours))
                 .execution_options(synchronize_session=False)
             )
-    return SweepResult(len(moved))
+    queued = _flag_uncleared([r for r in moved if r.id in uncleared], held, now)
+    return SweepResult(len(moved), queued)
+
+
+def _flag_uncleared(left: list[Any], held: list[Any], now: datetime) -> int:
+    """Flag the trips that left (or are held) with dossier items open, write their timeline
+    event and tell the safety officers and the traveller: once, whatever the number of runs."""
+    rows = {r.id: r for r in left + held}
+    if not rows:
+        return 0
+    flagged = set(
+        db.session.scalars(
+            sa.update(Trip)
+            .where(Trip.id.in_(list(rows)), Trip.uncleared_at.is_(None))
+            .values(
+                uncleared_at=now,
+                needs_attention=True,
+                attention_reason=sa.case(
+                    (Trip.needs_attention.is_(True), Trip.attention_reason + "; " + UNCLEARED),
+                    else_=UNCLEARED,
+                ),
+                version=Trip.version + 1,
+            )
+            .returning(Trip.id)
+            .execution_options(synchronize_session=False)
+        )
+    )
+    if not flagged:
+        return 0
+    held_ids = {r.id for r in held}
+    for group, is_held in ((flagged - held_ids, False), (flagged & held_ids, True)):
+        if group:
+            _events([rows[i] for i in sorted(group)], EventKind.UNCLEARED, now, held=is_held)
+    items: dict[int, list[DossierItem]] = defaultdict(list)
+    for item in db.session.scalars(
+        sa.select(DossierItem)
+        .where(DossierItem.trip_id.in_(flagged), _unsettled())
+        .order_by(DossierItem.trip_id, DossierItem.due_on, DossierItem.id)
+    ):
+        items[item.trip_id].append(item)
+    team = notices.officers()
+    trips = db.session.scalars(
+        sa.select(Trip)
+        .where(Trip.id.in_(flagged))
+        .options(joinedload(Trip.traveller), joinedload(Trip.legs))
+    ).unique()
+    mails = []
+    for trip in trips:
+        context: dict[str, Any] = dict(
+            about=f"trip:{trip.id}/clearance",
+            due_on=trip.departure_on,
+            trip=trip,
+            items=items[trip.id],
+            held=trip.id in held_ids,
+        )
+        mails.append(compose("no_clearance", "traveller", _recipient(trip.traveller), **context))
+        mails += [
+            compose("no_clearance", "officer", _recipient(officer), **context)
+            for officer in team
+            if officer.id != trip.traveller_id
+        ]
+    return queue(mails)
 
 
 def ask_safe_return(today: date, procedure: Procedure) -> SweepResult:
@@ -173,17 +267,6 @@ def ask_safe_return(today: date, procedure: Procedure) -> SweepResult:
         if trip.safe_return_at is None
     ]
     return SweepResult(len(asked) + len(quiet), queue(mails))
-
-
-def _officers() -> list[Person]:
-    return list(
-        db.session.scalars(
-            sa.select(Person)
-            .join(RoleAssignment, RoleAssignment.person_id == Person.id)
-            .where(RoleAssignment.role == Role.SAFETY_OFFICER, Person.is_active_account.is_(True))
-            .order_by(Person.id)
-        )
-    )
 
 
 def escalate_safe_return(now: datetime, procedure: Procedure) -> SweepResult:
@@ -236,7 +319,7 @@ def escalate_safe_return(now: datetime, procedure: Procedure) -> SweepResult:
         now,
         hours=hours,
     )
-    officers = _officers()
+    officers = notices.officers()
     trips = db.session.scalars(
         sa.select(Trip)
         .where(Trip.id.in_(flagged))
@@ -362,6 +445,76 @@ def confirm_return(
                     "from_phase": old.value,
                     "to_phase": TripPhase.RETURNED.value,
                     "by_traveller": person.id == trip.traveller_id,
+                },
+            )
+        ],
+        now,
+    )
+
+
+def can_let_go(trip: Trip, person: Person, today: date) -> bool:
+    """A trip held on departure day (open dossier items, a blocking gate): a safety officer
+    other than the traveller may let it go while its dates last."""
+    return (
+        trip.phase is TripPhase.PLANNED
+        and trip.uncleared_at is not None
+        and trip.state in GO_STATES
+        and trip.departure_on is not None
+        and trip.return_on is not None
+        and trip.departure_on <= today <= trip.return_on
+        and person.id != trip.traveller_id
+        and person.has_any_role(Role.SAFETY_OFFICER)
+    )
+
+
+def let_go(
+    trip: Trip,
+    person: Person,
+    note: str,
+    expected_version: int,
+    today: date,
+    procedure: Procedure,
+) -> None:
+    """The safety officer lets a held trip travel despite open dossier items, saying why."""
+    if not can_let_go(trip, person, today):
+        raise NotYours(
+            Text(
+                "Deze reis wordt niet tegengehouden, of u mag ze niet laten vertrekken.",
+                "This trip is not held, or you may not let it go.",
+            )
+        )
+    if not note.strip():
+        raise NoteNeeded(
+            Text(
+                "Zeg waarom de reis toch mag vertrekken.",
+                "Say why the trip may leave all the same.",
+            )
+        )
+    claim(trip, expected_version)
+    now = utcnow()
+    old = trip.phase
+    trip.phase = TripPhase.TRAVELLING
+    if trip.level in procedure.followup.checkin_levels:
+        trip.checkin_due_at = now + timedelta(hours=procedure.followup.checkin_every_hours)
+    if trip.attention_reason == UNCLEARED:
+        trip.needs_attention = False
+        trip.attention_reason = ""
+    transitions.write(
+        [
+            transitions.Change(
+                trip_id=trip.id,
+                kind=EventKind.DEPARTED,
+                round=trip.round,
+                from_state=trip.state.value,
+                to_state=trip.state.value,
+                level=trip.level,
+                actor_id=person.id,
+                comment=note.strip()[:2000],
+                version=trip.version,
+                data={
+                    "from_phase": old.value,
+                    "to_phase": TripPhase.TRAVELLING.value,
+                    "let_go": True,
                 },
             )
         ],

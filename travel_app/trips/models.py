@@ -110,6 +110,7 @@ class EventKind(enum.Enum):
     SAFE_RETURN = "safe_return"
     SAFE_RETURN_OVERDUE = "safe_return_overdue"
     PRIVATE_DATA_CLEARED = "private_data_cleared"
+    UNCLEARED = "uncleared"
 
     @property
     def title(self) -> str:
@@ -142,6 +143,7 @@ EVENT_TITLES = {
         "Emergency contact, phone and medical note copied from the traveller who filed the group"
         " removed (each traveller gives their own)"
     ),
+    EventKind.UNCLEARED: _l("Departure day without clearance: dossier items still open"),
 }
 
 
@@ -206,6 +208,8 @@ class Trip(Model):
     safe_return_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: When the safety officers were told that no answer came (once).
     safe_return_escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: When departure day found dossier items still open (flagged and told once).
+    uncleared_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: Check-ins while away (levels the procedure names): the next one due, and the last.
     checkin_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_checkin_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -315,6 +319,9 @@ class TripTask(Model):
     remind_on: Mapped[date | None]
     escalate_on: Mapped[date | None]
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: The advice step this decision waits for: until the advice is given nobody is mailed and
+    #: no deadline runs (``due_on`` is provisional); then the task opens, dated from that day.
+    waiting_for: Mapped[str | None] = mapped_column(sa.String(100))
 
     trip: Mapped[Trip] = relationship()
     assignee: Mapped[Person | None] = relationship()

@@ -24,8 +24,9 @@ from travel_app.outbox.compose import Recipient, compose
 from travel_app.outbox.queue import Mail, queue
 from travel_app.procedures import active_procedure
 from travel_app.trips import routing
-from travel_app.trips.models import Trip, TripEvent, TripState
+from travel_app.trips.models import EventKind, Trip, TripEvent, TripState
 from travel_app.trips.routing import FALLBACK_ROLE
+from workflows.model import WhoKind
 
 #: Trip states that end a review with a decision the traveller must hear of.
 DECIDED = (
@@ -154,8 +155,11 @@ def suspended(trip_ids: list[int], reason: str, today: date) -> None:
 
 def tasks_opened(rows: list[dict[str, Any]], today: date) -> None:
     """Mail each decider of newly opened tasks: the named person, their deputies today, or
-    every holder of the role. A fixed number of statements for any number of rows."""
-    queue(task_mails(rows, today, "task", "due_on"))
+    every holder of the role. A fixed number of statements for any number of rows.
+
+    A task still waiting for an advice is not mailed: its decider is asked when it opens.
+    """
+    queue(task_mails([r for r in rows if not r.get("waiting_for")], today, "task", "due_on"))
 
 
 def task_mails(rows: list[dict[str, Any]], today: date, kind: str, day_field: str) -> list[Mail]:
@@ -253,3 +257,173 @@ def task_mails(rows: list[dict[str, Any]], today: date, kind: str, day_field: st
                 )
             )
     return mails
+
+
+def officers() -> list[Person]:
+    """The active safety officers (one read)."""
+    return list(
+        db.session.scalars(
+            # By id, not a join: one row per officer however many assignments, without a
+            # DISTINCT over the person's JSON column (PostgreSQL cannot compare it).
+            sa.select(Person)
+            .where(
+                Person.id.in_(
+                    sa.select(RoleAssignment.person_id).where(
+                        RoleAssignment.role == Role.SAFETY_OFFICER
+                    )
+                ),
+                Person.is_active_account.is_(True),
+            )
+            .order_by(Person.id)
+        )
+    )
+
+
+def late_request(trip: Trip) -> None:
+    """Tell the safety officers of a request filed later than the procedure's lead time
+    (once per trip and departure day)."""
+    route = trip.route or {}
+    if not trip.is_late or trip.departure_on is None:
+        return
+    queue(
+        [
+            compose(
+                "late_request",
+                "officer",
+                _recipient(officer),
+                about=f"trip:{trip.id}/late",
+                due_on=trip.departure_on,
+                trip=trip,
+                days_before=route.get("days_before_departure"),
+                lead_days=route.get("lead_time_days"),
+            )
+            for officer in officers()
+            if officer.id != trip.traveller_id
+        ]
+    )
+
+
+def _deciders(trip_ids: list[int]) -> defaultdict[int, set[int]]:
+    """Everyone who decided or advised on each trip, and whom a deputy acted for (one read)."""
+    deciders: defaultdict[int, set[int]] = defaultdict(set)
+    for row in db.session.execute(
+        sa.select(TripEvent.trip_id, TripEvent.actor_id, TripEvent.on_behalf_of_id).where(
+            TripEvent.trip_id.in_(trip_ids), TripEvent.kind == EventKind.DECISION
+        )
+    ):
+        deciders[row.trip_id] |= {p for p in (row.actor_id, row.on_behalf_of_id) if p}
+    return deciders
+
+
+def to_deciders(trip: Trip, event: TripEvent, kind: str, today: date, **context: Any) -> None:
+    """Tell everyone who decided on the trip (``change_notified``: a minor change after
+    approval)."""
+    db.session.flush()
+    ids = _deciders([trip.id])[trip.id] - {trip.traveller_id}
+    if not ids:
+        return
+    people = db.session.scalars(
+        sa.select(Person)
+        .where(Person.id.in_(ids), Person.is_active_account.is_(True))
+        .order_by(Person.id)
+    )
+    queue(
+        [
+            compose(
+                kind,
+                "decider",
+                _recipient(person),
+                about=_about(trip, event),
+                due_on=today,
+                trip=trip,
+                event=event,
+                **context,
+            )
+            for person in people
+        ]
+    )
+
+
+def _supervisors(trip: Trip) -> set[int]:
+    """The people the stored route names for the trip's supervisor steps."""
+    procedure = routing.procedure_of(trip)
+    named: set[int] = set()
+    for stage in (trip.route or {}).get("stages", []):
+        for step in stage["steps"]:
+            try:
+                definition = procedure.step(step["id"])[1]
+            except KeyError:
+                continue
+            if definition.who.kind is WhoKind.SUPERVISOR:
+                named |= {p for p, _ in step["assignees"] if p is not None}
+    return named
+
+
+def level_changed(
+    lowered: dict[int, tuple[int, int]],
+    flagged: dict[int, tuple[int, int]],
+    reason: str,
+    today: date,
+) -> None:
+    """Tell who must hear of a level change that keeps a trip's state (trip id → its new
+    version and level): a lower level reaches the traveller and everyone who decided on the
+    trip; a rise while the traveller is away reaches the traveller, their supervisor and the
+    safety officers. A fixed number of statements for any number of trips."""
+    changed = {**lowered, **flagged}
+    if not changed:
+        return
+    trips = (
+        db.session.scalars(
+            sa.select(Trip)
+            .where(Trip.id.in_(changed))
+            .options(joinedload(Trip.traveller), joinedload(Trip.legs))
+            # The levels were just written in bulk: a trip already in the session is refreshed.
+            .execution_options(populate_existing=True)
+        )
+        .unique()
+        .all()
+    )
+    deciders = _deciders(list(lowered)) if lowered else defaultdict(set)
+    for trip in trips:
+        if trip.id in flagged:
+            deciders[trip.id] = _supervisors(trip)
+    wanted = {p for ps in deciders.values() for p in ps}
+    people = (
+        {
+            p.id: p
+            for p in db.session.scalars(
+                sa.select(Person).where(Person.id.in_(wanted), Person.is_active_account.is_(True))
+            )
+        }
+        if wanted
+        else {}
+    )
+    team = officers() if flagged else []
+    mails: list[Mail] = []
+    for trip in trips:
+        version, level = changed[trip.id]
+        kind, role = (
+            ("level_raised_abroad", "team") if trip.id in flagged else ("level_lowered", "decider")
+        )
+        others = [people[p] for p in sorted(deciders[trip.id]) if p in people]
+        if trip.id in flagged:
+            others += [o for o in team if o.id not in deciders[trip.id]]
+        common: dict[str, Any] = dict(
+            about=f"trip:{trip.id}/version:{version}", due_on=today, trip=trip
+        )
+        mails.append(
+            compose(
+                kind,
+                "traveller",
+                _recipient(trip.traveller),
+                level=level,
+                reason=reason,
+                **common,
+            )
+        )
+        mails += [
+            compose(kind, role, _recipient(p), level=level, reason=reason, **common)
+            for p in others
+            if p.id != trip.traveller_id
+        ]
+    queue(mails)

@@ -93,7 +93,8 @@ class Assessment:
 
     route: Route
     destinations: tuple[engine.Destination, ...]
-    unassigned_steps: tuple[str, ...] = field(default_factory=tuple)
+    #: The names of the steps nobody could decide.
+    unassigned_steps: tuple[Text, ...] = field(default_factory=tuple)
     #: Who would decide each step: names of people, or the role whose holders may.
     deciders: dict[str, list[str]] = field(default_factory=dict)
 
@@ -165,7 +166,7 @@ def assess(traveller_id: int, data: TripData, today: date) -> Assessment | None:
         step_id: [names.get(p, "?") if p is not None else f"role:{role}" for p, role in pairs]
         for step_id, pairs in assigned.items()
     }
-    unassigned = tuple(step_id for step_id, pairs in assigned.items() if not pairs)
+    unassigned = tuple(step.name for step in steps if not assigned[step.id])
     return Assessment(route, facts.destinations, unassigned, deciders)
 
 
@@ -203,7 +204,7 @@ def _event(
     actor: Person | None,
     from_state: TripState | None,
     close: str | Sequence[int] = (),
-    open: list[dict[str, Any]] | None = None,
+    tasks: routing.TaskPlan | None = None,
     **fields: Any,
 ) -> TripEvent:
     """Append to the timeline through the one writer, with the advice for every destination at
@@ -222,8 +223,9 @@ def _event(
                 level=trip.level,
                 actor_id=actor.id if actor is not None else None,
                 version=trip.version,
-                close=close,
-                open=open or [],
+                close=tasks.close if tasks else close,
+                open=tasks.open if tasks else [],
+                wake=tasks.wake if tasks else [],
                 data=data,
                 **fields,
             )
@@ -283,10 +285,11 @@ def is_suspension(trip: Trip) -> bool:
     return bool((trip.route or {}).get("suspension"))
 
 
-def _unassigned(ctx: Context, procedure: Procedure, route: Route, trip: Trip) -> tuple[str, ...]:
-    """Steps of ``route`` nobody could decide for this traveller (they would wait forever)."""
+def _unassigned(ctx: Context, procedure: Procedure, route: Route, trip: Trip) -> tuple[Text, ...]:
+    """The names of the steps of ``route`` nobody could decide for this traveller (they would
+    wait forever)."""
     return tuple(
-        step.id
+        step.name
         for rs in route.stages
         for step in rs.stage.steps
         if not ctx.assignees(procedure, step, trip.traveller_id, trip.co_traveller_ids or ())
@@ -326,14 +329,13 @@ def _route_trip(
     pos = engine.position(procedure, route, ())
     trip.state = state_for(pos, suspension)
     db.session.flush()
-    closing, opened = routing.plan_tasks(trip, procedure, route, pos, ctx.today)
+    plan = routing.plan_tasks(trip, procedure, route, pos, ctx.today)
     event = _event(
         trip,
         kind,
         actor,
         previous,
-        close=closing,
-        open=opened,
+        tasks=plan,
         data={
             "advice": ctx.snapshot(legs),
             "procedure": f"{procedure.id} v{procedure.version}",
@@ -341,7 +343,8 @@ def _route_trip(
             **extra,
         },
     )
-    notices.tasks_opened(opened, ctx.today)
+    notices.tasks_opened(plan.asked, ctx.today)
+    notices.late_request(trip)
     return event
 
 
@@ -435,7 +438,7 @@ def _require_traveller(trip: Trip, person: Person) -> None:
 
 
 def _check_complete(
-    trip: Trip, level: int, procedure: Procedure, unassigned: tuple[str, ...]
+    trip: Trip, level: int, procedure: Procedure, unassigned: tuple[Text, ...]
 ) -> None:
     missing = Text("Nodig om in te dienen.", "Needed to submit.")
     problems: dict[str, Text] = {}
@@ -452,10 +455,10 @@ def _check_complete(
                 )
     if unassigned:
         problems["route"] = Text(
-            f"Niemand kan deze stap beslissen: {', '.join(unassigned)}. Vraag de beheerder uw"
-            " eenheid en leidinggevende na te kijken.",
-            f"Nobody can decide this step: {', '.join(unassigned)}. Ask the administrator to"
-            " check your unit and supervisor.",
+            f"Niemand kan deze stap beslissen: {', '.join(t.nl for t in unassigned)}. Vraag de"
+            " beheerder uw eenheid en leidinggevende na te kijken.",
+            f"Nobody can decide this step: {', '.join(t.en for t in unassigned)}. Ask the"
+            " administrator to check your unit and supervisor.",
         )
     if problems:
         raise Incomplete(problems)
@@ -582,7 +585,7 @@ def decide_step(
     claim(trip, expected_version)
     previous = trip.state
     trip.state = state_for(pos, is_suspension(trip))
-    closing, opened = routing.plan_tasks(trip, procedure, route, pos, date.today())
+    plan = routing.plan_tasks(trip, procedure, route, pos, date.today())
     # One read of the advice for the timeline's snapshot and, on approval, the dossier.
     ctx = load_context(date.today(), trip.countries, [trip.traveller_id])
     event = _event(
@@ -590,8 +593,7 @@ def decide_step(
         EventKind.DECISION,
         person,
         previous,
-        close=closing,
-        open=opened,
+        tasks=plan,
         on_behalf_of_id=actor.on_behalf_of,
         step_id=step_id,
         outcome=outcome.value,
@@ -599,7 +601,7 @@ def decide_step(
         conditions=list(decision.conditions),
         data={"advice": ctx.snapshot(leg_facts(leg) for leg in trip.legs)},
     )
-    notices.tasks_opened(opened, date.today())
+    notices.tasks_opened(plan.asked, date.today())
     notices.after_decision(trip, event, date.today(), conditions=list(pos.conditions))
     _open_dossier(trip, pos.conditions, date.today(), ctx)
     return trip.state
@@ -659,17 +661,16 @@ def resubmit_trip(trip: Trip, actor: Person, expected_version: int, today: date)
     previous = trip.state
     trip.state = state_for(pos, suspension)
     trip.level = fresh.risk.level
-    closing, opened = routing.plan_tasks(trip, procedure, stored, pos, today)
+    plan = routing.plan_tasks(trip, procedure, stored, pos, today)
     _event(
         trip,
         EventKind.RESUBMITTED,
         actor,
         previous,
-        close=closing,
-        open=opened,
+        tasks=plan,
         data={"advice": ctx.snapshot(legs)},
     )
-    notices.tasks_opened(opened, today)
+    notices.tasks_opened(plan.asked, today)
     return trip.state
 
 
@@ -724,13 +725,16 @@ def request_change(
     kind = (
         EventKind.CHANGE_NOTIFIED if change.kind is engine.ChangeKind.NOTIFY else EventKind.EDITED
     )
-    _event(
+    event = _event(
         trip,
         kind,
         actor,
         trip.state,
         data={**details, "advice": ctx.snapshot(leg_facts(leg) for leg in trip.legs)},
     )
+    if kind is EventKind.CHANGE_NOTIFIED:
+        # The page promises it: "your approvers are notified".
+        notices.to_deciders(trip, event, "change_notified", today, reasons=change.reasons)
     return change
 
 

@@ -171,7 +171,7 @@ def react_to_advisory(advisory: Advisory, actor: Person | None, today: date) -> 
         )
         (reaction.suspended if suspension else reaction.rerouted).append(trip.id)
         unassigned = [
-            step.id
+            step.name.en
             for rs in route.stages
             for step in rs.stage.steps
             if not ctx.assignees(procedure, step, trip.traveller_id, trip.co_traveller_ids)
@@ -212,6 +212,13 @@ def react_to_advisory(advisory: Advisory, actor: Person | None, today: date) -> 
     tasks = [row for change in changes for row in change.open]
     notices.tasks_opened(tasks, today)
     notices.suspended(reaction.suspended, reason, today)
+    told = {c.trip_id: (c.values["version"], c.values["level"]) for c in changes if c.values}
+    notices.level_changed(
+        {t: told[t] for t in reaction.lowered},
+        {t: told[t] for t in reaction.flagged},
+        reason,
+        today,
+    )
     audit.record(
         "advisory.reaction",
         advisory,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -183,7 +184,11 @@ def task_rows(
     steps: list[str],
     opened_on: date,
 ) -> list[dict[str, Any]]:
-    """Rows for the inbox: one per named person, or one per role, for each waiting step."""
+    """Rows for the inbox: one per named person, or one per role, for each waiting step.
+
+    A decision whose stage still waits for an advice among ``steps`` gets a row that waits
+    (no reminder, no escalation, no mail) until :func:`sync_tasks` opens it.
+    """
     rows = []
     for stage in (route or {}).get("stages", []):
         for step in stage["steps"]:
@@ -191,6 +196,7 @@ def task_rows(
                 continue
             _, definition = procedure.step(step["id"])
             dates = engine.step_dates(procedure, definition, opened_on)
+            waits = advice_awaited(procedure, step["id"], steps)
             for assignee, role in step["assignees"] or [(None, FALLBACK_ROLE)]:
                 rows.append(
                     {
@@ -201,30 +207,79 @@ def task_rows(
                         "role": role,
                         "opened_on": opened_on,
                         "due_on": dates.due_on,
-                        "remind_on": dates.reminder_on,
-                        "escalate_on": dates.escalate_on,
+                        "remind_on": None if waits else dates.reminder_on,
+                        "escalate_on": None if waits else dates.escalate_on,
+                        "waiting_for": waits,
                     }
                 )
     return rows
 
 
+def advice_awaited(procedure: Procedure, step_id: str, open_: Collection[str]) -> str | None:
+    """The advice step (among the ``open_`` steps) the decision ``step_id`` must wait for."""
+    stage, step = procedure.step(step_id)
+    if step.mode is not Mode.DECIDE:
+        return None
+    return next((s.id for s in stage.advise_steps if s.id in open_), None)
+
+
+@dataclass
+class TaskPlan:
+    """What a trip's review tasks need now, for :mod:`travel_app.trips.transitions` to write."""
+
+    #: Open tasks that are done (another round, or their step no longer waits).
+    close: list[int] = field(default_factory=list)
+    #: Rows of the steps now waiting.
+    open: list[dict[str, Any]] = field(default_factory=list)
+    #: Tasks whose advice came in: ``b_id`` and the dates counted from today.
+    wake: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def asked(self) -> list[dict[str, Any]]:
+        """The rows whose deciders are asked now (opened, or woken by the advice)."""
+        return self.open + [{k: v for k, v in row.items() if k != "b_id"} for row in self.wake]
+
+
 def plan_tasks(
     trip: Trip, procedure: Procedure, route: Route, pos: Position, today: date
-) -> tuple[list[int], list[dict[str, Any]]]:
-    """The open tasks that are done (ids to close) and the rows of the stage now waiting (to
-    open), for :mod:`travel_app.trips.transitions` to write."""
+) -> TaskPlan:
+    """Close the tasks that are done, open those of the stage now waiting, and wake those whose
+    advice came in (the decider is asked then, and the deadline runs from that day)."""
     waiting = set(open_steps(procedure, route, pos))
     existing = db.session.execute(
-        sa.select(TripTask.id, TripTask.round, TripTask.step_id).where(
-            TripTask.trip_id == trip.id, TripTask.closed_at.is_(None)
-        )
+        sa.select(
+            TripTask.id,
+            TripTask.round,
+            TripTask.step_id,
+            TripTask.assignee_id,
+            TripTask.role,
+            TripTask.waiting_for,
+        ).where(TripTask.trip_id == trip.id, TripTask.closed_at.is_(None))
     ).all()
     have = set()
-    closing = []
+    plan = TaskPlan()
     for task in existing:
         if task.round != trip.round or task.step_id not in waiting:
-            closing.append(task.id)
-        else:
-            have.add(task.step_id)
-    rows = task_rows(trip.id, trip.round, trip.route, procedure, sorted(waiting - have), today)
-    return closing, rows
+            plan.close.append(task.id)
+            continue
+        have.add(task.step_id)
+        if task.waiting_for is not None and task.waiting_for not in waiting:
+            _, definition = procedure.step(task.step_id)
+            dates = engine.step_dates(procedure, definition, today)
+            plan.wake.append(
+                {
+                    "b_id": task.id,
+                    "trip_id": trip.id,
+                    "round": task.round,
+                    "step_id": task.step_id,
+                    "assignee_id": task.assignee_id,
+                    "role": task.role,
+                    "opened_on": today,
+                    "due_on": dates.due_on,
+                    "remind_on": dates.reminder_on,
+                    "escalate_on": dates.escalate_on,
+                    "waiting_for": None,
+                }
+            )
+    plan.open = task_rows(trip.id, trip.round, trip.route, procedure, sorted(waiting - have), today)
+    return plan

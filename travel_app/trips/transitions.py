@@ -60,6 +60,8 @@ class Change:
     close: str | Sequence[int] = ()
     #: Task rows to open (``routing.task_rows``).
     open: list[dict[str, Any]] = field(default_factory=list)
+    #: Waiting tasks whose advice came in: ``b_id`` and their new dates (``routing.plan_tasks``).
+    wake: list[dict[str, Any]] = field(default_factory=list)
 
 
 def event_row(change: Change, at: datetime) -> dict[str, Any]:
@@ -91,6 +93,7 @@ def write(changes: Sequence[Change], now: datetime | None = None) -> list[TripEv
     db.session.flush()  # a verb's own changes to the trip go first
     _update_trips(changes, now)
     _close_tasks(changes, now)
+    _wake_tasks(changes)
     opened = [row for change in changes for row in change.open]
     if opened:
         db.session.execute(sa.insert(TripTask), opened)
@@ -164,3 +167,26 @@ def _close_tasks(changes: Sequence[Change], now: datetime) -> None:
         )
     if ids:
         db.session.execute(table.update().where(table.c.id.in_(ids)).values(closed_at=now))
+
+
+def _wake_tasks(changes: Sequence[Change]) -> None:
+    """Open the waiting tasks whose advice came in, with their dates, in one executemany."""
+    woken = [row for change in changes for row in change.wake]
+    if not woken:
+        return
+    table = cast(sa.Table, TripTask.__table__)
+    db.session.execute(
+        table.update()
+        .where(table.c.id == sa.bindparam("b_id"))
+        .values(
+            waiting_for=None,
+            opened_on=sa.bindparam("opened_on"),
+            due_on=sa.bindparam("due_on"),
+            remind_on=sa.bindparam("remind_on"),
+            escalate_on=sa.bindparam("escalate_on"),
+        ),
+        [
+            {k: row[k] for k in ("b_id", "opened_on", "due_on", "remind_on", "escalate_on")}
+            for row in woken
+        ],
+    )

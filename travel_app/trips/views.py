@@ -349,6 +349,7 @@ def _reason_forms(trip: Trip, failed: ReasonForm | None, verb: str | None) -> di
         ("withdraw", _("Why do you withdraw the trip? (optional)")),
         ("cancel", _("Reason for cancelling or revoking (required; the traveller sees it)")),
         ("safe_return", _("Note (required when you record it for the traveller)")),
+        ("let_go", _("Why may the trip leave with its dossier incomplete? (required)")),
     ):
         form = failed if failed is not None and verb == name else None
         form = form or ReasonForm(formdata=None, data={"version": trip.version})
@@ -393,6 +394,7 @@ def _show(
             can_withdraw=access.can_withdraw(trip, current_user, today),
             can_cancel=access.can_cancel(trip, current_user),
             can_confirm_return=journey.can_confirm_return(trip, current_user, today),
+            can_let_go=journey.can_let_go(trip, current_user, today),
             can_break_glass=may_break_glass(trip, current_user),
             sees_phone=sees_phone,
             checkins=checkins.history(trip.id) if sees_phone and trip.checkin_due_at else [],
@@ -533,6 +535,37 @@ def own_details(trip_id: int) -> Response | tuple[str, int]:
     except ActionRefused as refused:
         return _problem(403, refused.reason(_locale()), trip)
     flash(_("Your emergency details are saved."), "success")
+    return redirect(url_for("trips.show", trip_id=trip.id))
+
+
+@bp.route("/trips/<int:trip_id>/let-go", methods=["POST"])
+def let_go(trip_id: int) -> Response | tuple[str, int]:
+    """A safety officer lets a trip held on departure day travel all the same."""
+    trip, principals = _visible(trip_id)
+    form = ReasonForm()
+    if not form.validate():
+        flash(_("Nothing was saved: correct the marked fields."), "error")
+        return _show(trip, principals, 400, reason_form=form, verb="let_go")
+    try:
+        journey.let_go(
+            trip,
+            current_user,
+            form.reason.data or "",
+            form.version.data,
+            _today(),
+            active_procedure(),
+        )
+        db.session.commit()
+    except TripChanged:
+        return _changed(trip)
+    except journey.NoteNeeded as missing:
+        db.session.rollback()
+        form.reason.errors = [missing.reason(_locale())]
+        flash(_("Nothing was saved: correct the marked fields."), "error")
+        return _show(trip, principals, 400, reason_form=form, verb="let_go")
+    except journey.NotYours as refused:
+        return _problem(403, refused.reason(_locale()), trip)
+    flash(_("The trip may leave: it is travelling."), "success")
     return redirect(url_for("trips.show", trip_id=trip.id))
 
 
