@@ -227,6 +227,48 @@ def test_a_held_trip_whose_items_are_settled_leaves_on_the_next_sweep(world, mak
     assert journey.start_travel(date.today(), blocking).trips == 1
 
 
+def _blocking():
+    base = active_procedure()
+    return dataclasses.replace(
+        base, followup=dataclasses.replace(base.followup, clearance_gate=ClearanceGate.BLOCKING)
+    )
+
+
+def test_a_held_trip_settled_after_the_catch_up_week_still_leaves_and_loses_its_flag(
+    world, make_trip
+):
+    trip = dated(approve_all(make_trip(leg("BF", 40, 50)), world), -9, 10)
+    db.session.execute(sa.update(Trip).where(Trip.id == trip.id).values(departure_on=day(0)))
+    db.session.commit()
+    journey.start_travel(date.today(), _blocking())
+    db.session.commit()
+    # Nine days later (beyond the sweep's catch-up week) the items are settled.
+    db.session.execute(sa.update(Trip).where(Trip.id == trip.id).values(departure_on=day(-9)))
+    db.session.execute(
+        sa.update(DossierItem)
+        .where(DossierItem.trip_id == trip.id)
+        .values(status=ItemStatus.VERIFIED)
+    )
+    db.session.commit()
+    assert journey.start_travel(date.today(), _blocking()).trips == 1
+    db.session.commit()
+    db.session.refresh(trip)
+    assert trip.phase is TripPhase.TRAVELLING
+    assert not trip.needs_attention and trip.attention_reason == ""
+
+
+def test_a_trip_held_until_its_return_day_is_not_asked_whether_it_is_back(world, make_trip):
+    trip = dated(approve_all(make_trip(leg("BF", 40, 50)), world), 0, 10)
+    journey.start_travel(date.today(), _blocking())
+    db.session.commit()
+    dated(trip, -10, 0)
+    assert journey.ask_safe_return(date.today(), active_procedure()).trips == 0
+    db.session.commit()
+    db.session.refresh(trip)
+    assert trip.phase is TripPhase.PLANNED and trip.safe_return_asked_at is None
+    assert outbox_rows("safe_return") == []
+
+
 # --- a decider is asked when they can act -----------------------------------------------------
 
 
@@ -305,6 +347,43 @@ def test_the_executive_is_asked_when_the_advice_is_in_and_the_deadline_runs_from
     assert decide(as_person(world.executive), trip, "executive").status_code == 302
     db.session.refresh(trip)
     assert trip.state is TripState.APPROVED
+
+
+EXECUTIVE_STEP = """      - id: executive
+        name: {nl: Schriftelijke beslissing uitvoerend bestuur"""
+SECOND_ADVICE = """      - id: crisis_advice
+        name: {nl: Advies crisisteam, en: Crisis team's advice}
+        who: {role: crisis_team}
+        mode: advise
+        deadline_days: 10
+"""
+
+
+def test_a_decision_waits_for_every_advice_of_its_stage(
+    app, monkeypatch, tmp_path, world, make_trip, make_person, as_person
+):
+    """A university whose executive stage asks two advices: the executive is asked after both."""
+    import workflows
+    from travel_app.org.models import Role
+
+    shipped = (workflows.PROCEDURES_DIR / "vlir-framework.yaml").read_text()
+    assert shipped.count(EXECUTIVE_STEP) == 1
+    copy = tmp_path / "two-advices.yaml"
+    copy.write_text(shipped.replace(EXECUTIVE_STEP, SECOND_ADVICE + EXECUTIVE_STEP))
+    monkeypatch.setitem(app.config, "PROCEDURE", str(copy))
+    crisis = make_person(name="Cora Crisis", roles=(Role.CRISIS_TEAM,))
+    trip = _level_three_at_the_executive(world, make_trip, as_person)
+    assert _task(trip, "executive").waiting_for is not None
+
+    first = decide(as_person(world.safety_officer), trip, "safety_advice", "advise", comment="Ok")
+    assert first.status_code == 302
+    assert _task(trip, "executive").waiting_for == "crisis_advice"  # one advice still missing
+    assert world.executive.email not in recipients("task")
+
+    second = decide(as_person(crisis), trip, "crisis_advice", "advise", comment="Ok too")
+    assert second.status_code == 302
+    assert _task(trip, "executive").waiting_for is None
+    assert world.executive.email in recipients("task")
 
 
 def _departing_without_clearance(world, n: int) -> None:

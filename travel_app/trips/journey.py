@@ -127,7 +127,11 @@ def start_travel(today: date, procedure: Procedure | None = None) -> SweepResult
     rows = db.session.execute(
         sa.select(*COLUMNS).where(
             Trip.state.in_(GO_STATES),
-            Trip.departure_on.between(today - timedelta(days=CATCH_UP_DAYS), today),
+            sa.or_(
+                Trip.departure_on.between(today - timedelta(days=CATCH_UP_DAYS), today),
+                # A held trip stays in reach until it leaves or its dates have passed.
+                sa.and_(Trip.uncleared_at.is_not(None), Trip.departure_on <= today),
+            ),
             Trip.return_on >= today,
             Trip.phase == TripPhase.PLANNED,
         )
@@ -158,6 +162,15 @@ def start_travel(today: date, procedure: Procedure | None = None) -> SweepResult
                 .values(checkin_due_at=now + timedelta(hours=f.checkin_every_hours))
                 .execution_options(synchronize_session=False)
             )
+    released = [r.id for r in moved if r.id not in uncleared]
+    if released:
+        # Held before, its items settled since: it left cleared, and the flag goes.
+        db.session.execute(
+            sa.update(Trip)
+            .where(Trip.id.in_(released), Trip.attention_reason == UNCLEARED)
+            .values(needs_attention=False, attention_reason="")
+            .execution_options(synchronize_session=False)
+        )
     queued = _flag_uncleared([r for r in moved if r.id in uncleared], held, now)
     return SweepResult(len(moved), queued)
 
@@ -233,6 +246,8 @@ def ask_safe_return(today: date, procedure: Procedure) -> SweepResult:
             Trip.phase.in_((TripPhase.PLANNED, TripPhase.TRAVELLING)),
             Trip.return_on.between(today - timedelta(days=CATCH_UP_DAYS), today),
             sa.or_(Trip.phase == TripPhase.TRAVELLING, Trip.state.in_(GO_STATES)),
+            # A trip held at departure never left: nobody is asked whether they are back.
+            ~sa.and_(Trip.phase == TripPhase.PLANNED, Trip.uncleared_at.is_not(None)),
         )
     ).all()
     if not rows:
@@ -313,8 +328,9 @@ def escalate_safe_return(now: datetime, procedure: Procedure) -> SweepResult:
     ).all()
     if not flagged:
         return SweepResult(len(rows))
+    overdue = set(flagged)
     _events(
-        [r for r in rows if r.id in set(flagged)],
+        [r for r in rows if r.id in overdue],
         EventKind.SAFE_RETURN_OVERDUE,
         now,
         hours=hours,
@@ -441,11 +457,8 @@ def confirm_return(
                 actor_id=person.id,
                 comment=note.strip()[:2000],
                 version=trip.version,
-                data={
-                    "from_phase": old.value,
-                    "to_phase": TripPhase.RETURNED.value,
-                    "by_traveller": person.id == trip.traveller_id,
-                },
+                data={"from_phase": old.value, "to_phase": TripPhase.RETURNED.value},
+                audit={"by_traveller": person.id == trip.traveller_id},
             )
         ],
         now,

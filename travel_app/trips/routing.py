@@ -183,8 +183,12 @@ def task_rows(
     procedure: Procedure,
     steps: list[str],
     opened_on: date,
+    awaiting: Collection[str] | None = None,
 ) -> list[dict[str, Any]]:
     """Rows for the inbox: one per named person, or one per role, for each waiting step.
+
+    ``awaiting`` is every step of the stage still waiting (default ``steps``): a decision waits
+    while any advice among them is missing, opened now or earlier.
 
     A decision whose stage still waits for an advice among ``steps`` gets a row that waits
     (no reminder, no escalation, no mail) until :func:`sync_tasks` opens it.
@@ -196,7 +200,9 @@ def task_rows(
                 continue
             _, definition = procedure.step(step["id"])
             dates = engine.step_dates(procedure, definition, opened_on)
-            waits = advice_awaited(procedure, step["id"], steps)
+            waits = advice_awaited(
+                procedure, step["id"], awaiting if awaiting is not None else steps
+            )
             for assignee, role in step["assignees"] or [(None, FALLBACK_ROLE)]:
                 rows.append(
                     {
@@ -231,7 +237,8 @@ class TaskPlan:
     close: list[int] = field(default_factory=list)
     #: Rows of the steps now waiting.
     open: list[dict[str, Any]] = field(default_factory=list)
-    #: Tasks whose advice came in: ``b_id`` and the dates counted from today.
+    #: Waiting tasks whose advice came in: ``b_id``, the advice still awaited (None: all are
+    #: in, and the dates count from today).
     wake: list[dict[str, Any]] = field(default_factory=list)
 
     @property
@@ -254,6 +261,10 @@ def plan_tasks(
             TripTask.assignee_id,
             TripTask.role,
             TripTask.waiting_for,
+            TripTask.opened_on,
+            TripTask.due_on,
+            TripTask.remind_on,
+            TripTask.escalate_on,
         ).where(TripTask.trip_id == trip.id, TripTask.closed_at.is_(None))
     ).all()
     have = set()
@@ -263,23 +274,36 @@ def plan_tasks(
             plan.close.append(task.id)
             continue
         have.add(task.step_id)
-        if task.waiting_for is not None and task.waiting_for not in waiting:
+        if task.waiting_for is None:
+            continue
+        awaited = advice_awaited(procedure, task.step_id, waiting)
+        if awaited == task.waiting_for:
+            continue
+        row = {
+            "b_id": task.id,
+            "trip_id": trip.id,
+            "round": task.round,
+            "step_id": task.step_id,
+            "assignee_id": task.assignee_id,
+            "role": task.role,
+            "opened_on": task.opened_on,
+            "due_on": task.due_on,
+            "remind_on": task.remind_on,
+            "escalate_on": task.escalate_on,
+            "waiting_for": awaited,
+        }
+        if awaited is None:
+            # Every advice is in: the decider is asked now, and the deadline runs from today.
             _, definition = procedure.step(task.step_id)
             dates = engine.step_dates(procedure, definition, today)
-            plan.wake.append(
-                {
-                    "b_id": task.id,
-                    "trip_id": trip.id,
-                    "round": task.round,
-                    "step_id": task.step_id,
-                    "assignee_id": task.assignee_id,
-                    "role": task.role,
-                    "opened_on": today,
-                    "due_on": dates.due_on,
-                    "remind_on": dates.reminder_on,
-                    "escalate_on": dates.escalate_on,
-                    "waiting_for": None,
-                }
+            row.update(
+                opened_on=today,
+                due_on=dates.due_on,
+                remind_on=dates.reminder_on,
+                escalate_on=dates.escalate_on,
             )
-    plan.open = task_rows(trip.id, trip.round, trip.route, procedure, sorted(waiting - have), today)
+        plan.wake.append(row)
+    plan.open = task_rows(
+        trip.id, trip.round, trip.route, procedure, sorted(waiting - have), today, waiting
+    )
     return plan

@@ -60,6 +60,8 @@ class Change:
     close: str | Sequence[int] = ()
     #: Task rows to open (``routing.task_rows``).
     open: list[dict[str, Any]] = field(default_factory=list)
+    #: Extra facts for the audit record (what the chain should hold beyond the event's link).
+    audit: dict[str, Any] = field(default_factory=dict)
     #: Waiting tasks whose advice came in: ``b_id`` and their new dates (``routing.plan_tasks``).
     wake: list[dict[str, Any]] = field(default_factory=list)
 
@@ -126,6 +128,7 @@ def write(changes: Sequence[Change], now: datetime | None = None) -> list[TripEv
                 step=change.step_id,
                 outcome=change.outcome,
                 on_behalf_of=change.on_behalf_of_id,
+                **change.audit,
             )
             for change in changes
         ],
@@ -170,7 +173,8 @@ def _close_tasks(changes: Sequence[Change], now: datetime) -> None:
 
 
 def _wake_tasks(changes: Sequence[Change]) -> None:
-    """Open the waiting tasks whose advice came in, with their dates, in one executemany."""
+    """Move the waiting tasks whose advice came in (open, or waiting for the next advice),
+    with their dates, in one executemany."""
     woken = [row for change in changes for row in change.wake]
     if not woken:
         return
@@ -179,14 +183,17 @@ def _wake_tasks(changes: Sequence[Change]) -> None:
         table.update()
         .where(table.c.id == sa.bindparam("b_id"))
         .values(
-            waiting_for=None,
+            waiting_for=sa.bindparam("waiting_for"),
             opened_on=sa.bindparam("opened_on"),
             due_on=sa.bindparam("due_on"),
             remind_on=sa.bindparam("remind_on"),
             escalate_on=sa.bindparam("escalate_on"),
         ),
         [
-            {k: row[k] for k in ("b_id", "opened_on", "due_on", "remind_on", "escalate_on")}
+            {
+                k: row[k]
+                for k in ("b_id", "waiting_for", "opened_on", "due_on", "remind_on", "escalate_on")
+            }
             for row in woken
         ],
     )
