@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+from contextlib import contextmanager
 
 import pytest
 import sqlalchemy as sa
@@ -202,21 +203,42 @@ def test_a_stay_typed_to_end_in_year_9999_does_not_break_the_page(world, mali, a
     assert client.get("/duty/where.csv", query_string={"country": "ML"}).status_code == 200
 
 
+@contextmanager
+def _corrupt_phase(trip_id):
+    """Store a phase the code cannot read, past the CHECK that forbids it, and put it back."""
+    name = "ck_trip_trip_phase"
+    if db.engine.dialect.name == "sqlite":
+        with db.engine.begin() as conn:
+            conn.exec_driver_sql("PRAGMA ignore_check_constraints = ON")
+            conn.exec_driver_sql(f"UPDATE trip SET phase = 'corrupt' WHERE id = {trip_id}")
+            conn.exec_driver_sql("PRAGMA ignore_check_constraints = OFF")
+        yield
+        return
+    with db.engine.begin() as conn:
+        definition = conn.exec_driver_sql(
+            f"SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conname = '{name}'"
+        ).scalar_one()
+        conn.exec_driver_sql(f"ALTER TABLE trip DROP CONSTRAINT {name}")
+        conn.exec_driver_sql(f"UPDATE trip SET phase = 'corrupt' WHERE id = {trip_id}")
+    try:
+        yield
+    finally:
+        db.session.remove()
+        with db.engine.begin() as conn:
+            conn.exec_driver_sql(f"UPDATE trip SET phase = 'travelling' WHERE id = {trip_id}")
+            conn.exec_driver_sql(f"ALTER TABLE trip ADD CONSTRAINT {name} {definition}")
+
+
 def test_an_export_that_fails_halfway_sends_no_partial_file_and_audits_no_export(
     world, mali, as_person
 ):
     """A row the code cannot read (a corrupt phase) fails the export before anything is sent,
     and no "exported" audit row claims a file that nobody received."""
-    if db.engine.dialect.name != "sqlite":
-        pytest.skip("SQLite alone lets a test store a value its CHECK forbids")
     trip = mali["left_yesterday"]
-    with db.engine.begin() as conn:
-        conn.exec_driver_sql("PRAGMA ignore_check_constraints = ON")
-        conn.exec_driver_sql(f"UPDATE trip SET phase = 'corrupt' WHERE id = {trip.id}")
-        conn.exec_driver_sql("PRAGMA ignore_check_constraints = OFF")
-    client = as_person(world.safety_officer)
-    with pytest.raises(LookupError):  # in production: a 500 page, not a cut-off file
-        client.get("/duty/where.csv", query_string={"country": "ML"})
+    with _corrupt_phase(trip.id):
+        client = as_person(world.safety_officer)
+        with pytest.raises(LookupError):  # in production: a 500 page, not a cut-off file
+            client.get("/duty/where.csv", query_string={"country": "ML"})
     exported = db.session.scalar(
         sa.select(sa.func.count()).where(AuditEvent.action == "duty.export")
     )
