@@ -1,5 +1,6 @@
 """Import every model module so the metadata (and Alembic) sees all tables."""
 
+from travel_app.advice.models import AdviceFeed, AdviceRun, PendingLowering
 from travel_app.core.audit import AuditEvent
 from travel_app.core.heartbeat import Heartbeat
 from travel_app.dossier.models import DossierItem
@@ -24,6 +25,9 @@ from travel_app.places.models import (
 from travel_app.trips.models import Leg, ProcedureText, Trip, TripEvent, TripTask
 
 __all__ = [
+    "AdviceFeed",
+    "AdviceRun",
+    "PendingLowering",
     "Advisory",
     "AdvisorySource",
     "AuditEvent",

@@ -40,6 +40,8 @@ class AdvisorySource(Model):
 
     code: Mapped[str] = mapped_column(sa.String(16), primary_key=True)
     name: Mapped[str] = mapped_column(sa.String(200))
+    #: The country whose government publishes the advice (ISO alpha-2); None for the university.
+    government: Mapped[str | None] = mapped_column(sa.String(2))
 
     levels: Mapped[list[SourceLevel]] = relationship(
         back_populates="source", order_by="SourceLevel.level"
@@ -82,6 +84,10 @@ class Advisory(Model):
     tags: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
     #: Demo rows are labelled on every page: they are not real travel advice.
     is_demo: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    #: Provenance of imported advice: the source's page, its own update time, the import run.
+    link: Mapped[str | None] = mapped_column(sa.String(500))
+    source_updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    run_id: Mapped[int | None] = mapped_column(sa.ForeignKey("advice_run.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("person.id", ondelete="SET NULL")
