@@ -134,6 +134,15 @@ class Config:
     CRISIS_ANSWER_HOURS = _int("CRISIS_ANSWER_HOURS", 72)
     #: An evidence file no dossier item points at is deleted once it is this old.
     ORPHAN_UPLOAD_HOURS = _int("ORPHAN_UPLOAD_HOURS", 24)
+    #: Official advice feeds (travel_app.advice): how often beat looks for a due source, the
+    #: fetch's timeouts, retries (with exponential backoff from ADVICE_BACKOFF_SECONDS) and size
+    #: limit, and the silence after which the safety officers hear that a source is stale.
+    ADVICE_SWEEP_SECONDS = _int("ADVICE_SWEEP_SECONDS", 900)
+    ADVICE_TIMEOUT_SECONDS = float(os.environ.get("ADVICE_TIMEOUT_SECONDS", "20"))
+    ADVICE_RETRIES = _int("ADVICE_RETRIES", 3)
+    ADVICE_BACKOFF_SECONDS = float(os.environ.get("ADVICE_BACKOFF_SECONDS", "2"))
+    ADVICE_MAX_BYTES = _int("ADVICE_MAX_BYTES", 20 * 1024 * 1024)
+    ADVICE_STALE_HOURS = _int("ADVICE_STALE_HOURS", 48)
     OUTBOX_INTERVAL_SECONDS = _int("OUTBOX_INTERVAL_SECONDS", 15)
     OUTBOX_BATCH = _int("OUTBOX_BATCH", 50)
     OUTBOX_LEASE_SECONDS = _int("OUTBOX_LEASE_SECONDS", 300)
@@ -173,6 +182,9 @@ class TestingConfig(Config):
     PASSWORD_HASH_PROFILE = "cheapest-for-tests"
     BABEL_DEFAULT_LOCALE = "en"
     SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite://")
+    #: Recorded feeds are served locally: short timeouts and backoff keep fault tests quick.
+    ADVICE_TIMEOUT_SECONDS = 2.0
+    ADVICE_BACKOFF_SECONDS = 0.01
 
 
 class ProductionConfig(Config):

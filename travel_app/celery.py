@@ -48,10 +48,15 @@ def celery_init_app(app: Flask) -> Celery:
             "task": "outbox.drain",
             "schedule": timedelta(seconds=app.config["OUTBOX_INTERVAL_SECONDS"]),
         },
+        "advice-feeds": {
+            "task": "advice.fetch_due",
+            "schedule": timedelta(seconds=app.config["ADVICE_SWEEP_SECONDS"]),
+        },
         **celery_app.conf.get("beat_schedule", {}),
     }
     celery_app.set_default()
     # Import the task modules so the worker registers them.
+    import travel_app.advice.tasks
     import travel_app.core.tasks
     import travel_app.dossier.tasks
     import travel_app.outbox.tasks

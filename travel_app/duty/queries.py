@@ -7,6 +7,7 @@ that country whose region was not given: in a crisis, an unknown region is not a
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Any
@@ -189,3 +190,20 @@ def travellers_by_country(q: Where) -> list[tuple[str, dict[int | None, int]]]:
     ):
         per.setdefault(country, {})[level] = n
     return sorted(per.items(), key=lambda item: (-sum(item[1].values()), item[0]))
+
+
+def present_by_place(on: date, countries: Collection[str]) -> dict[tuple[str, str | None], int]:
+    """Travellers there or arriving within two weeks, per place of ``countries`` (one statement):
+    whom a crisis message about a rise there would reach."""
+    if not countries:
+        return {}
+    q = Where(on=on, group="present")
+    return {
+        (country, region): n
+        for country, region, n in db.session.execute(
+            sa.select(Leg.country_code, Leg.region_code, sa.func.count(sa.distinct(Trip.id)))
+            .join(Trip, Trip.id == Leg.trip_id)
+            .where(*conditions(q, place=False), Leg.country_code.in_(sorted(countries)))
+            .group_by(Leg.country_code, Leg.region_code)
+        )
+    }

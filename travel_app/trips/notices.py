@@ -8,7 +8,7 @@ its trip, round, step and due date.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import date, timedelta
 from typing import Any
 
@@ -122,8 +122,9 @@ def after_decision(trip: Trip, event: TripEvent, today: date, conditions: list[s
         to_traveller(trip, event, "changes_requested", today)
 
 
-def suspended(trip_ids: list[int], reason: str, today: date) -> None:
-    """Tell each traveller whose approval a level rise suspended (one read, one insert)."""
+def suspended(trip_ids: list[int], reason: str | Mapping[int, str], today: date) -> None:
+    """Tell each traveller whose approval a level rise suspended (one read, one insert); the
+    reason is one for all, or each trip's own."""
     if not trip_ids:
         return
     # Joined, not selectin: one statement for any number of trips (selectin chunks by 500).
@@ -146,7 +147,7 @@ def suspended(trip_ids: list[int], reason: str, today: date) -> None:
                 due_on=today,
                 attachments=[trip_calendar(trip)],
                 trip=trip,
-                reason=reason,
+                reason=reason if isinstance(reason, str) else reason[trip.id],
             )
             for trip in trips
         ]
@@ -259,8 +260,9 @@ def task_mails(rows: list[dict[str, Any]], today: date, kind: str, day_field: st
     return mails
 
 
-def officers() -> list[Person]:
-    """The active safety officers (one read)."""
+def officers(*roles: Role) -> list[Person]:
+    """The active safety officers, or the holders of ``roles`` (one read)."""
+    wanted = roles or (Role.SAFETY_OFFICER,)
     return list(
         db.session.scalars(
             # By id, not a join: one row per officer however many assignments, without a
@@ -268,9 +270,7 @@ def officers() -> list[Person]:
             sa.select(Person)
             .where(
                 Person.id.in_(
-                    sa.select(RoleAssignment.person_id).where(
-                        RoleAssignment.role == Role.SAFETY_OFFICER
-                    )
+                    sa.select(RoleAssignment.person_id).where(RoleAssignment.role.in_(wanted))
                 ),
                 Person.is_active_account.is_(True),
             )
@@ -362,7 +362,7 @@ def _supervisors(trip: Trip) -> set[int]:
 def level_changed(
     lowered: dict[int, tuple[int, int]],
     flagged: dict[int, tuple[int, int]],
-    reason: str,
+    reason: str | Mapping[int, str],
     today: date,
 ) -> None:
     """Tell who must hear of a level change that keeps a trip's state (trip id → its new
@@ -409,20 +409,14 @@ def level_changed(
         if trip.id in flagged:
             others += [o for o in team if o.id not in deciders[trip.id]]
         common: dict[str, Any] = dict(
-            about=f"trip:{trip.id}/version:{version}", due_on=today, trip=trip
+            about=f"trip:{trip.id}/version:{version}",
+            due_on=today,
+            trip=trip,
+            reason=reason if isinstance(reason, str) else reason[trip.id],
         )
-        mails.append(
-            compose(
-                kind,
-                "traveller",
-                _recipient(trip.traveller),
-                level=level,
-                reason=reason,
-                **common,
-            )
-        )
+        mails.append(compose(kind, "traveller", _recipient(trip.traveller), level=level, **common))
         mails += [
-            compose(kind, role, _recipient(p), level=level, reason=reason, **common)
+            compose(kind, role, _recipient(p), level=level, **common)
             for p in others
             if p.id != trip.traveller_id
         ]

@@ -7,6 +7,7 @@ then one executemany each for the trips, their tasks and their timeline.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -65,10 +66,32 @@ class _TripRow:
 
 def react_to_advisory(advisory: Advisory, actor: Person | None, today: date) -> Reaction:
     """Re-examine every open trip to the advisory's place against the advice now recorded."""
+    return react_to_advice([advisory], actor, today)
+
+
+def _reason(advisory: Advisory, sources: dict[str, str]) -> str:
+    place = "/".join(filter(None, (advisory.country_code, advisory.region_code)))
+    source = sources.get(advisory.source_code, advisory.source_code)
+    return f"{place}: level {advisory.level} ({source}, {advisory.effective_on})"
+
+
+def react_to_advice(advisories: Sequence[Advisory], actor: Person | None, today: date) -> Reaction:
+    """Re-examine every open trip to any of the advisories' places, all at once.
+
+    One typed advisory and a feed's whole run take the same path, in the same fixed number of
+    statements: each trip's reason names the changed places it goes to.
+    """
     db.session.flush()
-    touches = sa.select(Leg.trip_id).where(Leg.country_code == advisory.country_code)
-    if advisory.region_code:
-        touches = touches.where(Leg.region_code == advisory.region_code)
+    if not advisories:
+        return Reaction()
+    whole = sorted({a.country_code for a in advisories if a.region_code is None})
+    parts = sorted({(a.country_code, a.region_code) for a in advisories if a.region_code})
+    matches = []
+    if whole:
+        matches.append(Leg.country_code.in_(whole))
+    if parts:
+        matches.append(sa.tuple_(Leg.country_code, Leg.region_code).in_(parts))
+    touches = sa.select(Leg.trip_id).where(sa.or_(*matches))
     scope = sa.and_(
         Trip.state.in_(WATCHED),
         Trip.return_on >= today,
@@ -111,9 +134,17 @@ def react_to_advisory(advisory: Advisory, actor: Person | None, today: date) -> 
     procedure = active_procedure()
     digest = routing.remember(procedure)
     now = utcnow()
-    place = "/".join(filter(None, (advisory.country_code, advisory.region_code)))
-    source = ctx.sources.get(advisory.source_code, advisory.source_code)
-    reason = f"{place}: level {advisory.level} ({source}, {advisory.effective_on})"
+    by_place = {(a.country_code, a.region_code): _reason(a, ctx.sources) for a in advisories}
+    touched = {
+        trip.id: {
+            key
+            for leg in trip.legs
+            for key in ((leg.country_code, None), (leg.country_code, leg.region_code))
+            if key in by_place
+        }
+        for trip in trips.values()
+    }
+    reasons = {t: "; ".join(sorted(by_place[k] for k in keys)) for t, keys in touched.items()}
 
     changes: list[transitions.Change] = []
     for trip in trips.values():
@@ -123,6 +154,7 @@ def react_to_advisory(advisory: Advisory, actor: Person | None, today: date) -> 
         old_level = trip.level or 0
         if new_level == old_level:
             continue
+        reason = reasons[trip.id]
         base: dict[str, Any] = {
             "trip_id": trip.id,
             "actor_id": actor.id if actor else None,
@@ -211,24 +243,44 @@ def react_to_advisory(advisory: Advisory, actor: Person | None, today: date) -> 
     transitions.write(changes, now)
     tasks = [row for change in changes for row in change.open]
     notices.tasks_opened(tasks, today)
-    notices.suspended(reaction.suspended, reason, today)
+    notices.suspended(reaction.suspended, reasons, today)
     told = {c.trip_id: (c.values["version"], c.values["level"]) for c in changes if c.values}
     notices.level_changed(
         {t: told[t] for t in reaction.lowered},
         {t: told[t] for t in reaction.flagged},
-        reason,
+        reasons,
         today,
     )
-    audit.record(
-        "advisory.reaction",
-        advisory,
-        actor,
-        place=place,
-        level=advisory.level,
-        suspended=len(reaction.suspended),
-        rerouted=len(reaction.rerouted),
-        flagged=len(reaction.flagged),
-        lowered=len(reaction.lowered),
-        waiting=len(reaction.waiting),
-    )
+    _audit(advisories, actor, reaction, touched)
     return reaction
+
+
+def _audit(
+    advisories: Sequence[Advisory],
+    actor: Person | None,
+    reaction: Reaction,
+    touched: dict[int, set[tuple[str, str | None]]],
+) -> None:
+    """One audit record per advisory: how many trips its change moved (one statement)."""
+    moved = {
+        "suspended": reaction.suspended,
+        "rerouted": reaction.rerouted,
+        "flagged": reaction.flagged,
+        "lowered": reaction.lowered,
+        "waiting": reaction.waiting,
+    }
+    audit.add_rows(
+        [
+            audit.row(
+                "advisory.reaction",
+                "advisory",
+                advisory.id,
+                actor.id if actor else None,
+                place="/".join(filter(None, key)),
+                level=advisory.level,
+                **{name: sum(1 for t in ids if key in touched[t]) for name, ids in moved.items()},
+            )
+            for advisory in advisories
+            if (key := (advisory.country_code, advisory.region_code))
+        ]
+    )
