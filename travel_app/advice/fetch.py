@@ -12,6 +12,7 @@ from pathlib import Path
 
 import requests
 from requests.adapters import HTTPAdapter
+from urllib3.exceptions import ConnectTimeoutError, ReadTimeoutError
 from urllib3.util.retry import Retry
 
 USER_AGENT = "SafePassage/1 (university travel safety; +https://github.com/)"
@@ -115,6 +116,10 @@ class Fetcher:
         except requests.exceptions.ChunkedEncodingError as e:
             raise FetchError(f"{url} sent a body cut off before its end") from e
         except requests.exceptions.RequestException as e:
+            # Retries exhausted on read timeouts come back wrapped as a connection error.
+            reason = getattr(e.args[0] if e.args else None, "reason", None)
+            if isinstance(reason, TimeoutError | ReadTimeoutError | ConnectTimeoutError):
+                raise FetchError(f"{url} did not answer within {self.timeout:g} seconds") from e
             raise FetchError(f"{url} could not be reached: {e.__class__.__name__}") from e
 
 
