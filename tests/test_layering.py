@@ -13,6 +13,7 @@ FEATURES = {
     "advice",
     "admin",
     "auth",
+    "countries",
     "demo",
     "dossier",
     "duty",

@@ -137,7 +137,9 @@ def register_blueprints(app: Flask) -> None:
     import travel_app.duty.crisis_views
     import travel_app.duty.incident_views  # noqa: F401
     from travel_app.admin.views import bp as admin_bp
+    from travel_app.advice.views import bp as advice_bp
     from travel_app.auth.views import bp as auth_bp
+    from travel_app.countries.views import bp as countries_bp
     from travel_app.dossier.views import bp as dossier_bp
     from travel_app.duty.views import bp as duty_bp
     from travel_app.home.views import bp as home_bp
@@ -147,12 +149,14 @@ def register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(home_bp)
+    app.register_blueprint(countries_bp)
     app.register_blueprint(trips_bp)
     app.register_blueprint(dossier_bp)
     app.register_blueprint(duty_bp)
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(procedures_bp, url_prefix="/admin")
     app.register_blueprint(outbox_bp, url_prefix="/admin")
+    app.register_blueprint(advice_bp, url_prefix="/admin/advice")
 
 
 def register_errorhandlers(app: Flask) -> None:
@@ -247,11 +251,13 @@ def register_template_context(app: Flask) -> None:
 
 
 def register_commands(app: Flask) -> None:
+    from travel_app.advice.commands import advisories_cli
     from travel_app.auth.commands import users_cli
     from travel_app.core.audit_commands import audit_cli
     from travel_app.demo.commands import demo_cli
     from travel_app.procedures.commands import procedures_cli
 
+    app.cli.add_command(advisories_cli)
     app.cli.add_command(users_cli)
     app.cli.add_command(audit_cli)
     app.cli.add_command(demo_cli)

@@ -54,6 +54,12 @@ POLICY: dict[str, Access] = {
     "duty.checkin_link": public(*BOTH),
     "home.index": logged_in(*GET),
     "home.risk_overview": logged_in(*GET),
+    # Country pages.
+    "countries.index": logged_in(*GET),
+    "countries.show": logged_in(*GET),
+    "countries.history": roles(*DUTY, *ADMIN),
+    "countries.edit_notes": roles(Role.SAFETY_OFFICER, *ADMIN, methods=BOTH),
+    "countries.edit_embassy": roles(Role.SAFETY_OFFICER, *ADMIN, methods=BOTH),
     # Trips and dossiers: every view checks the trip against the user's part in it.
     "trips.mine": logged_in(*GET),
     "trips.inbox": logged_in(*GET),
@@ -107,6 +113,14 @@ POLICY: dict[str, Access] = {
     "admin.country_lists_view": roles(*ADMIN, methods=BOTH),
     "admin.country_list": roles(*ADMIN, methods=BOTH),
     "admin.country_list_remove": roles(*ADMIN, methods=POST),
+    # Advice feeds: the safety office imports and confirms; administrators also configure.
+    "advice.index": roles(*ADMIN, Role.SAFETY_OFFICER),
+    "advice.settings": roles(*ADMIN, methods=POST),
+    "advice.fetch": roles(*ADMIN, Role.SAFETY_OFFICER, methods=POST),
+    "advice.upload": roles(*ADMIN, Role.SAFETY_OFFICER, methods=POST),
+    "advice.pending": roles(*ADMIN, Role.SAFETY_OFFICER),
+    "advice.confirm": roles(*ADMIN, Role.SAFETY_OFFICER, methods=POST),
+    "advice.dismiss": roles(*ADMIN, Role.SAFETY_OFFICER, methods=POST),
     "outbox.index": roles(*ADMIN),
     "outbox.retry": roles(*ADMIN, methods=POST),
     "procedures.show": roles(*ADMIN),

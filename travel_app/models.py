@@ -3,6 +3,7 @@
 from travel_app.advice.models import AdviceFeed, AdviceRun, PendingLowering
 from travel_app.core.audit import AuditEvent
 from travel_app.core.heartbeat import Heartbeat
+from travel_app.countries.models import CountryNote, EmbassyContact
 from travel_app.dossier.models import DossierItem
 from travel_app.duty.models import (
     CheckinEntry,
@@ -27,23 +28,25 @@ from travel_app.trips.models import Leg, ProcedureText, Trip, TripEvent, TripTas
 __all__ = [
     "AdviceFeed",
     "AdviceRun",
-    "PendingLowering",
     "Advisory",
     "AdvisorySource",
     "AuditEvent",
     "CheckinEntry",
     "CountryList",
     "CountryListEntry",
+    "CountryNote",
     "CrisisAnswerEntry",
     "CrisisMessage",
     "CrisisRecipient",
     "Deputy",
     "DossierItem",
+    "EmbassyContact",
     "Heartbeat",
     "Incident",
     "IncidentEntry",
     "Leg",
     "OutboxMessage",
+    "PendingLowering",
     "Person",
     "ProcedureText",
     "RiskLevel",

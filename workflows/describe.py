@@ -8,7 +8,17 @@ from html import escape
 from typing import Any
 
 from workflows.engine import Destination, Route, TripFacts, dossier_items
-from workflows.model import ROLE_TITLES, Mode, Procedure, Step, Who, WhoKind
+from workflows.model import (
+    ROLE_TITLES,
+    Combine,
+    Mode,
+    Procedure,
+    Regions,
+    RiskPolicy,
+    Step,
+    Who,
+    WhoKind,
+)
 
 
 def _step_line(step: Step, locale: str) -> str:
@@ -97,25 +107,64 @@ def _choice_lines(procedure: Procedure, nl: bool) -> list[str]:
     cancel = (" of " if nl else " or ").join(
         Who(WhoKind.ROLE, name).describe(locale) for name in sorted(c.cancel_roles)
     )
-    sources = (
-        ", ".join(sorted(procedure.advisory_sources))
-        if procedure.advisory_sources is not None
-        else ("alle" if nl else "all")
-    )
     if nl:
         necessity = "nooit" if never else f"vanaf niveau {c.necessity_from_level}"
         return [
             f"Noodzaakmotivering: {necessity}; voorwaarden te vervullen "
             f"{c.condition_due_days_before} werkdagen voor vertrek; annuleren of intrekken: "
             f"{cancel}",
-            f"Bronnen van reisadvies: {sources} (het strengste geldende advies telt)",
+            *policy_lines(procedure.risk_policy, locale),
         ]
     necessity = "never" if never else f"from level {c.necessity_from_level}"
     return [
         f"Necessity motivation: {necessity}; conditions due {c.condition_due_days_before} "
         f"working days before departure; cancel or revoke: {cancel}",
-        f"Advisory sources: {sources} (the most severe current advice counts)",
+        *policy_lines(procedure.risk_policy, locale),
     ]
+
+
+def policy_lines(policy: RiskPolicy, locale: str = "en") -> list[str]:
+    """The risk policy in words: which sources count, how they combine, regions, nationality."""
+    nl = locale == "nl"
+    sources = ", ".join(policy.sources) if policy.sources is not None else ("alle" if nl else "all")
+    if policy.combine is Combine.PRIMARY:
+        how = (
+            "de eerste bron in de lijst met advies voor de plaats beslist, anders de volgende; "
+            "de andere zijn enkel ter informatie"
+            if nl
+            else "the first listed source with advice for the place decides, else the next; "
+            "the others are information only"
+        )
+    elif nl:
+        how = "het strengste geldende advies telt"
+    else:
+        how = "the most severe current advice counts"
+    if policy.regions is Regions.HIGHER:
+        regions = (
+            "het hoogste van het advies van een bron voor de regio en voor het hele land"
+            if nl
+            else "the higher of a source's advice for the region and for the whole country"
+        )
+    else:
+        regions = (
+            "het advies van een bron voor een regio vervangt haar advies voor het hele land"
+            if nl
+            else "a source's advice for a region replaces its advice for the whole country"
+        )
+    lines = [
+        f"Bronnen van reisadvies: {sources} ({how})"
+        if nl
+        else f"Advisory sources: {sources} ({how})",
+        ("Regio's: " if nl else "Regions: ") + regions,
+    ]
+    if policy.nationality_sources:
+        pairs = ", ".join(f"{n} → {code}" for n, code in policy.nationality_sources.items())
+        lines.append(
+            f"Eigen overheid van de reiziger telt ook mee (als strengste advies): {pairs}"
+            if nl
+            else f"The traveller's own government also counts (as most severe): {pairs}"
+        )
+    return lines
 
 
 def _mm(text: str) -> str:
@@ -256,6 +305,7 @@ def explain(procedure: Procedure, facts: TripFacts, route_: Route, locale: str =
         ("Niveau " if nl else "Level ") + str(route_.risk.level),
     ]
     lines += [f"  - {reason(locale)}" for reason in route_.risk.reasons]
+    lines += [f"  {line}" for line in policy_lines(procedure.risk_policy, locale)]
     late = (" — LAAT" if nl else " — LATE") if route_.is_late else ""
     lines.append(
         (

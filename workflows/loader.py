@@ -7,12 +7,14 @@ safe composer gives every value its line, so each error names the file, the line
 
 from __future__ import annotations
 
+import enum
 import re
 from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
+import pycountry
 import yaml
 
 from workflows import conditions
@@ -25,6 +27,7 @@ from workflows.model import (
     NAME_PATTERN,
     Choices,
     ClearanceGate,
+    Combine,
     Committee,
     DossierRule,
     Escalation,
@@ -33,7 +36,9 @@ from workflows.model import (
     FollowUp,
     Mode,
     Procedure,
+    Regions,
     ReReview,
+    RiskPolicy,
     RiskRaise,
     Stage,
     Step,
@@ -41,6 +46,8 @@ from workflows.model import (
     Who,
     WhoKind,
 )
+
+E = TypeVar("E", bound=enum.Enum)
 
 
 @dataclass(frozen=True)
@@ -259,6 +266,7 @@ TOP_KEYS = {
     "followup",
     "holidays",
     "advisory_sources",
+    "risk_policy",
     "choices",
 }
 CHOICE_KEYS = {"necessity_from_level", "condition_due_days_before", "cancel_roles"}
@@ -405,7 +413,7 @@ def _build(r: _Reader, data: dict[str, Any], source: str) -> Procedure | None:
         else:
             r.problem(f"holidays[{i}]", f"expected a date like 2026-12-25, got {day!r}")
 
-    advisory_sources = _advisory_sources(r, data)
+    risk_policy = _risk_policy(r, data)
     choices = _choices(r, data, scale_max)
     _check_ids(r, stages, dossier)
     _check_coverage(r, stages, no_approval, vocab, cap)
@@ -430,7 +438,7 @@ def _build(r: _Reader, data: dict[str, Any], source: str) -> Procedure | None:
         rereview=rereview,
         followup=followup,
         holidays=frozenset(holidays),
-        advisory_sources=advisory_sources,
+        risk_policy=risk_policy,
         choices=choices,
         source=source,
     )
@@ -474,27 +482,131 @@ def _choices(r: _Reader, data: dict[str, Any], scale_max: int) -> Choices:
         return base
 
 
-def _advisory_sources(r: _Reader, data: dict[str, Any]) -> frozenset[str] | None:
-    """The advisory sources whose advice counts; absent means every source the app knows."""
-    if "advisory_sources" not in data:
-        return None
-    values = data["advisory_sources"]
-    if not isinstance(values, list) or not values:
+RISK_POLICY_KEYS = {"sources", "combine", "regions", "nationality_sources"}
+
+
+def _risk_policy(r: _Reader, data: dict[str, Any]) -> RiskPolicy:
+    """Which sources count and how (``risk_policy``, or the older ``advisory_sources`` list)."""
+    old = _advisory_sources(r, data)
+    if "risk_policy" not in data:
+        return RiskPolicy() if old is None else RiskPolicy(sources=old)
+    if "advisory_sources" in data:
         r.problem(
             "advisory_sources",
+            "give either 'risk_policy' or the older 'advisory_sources', not both: move the "
+            "list to 'risk_policy.sources' and delete 'advisory_sources'",
+        )
+    raw = data["risk_policy"]
+    if not r.mapping(raw, "risk_policy", RISK_POLICY_KEYS):
+        return RiskPolicy()
+    combine = _choice(r, raw, "combine", Combine, Combine.MOST_SEVERE)
+    regions = _choice(r, raw, "regions", Regions, Regions.OWN)
+    sources = None
+    if combine is Combine.PRIMARY and raw.get("sources") in (None, []):
+        r.problem(
+            "risk_policy.sources" if "sources" in raw else "risk_policy.combine",
+            "'combine: primary' lets the first listed source decide, so it needs the sources "
+            "in order: list them under 'risk_policy.sources' (e.g. [be_fps, nl_bz]), or write "
+            "'combine: most_severe'",
+        )
+    elif "sources" in raw:
+        sources = _source_list(r, raw["sources"], "risk_policy.sources")
+    return RiskPolicy(
+        sources=sources,
+        combine=combine,
+        regions=regions,
+        nationality_sources=_nationality_sources(r, raw),
+    )
+
+
+def _choice(r: _Reader, raw: dict[str, Any], key: str, kind: type[E], default: E) -> E:
+    """One of an enumeration's values by its name in the file, or the default when left out."""
+    if key not in raw:
+        return default
+    value = raw[key]
+    allowed = [str(member.value) for member in kind]
+    for member in kind:
+        if value == member.value:
+            return member
+    r.problem(
+        f"risk_policy.{key}",
+        f"unknown value {value!r}; write {' or '.join(repr(a) for a in allowed)}",
+    )
+    return default
+
+
+def _source_list(r: _Reader, values: Any, path: str) -> tuple[str, ...] | None:
+    """A non-empty list of distinct source codes, in the order given."""
+    if not isinstance(values, list):
+        r.problem(
+            path,
+            "expected a list of advisory source codes (e.g. [be_fps, nl_bz]); "
+            "leave the key out to count every source",
+        )
+        return None
+    if not values:
+        r.problem(
+            path,
             "expected a non-empty list of advisory source codes (e.g. [be_fps, nl_bz]); "
             "leave the key out to count every source",
         )
         return None
-    codes: set[str] = set()
+    codes: list[str] = []
     for i, code in enumerate(values):
         if not isinstance(code, str) or not code.strip():
-            r.problem(f"advisory_sources[{i}]", f"expected a source code, got {code!r}")
+            r.problem(f"{path}[{i}]", f"expected a source code, got {code!r}")
         elif code in codes:
-            r.problem(f"advisory_sources[{i}]", f"'{code}' is listed twice")
+            r.problem(f"{path}[{i}]", f"'{code}' is listed twice; list each source once")
         else:
-            codes.add(code)
-    return frozenset(codes)
+            codes.append(code)
+    return tuple(codes)
+
+
+def _nationality_sources(r: _Reader, raw: dict[str, Any]) -> dict[str, str]:
+    """Each nationality's government source, keyed by an ISO 3166-1 alpha-2 country code."""
+    path = "risk_policy.nationality_sources"
+    values = raw.get("nationality_sources", {})
+    if not isinstance(values, dict):
+        r.problem(path, "expected a mapping of country codes to source codes (e.g. BE: be_fps)")
+        return {}
+    found: dict[str, str] = {}
+    for key, code in values.items():
+        here = f"{path}.{key}"
+        if isinstance(key, bool):
+            # YAML 1.1 reads a bare NO (Norway) as false.
+            r.problem(here, "this key was read as true or false: quote it, e.g. 'NO': ...")
+            continue
+        if not _is_country(key):
+            fixed = str(key).strip().upper()
+            hint = f"; write '{fixed}'" if fixed != key and _is_country(fixed) else ""
+            r.problem(
+                here,
+                f"{key!r} is not an ISO 3166-1 alpha-2 country code "
+                f"(two capital letters, e.g. BE, NL, GB){hint}",
+            )
+            continue
+        if not isinstance(code, str) or not code.strip():
+            r.problem(here, f"expected the source code of {key}'s government, got {code!r}")
+            continue
+        found[key] = code
+    return found
+
+
+def _is_country(code: Any) -> bool:
+    """Whether ``code`` is an ISO 3166-1 alpha-2 country code as written (upper case)."""
+    return (
+        isinstance(code, str)
+        and len(code) == 2
+        and code.isupper()
+        and pycountry.countries.get(alpha_2=code) is not None
+    )
+
+
+def _advisory_sources(r: _Reader, data: dict[str, Any]) -> tuple[str, ...] | None:
+    """The older spelling: the sources whose advice counts, the most severe deciding."""
+    if "advisory_sources" not in data:
+        return None
+    return _source_list(r, data["advisory_sources"], "advisory_sources")
 
 
 def _names(r: _Reader, data: dict[str, Any], key: str) -> frozenset[str]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -222,6 +222,49 @@ class Choices:
     cancel_roles: frozenset[str] = frozenset({"safety_officer", "executive"})
 
 
+class Combine(enum.Enum):
+    """How the advice of several sources makes one level for a place."""
+
+    #: The most severe current advice among the sources counts.
+    MOST_SEVERE = "most_severe"
+    #: The first listed source with advice for the place decides; the others inform.
+    PRIMARY = "primary"
+
+
+class Regions(enum.Enum):
+    """How a source's advice for a region relates to its advice for the whole country."""
+
+    #: A source's advice for the region replaces its advice for the country.
+    OWN = "own"
+    #: The higher of the source's advice for the region and for the country.
+    HIGHER = "higher"
+
+
+@dataclass(frozen=True)
+class RiskPolicy:
+    """Which advisory sources count, how they combine, and whose government a traveller adds.
+
+    Source codes live in the application's database, so the engine keeps them as text.
+    """
+
+    #: The sources that count, in order of precedence; None: every source the app knows.
+    sources: tuple[str, ...] | None = None
+    combine: Combine = Combine.MOST_SEVERE
+    regions: Regions = Regions.OWN
+    #: The source of each nationality's government (ISO alpha-2 code to source code): it also
+    #: counts, as most severe, for a traveller of that nationality.
+    nationality_sources: Mapping[str, str] = field(default_factory=dict, hash=False)
+
+    def own_sources(self, nationalities: Iterable[str]) -> dict[str, str]:
+        """The sources of these nationalities' governments, each with the nationality behind it."""
+        found: dict[str, str] = {}
+        for nationality in nationalities:
+            code = self.nationality_sources.get(nationality.upper())
+            if code is not None:
+                found.setdefault(code, nationality.upper())
+        return found
+
+
 @dataclass(frozen=True)
 class Procedure:
     id: str
@@ -242,13 +285,18 @@ class Procedure:
     rereview: ReReview
     followup: FollowUp = field(default_factory=FollowUp)
     holidays: frozenset[date] = field(default_factory=frozenset)
-    #: The advisory sources whose advice counts (codes); None: every source the app knows.
-    #: A place's level is the most severe current advice among them, each source's latest.
-    advisory_sources: frozenset[str] | None = None
+    #: Which advisory sources count and how their advice makes a place's level.
+    risk_policy: RiskPolicy = field(default_factory=RiskPolicy)
     choices: Choices = field(default_factory=Choices)
     source: str = ""
     #: The file's text, so a trip can keep the exact procedure it was routed under.
     text: str = field(default="", repr=False, compare=False)
+
+    @property
+    def advisory_sources(self) -> frozenset[str] | None:
+        """The codes of the sources the policy lists (None: every source the app knows)."""
+        sources = self.risk_policy.sources
+        return frozenset(sources) if sources is not None else None
 
     @property
     def digest(self) -> str:

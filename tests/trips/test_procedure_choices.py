@@ -147,4 +147,7 @@ def test_procedures_show_names_the_choices(app, tmp_path):
     text = runner.invoke(args=["procedures", "show", str(copy)]).output
     assert "Necessity motivation: never; conditions due 7 working days before departure" in text
     assert "cancel or revoke: executive authority or safety officer" in text
-    assert "Advisory sources: all (the most severe current advice counts)" in text
+    assert (
+        "Advisory sources: university, be_fps, nl_bz, uk_fcdo, us_state "
+        "(the most severe current advice counts)"
+    ) in text

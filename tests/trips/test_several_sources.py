@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import sqlalchemy as sa
 
 import workflows
@@ -43,7 +45,9 @@ def test_the_procedure_names_the_sources_it_recognises(
 ):
     make_advisory("ML", level=0, source="nl_bz", effective_on=day(-10))
     copy = tmp_path / "dutch-only.yaml"
-    copy.write_text(PROCEDURE.read_text() + "\nadvisory_sources: [nl_bz]\n")
+    # The older spelling, in place of the framework's risk_policy block (never both).
+    shipped = re.sub(r"\nrisk_policy:\n(?:(?:  .*)?\n)*", "\n", PROCEDURE.read_text())
+    copy.write_text(shipped + "\nadvisory_sources: [nl_bz]\n")
     monkeypatch.setitem(app.config, "PROCEDURE", str(copy))
     client = as_person(world.student)
     assert client.post("/trips/new", data=one_leg("ML")).status_code == 302

@@ -235,6 +235,10 @@ def apply_run(
     }
     applied = Applied()
     settled: list[Place] = []
+    new_rows: list[dict[str, Any]] = []
+    held_rows: list[dict[str, Any]] = []
+    rising: set[Place] = set()
+    falling: set[Place] = set()
     for key, (item, level) in sorted(incoming.items(), key=lambda kv: (kv[0][0], kv[0][1] or "")):
         exact = current.get(key)
         if exact is not None and _same(exact, item, level):
@@ -250,44 +254,47 @@ def apply_run(
                 continue
             if held is not None:
                 settled.append(key)
-            pending = PendingLowering(
-                run_id=run.id,
-                source_code=feed.source_code,
-                country_code=key[0],
-                region_code=key[1],
-                label=item.label,
-                level=level,
-                previous_level=before.level,
-                summary=item.summary.strip(),
-                link=item.link,
-                source_updated_at=item.updated_at,
+            held_rows.append(
+                {
+                    "run_id": run.id,
+                    "source_code": feed.source_code,
+                    "country_code": key[0],
+                    "region_code": key[1],
+                    "label": item.label,
+                    "level": level,
+                    "previous_level": before.level,
+                    "summary": item.summary.strip(),
+                    "link": item.link,
+                    "source_updated_at": item.updated_at,
+                    "created_at": now,
+                    "state": PendingState.PENDING,
+                }
             )
-            applied.pending.append(pending)
             continue
         if key in waiting:
             settled.append(key)
-        advisory = Advisory(
-            country_code=key[0],
-            region_code=key[1],
-            level=level,
-            source_code=feed.source_code,
-            source_label=item.label,
-            effective_on=today,
-            summary=item.summary.strip(),
-            tags=[],
-            link=item.link,
-            source_updated_at=item.updated_at,
-            run_id=run.id,
-            created_by_id=actor.id if actor else None,
+        new_rows.append(
+            {
+                "country_code": key[0],
+                "region_code": key[1],
+                "level": level,
+                "source_code": feed.source_code,
+                "source_label": item.label,
+                "effective_on": today,
+                "summary": item.summary.strip(),
+                "tags": [],
+                "is_demo": False,
+                "link": item.link,
+                "source_updated_at": item.updated_at,
+                "run_id": run.id,
+                "created_at": now,
+                "created_by_id": actor.id if actor else None,
+            }
         )
-        applied.created.append(advisory)
-        if before is None:
-            if level > 0:
-                applied.raised.append(advisory)
-        elif level > before.level:
-            applied.raised.append(advisory)
-        elif level < before.level:
-            applied.lowered.append(advisory)
+        if (before is None and level > 0) or (before is not None and level > before.level):
+            rising.add(key)
+        elif before is not None and level < before.level:
+            falling.add(key)
     seen = {key[0] for key in incoming}
     applied.vanished = sorted({k[0] for k in current if k[0] not in seen})
 
@@ -297,9 +304,12 @@ def apply_run(
             .where(PendingLowering.id.in_([waiting[k].id for k in settled]))
             .values(state=PendingState.SUPERSEDED, decided_at=now)
         )
-    db.session.add_all(applied.created)
-    db.session.add_all(applied.pending)
-    db.session.flush()
+    # Core inserts, one statement each however many rows (the ORM would insert SQLite rows one
+    # by one to keep their order); the rows are then read back in one statement each.
+    applied.created = _insert(Advisory, new_rows)
+    applied.pending = _insert(PendingLowering, held_rows)
+    applied.raised = [a for a in applied.created if (a.country_code, a.region_code) in rising]
+    applied.lowered = [a for a in applied.created if (a.country_code, a.region_code) in falling]
     audit.add_rows(
         [
             audit.row(
@@ -339,6 +349,18 @@ def apply_run(
     if applied.pending:
         notices.lowerings_waiting(feed.source.name, len(applied.pending), run.id, today)
     return applied
+
+
+def _insert(model: Any, rows: list[dict[str, Any]]) -> list[Any]:
+    """Insert ``rows`` of ``model`` in one statement and return them as loaded objects."""
+    if not rows:
+        return []
+    table = model.__table__
+    ids = db.session.scalars(
+        table.insert().returning(table.c.id).execution_options(insertmanyvalues_page_size=5000),
+        rows,
+    ).all()
+    return list(db.session.scalars(sa.select(model).where(model.id.in_(ids)).order_by(model.id)))
 
 
 def _offer_crisis_messages(

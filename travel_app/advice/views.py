@@ -175,9 +175,19 @@ def _pending(pending_id: int) -> PendingLowering:
     return row
 
 
-@bp.route("/pending/<int:pending_id>/<any(confirm, dismiss):decision>", methods=["POST"])
-def decide(pending_id: int, decision: str) -> Response:
-    """A safety officer confirms a lower level (it applies, trips react) or keeps the higher."""
+@bp.route("/pending/<int:pending_id>/confirm", methods=["POST"])
+def confirm(pending_id: int) -> Response:
+    """A safety officer confirms a lower level: it applies and the trips there react."""
+    return _decide(pending_id, "confirm")
+
+
+@bp.route("/pending/<int:pending_id>/dismiss", methods=["POST"])
+def dismiss(pending_id: int) -> Response:
+    """A safety officer keeps the higher level."""
+    return _decide(pending_id, "dismiss")
+
+
+def _decide(pending_id: int, decision: str) -> Response:
     row = _pending(pending_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)

@@ -102,7 +102,26 @@ def load_demo(today: date | None = None) -> dict[str, int]:
                 place_ops.add_to_list(lists[code], country, data.DEMO_LABEL, actor=None)
                 added["list entries"] += 1
     added["trips"] = _load_trips(people, today)
+    added["country notes"], added["embassy contacts"] = _load_country_pages(
+        people[data.email("safety")]
+    )
     return added
+
+
+def _load_country_pages(officer: Person) -> tuple[int, int]:
+    """DEMO: the safety office's notes and embassy contacts, where a country has none yet."""
+    from travel_app.countries import operations as country_ops
+    from travel_app.countries import queries as country_queries
+
+    notes = embassies = 0
+    for country, texts in data.COUNTRY_NOTES.items():
+        if not country_queries.latest_notes(country):
+            notes += len(country_ops.save_notes(country, texts, officer))
+    for country, fields in data.EMBASSIES.items():
+        if country_queries.latest_embassy(country) is None:
+            country_ops.save_embassy(country, country_ops.EmbassyData(*fields), officer)
+            embassies += 1
+    return notes, embassies
 
 
 def _load_trips(people: dict[str, Person], today: date) -> int:

@@ -164,3 +164,68 @@ TRIPS: list[Any] = [
     ),
     ("student", "Archive visit in Istanbul", [("TR", None, 40, 48, "Istanbul")], [], False, []),
 ]
+
+# DEMO country pages: the safety office's notes (Markdown, per language) and the Belgian
+# embassy's contact for a few countries. Written by the demo safety officer; not real advice.
+COUNTRY_NOTES = {
+    "KE": {
+        "nl": (
+            f"*{DEMO_LABEL}*\n\n# Gedrag\n\nVermijd betogingen en grote samenscholingen. Reis na "
+            "donker niet over land buiten Nairobi.\n\n# Lokale wetgeving\n\nPlastic zakken zijn "
+            "verboden. Fotografeer geen overheidsgebouwen.\n\n# Interculturele voorbereiding\n\n"
+            "Begroet eerst, ga dan pas ter zake; afspraken lopen vaak uit.\n\n# Lokale contacten\n"
+            "\n- Partneruniversiteit: International Office, +254 20 000 0000"
+        ),
+        "en": (
+            f"*{DEMO_LABEL}*\n\n# Conduct\n\nAvoid demonstrations and large gatherings. Do not "
+            "travel overland outside Nairobi after dark.\n\n# Local law\n\nPlastic bags are "
+            "banned. Do not photograph government buildings.\n\n# Intercultural preparation\n\n"
+            "Greet first, then get to business; meetings often run late.\n\n# Local contacts\n\n"
+            "- Partner university: International Office, +254 20 000 0000"
+        ),
+    },
+    "CO": {
+        "nl": (
+            f"*{DEMO_LABEL}*\n\n# Gedrag\n\nGebruik enkel taxi's via een app. Draag geen "
+            "juwelen op straat.\n\n# Lokale contacten\n\n- Veldcoördinator: +57 300 000 0000"
+        ),
+        "en": (
+            f"*{DEMO_LABEL}*\n\n# Conduct\n\nOnly take taxis booked through an app. Do not wear "
+            "jewellery in the street.\n\n# Local contacts\n\n- Field coordinator: +57 300 000 0000"
+        ),
+    },
+    "ML": {
+        "en": (
+            f"*{DEMO_LABEL}*\n\n# Conduct\n\nTravel to Mali needs the committee's approval. "
+            "Register with [Travellers Online](https://travellersonline.diplomatie.be) before "
+            "you leave."
+        ),
+    },
+}
+# country: name, address, phone, e-mail, website, notes
+EMBASSIES = {
+    "KE": (
+        "Embassy of Belgium in Nairobi",
+        "Limuru Road, Muthaiga\nNairobi",
+        "+254 20 000 0001",
+        "nairobi@demo-embassy.example",
+        "https://kenya.diplomatie.belgium.be",
+        DEMO_LABEL,
+    ),
+    "CO": (
+        "Embassy of Belgium in Bogotá",
+        "Calle 26 #69-76\nBogotá",
+        "+57 601 000 0001",
+        "bogota@demo-embassy.example",
+        "https://colombia.diplomatie.belgium.be",
+        DEMO_LABEL,
+    ),
+    "ML": (
+        "Embassy of Belgium in Bamako",
+        "Hippodrome\nBamako",
+        "+223 20 00 00 01",
+        "bamako@demo-embassy.example",
+        "https://mali.diplomatie.belgium.be",
+        DEMO_LABEL,
+    ),
+}

@@ -12,7 +12,7 @@ from sqlalchemy.orm import contains_eager, selectinload
 from travel_app.extensions import db
 from travel_app.places.current import governing
 from travel_app.places.models import Advisory, CountryList, RiskLevel
-from travel_app.procedures import recognised_sources
+from travel_app.procedures import risk_policy
 
 
 def _latest_per_source(on: date, country_code: str | None = None) -> list[Advisory]:
@@ -26,7 +26,7 @@ def _latest_per_source(on: date, country_code: str | None = None) -> list[Adviso
         )
         .label("rank"),
     ).where(Advisory.effective_on <= on)
-    sources = recognised_sources()
+    sources = risk_policy().sources
     if sources is not None:
         ranked = ranked.where(Advisory.source_code.in_(sorted(sources)))
     if country_code:
@@ -58,8 +58,10 @@ class PlaceAdvice:
 def current_advisories(on: date, country_code: str | None = None) -> list[PlaceAdvice]:
     """Every place with advice on ``on`` (or one country's places) and the advice that governs it.
 
-    The rule is :func:`travel_app.places.current.governing`, the one trips are routed by.
+    The rule is :func:`travel_app.places.current.governing` under the procedure's risk policy,
+    the one trips are routed by (without a traveller, so no nationality's government adds).
     """
+    policy = risk_policy()
     by_country: dict[str, list[Advisory]] = defaultdict(list)
     for row in _latest_per_source(on, country_code):
         by_country[row.country_code].append(row)
@@ -69,7 +71,7 @@ def current_advisories(on: date, country_code: str | None = None) -> list[PlaceA
     )
     result = []
     for country, region in places:
-        advisory = governing(by_country[country], region, on, None)
+        advisory = governing(by_country[country], region, on, policy)
         assert advisory is not None  # the place has a row of its own
         result.append(PlaceAdvice(country, region, advisory))
     return result
@@ -78,10 +80,10 @@ def current_advisories(on: date, country_code: str | None = None) -> list[PlaceA
 def current_advisory(
     on: date, country_code: str, region_code: str | None = None
 ) -> Advisory | None:
-    """Return the advice that governs a place on ``on``: the most severe recognised source's
-    latest, each source's advice for the region before its advice for the whole country."""
+    """Return the advice that governs a place on ``on`` under the procedure's risk policy
+    (by default the most severe source's latest, its advice for the region before the country's)."""
     rows = _latest_per_source(on, country_code)
-    return governing(rows, region_code.upper() if region_code else None, on, None)
+    return governing(rows, region_code.upper() if region_code else None, on, risk_policy())
 
 
 def history(country_code: str, region_code: str | None = None) -> list[Advisory]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import current_app
 
 import workflows
-from workflows.model import Procedure
+from workflows.model import Procedure, RiskPolicy
 
 
 def active_procedure() -> Procedure:
@@ -16,3 +16,8 @@ def active_procedure() -> Procedure:
 def recognised_sources() -> frozenset[str] | None:
     """The advisory sources the active procedure counts (None: every source)."""
     return active_procedure().advisory_sources
+
+
+def risk_policy() -> RiskPolicy:
+    """The active procedure's risk policy: which sources count, how, and whose government."""
+    return active_procedure().risk_policy

@@ -15,11 +15,11 @@ import sqlalchemy as sa
 
 from travel_app.extensions import db
 from travel_app.org.models import Person, Role, RoleAssignment, Unit, UnitKind
-from travel_app.places.current import most_severe, per_source
+from travel_app.places.current import Judgement, judge
 from travel_app.places.models import Advisory, AdvisorySource, CountryList, CountryListEntry
-from travel_app.procedures import recognised_sources
-from workflows.engine import Destination, TripFacts
-from workflows.model import Procedure, Step, WhoKind
+from travel_app.procedures import risk_policy
+from workflows.engine import Destination, Route, TripFacts
+from workflows.model import Procedure, RiskPolicy, Step, WhoKind
 
 
 @dataclass(frozen=True)
@@ -49,6 +49,57 @@ class PersonFacts:
     unit_id: int | None
     promoter_id: int | None
     category: str
+    #: ISO alpha-2 codes of the person's nationalities.
+    nationalities: tuple[str, ...] = ()
+
+
+#: What a source's advice did for a destination: it set the level, it counted, or it only
+#: informs (``combine: primary`` lists the others for information).
+DECIDED, COUNTS, INFORMATION = "decided", "counts", "information"
+
+
+@dataclass(frozen=True)
+class SourceLevel:
+    """One source's highest advice for a destination over the stay, and what it did there."""
+
+    code: str
+    #: The source's name (``AdvisorySource.name``), for people.
+    name: str
+    level: int
+    effective_on: date
+    role: str
+    #: The traveller's nationality whose government this source is, when it counts for that.
+    nationality: str | None = None
+
+    def to_json(self) -> dict[str, object]:
+        """The row as kept in the trip's route."""
+        return {
+            "source": self.code,
+            "name": self.name,
+            "level": self.level,
+            "effective_on": self.effective_on.isoformat(),
+            "role": self.role,
+            "nationality": self.nationality,
+        }
+
+
+@dataclass(frozen=True)
+class PlaceSources:
+    """Each source's level for one destination of a trip, and which one decided."""
+
+    country: str
+    region: str | None
+    level: int
+    sources: tuple[SourceLevel, ...]
+
+    def to_json(self) -> dict[str, object]:
+        """The destination as kept in the trip's route."""
+        return {
+            "country": self.country,
+            "region": self.region,
+            "level": self.level,
+            "sources": [s.to_json() for s in self.sources],
+        }
 
 
 @dataclass
@@ -62,21 +113,35 @@ class Context:
     faculty_authorities: dict[int, list[int]] = field(default_factory=dict)
     #: Advisory source names by code, for explanations.
     sources: dict[str, str] = field(default_factory=dict)
-    #: The advisory sources the procedure counts (None: every source).
-    recognised: frozenset[str] | None = None
+    #: Which sources count and how (the active procedure's risk policy).
+    policy: RiskPolicy = field(default_factory=RiskPolicy)
+    #: Per traveller, the destinations last built for them and each source's level behind
+    #: them, so the route stored next can keep the same picture (see :meth:`behind`).
+    _built: dict[int, tuple[tuple[Destination, ...], tuple[PlaceSources, ...]]] = field(
+        default_factory=dict, repr=False
+    )
 
     # --- advice --------------------------------------------------------------------------------
 
-    def _current(self, country: str, region: str | None, on: date) -> list[Advice]:
-        """Each recognised source's advice in force for the place on ``on``."""
+    def own_sources(self, traveller_id: int | None) -> dict[str, str]:
+        """The sources of the traveller's own governments, each with its nationality."""
+        person = self.people.get(traveller_id) if traveller_id is not None else None
+        return self.policy.own_sources(person.nationalities) if person else {}
+
+    def _judge(
+        self, country: str, region: str | None, on: date, extra: Collection[str] = ()
+    ) -> Judgement[Advice]:
+        """The policy's reading of the place on ``on`` (:mod:`travel_app.places.current`)."""
         rows = self.advice.get((country, None), [])
         if region:
             rows = [*rows, *self.advice.get((country, region), ())]
-        return per_source(rows, region, on, self.recognised)
+        return judge(rows, region, on, self.policy, extra)
 
-    def governing(self, country: str, region: str | None, on: date) -> Advice | None:
+    def governing(
+        self, country: str, region: str | None, on: date, extra: Collection[str] = ()
+    ) -> Advice | None:
         """The advice that sets the place's level on ``on`` (:mod:`travel_app.places.current`)."""
-        return most_severe(self._current(country, region, on))
+        return self._judge(country, region, on, extra).governing
 
     def _stay_days(self, leg: LegFacts) -> list[date]:
         """Today or the arrival, and every day of the stay on which some advice changes."""
@@ -90,50 +155,134 @@ class Context:
             )
         return sorted(days)
 
-    def worst(self, leg: LegFacts) -> Advice | None:
-        """The highest advice in force for the leg's place on any day of its stay (from today)."""
-        found = [
-            a
-            for d in self._stay_days(leg)
-            if (a := self.governing(leg.country_code, leg.region_code, d))
+    def _stay(self, leg: LegFacts, extra: Collection[str] = ()) -> list[Judgement[Advice]]:
+        """The policy's reading of the leg's place on each day of the stay that matters."""
+        return [
+            self._judge(leg.country_code, leg.region_code, d, extra) for d in self._stay_days(leg)
         ]
-        return max(found, key=lambda a: (a.level, a.effective_on), default=None)
 
-    def tags(self, leg: LegFacts) -> frozenset[str]:
-        """The tags of every recognised source's advice in force on some day of the stay."""
-        return frozenset(
-            tag
-            for d in self._stay_days(leg)
-            for a in self._current(leg.country_code, leg.region_code, d)
-            for tag in a.tags
+    @staticmethod
+    def _worst(stay: list[Judgement[Advice]]) -> Judgement[Advice] | None:
+        """The day whose governing advice is highest (the latest such advice on a tie)."""
+        found = [j for j in stay if j.governing is not None]
+        return max(
+            found,
+            key=lambda j: (j.governing.level, j.governing.effective_on) if j.governing else (0,),
+            default=None,
         )
 
-    def destinations(self, legs: Iterable[LegFacts]) -> tuple[Destination, ...]:
-        """One destination per place, at the worst level any of its legs meets."""
-        by_place: dict[tuple[str, str | None], Destination] = {}
-        for leg in legs:
-            advice = self.worst(leg)
-            level = advice.level if advice else 0
-            source = (
-                f"{self.sources.get(advice.source_code, advice.source_code)},"
-                f" {advice.effective_on.isoformat()}"
-                if advice
-                else "no advice on record"
+    def worst(self, leg: LegFacts, extra: Collection[str] = ()) -> Advice | None:
+        """The highest advice in force for the leg's place on any day of its stay (from today)."""
+        day = self._worst(self._stay(leg, extra))
+        return day.governing if day else None
+
+    def _reason(self, day: Judgement[Advice] | None, own: dict[str, str]) -> str:
+        """Where the level comes from, in words: the source's name and the advice's date."""
+        advice = day.governing if day else None
+        if day is None or advice is None:
+            return "no advice on record"
+        text = f"{self.sources.get(advice.source_code, advice.source_code)}, "
+        text += advice.effective_on.isoformat()
+        if day.by_own_government:
+            text += (
+                " — applied as the traveller's own government "
+                f"({own.get(advice.source_code, '?')} nationality)"
             )
+        return text
+
+    def _levels(
+        self, stay: list[Judgement[Advice]], decided: Advice | None, own: dict[str, str]
+    ) -> tuple[SourceLevel, ...]:
+        """Each source's highest advice over the stay, and what it did for the place."""
+        highest: dict[str, Advice] = {}
+        counted: set[str] = set()
+        own_government: set[str] = set()
+        for day in stay:
+            counted |= day.counted
+            own_government |= day.own_government
+            for a in day.advice:
+                held = highest.get(a.source_code)
+                if held is None or (a.level, a.effective_on) > (held.level, held.effective_on):
+                    highest[a.source_code] = a
+        return tuple(
+            SourceLevel(
+                code=code,
+                name=self.sources.get(code, code),
+                level=a.level,
+                effective_on=a.effective_on,
+                role=(
+                    DECIDED
+                    if decided is not None and code == decided.source_code
+                    else COUNTS
+                    if code in counted
+                    else INFORMATION
+                ),
+                nationality=own.get(code) if code in own_government else None,
+            )
+            for code, a in highest.items()
+        )
+
+    def place_sources(
+        self, legs: Iterable[LegFacts], traveller_id: int | None = None
+    ) -> tuple[tuple[Destination, ...], tuple[PlaceSources, ...]]:
+        """One destination per place at the worst level any of its legs meets, and each
+        source's level behind it (the traveller's own governments count for them)."""
+        own = self.own_sources(traveller_id)
+        by_place: dict[tuple[str, str | None], Destination] = {}
+        days: dict[tuple[str, str | None], list[Judgement[Advice]]] = defaultdict(list)
+        decided: dict[tuple[str, str | None], Advice | None] = {}
+        for leg in legs:
+            stay = self._stay(leg, own)
+            day = self._worst(stay)
+            advice = day.governing if day else None
+            level = advice.level if advice else 0
             key = (leg.country_code, leg.region_code)
-            tags = self.tags(leg)
+            days[key].extend(stay)
+            tags = frozenset(
+                tag for j in stay for a in j.advice if a.source_code in j.counted for tag in a.tags
+            )
             if key in by_place and by_place[key].level >= level:
                 by_place[key] = replace(by_place[key], tags=by_place[key].tags | tags)
                 continue
+            decided[key] = advice
             by_place[key] = Destination(
                 country=leg.country_code,
                 region=leg.region_code,
                 level=level,
-                source=source,
+                source=self._reason(day, own),
                 tags=tags | (by_place[key].tags if key in by_place else frozenset()),
                 lists=frozenset(self.lists.get(leg.country_code, ())),
             )
-        return tuple(by_place.values())
+        destinations = tuple(by_place.values())
+        behind = tuple(
+            PlaceSources(
+                d.country,
+                d.region,
+                d.level,
+                self._levels(days[(d.country, d.region)], decided[(d.country, d.region)], own),
+            )
+            for d in destinations
+        )
+        if traveller_id is not None:
+            self._built[traveller_id] = (destinations, behind)
+        return destinations, behind
+
+    def destinations(
+        self, legs: Iterable[LegFacts], traveller_id: int | None = None
+    ) -> tuple[Destination, ...]:
+        """One destination per place, at the worst level any of its legs meets (for the
+        traveller, their own governments' advice counts too)."""
+        return self.place_sources(legs, traveller_id)[0]
+
+    def behind(self, route: Route) -> tuple[PlaceSources, ...] | None:
+        """Each source's level behind the destinations of ``route``, built by :meth:`facts`
+        for its traveller (None when the route was not built from this context's last facts)."""
+        if route.traveller_id is None or route.risk.governing is None:
+            return None
+        built = self._built.get(route.traveller_id)
+        if built is None or not any(d is route.risk.governing for d in built[0]):
+            return None
+        return built[1]
 
     def snapshot(self, legs: Iterable[LegFacts]) -> list[dict[str, object]]:
         """The advice behind each leg, as kept in the timeline."""
@@ -163,7 +312,7 @@ class Context:
     ) -> TripFacts:
         person = self.people[traveller_id]
         return TripFacts(
-            destinations=self.destinations(legs),
+            destinations=self.destinations(legs, traveller_id),
             category=person.category,
             departure=min(leg.arrives_on for leg in legs),
             return_date=max(leg.leaves_on for leg in legs),
@@ -232,7 +381,7 @@ def load_context(today: date, countries: Iterable[str], people: Iterable[int]) -
     """Load advice, lists and the organisation for these countries and travellers (6 queries)."""
     countries = sorted(set(countries))
     people = sorted(set(people))
-    ctx = Context(today=today, recognised=recognised_sources())
+    ctx = Context(today=today, policy=risk_policy())
     if countries:
         advice: dict[tuple[str, str | None], list[Advice]] = defaultdict(list)
         rows = db.session.execute(
@@ -281,11 +430,21 @@ def load_context(today: date, countries: Iterable[str], people: Iterable[int]) -
     }
     if people:
         ctx.people = {
-            row.id: PersonFacts(row.id, row.unit_id, row.promoter_id, row.category.value)
+            row.id: PersonFacts(
+                row.id,
+                row.unit_id,
+                row.promoter_id,
+                row.category.value,
+                tuple(str(n).upper() for n in row.nationalities or ()),
+            )
             for row in db.session.execute(
-                sa.select(Person.id, Person.unit_id, Person.promoter_id, Person.category).where(
-                    Person.id.in_(people)
-                )
+                sa.select(
+                    Person.id,
+                    Person.unit_id,
+                    Person.promoter_id,
+                    Person.category,
+                    Person.nationalities,
+                ).where(Person.id.in_(people))
             )
         }
     holders: dict[int | None, list[int]] = defaultdict(list)

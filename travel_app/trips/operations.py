@@ -24,7 +24,7 @@ from travel_app.org.models import Person, Role
 from travel_app.procedures import active_procedure
 from travel_app.trips import access, notices, routing, transitions
 from travel_app.trips.access import can_update_own_details
-from travel_app.trips.facts import Context, LegFacts, load_context
+from travel_app.trips.facts import Context, LegFacts, PlaceSources, load_context
 from travel_app.trips.models import (
     GO_STATES,
     REVIEW_STATES,
@@ -97,6 +97,8 @@ class Assessment:
     unassigned_steps: tuple[Text, ...] = field(default_factory=tuple)
     #: Who would decide each step: names of people, or the role whose holders may.
     deciders: dict[str, list[str]] = field(default_factory=dict)
+    #: Each source's level for each destination, and which one decided.
+    sources: tuple[PlaceSources, ...] = ()
 
 
 # --- reading the trip as engine facts --------------------------------------------------------
@@ -167,7 +169,7 @@ def assess(traveller_id: int, data: TripData, today: date) -> Assessment | None:
         for step_id, pairs in assigned.items()
     }
     unassigned = tuple(step.name for step in steps if not assigned[step.id])
-    return Assessment(route, facts.destinations, unassigned, deciders)
+    return Assessment(route, facts.destinations, unassigned, deciders, ctx.behind(route) or ())
 
 
 # --- helpers ---------------------------------------------------------------------------------

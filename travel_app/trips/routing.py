@@ -68,9 +68,11 @@ def route_to_json(
     travelling: Collection[int] = (),
     suspension: bool = False,
 ) -> dict[str, Any]:
-    """The route as stored on the trip, with who was named for each step at routing time."""
+    """The route as stored on the trip, with who was named for each step at routing time, and
+    each source's level for each destination (which one decided) when ``ctx`` built the facts."""
     traveller = route.traveller_id
     assert traveller is not None
+    behind = ctx.behind(route)
     return {
         "procedure_id": route.procedure_id,
         "procedure_version": route.procedure_version,
@@ -78,6 +80,7 @@ def route_to_json(
         "base_level": route.risk.base_level,
         "governing": route.risk.governing.place if route.risk.governing else None,
         "reasons": [[t.nl, t.en] for t in route.risk.reasons],
+        "destinations": [place.to_json() for place in behind] if behind is not None else None,
         "no_approval": route.no_approval,
         "stages": [
             {
