@@ -353,3 +353,58 @@ def test_a_safety_officer_uploads_a_csv_and_a_bad_file_writes_nothing(
     assert answer.status_code == 200
     assert "1 new advisories" in answer.text
     assert current_advisory(utcnow().date(), "BF").level == 3
+
+
+def test_the_risk_levels_page_shows_how_old_each_source_is(db, world, feeds, as_person, client):
+    feeds["us_state"].is_enabled = True
+    feeds["us_state"].last_success_at = utcnow() - timedelta(hours=60)
+    feeds["ca_gac"].is_enabled = True
+    feeds["nl_bz"].last_success_at = utcnow() - timedelta(hours=3)
+    db.session.commit()
+    as_person(world.student)
+
+    page = client.get("/risk-levels").text
+
+    assert "United States" in page and "60 hours ago" in page
+    assert "out of date" in page.split("United States")[1].split("</li>")[0]
+    assert "never read" in page.split("Global Affairs Canada")[1].split("</li>")[0]
+    assert (
+        "3 hours ago" in page
+        and "out of date" not in page.split("Netherlands")[1].split("</li>")[0]
+    )
+
+
+def test_a_transfer_cut_off_before_its_declared_length_changes_nothing(db, feeds, us_imported):
+    import socket
+
+    body = json.dumps(US).encode()
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(4)
+
+    def serve() -> None:
+        for _ in range(4):  # the first try and any retries
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            conn.recv(65536)
+            head = (
+                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                f"Content-Length: {len(body)}\r\n\r\n"
+            )
+            conn.sendall(head.encode() + body[: len(body) // 3])
+            conn.close()
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    feed = db.session.get(AdviceFeed, "us_state")
+    feed.url, feed.etag = f"http://127.0.0.1:{listener.getsockname()[1]}/TravelAdvisories", None
+    db.session.commit()
+
+    outcome = runner.run_source("us_state", trigger="schedule")
+
+    listener.close()
+    assert outcome.outcome is RunOutcome.FAILED
+    assert "cut off" in outcome.error
+    assert _levels() == us_imported

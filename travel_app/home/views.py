@@ -5,7 +5,9 @@ from datetime import date, timedelta
 from flask import Blueprint, current_app, render_template
 from flask_login import current_user, login_required
 
+from travel_app.advice.queries import source_ages
 from travel_app.core import heartbeat
+from travel_app.core.db import utcnow
 from travel_app.org.models import Role
 from travel_app.org.queries import acting_for, deputies_of, supervisor_of
 from travel_app.places.queries import country_lists, current_advisories, risk_levels
@@ -49,4 +51,5 @@ def risk_overview() -> str:
         advisories=current_advisories(date.today()),
         levels=risk_levels(),
         lists=country_lists(),
+        ages=source_ages(utcnow()),
     )
