@@ -87,12 +87,17 @@ def test_a_lower_level_waits_for_a_safety_officer_and_applies_when_confirmed(
     runner.run_source("be_fps", trigger="schedule")
 
     assert current_advisory(utcnow().date(), "ML").level == 2  # the higher level stays
-    [held] = db.session.scalars(sa.select(PendingLowering)).all()
+    # The region the source advised before and no longer names falls under the lower country
+    # advice: it waits too, on its own.
+    held, region = db.session.scalars(
+        sa.select(PendingLowering).order_by(PendingLowering.region_code.is_not(None))
+    ).all()
     assert (held.country_code, held.level, held.previous_level) == ("ML", 1, 2)
+    assert (region.region_code, region.level, region.previous_level) == ("ML-7", 1, 3)
     assert [r.recipient for r in outbox_rows("advice_pending")] == [world.safety_officer.email]
     # Running again asks nothing twice.
     runner.run_source("be_fps", trigger="schedule")
-    assert len(db.session.scalars(sa.select(PendingLowering)).all()) == 1
+    assert len(db.session.scalars(sa.select(PendingLowering)).all()) == 2
     assert len(outbox_rows("advice_pending")) == 1
 
     as_person(world.student)

@@ -229,6 +229,32 @@ CASES: list[tuple[str, str, dict[str, Any]]] = [
         "team",
         {"trip": _trip(), "level": 3, "reason": "ML/ML-5: level 3 (be_fps, 2027-03-04)"},
     ),
+    ("advice_pending", "officer", {"source": "Netherlands: Nederland Wereldwijd", "count": 2}),
+    (
+        "advice_rise",
+        "officer",
+        {
+            "source": "Belgium: FPS Foreign Affairs",
+            "places": [
+                {
+                    "name": "Mali – Kayes",
+                    "country": "ML",
+                    "region": "ML-1",
+                    "level": 3,
+                    "travellers": 2,
+                },
+                {"name": "Niger", "country": "NE", "region": None, "level": 2, "travellers": 1},
+            ],
+        },
+    ),
+    (
+        "advice_stale",
+        "officer",
+        {
+            "source": "United States: Department of State",
+            "last_success_at": datetime(2027, 3, 5, 6, 0, tzinfo=UTC),
+        },
+    ),
     ("no_clearance", "traveller", {"trip": _trip(), "items": _items(), "held": False}),
     ("no_clearance", "officer", {"trip": _trip(), "items": _items(), "held": True}),
     (

@@ -107,7 +107,7 @@ def test_a_level_rise_tells_the_traveller_and_the_deciders_again(world, make_tri
     got = delivered()
     suspended = got[world.student.email][len(before[world.student.email]) :]
     assert [m["Subject"] for m in suspended] == ["Approval suspended: Fieldwork"]
-    assert "BF: level 3" in suspended[0].get_body(("plain",)).get_content()
+    assert "Burkina Faso: level 3" in suspended[0].get_body(("plain",)).get_content()
     promoter = got[world.promoter.email][len(before[world.promoter.email]) :]
     assert [m["Subject"] for m in promoter] == [
         "Waiting for you: Supervisor's approval for Sam Student"

@@ -148,6 +148,6 @@ def test_procedures_show_names_the_choices(app, tmp_path):
     assert "Necessity motivation: never; conditions due 7 working days before departure" in text
     assert "cancel or revoke: executive authority or safety officer" in text
     assert (
-        "Advisory sources: university, be_fps, nl_bz, uk_fcdo, us_state "
+        "Advisory sources: university, be_fps, nl_bz, fr_meae, uk_fcdo, us_state, de_aa, ca_gac "
         "(the most severe current advice counts)"
     ) in text

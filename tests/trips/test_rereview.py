@@ -63,7 +63,7 @@ def test_a_level_rise_suspends_an_approved_trip_and_reroutes_it_with_the_reason(
     event = db.session.scalars(
         sa.select(TripEvent).where(TripEvent.kind == EventKind.SUSPENDED)
     ).one()
-    assert "BF: level 3" in event.comment
+    assert "Burkina Faso: level 3" in event.comment
     assert event.from_state == "approved" and event.to_state == "suspended"
     assert event.actor_id == world.admin.id
     # The supervisor finds it in their inbox again.
@@ -115,7 +115,7 @@ def test_a_trip_under_way_is_flagged_not_suspended(world, make_trip):
     assert reaction.flagged == [trip.id]
     assert trip.state is TripState.APPROVED
     assert trip.needs_attention
-    assert "BF: level 3" in trip.attention_reason
+    assert "Burkina Faso: level 3" in trip.attention_reason
 
 
 def test_a_lower_level_only_notifies_and_the_trip_shows_the_new_level(world, make_trip):

@@ -301,7 +301,7 @@ def test_an_administrator_raising_a_level_suspends_trips_and_says_how_many(
     assert trip.state is TripState.SUSPENDED
     page = as_person(world.student).get(f"/trips/{trip.id}").get_data(as_text=True)
     assert "the approval is suspended while the trip is reviewed again" in page
-    assert "BF: level 3" in page
+    assert "Burkina Faso: level 3" in page
     assert "Fieldwork" in as_person(world.promoter).get("/inbox").get_data(as_text=True)
 
 

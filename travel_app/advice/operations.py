@@ -11,8 +11,9 @@ run, whatever the number of countries.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
 
@@ -31,7 +32,10 @@ from travel_app.core import audit
 from travel_app.duty.queries import present_by_place
 from travel_app.extensions import db
 from travel_app.org.models import Person
+from travel_app.places.current import governing
 from travel_app.places.models import Advisory, AdvisorySource, SourceLevel
+from travel_app.places.queries import in_force_by_country
+from travel_app.procedures import risk_policy
 from travel_app.trips.rereview import Reaction, react_to_advice
 
 #: The country whose government publishes each known source.
@@ -180,10 +184,50 @@ def _latest(source_code: str, today: date) -> dict[Place, Advisory]:
     }
 
 
+COUNTRY = re.compile(r"^[A-Z]{2}$")
+REGION = re.compile(r"^[A-Z]{2}-[A-Z0-9]{1,3}$")
+SUMMARY_MAX = 4000
+
+
+def _clean(item: ParsedAdvice) -> ParsedAdvice:
+    """The item as it may be stored and shown: ISO-shaped codes (else the run is refused), a
+    web link or none (never ``javascript:``), a summary of bounded length."""
+    country = item.country_code.upper()
+    region = item.region_code.upper() if item.region_code else None
+    if not COUNTRY.match(country) or (region is not None and not REGION.match(region)):
+        raise SchemaError(f"{_place(item.country_code, item.region_code)!r} is not an ISO code")
+    link = (item.link or "").strip()
+    if (
+        not link.startswith(("https://", "http://"))
+        or len(link) > 500
+        or any(c.isspace() or c in "<>\"'" for c in link)
+    ):
+        link = ""
+    return replace(
+        item,
+        country_code=country,
+        region_code=region,
+        link=link or None,
+        summary=item.summary.strip()[:SUMMARY_MAX],
+    )
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    """New advice as the place's rule reads it, before it is written."""
+
+    id: int
+    country_code: str
+    region_code: str | None
+    level: int
+    source_code: str
+    effective_on: date
+
+
 def _one_per_place(advice: Iterable[ParsedAdvice], levels: dict[str, int]) -> dict[Place, Any]:
     """The source's advice by place; a place given twice counts at its highest level."""
     by_place: dict[Place, tuple[ParsedAdvice, int]] = {}
-    for item in advice:
+    for item in map(_clean, advice):
         if item.label not in levels:
             place = _place(item.country_code, item.region_code)
             raise SchemaError(
@@ -224,6 +268,16 @@ def apply_run(
     }
     incoming = _one_per_place(result.advice, levels)
     current = _latest(feed.source_code, today)
+    # A region the source advised before and no longer names, in a country it now advises as a
+    # whole, falls under that country advice: restated at its level (a rise applies, a lowering
+    # waits), so an old region advice never hides a newer rise for the whole country.
+    for key in list(current):
+        whole = incoming.get((key[0], None))
+        if key[1] is not None and key not in incoming and whole is not None:
+            incoming[key] = (replace(whole[0], region_code=key[1], region_name=None), whole[1])
+    policy = risk_policy()
+    in_force: dict[str, list[Any]] = dict(in_force_by_country(today, {k[0] for k in incoming}))
+    governing_rise: set[Place] = set()
     waiting = {
         (p.country_code, p.region_code): p
         for p in db.session.scalars(
@@ -271,6 +325,48 @@ def apply_run(
                 }
             )
             continue
+        # The level the university's policy gives the place, before and with this advice: a
+        # lower one waits for a safety officer even when the source itself rose or is new
+        # (e.g. a primary source that had nothing for the place before).
+        rows: list[Any] = in_force.get(key[0], [])
+        was = governing(rows, key[1], today, policy)
+        candidate = _Candidate(2**62, key[0], key[1], level, feed.source_code, today)
+        kept: list[Any] = [
+            r for r in rows if not (r.source_code == feed.source_code and r.region_code == key[1])
+        ]
+        becomes = governing([*kept, candidate], key[1], today, policy)
+        if (
+            was is not None
+            and becomes is not None
+            and becomes.level < was.level
+            and not feed.auto_lower
+        ):
+            held = waiting.get(key)
+            if held is not None and held.label == item.label and held.summary == item.summary:
+                applied.unchanged += 1
+                continue
+            if held is not None:
+                settled.append(key)
+            held_rows.append(
+                {
+                    "run_id": run.id,
+                    "source_code": feed.source_code,
+                    "country_code": key[0],
+                    "region_code": key[1],
+                    "label": item.label,
+                    "level": level,
+                    "previous_level": was.level,
+                    "summary": item.summary,
+                    "link": item.link,
+                    "source_updated_at": item.updated_at,
+                    "created_at": now,
+                    "state": PendingState.PENDING,
+                }
+            )
+            continue
+        in_force[key[0]] = [*kept, candidate]
+        if becomes is not None and (was is None or becomes.level > was.level):
+            governing_rise.add(key)
         if key in waiting:
             settled.append(key)
         new_rows.append(
@@ -301,7 +397,10 @@ def apply_run(
     if settled:
         db.session.execute(
             sa.update(PendingLowering)
-            .where(PendingLowering.id.in_([waiting[k].id for k in settled]))
+            .where(
+                PendingLowering.id.in_([waiting[k].id for k in settled]),
+                PendingLowering.state == PendingState.PENDING,
+            )
             .values(state=PendingState.SUPERSEDED, decided_at=now)
         )
     # Core inserts, one statement each however many rows (the ORM would insert SQLite rows one
@@ -344,8 +443,9 @@ def apply_run(
     changed = applied.raised + applied.lowered
     if changed:
         applied.reaction = react_to_advice(changed, actor, today)
-    if applied.raised:
-        applied.offers = _offer_crisis_messages(feed, applied.raised, run, today)
+    rose = [a for a in applied.created if (a.country_code, a.region_code) in governing_rise]
+    if rose:
+        applied.offers = _offer_crisis_messages(feed, rose, run, today)
     if applied.pending:
         notices.lowerings_waiting(feed.source.name, len(applied.pending), run.id, today)
     return applied
@@ -397,12 +497,25 @@ def _offer_crisis_messages(
     return offers
 
 
+def _decide(pending: PendingLowering, state: PendingState, actor: Person, now: datetime) -> None:
+    """Settle a waiting lower level once: of two officers (or an officer and a feed run) deciding
+    at the same moment, the second is refused, whatever the database's isolation."""
+    done = db.session.execute(
+        sa.update(PendingLowering)
+        .where(PendingLowering.id == pending.id, PendingLowering.state == PendingState.PENDING)
+        .values(state=state, decided_by_id=actor.id, decided_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if done.rowcount != 1:  # type: ignore[attr-defined]
+        raise ImportRefused("this lower level was already decided")
+    db.session.refresh(pending)
+
+
 def confirm_lowering(
     pending: PendingLowering, actor: Person, today: date, now: datetime
 ) -> tuple[Advisory, Reaction]:
     """A safety officer accepts a lower level a feed reported: it is recorded and trips react."""
-    if pending.state is not PendingState.PENDING:
-        raise ImportRefused("this lower level was already decided")
+    _decide(pending, PendingState.CONFIRMED, actor, now)
     advisory = Advisory(
         country_code=pending.country_code,
         region_code=pending.region_code,
@@ -418,7 +531,6 @@ def confirm_lowering(
         created_by_id=actor.id,
     )
     db.session.add(advisory)
-    pending.state, pending.decided_by_id, pending.decided_at = PendingState.CONFIRMED, actor.id, now
     audit.record(
         "advisory.set",
         advisory,
@@ -434,9 +546,7 @@ def confirm_lowering(
 
 def dismiss_lowering(pending: PendingLowering, actor: Person, now: datetime) -> None:
     """A safety officer keeps the higher level the source had given."""
-    if pending.state is not PendingState.PENDING:
-        raise ImportRefused("this lower level was already decided")
-    pending.state, pending.decided_by_id, pending.decided_at = PendingState.DISMISSED, actor.id, now
+    _decide(pending, PendingState.DISMISSED, actor, now)
     audit.record(
         "advice.lowering_dismissed",
         pending,

@@ -14,6 +14,7 @@ from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 from flask import current_app
+from sqlalchemy.orm import lazyload
 
 from travel_app.advice import notices
 from travel_app.advice.adapters.base import ParseResult
@@ -71,7 +72,7 @@ def run_source(
 ) -> Outcome:
     """Fetch (or take ``body``, an uploaded or saved file) and apply one source's advice."""
     now = now or utcnow()
-    today = today or now.date()
+    today = today or date.today()
     ensure_sources()
     db.session.commit()
     feed = db.session.get(AdviceFeed, code)
@@ -114,6 +115,8 @@ def _lock(code: str) -> AdviceFeed:
     feed = db.session.scalars(
         sa.select(AdviceFeed)
         .where(AdviceFeed.source_code == code)
+        # PostgreSQL locks no row of an outer join: the source is read after, unlocked.
+        .options(lazyload(AdviceFeed.source))
         .with_for_update()
         .execution_options(populate_existing=True)
     ).one()
@@ -199,7 +202,8 @@ def _failed(
     feed.last_attempt_at = feed.last_error_at = now
     feed.last_error = message[:2000]
     feed.failures += 1
-    retry = min(FIRST_RETRY * 2 ** (feed.failures - 1), timedelta(hours=feed.interval_hours))
+    # The exponent is capped: 2**16 quarter hours is longer than any interval (720 h).
+    retry = min(FIRST_RETRY * 2 ** min(feed.failures - 1, 16), timedelta(hours=feed.interval_hours))
     feed.next_run_at = now + retry
     actor = db.session.get(Person, actor_id) if actor_id else None
     audit.record("advice.run", run, actor, source=code, outcome="failed", error=message[:300])

@@ -30,10 +30,16 @@ def is_country(code: str | None) -> bool:
     return code is not None and pycountry.countries.get(alpha_2=code.upper()) is not None
 
 
+#: Codes outside ISO 3166-1 that governments' feeds use (user-assigned), with their names.
+OUTSIDE_ISO = {"XK": {"en": "Kosovo", "nl": "Kosovo"}}
+
+
 def country_name(code: str, locale: str = "en") -> str:
+    """The country's name in ``locale`` (Kosovo too, which ISO 3166-1 leaves unassigned)."""
     country = pycountry.countries.get(alpha_2=code.upper())
     if country is None:
-        return code
+        names = OUTSIDE_ISO.get(code.upper())
+        return names.get(locale, names["en"]) if names else code
     name = getattr(country, "common_name", None) or country.name
     return _translator("iso3166-1", locale).gettext(name)
 

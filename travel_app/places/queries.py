@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date
 
@@ -15,8 +16,11 @@ from travel_app.places.models import Advisory, CountryList, RiskLevel
 from travel_app.procedures import risk_policy
 
 
-def _latest_per_source(on: date, country_code: str | None = None) -> list[Advisory]:
-    """Each recognised source's latest advisory in force on ``on`` for every place (one query)."""
+def _latest_per_source(
+    on: date, country_code: str | None = None, countries: Collection[str] | None = None
+) -> list[Advisory]:
+    """Each recognised source's latest advisory in force on ``on`` for every place (one query),
+    or for one country's or some countries' places."""
     ranked = sa.select(
         Advisory.id,
         sa.func.row_number()
@@ -31,9 +35,21 @@ def _latest_per_source(on: date, country_code: str | None = None) -> list[Adviso
         ranked = ranked.where(Advisory.source_code.in_(sorted(sources)))
     if country_code:
         ranked = ranked.where(Advisory.country_code == country_code.upper())
+    if countries is not None:
+        ranked = ranked.where(Advisory.country_code.in_(sorted(countries)))
     latest = ranked.subquery()
     current = sa.select(latest.c.id).where(latest.c.rank == 1).subquery()
     return list(db.session.scalars(sa.select(Advisory).join(current, current.c.id == Advisory.id)))
+
+
+def in_force_by_country(on: date, countries: Collection[str]) -> dict[str, list[Advisory]]:
+    """Each recognised source's advice in force for the places of ``countries`` (one query),
+    by country: what :mod:`travel_app.places.current` judges a place by."""
+    by_country: dict[str, list[Advisory]] = defaultdict(list)
+    if countries:
+        for row in _latest_per_source(on, countries=countries):
+            by_country[row.country_code].append(row)
+    return by_country
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from travel_app.extensions import db
 from travel_app.org.models import Person, Role, RoleAssignment, Unit, UnitKind
 from travel_app.places.current import Judgement, judge
+from travel_app.places.geography import country_name
 from travel_app.places.models import Advisory, AdvisorySource, CountryList, CountryListEntry
 from travel_app.procedures import risk_policy
 from workflows.engine import Destination, Route, TripFacts
@@ -184,9 +185,9 @@ class Context:
         text = f"{self.sources.get(advice.source_code, advice.source_code)}, "
         text += advice.effective_on.isoformat()
         if day.by_own_government:
-            text += (
-                " — applied as the traveller's own government "
-                f"({own.get(advice.source_code, '?')} nationality)"
+            nationality = own.get(advice.source_code)
+            text += " — applied as the traveller's own government" + (
+                f" (a citizen of {country_name(nationality)})" if nationality else ""
             )
         return text
 

@@ -18,6 +18,7 @@ from travel_app.core import audit
 from travel_app.core.db import utcnow
 from travel_app.extensions import db
 from travel_app.org.models import Person
+from travel_app.places.geography import place_name
 from travel_app.places.models import Advisory
 from travel_app.procedures import active_procedure
 from travel_app.trips import notices, routing, transitions
@@ -70,7 +71,7 @@ def react_to_advisory(advisory: Advisory, actor: Person | None, today: date) -> 
 
 
 def _reason(advisory: Advisory, sources: dict[str, str]) -> str:
-    place = "/".join(filter(None, (advisory.country_code, advisory.region_code)))
+    place = place_name(advisory.country_code, advisory.region_code)
     source = sources.get(advisory.source_code, advisory.source_code)
     return f"{place}: level {advisory.level} ({source}, {advisory.effective_on})"
 
