@@ -9,7 +9,8 @@ import pytest
 import sqlalchemy as sa
 
 from tests.advice.conftest import csv_body
-from tests.trips.conftest import day
+from tests.trips.conftest import day, leg
+from tests.trips.test_rereview import approve_all
 from tests.trips.test_risk_policy_routing import with_policy
 from travel_app.advice import runner
 from travel_app.advice.adapters.base import ParsedAdvice, SchemaError
@@ -101,3 +102,21 @@ def test_under_a_primary_source_a_lower_level_waits_even_when_that_source_is_new
     assert (held.source_code, held.level, held.previous_level) == ("be_fps", 0, 3)
     run = db.session.scalars(sa.select(AdviceRun).order_by(AdviceRun.id.desc())).first()
     assert run.summary["crisis_offers"] == {}
+
+
+def test_a_country_rise_reaches_a_region_whose_other_source_speaks_for_it_alone(
+    db, world, feeds, make_advisory, make_trip
+):
+    """The Netherlands say 3 for Türkiye but 1 for Sanliurfa; Belgium says 1 for Türkiye. When
+    Belgium rises to 2, Türkiye as a whole stays at 3, yet Sanliurfa rises from 1 to 2: the
+    trip there is re-examined."""
+    make_advisory("TR", level=1, source="be_fps", effective_on=day(-40))
+    make_advisory("TR", level=3, source="nl_bz", effective_on=day(-40))
+    make_advisory("TR", "TR-63", level=1, source="nl_bz", effective_on=day(-40))
+    trip = approve_all(make_trip(leg("TR", 30, 40, region="TR-63")), world)
+    assert trip.level == 1
+
+    _upload("TR,,afgeraden tenzij noodzakelijk,Essential travel only.,,")
+
+    db.session.refresh(trip)
+    assert trip.level == 2

@@ -37,6 +37,7 @@ from travel_app.places.models import Advisory, AdvisorySource, SourceLevel
 from travel_app.places.queries import in_force_by_country
 from travel_app.procedures import risk_policy
 from travel_app.trips.rereview import Reaction, react_to_advice
+from workflows.model import Combine, RiskPolicy
 
 #: The country whose government publishes each known source.
 GOVERNMENTS = {
@@ -212,6 +213,12 @@ def _clean(item: ParsedAdvice) -> ParsedAdvice:
     )
 
 
+def _level_of(rows: list[Any], region: str | None, today: date, policy: RiskPolicy) -> int | None:
+    """The level the policy gives the place, or None without advice."""
+    advice = governing(rows, region, today, policy)
+    return advice.level if advice is not None else None
+
+
 @dataclass(frozen=True)
 class _Candidate:
     """New advice as the place's rule reads it, before it is written."""
@@ -278,6 +285,14 @@ def apply_run(
     policy = risk_policy()
     in_force: dict[str, list[Any]] = dict(in_force_by_country(today, {k[0] for k in incoming}))
     governing_rise: set[Place] = set()
+    # Trips are re-examined where the university's level moved, and wherever this source may
+    # count for a traveller as their own government beside what the policy chooses.
+    to_react: set[Place] = set()
+    own_government = feed.source_code in policy.nationality_sources.values() and (
+        policy.sources is None
+        or feed.source_code not in policy.sources
+        or policy.combine is Combine.PRIMARY
+    )
     waiting = {
         (p.country_code, p.region_code): p
         for p in db.session.scalars(
@@ -329,18 +344,27 @@ def apply_run(
         # lower one waits for a safety officer even when the source itself rose or is new
         # (e.g. a primary source that had nothing for the place before).
         rows: list[Any] = in_force.get(key[0], [])
-        was = governing(rows, key[1], today, policy)
         candidate = _Candidate(2**62, key[0], key[1], level, feed.source_code, today)
         kept: list[Any] = [
             r for r in rows if not (r.source_code == feed.source_code and r.region_code == key[1])
         ]
-        becomes = governing([*kept, candidate], key[1], today, policy)
-        if (
-            was is not None
-            and becomes is not None
-            and becomes.level < was.level
-            and not feed.auto_lower
-        ):
+        # Advice for the whole country also moves the regions with advice of their own from
+        # other sources: each place is judged before and after.
+        judged = [key[1]]
+        if key[1] is None:
+            judged += sorted({r.region_code for r in rows if r.region_code})
+        moves = [
+            (
+                _level_of(rows, place, today, policy),
+                _level_of([*kept, candidate], place, today, policy),
+            )
+            for place in judged
+        ]
+        was, becomes = moves[0]
+        dropped = [
+            before for before, after in moves if before is not None and (after or 0) < before
+        ]
+        if dropped and not feed.auto_lower:
             held = waiting.get(key)
             if held is not None and held.label == item.label and held.summary == item.summary:
                 applied.unchanged += 1
@@ -355,7 +379,7 @@ def apply_run(
                     "region_code": key[1],
                     "label": item.label,
                     "level": level,
-                    "previous_level": was.level,
+                    "previous_level": max(dropped),
                     "summary": item.summary,
                     "link": item.link,
                     "source_updated_at": item.updated_at,
@@ -365,8 +389,10 @@ def apply_run(
             )
             continue
         in_force[key[0]] = [*kept, candidate]
-        if becomes is not None and (was is None or becomes.level > was.level):
+        if becomes is not None and (was is None or becomes > was):
             governing_rise.add(key)
+        if own_government or any((before or 0) != (after or 0) for before, after in moves):
+            to_react.add(key)
         if key in waiting:
             settled.append(key)
         new_rows.append(
@@ -440,7 +466,7 @@ def apply_run(
         ],
         now,
     )
-    changed = applied.raised + applied.lowered
+    changed = [a for a in applied.created if (a.country_code, a.region_code) in to_react]
     if changed:
         applied.reaction = react_to_advice(changed, actor, today)
     rose = [a for a in applied.created if (a.country_code, a.region_code) in governing_rise]
