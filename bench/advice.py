@@ -4,8 +4,11 @@ five sources, on a database of N trips, with the level-rise fan-out.
 Each source's feed is built in its published shape from the recorded test fixtures (one item
 per country, levels spread over the scale) and served from memory, so the figure is the
 service's own work: parsing, comparing with the source's advice on record, writing, reacting.
-Greenland rises to the top level in every feed and 1,000 approved trips go there, so the first
-source's run also suspends 1,000 trips and tells their people, as in the level-rise benchmark.
+Each source is imported three times: a first import into a database without its advice
+(informational: every trip it touches is re-examined), the next day's feed in which only
+Greenland rises to the top level, where 1,000 approved trips go (the target: the whole feed read
+and compared in under 5 s, and the first source to raise it suspends the 1,000 trips and tells
+their people, as in the level-rise benchmark), and the same feed again (nothing changes).
 
     .venv/bin/python bench/advice.py [--trips 100000] [--database-url URL]
 """
@@ -42,8 +45,12 @@ def _countries() -> list[Any]:
     return sorted(pycountry.countries, key=lambda c: c.alpha_2)
 
 
+#: Greenland's level in the feeds being built: 1 yesterday, 3 today.
+GREENLAND = {"level": 1}
+
+
 def _level(code: str) -> int:
-    return 3 if code == "GL" else sum(map(ord, code)) % 4
+    return GREENLAND["level"] if code == "GL" else sum(map(ord, code)) % 4
 
 
 def us_state() -> dict[str, bytes]:
@@ -254,17 +261,18 @@ def measure(url: str, trips: int) -> list[str]:
     engine.dispose()
     app = create_app(TestingConfig, SQLALCHEMY_DATABASE_URI=url, MAIL_FILE_DIR="/tmp")
     lines = [
-        "| source | places | first run ms | statements | trips suspended | second run ms |"
-        " statements | under 5 s |",
+        "| source | places | first import ms (statements) | trips re-examined and moved |"
+        " next day, Greenland raised: ms (statements) | trips suspended | again, unchanged:"
+        " ms (statements) | next day under 5 s |",
         "|---|---|---|---|---|---|---|---|",
     ]
     with app.app_context():
         for code, build in FEEDS.items():
-            base = "memory://" + code
-            memory = _Memory(build(), base)
-            runner._fetcher = lambda *_a, memory=memory, **_k: memory  # type: ignore[assignment]
             figures = []
-            for _ in range(2):
+            for greenland in (1, 3, 3):
+                GREENLAND["level"] = greenland
+                memory = _Memory(build(), "memory://" + code)
+                runner._fetcher = lambda *_a, memory=memory, **_k: memory  # type: ignore[assignment]
                 statements: list[str] = []
 
                 def count(*_args: Any, into: list[str] = statements) -> None:
@@ -272,18 +280,20 @@ def measure(url: str, trips: int) -> list[str]:
 
                 sa.event.listen(db.engine, "before_cursor_execute", count)
                 started = time.perf_counter()
-                outcome = runner.run_source(code, trigger="cli", url=base)
+                outcome = runner.run_source(code, trigger="cli", url="memory://" + code)
                 took = (time.perf_counter() - started) * 1000
                 sa.event.remove(db.engine, "before_cursor_execute", count)
                 assert outcome.error == "", outcome.error
                 summary = outcome.applied.summary() if outcome.applied else {}
                 figures.append((took, len(statements), summary))
-            (t1, s1, first), (t2, s2, second) = figures
+            (t1, s1, first), (t2, s2, second), (t3, s3, third) = figures
             places = first.get("created", 0) + len(first.get("pending", []))
-            assert second.get("created", 0) == 0, second
+            moved = first.get("suspended", 0) + first.get("rerouted", 0) + first.get("flagged", 0)
+            assert third.get("created", 0) == 0, third
             lines.append(
-                f"| {code} | {places:,} | {t1:,.0f} | {s1} | {first.get('suspended', 0):,} |"
-                f" {t2:,.0f} | {s2} | {'✓' if max(t1, t2) < 5000 else '✗'} |"
+                f"| {code} | {places:,} | {t1:,.0f} ({s1}) | {moved:,} | {t2:,.0f} ({s2}) |"
+                f" {second.get('suspended', 0):,} | {t3:,.0f} ({s3}) |"
+                f" {'✓' if t2 < 5000 else '✗'} |"
             )
         db.engine.dispose()
     return lines
