@@ -143,7 +143,7 @@ def test_a_belgian_traveller_gets_belgian_advice_applied_and_the_reason_says_so(
     assert belgian.level == 2
     assert (
         f"Highest level 2: ML ({BELGIUM}, {day(-100)} — applied as the traveller's own "
-        "government (BE nationality))."
+        "government (a citizen of Belgium))."
     ) in belgian.route["reasons"][0][1]
     [mali] = belgian.route["destinations"]
     assert [(s["source"], s["role"], s["nationality"]) for s in mali["sources"]] == [
@@ -177,7 +177,7 @@ def test_check_level_applies_the_travellers_government_too(
     second.update({"legs-1-arrives_on": None, "legs-1-leaves_on": None})
     page = client.post("/trips/new", data=form(action="check", **second)).get_data(as_text=True)
     assert 'id="computed-level">2<' in page
-    assert "applied as the traveller&#39;s own government (BE nationality)" in page
+    assert "applied as the traveller&#39;s own government (a citizen of Belgium)" in page
     assert "Mali | " + NETHERLANDS in rows(page, "advice-sources")[1]
 
 
