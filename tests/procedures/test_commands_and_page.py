@@ -114,3 +114,17 @@ def test_the_readme_shows_the_current_mermaid_chart(app):
         .output.strip()
     )
     assert f"```mermaid\n{chart}\n```" in (BASE_DIR / "README.md").read_text()
+
+
+def test_check_names_advice_sources_the_service_does_not_have(app, tmp_path):
+    path = tmp_path / "university.yaml"
+    path.write_text(
+        (workflows.PROCEDURES_DIR / "vlir-framework.yaml")
+        .read_text()
+        .replace("sources: [university, be_fps,", "sources: [university, be_fps, xx_ministry,")
+    )
+    result = app.test_cli_runner().invoke(args=["procedures", "check", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "advice sources this service does not have: xx_ministry" in result.output
+    # The feeds it has an adapter for count as known, set up or not.
+    assert "de_aa" not in result.output.split("does not have:")[1]

@@ -8,6 +8,7 @@ import click
 import sqlalchemy as sa
 from flask.cli import AppGroup
 
+from travel_app.advice.operations import ensure_sources
 from travel_app.demo import data
 from travel_app.extensions import db
 from travel_app.org import operations as org_ops
@@ -185,6 +186,9 @@ def _load_trips(people: dict[str, Person], today: date) -> int:
 def load_command() -> None:
     """Load the demo university (safe to run again)."""
     added = load_demo()
+    # Every known advice source, not fetched (a demo machine may have no internet): the safety
+    # office sees them at Advice sources and may upload a CSV file or enable one.
+    ensure_sources()
     db.session.commit()
     if any(added.values()):
         click.echo("Demo data added: " + ", ".join(f"{n} {k}" for k, n in added.items()))

@@ -56,6 +56,18 @@ def _known_lists() -> set[str] | None:
         return None
 
 
+def _known_sources() -> set[str] | None:
+    """The advice sources the service can have: its feed adapters and every source in the
+    database (the university's own, CSV sources); None without a migrated database to ask."""
+    from travel_app.advice.adapters import ADAPTERS
+    from travel_app.places.models import AdvisorySource
+
+    if _known_lists() is None:
+        return None
+    with db.engine.connect() as connection:
+        return set(ADAPTERS) | set(connection.scalars(sa.select(AdvisorySource.code)))
+
+
 @procedures_cli.command("check")
 @click.argument("files", nargs=-1, type=click.Path(dir_okay=False))
 def check(files: tuple[str, ...]) -> None:
@@ -68,6 +80,7 @@ def check(files: tuple[str, ...]) -> None:
             "note: no migrated database, so country lists are not compared with it "
             "(after 'flask db upgrade', check again)"
         )
+    known_sources = _known_sources()
     failed = 0
     for path in paths:
         try:
@@ -81,6 +94,14 @@ def check(files: tuple[str, ...]) -> None:
             f"{path}: OK ({procedure.id} v{procedure.version}, "
             f"{len(procedure.stages)} stages, {len(procedure.dossier)} dossier rules)"
         )
+        policy = procedure.risk_policy
+        named = {*(policy.sources or ()), *policy.nationality_sources.values()}
+        unknown = sorted(named - known_sources) if known_sources is not None else []
+        if unknown:
+            click.echo(
+                f"  note: advice sources this service does not have: {', '.join(unknown)}"
+                " (Administration → Advice sources); until then no advice comes from them"
+            )
         if missing:
             click.echo(
                 f"  note: country lists not created yet: {', '.join(missing)} "
