@@ -17,8 +17,8 @@ from flask import current_app
 from sqlalchemy.orm import lazyload
 
 from travel_app.advice import notices
-from travel_app.advice.adapters.base import ParseResult
-from travel_app.advice.fetch import Fetcher, Validators
+from travel_app.advice.adapters.base import ParseResult, SchemaError
+from travel_app.advice.fetch import Fetcher, FetchError, Validators
 from travel_app.advice.models import AdviceFeed, AdviceRun, RunOutcome
 from travel_app.advice.operations import (
     Applied,
@@ -184,8 +184,14 @@ def _failed(
     code: str, trigger: str, actor_id: int | None, error: Exception, now: datetime
 ) -> Outcome:
     """Record the failure; every level stays as it was."""
-    message = str(error) or error.__class__.__name__
-    current_app.logger.warning("advice source %s failed: %s", code, message)
+    if isinstance(error, FetchError | SchemaError | ValueError) and not isinstance(
+        error, sa.exc.SQLAlchemyError
+    ):
+        message = str(error) or error.__class__.__name__
+        current_app.logger.warning("advice source %s failed: %s", code, message)
+    else:  # a fault of the service, not of the source: the details go to the log only
+        message = f"the service could not apply this run ({error.__class__.__name__}); see the log"
+        current_app.logger.exception("advice source %s failed", code, exc_info=error)
     feed = db.session.get(AdviceFeed, code)
     assert feed is not None
     run = AdviceRun(
