@@ -315,34 +315,12 @@ def apply_run(
             if key in waiting:
                 settled.append(key)  # the source went back to what stands
             continue
+        # A lower level waits for a safety officer when the source lowers its own advice for
+        # the place, and when the level the university's policy gives the place (or a region
+        # judged with it) would drop, even where the source itself rose or is new there (a
+        # primary source that had nothing for the place before).
         before = exact or (current.get((key[0], None)) if key[1] else None)
-        if before is not None and level < before.level and not feed.auto_lower:
-            held = waiting.get(key)
-            if held is not None and held.label == item.label and held.summary == item.summary:
-                applied.unchanged += 1
-                continue
-            if held is not None:
-                settled.append(key)
-            held_rows.append(
-                {
-                    "run_id": run.id,
-                    "source_code": feed.source_code,
-                    "country_code": key[0],
-                    "region_code": key[1],
-                    "label": item.label,
-                    "level": level,
-                    "previous_level": before.level,
-                    "summary": item.summary.strip(),
-                    "link": item.link,
-                    "source_updated_at": item.updated_at,
-                    "created_at": now,
-                    "state": PendingState.PENDING,
-                }
-            )
-            continue
-        # The level the university's policy gives the place, before and with this advice: a
-        # lower one waits for a safety officer even when the source itself rose or is new
-        # (e.g. a primary source that had nothing for the place before).
+        lowered = [before.level] if before is not None and level < before.level else []
         rows: list[Any] = in_force.get(key[0], [])
         candidate = _Candidate(2**62, key[0], key[1], level, feed.source_code, today)
         kept: list[Any] = [
@@ -361,10 +339,8 @@ def apply_run(
             for place in judged
         ]
         was, becomes = moves[0]
-        dropped = [
-            before for before, after in moves if before is not None and (after or 0) < before
-        ]
-        if dropped and not feed.auto_lower:
+        lowered += [b for b, after in moves if b is not None and (after or 0) < b]
+        if lowered and not feed.auto_lower:
             held = waiting.get(key)
             if held is not None and held.label == item.label and held.summary == item.summary:
                 applied.unchanged += 1
@@ -379,7 +355,7 @@ def apply_run(
                     "region_code": key[1],
                     "label": item.label,
                     "level": level,
-                    "previous_level": max(dropped),
+                    "previous_level": max(lowered),
                     "summary": item.summary,
                     "link": item.link,
                     "source_updated_at": item.updated_at,
