@@ -5,6 +5,10 @@ A condition is a mapping with one key::
     {all: [c, ...]}  {any: [c, ...]}  {not: c}  {always: true}
     {level: 2}  {level: {gte: 2}}             the trip's level (after raises)
     {tag: evacuation}                         any destination's advisory carries the tag
+    {tag: [evacuation, kidnapping]}           ... any of these tags (flag and in_list alike)
+    {some_destination: {level: {gte: 2}, not_in_list: exempt}}
+                                              one destination meets every part given
+    {every_destination: {in_list: exempt}}    every destination meets every part given
     {in_list: heat_required}                  any destination is on the country list
     {all_in_list: exempt}                     every destination is on the list
     {category: [phd, student]}                the traveller's category
@@ -44,8 +48,21 @@ FACTS = (
     "all_in_list",
     "category",
     "flag",
+    "some_destination",
+    "every_destination",
     *NUMBER_FACTS,
 )
+#: What a per-destination condition may test of each destination.
+DESTINATION_KEYS = ("level", "in_list", "not_in_list", "tag")
+
+
+@dataclass(frozen=True)
+class DestinationFacts:
+    """One destination as per-destination conditions see it."""
+
+    level: int
+    lists: frozenset[str] = frozenset()
+    tags: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -59,6 +76,10 @@ class ConditionFacts:
     lists_all: frozenset[str] = frozenset()
     flags: frozenset[str] = frozenset()
     numbers: dict[str, int] = field(default_factory=dict)
+    destinations: tuple[DestinationFacts, ...] = ()
+    #: For :func:`can_hold` only: the per-destination conditions taken as true (None: judge
+    #: them on ``destinations``).
+    assumed: frozenset[Condition] | None = None
 
 
 class ConditionError(ValueError):
@@ -220,6 +241,50 @@ class Flag(Condition):
 
 
 @dataclass(frozen=True)
+class Destination(Condition):
+    """Some (or every) destination meets every part: its own level, lists and tags."""
+
+    every: bool
+    level: tuple[str, int] | None = None
+    in_list: str | None = None
+    not_in_list: str | None = None
+    tag: str | None = None
+
+    def _meets(self, d: DestinationFacts) -> bool:
+        return (
+            (self.level is None or OPERATORS[self.level[0]](d.level, self.level[1]))
+            and (self.in_list is None or self.in_list in d.lists)
+            and (self.not_in_list is None or self.not_in_list not in d.lists)
+            and (self.tag is None or self.tag in d.tags)
+        )
+
+    def holds(self, facts: ConditionFacts) -> bool:
+        if facts.assumed is not None:
+            return self in facts.assumed
+        test = all if self.every else any
+        return bool(facts.destinations) and test(self._meets(d) for d in facts.destinations)
+
+    def describe(self, locale: str = "en") -> str:
+        nl = locale == "nl"
+        parts = []
+        if self.level is not None:
+            op, value = self.level
+            parts.append(f"{'niveau' if nl else 'level'} {OPERATOR_TEXT[op]} {value}")
+        if self.in_list is not None:
+            parts.append(f"{'op lijst' if nl else 'on list'} {self.in_list}")
+        if self.not_in_list is not None:
+            parts.append(f"{'niet op lijst' if nl else 'not on list'} {self.not_in_list}")
+        if self.tag is not None:
+            parts.append(f"{'met label' if nl else 'with tag'} {self.tag}")
+        who = (
+            ("elke bestemming" if self.every else "een bestemming")
+            if nl
+            else ("every destination" if self.every else "a destination")
+        )
+        return f"{who}: " + (" en " if nl else " and ").join(parts)
+
+
+@dataclass(frozen=True)
 class Vocabulary:
     """The names a procedure declares; a condition may use no others."""
 
@@ -255,6 +320,13 @@ def parse(data: Any, path: str, vocab: Vocabulary) -> Condition:
     if key in NUMBER_FACTS:
         op, number = _comparison(value, here)
         return Number(key, op, number)
+    if isinstance(value, list) and key in ("tag", "in_list", "all_in_list", "flag"):
+        if not value:
+            raise ConditionError(here, f"'{key}' takes a name or a non-empty list of names")
+        parts = tuple(parse({key: v}, f"{here}[{i}]", vocab) for i, v in enumerate(value))
+        # A list of lists for all_in_list: every destination on one of them is not "all on
+        # each"; it means any of the conditions, like the other keys.
+        return parts[0] if len(parts) == 1 else Any_(parts)
     if key == "tag":
         return Tag(_declared(value, vocab.tags, here, "advisory tag", "tags"))
     if key in ("in_list", "all_in_list"):
@@ -264,12 +336,46 @@ def parse(data: Any, path: str, vocab: Vocabulary) -> Condition:
         )
     if key == "flag":
         return Flag(_declared(value, vocab.flags, here, "flag", "flags"))
+    if key in ("some_destination", "every_destination"):
+        return _destination(value, here, vocab, every=key == "every_destination")
     if key == "category":
         values = value if isinstance(value, list) else [value]
         for v in values:
             _declared(v, vocab.categories, here, "traveller category", None)
         return Category(frozenset(values))
     raise ConditionError(here, f"unknown fact '{key}'; use one of: {', '.join(FACTS)}")
+
+
+def _destination(value: Any, path: str, vocab: Vocabulary, every: bool) -> Destination:
+    """``{some_destination: {level: ..., in_list: ..., not_in_list: ..., tag: ...}}``."""
+    if not isinstance(value, dict) or not value:
+        raise ConditionError(
+            path, f"expected a mapping of one or more of: {', '.join(DESTINATION_KEYS)}"
+        )
+    unknown = sorted(set(value) - set(DESTINATION_KEYS))
+    if unknown:
+        raise ConditionError(
+            f"{path}.{unknown[0]}",
+            f"unknown key '{unknown[0]}'; a destination is tested on: "
+            + ", ".join(DESTINATION_KEYS),
+        )
+    level = None
+    if "level" in value:
+        level = _comparison(value["level"], f"{path}.level")
+        if not 0 <= level[1] <= vocab.scale_max:
+            raise ConditionError(
+                f"{path}.level", f"level {level[1]} is outside the scale 0..{vocab.scale_max}"
+            )
+
+    def listed(key: str) -> str | None:
+        if key not in value:
+            return None
+        return _declared(value[key], vocab.lists, f"{path}.{key}", "country list", "country_lists")
+
+    tag = None
+    if "tag" in value:
+        tag = _declared(value["tag"], vocab.tags, f"{path}.tag", "advisory tag", "tags")
+    return Destination(every, level, listed("in_list"), listed("not_in_list"), tag)
 
 
 def _comparison(value: Any, path: str) -> tuple[str, int]:
@@ -299,10 +405,13 @@ def _declared(value: Any, known: frozenset[str], path: str, what: str, section: 
 def can_hold(condition: Condition, vocab: Vocabulary) -> bool:
     """Whether some trip satisfies ``condition``: every relevant combination of facts is tried."""
     atoms = list(dict.fromkeys(condition.atoms()))
+    # Each per-destination condition is tried as true and as false, like a tag: an itinerary
+    # can be chosen to meet it or not, whatever the trip's overall level.
+    places = [a for a in atoms if isinstance(a, Destination)]
     tags = sorted({a.name for a in atoms if isinstance(a, Tag)})
     lists = sorted({a.code for a in atoms if isinstance(a, InList)})
     flags = sorted({a.name for a in atoms if isinstance(a, Flag)})
-    if len(tags) + 2 * len(lists) + len(flags) > MAX_SEARCH_ATOMS:
+    if len(tags) + 2 * len(lists) + len(flags) + len(places) > MAX_SEARCH_ATOMS:
         return True  # too many combinations to try: assume it can hold rather than stall
     numbers: dict[str, set[int]] = {}
     for a in atoms:
@@ -316,27 +425,29 @@ def can_hold(condition: Condition, vocab: Vocabulary) -> bool:
                     for all_bits in itertools.product((False, True), repeat=len(lists)):
                         if any(e and not a for a, e in zip(any_bits, all_bits, strict=True)):
                             continue  # every destination on a list implies one is
-                        for flag_bits in itertools.product((False, True), repeat=len(flags)):
-                            for nums in itertools.product(
-                                *(sorted(numbers[n]) for n in number_names)
-                            ):
-                                facts = ConditionFacts(
-                                    level=level,
-                                    category=category,
-                                    tags=frozenset(
-                                        t for t, b in zip(tags, tag_bits, strict=True) if b
-                                    ),
-                                    lists_any=frozenset(
-                                        c for c, b in zip(lists, any_bits, strict=True) if b
-                                    ),
-                                    lists_all=frozenset(
-                                        c for c, b in zip(lists, all_bits, strict=True) if b
-                                    ),
-                                    flags=frozenset(
-                                        f for f, b in zip(flags, flag_bits, strict=True) if b
-                                    ),
-                                    numbers=dict(zip(number_names, nums, strict=True)),
-                                )
-                                if condition.holds(facts):
-                                    return True
+                        for flag_bits, place_bits, nums in itertools.product(
+                            itertools.product((False, True), repeat=len(flags)),
+                            itertools.product((False, True), repeat=len(places)),
+                            itertools.product(*(sorted(numbers[n]) for n in number_names)),
+                        ):
+                            facts = ConditionFacts(
+                                level=level,
+                                category=category,
+                                tags=frozenset(t for t, b in zip(tags, tag_bits, strict=True) if b),
+                                lists_any=frozenset(
+                                    c for c, b in zip(lists, any_bits, strict=True) if b
+                                ),
+                                lists_all=frozenset(
+                                    c for c, b in zip(lists, all_bits, strict=True) if b
+                                ),
+                                flags=frozenset(
+                                    f for f, b in zip(flags, flag_bits, strict=True) if b
+                                ),
+                                numbers=dict(zip(number_names, nums, strict=True)),
+                                assumed=frozenset(
+                                    p for p, b in zip(places, place_bits, strict=True) if b
+                                ),
+                            )
+                            if condition.holds(facts):
+                                return True
     return False

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import json
 from datetime import date
-from html import escape
 from typing import Any
 
+from workflows import diagram
 from workflows.engine import Destination, Route, TripFacts, dossier_items
 from workflows.model import (
     ROLE_TITLES,
     Combine,
     Mode,
     Procedure,
+    RaiseCombine,
     Regions,
     RiskPolicy,
     Step,
@@ -54,13 +55,40 @@ def summary(procedure: Procedure, locale: str = "en") -> str:
     if procedure.raises:
         lines.append("Verhogingen van het niveau:" if nl else "Level raises:")
         for r in procedure.raises:
-            lines.append(f"  +{r.by} {r.reason(locale)} — {r.when.describe(locale)}")
+            lines.append(f"  {r.describe(locale)} {r.reason(locale)} — {r.when.describe(locale)}")
+        if len(procedure.raises) > 1:
+            highest = procedure.raise_combine is RaiseCombine.HIGHEST
+            lines.append(
+                (
+                    "  meerdere verhogingen: de hoogste telt"
+                    if highest
+                    else "  meerdere verhogingen tellen op"
+                )
+                if nl
+                else (
+                    "  several raises: the highest wins" if highest else "  several raises add up"
+                )
+            )
         lines.append(f"  {'maximum' if nl else 'cap'}: {procedure.cap}")
+    if procedure.exempt_lists:
+        lines.append(
+            (
+                "Bestemmingen op deze lijsten tellen niet mee voor het niveau: "
+                if nl
+                else "Destinations on these lists do not count toward the level: "
+            )
+            + ", ".join(sorted(procedure.exempt_lists))
+        )
     lead = ", ".join(f"{lvl}: {days}" for lvl, days in sorted(procedure.lead_time_days.items()))
     lines.append(
         ("Termijn vóór vertrek (dagen per niveau): " if nl else "Lead time (days per level): ")
         + lead
     )
+    for rule in procedure.lead_times:
+        lines.append(
+            f"  {rule.days} {'dagen' if nl else 'days'} {'als' if nl else 'when'} "
+            f"{rule.when.describe(locale)} ({rule.reason(locale)})"
+        )
     if procedure.no_approval is not None:
         lines.append(
             ("Geen goedkeuring nodig als " if nl else "No approval needed when ")
@@ -167,111 +195,14 @@ def policy_lines(policy: RiskPolicy, locale: str = "en") -> list[str]:
     return lines
 
 
-def _mm(text: str) -> str:
-    """A label inside Mermaid's quotes: one line (a line break ends the statement), no quote."""
-    return " ".join(text.split()).replace('"', "#quot;")
-
-
 def mermaid(procedure: Procedure, locale: str = "en") -> str:
-    """A Mermaid flowchart: the stages in order, each with its condition and its steps."""
-    nl = locale == "nl"
-    out = ["flowchart TD", f'  submitted(["{"Aanvraag ingediend" if nl else "Trip submitted"}"])']
-    previous = "submitted"
-    if procedure.no_approval is not None:
-        out.append(f'  no_approval{{"{_mm(procedure.no_approval.describe(locale))}"}}')
-        out.append(f'  registered(["{"Geregistreerd" if nl else "Registered, no approval"}"])')
-        out.append("  submitted --> no_approval")
-        out.append(f"  no_approval -- {'ja' if nl else 'yes'} --> registered")
-        previous = "no_approval"
-    for stage in procedure.stages:
-        sid = f"stage_{stage.id}"
-        label = f"{stage.name(locale)} — {'als' if nl else 'when'} {stage.when.describe(locale)}"
-        out.append(f'  subgraph {sid} ["{_mm(label)}"]')
-        for step in stage.steps:
-            shape = ("[/", "/]") if step.mode is Mode.ADVISE else ("[", "]")
-            out.append(f'    {sid}_{step.id}{shape[0]}"{_mm(_step_line(step, locale))}"{shape[1]}')
-        out.append("  end")
-        label_no = f" -- {'nee' if nl else 'no'}" if previous == "no_approval" else ""
-        out.append(f"  {previous}{label_no} --> {sid}")
-        previous = sid
-    out.append(f'  approved(["{"Goedgekeurd" if nl else "Approved"}"])')
-    out.append(f"  {previous} --> approved")
-    return "\n".join(out)
+    """The procedure as a Mermaid flowchart (drawn in workflows.diagram)."""
+    return diagram.mermaid(procedure, locale)
 
 
 def svg(procedure: Procedure, locale: str = "en") -> str:
-    """The same flow as an inline SVG, drawn here so the page needs no script or network."""
-    width, box_h, gap, pad = 760, 30, 26, 12
-    y = pad
-    parts: list[str] = []
-
-    def text(x: float, y_: float, s: str, size: int = 13, weight: str = "normal") -> None:
-        parts.append(
-            f'<text x="{x}" y="{y_}" font-size="{size}" font-weight="{weight}" '
-            f'font-family="system-ui, sans-serif">{escape(s)}</text>'
-        )
-
-    def arrow(y1: float, y2: float) -> None:
-        x = width / 2
-        parts.append(
-            f'<line x1="{x}" y1="{y1}" x2="{x}" y2="{y2 - 4}" stroke="#555" '
-            f'marker-end="url(#arrow)"/>'
-        )
-
-    def pill(label: str) -> None:
-        nonlocal y
-        parts.append(
-            f'<rect x="{width / 2 - 150}" y="{y}" width="300" height="{box_h}" rx="15" '
-            f'fill="#e3ecf6" stroke="#12324f"/>'
-        )
-        text(width / 2 - 140, y + 20, label, weight="bold")
-        y += box_h
-
-    pill("Aanvraag ingediend" if locale == "nl" else "Trip submitted")
-    if procedure.no_approval is not None:
-        y += gap
-        arrow(y - gap, y)
-        note = "Geen goedkeuring als " if locale == "nl" else "No approval when "
-        text(pad, y - 6, note + procedure.no_approval.describe(locale), size=12)
-    for stage in procedure.stages:
-        y += gap
-        arrow(y - gap, y)
-        height = 28 + len(stage.steps) * (box_h + 6)
-        parts.append(
-            f'<rect x="{pad}" y="{y}" width="{width - 2 * pad}" height="{height}" '
-            f'rx="6" fill="#fafbfc" stroke="#9aa5b1"/>'
-        )
-        when = "als" if locale == "nl" else "when"
-        text(
-            pad + 10,
-            y + 19,
-            f"{stage.name(locale)} — {when} {stage.when.describe(locale)}",
-            weight="bold",
-        )
-        sy = y + 28
-        for step in stage.steps:
-            dash = ' stroke-dasharray="5 3"' if step.mode is Mode.ADVISE else ""
-            parts.append(
-                f'<rect x="{pad + 20}" y="{sy}" width="{width - 2 * pad - 40}" '
-                f'height="{box_h}" rx="4" fill="#fff" stroke="#0b5cad"{dash}/>'
-            )
-            text(pad + 30, sy + 20, _step_line(step, locale), size=12)
-            sy += box_h + 6
-        y += height
-    y += gap
-    arrow(y - gap, y)
-    pill("Goedgekeurd" if locale == "nl" else "Approved")
-    y += pad
-    defs = (
-        '<defs><marker id="arrow" viewBox="0 0 10 10" refX="8" refY="5" markerWidth="8" '
-        'markerHeight="8" orient="auto"><path d="M0,0 L10,5 L0,10 z" fill="#555"/></marker>'
-        "</defs>"
-    )
-    title = escape(procedure.name(locale))
-    return (
-        f'<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-label="{title}" '
-        f'viewBox="0 0 {width} {y}" width="100%">{defs}{"".join(parts)}</svg>'
-    )
+    """The procedure as an inline SVG diagram (drawn in workflows.diagram)."""
+    return diagram.svg(procedure, locale)
 
 
 def facts_from_json(data: dict[str, Any]) -> TripFacts:
@@ -317,11 +248,15 @@ def explain(procedure: Procedure, facts: TripFacts, route_: Route, locale: str =
         )
         + late
     )
-    if route_.no_approval:
+    if route_.no_approval and procedure.no_approval is not None:
         lines.append(
-            "Geen goedkeuring nodig (registratie)."
-            if nl
-            else "No approval needed (registration only)."
+            (
+                "Geen goedkeuring nodig (registratie), want "
+                if nl
+                else "No approval needed (registration only), because "
+            )
+            + procedure.no_approval.describe(locale)
+            + "."
         )
     for i, routed in enumerate(route_.stages, 1):
         lines.append(
@@ -331,7 +266,12 @@ def explain(procedure: Procedure, facts: TripFacts, route_: Route, locale: str =
         lines += [f"   - {_step_line(step, locale)}" for step in routed.stage.steps]
     items = dossier_items(procedure, facts, route_.risk)
     lines.append(("Zendingsdossier:" if nl else "Mission dossier:") + f" {len(items)}")
-    lines += [f"  - {i.rule.name(locale)} ({i.due_on.isoformat()})" for i in items]
+    overdue = " — VERSTREKEN" if nl else " — ALREADY PASSED"
+    lines += [
+        f"  - {i.rule.name(locale)} ({i.due_on.isoformat()})"
+        + (overdue if i.due_on < facts.today else "")
+        for i in items
+    ]
     return "\n".join(lines)
 
 

@@ -13,7 +13,16 @@ from datetime import date
 from workflows import conditions
 from workflows.calendar import add_working_days, subtract_working_days
 from workflows.conditions import Condition, ConditionFacts
-from workflows.model import DossierRule, Mode, Procedure, Stage, Step, Text, WhoKind
+from workflows.model import (
+    DossierRule,
+    Mode,
+    Procedure,
+    RaiseCombine,
+    Stage,
+    Step,
+    Text,
+    WhoKind,
+)
 
 
 @dataclass(frozen=True)
@@ -160,6 +169,8 @@ class Actor:
     is_traveller: bool = False
     supervises_traveller: bool = False
     faculty_authority_of_traveller: bool = False
+    #: The kinds of unit above the traveller that this actor heads (``who: {head_of: ...}``).
+    heads_of_traveller: frozenset[str] = frozenset()
     #: Set when the actor acts as someone's deputy.
     on_behalf_of: int | None = None
 
@@ -195,6 +206,10 @@ def condition_facts(facts: TripFacts, level: int) -> ConditionFacts:
             "duration_days": (facts.return_date - facts.departure).days,
             "days_until_departure": (facts.departure - facts.today).days,
         },
+        destinations=tuple(
+            conditions.DestinationFacts(d.level, frozenset(d.lists), frozenset(d.tags))
+            for d in dests
+        ),
     )
 
 
@@ -203,7 +218,14 @@ def assess_risk(procedure: Procedure, facts: TripFacts) -> Risk:
     if not facts.destinations:
         reason = Text("Geen bestemming opgegeven: niveau 0.", "No destination given: level 0.")
         return Risk(0, 0, None, (reason,))
-    governing = max(facts.destinations, key=lambda d: d.level)
+    counted = [d for d in facts.destinations if not (d.lists & procedure.exempt_lists)]
+    if not counted:
+        reason = Text(
+            "Alle bestemmingen staan op een vrijgestelde lijst: niveau 0.",
+            "Every destination is on an exempt list: level 0.",
+        )
+        return Risk(0, 0, None, (reason,))
+    governing = max(counted, key=lambda d: d.level)
     base = governing.level
     source = f" ({governing.source})" if governing.source else ""
     reasons = [
@@ -212,12 +234,29 @@ def assess_risk(procedure: Procedure, facts: TripFacts) -> Risk:
             f"Highest level {base}: {governing.place}{source}.",
         )
     ]
-    level = base
+    if len(counted) < len(facts.destinations):
+        skipped = ", ".join(d.place for d in facts.destinations if d not in counted)
+        reasons.append(
+            Text(
+                f"Niet meegeteld (vrijgestelde lijst): {skipped}.",
+                f"Not counted (exempt list): {skipped}.",
+            )
+        )
     base_facts = condition_facts(facts, base)
-    for rule in procedure.raises:
-        if rule.when.holds(base_facts):
-            level += rule.by
-            reasons.append(Text(f"{rule.reason.nl} (+{rule.by})", f"{rule.reason.en} (+{rule.by})"))
+    applied = [rule for rule in procedure.raises if rule.when.holds(base_facts)]
+    added = [base + rule.by for rule in applied if rule.by]
+    floors = [rule.at_least for rule in applied if rule.at_least is not None]
+    if procedure.raise_combine is RaiseCombine.HIGHEST:
+        level = max([base, *added, *floors])
+    else:
+        level = max([base + sum(rule.by for rule in applied), *floors])
+    for rule in applied:
+        reasons.append(
+            Text(
+                f"{rule.reason.nl} ({rule.describe('nl')})",
+                f"{rule.reason.en} ({rule.describe('en')})",
+            )
+        )
     if level > procedure.cap:
         level = procedure.cap
         reasons.append(Text(f"Begrensd tot niveau {level}.", f"Capped at level {level}."))
@@ -272,7 +311,12 @@ def route(procedure: Procedure, facts: TripFacts) -> Route:
             if stage.when.holds(cf)
         )
     )
-    lead = procedure.lead_time_days.get(risk.level, 0)
+    lead = max(
+        [
+            procedure.lead_time_days.get(risk.level, 0),
+            *(rule.days for rule in procedure.lead_times if rule.when.holds(cf)),
+        ]
+    )
     days_before = (facts.departure - facts.today).days
     return Route(
         procedure_id=procedure.id,
@@ -377,6 +421,8 @@ def _eligible(step: Step, actor: Actor, procedure: Procedure) -> bool:
         return actor.faculty_authority_of_traveller
     if who.kind is WhoKind.ROLE:
         return who.name in actor.roles
+    if who.kind is WhoKind.UNIT_HEAD:
+        return who.name in actor.heads_of_traveller
     committee = procedure.committees[str(who.name)]
     return committee.role in actor.roles
 

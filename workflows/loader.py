@@ -25,6 +25,7 @@ from workflows.model import (
     KNOWN_ROLES,
     LOCALES,
     NAME_PATTERN,
+    UNIT_KINDS,
     Choices,
     ClearanceGate,
     Combine,
@@ -34,8 +35,10 @@ from workflows.model import (
     EvidenceKind,
     Flag,
     FollowUp,
+    LeadTime,
     Mode,
     Procedure,
+    RaiseCombine,
     Regions,
     ReReview,
     RiskPolicy,
@@ -259,6 +262,7 @@ TOP_KEYS = {
     "committees",
     "risk",
     "lead_time_days",
+    "lead_times",
     "no_approval",
     "stages",
     "dossier",
@@ -350,27 +354,59 @@ def _build(r: _Reader, data: dict[str, Any], source: str) -> Procedure | None:
 
     raises: list[RiskRaise] = []
     risk = r.optional(data, "risk", "", dict, {})
-    r.keys(risk, "risk", {"raises", "cap"})
+    r.keys(risk, "risk", {"raises", "cap", "combine", "exempt_lists"})
     raw_raises = risk.get("raises", []) if isinstance(risk, dict) else []
     if not isinstance(raw_raises, list):
         r.problem("risk.raises", "expected a list of raises")
         raw_raises = []
     for i, item in enumerate(raw_raises):
         here = f"risk.raises[{i}]"
-        if not r.mapping(item, here, {"id", "when", "by", "reason"}):
+        if not r.mapping(item, here, {"id", "when", "by", "at_least", "reason"}):
             continue
         try:
             _check_id(r, r.need(item, "id", here, str), f"{here}.id", "raise")
+            if "by" not in item and "at_least" not in item:
+                r.problem(here, "a raise needs 'by: N' (levels added) or 'at_least: N' (a floor)")
+                continue
+            floor = None
+            if "at_least" in item:
+                floor = r.count(item, "at_least", here, minimum=0)
+                if floor > scale_max:
+                    r.problem(
+                        f"{here}.at_least", f"level {floor} is outside the scale 0..{scale_max}"
+                    )
             raises.append(
                 RiskRaise(
                     id=r.need(item, "id", here, str),
                     when=r.condition(r.need(item, "when", here, dict), f"{here}.when", vocab),
-                    by=r.count(item, "by", here, minimum=1),
+                    by=r.count(item, "by", here, minimum=1) if "by" in item else 0,
                     reason=r.text(item, "reason", here),
+                    at_least=floor,
                 )
             )
         except _Stop:
             continue
+    raise_combine = RaiseCombine.ADD
+    if isinstance(risk, dict) and "combine" in risk:
+        try:
+            raise_combine = RaiseCombine(risk["combine"])
+        except ValueError:
+            r.problem(
+                "risk.combine", "expected 'add' (raises add up) or 'highest' (the highest wins)"
+            )
+    exempt_lists: set[str] = set()
+    raw_exempt = risk.get("exempt_lists", []) if isinstance(risk, dict) else []
+    if not isinstance(raw_exempt, list):
+        r.problem("risk.exempt_lists", "expected a list of country list codes")
+        raw_exempt = []
+    for i, code in enumerate(raw_exempt):
+        if code not in lists:
+            r.problem(
+                f"risk.exempt_lists[{i}]",
+                f"unknown country list {code!r}; declare it under 'country_lists'",
+            )
+        else:
+            exempt_lists.add(code)
     cap = risk.get("cap", scale_max) if isinstance(risk, dict) else scale_max
     if not isinstance(cap, int) or isinstance(cap, bool) or not 0 <= cap <= scale_max:
         r.problem("risk.cap", f"the cap must be a level 0..{scale_max}")
@@ -389,6 +425,22 @@ def _build(r: _Reader, data: dict[str, Any], source: str) -> Procedure | None:
     missing_levels = [lvl for lvl in range(scale_max + 1) if lvl not in raw_lead]
     if missing_levels:
         r.problem("lead_time_days", f"missing levels: {', '.join(map(str, missing_levels))}")
+
+    lead_times: list[LeadTime] = []
+    for i, item in enumerate(r.optional(data, "lead_times", "", list, [])):
+        here = f"lead_times[{i}]"
+        if not r.mapping(item, here, {"when", "days", "reason"}):
+            continue
+        try:
+            lead_times.append(
+                LeadTime(
+                    when=r.condition(r.need(item, "when", here, dict), f"{here}.when", vocab),
+                    days=r.count(item, "days", here, minimum=0),
+                    reason=r.text(item, "reason", here),
+                )
+            )
+        except _Stop:
+            continue
 
     no_approval = None
     if "no_approval" in data:
@@ -430,6 +482,9 @@ def _build(r: _Reader, data: dict[str, Any], source: str) -> Procedure | None:
         lists=lists,
         committees=committees,
         raises=tuple(raises),
+        raise_combine=raise_combine,
+        exempt_lists=frozenset(exempt_lists),
+        lead_times=tuple(lead_times),
         cap=cap,
         lead_time_days=lead_time,
         no_approval=no_approval,
@@ -656,6 +711,16 @@ def _who(r: _Reader, data: Any, path: str, committees: dict[str, Committee]) -> 
     if isinstance(data, str) and data in ("supervisor", "faculty_authority"):
         return Who(WhoKind(data))
     if isinstance(data, dict) and len(data) in (1, 2):
+        if "head_of" in data:
+            r.keys(data, path, {"head_of"})
+            kind = data["head_of"]
+            if kind not in UNIT_KINDS:
+                r.problem(
+                    f"{path}.head_of",
+                    f"unknown kind of unit {kind!r} (known: {', '.join(UNIT_KINDS)})",
+                )
+                raise _Stop
+            return Who(WhoKind.UNIT_HEAD, str(kind))
         if "role" in data:
             r.keys(data, path, {"role"})
             role = data["role"]
@@ -690,7 +755,9 @@ def _who(r: _Reader, data: Any, path: str, committees: dict[str, Committee]) -> 
                 raise _Stop
             return Who(WhoKind.COMMITTEE, cid, quorum)
     r.problem(
-        path, "who is 'supervisor', 'faculty_authority', {role: NAME} or {committee: ID, quorum: K}"
+        path,
+        "who is 'supervisor', 'faculty_authority', {head_of: KIND}, {role: NAME} or"
+        " {committee: ID, quorum: K}",
     )
     raise _Stop
 

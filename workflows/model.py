@@ -23,6 +23,12 @@ ROLE_TITLES = {
     "crisis_team": ("crisiscel", "crisis team"),
     "admin": ("beheerder", "administrator"),
 }
+#: Kinds of unit whose head may be named as an approver (``who: {head_of: department}``).
+UNIT_KINDS = {
+    "university": ("universiteit", "university"),
+    "faculty": ("faculteit", "faculty"),
+    "department": ("departement", "department"),
+}
 #: The traveller categories of the VLIR framework.
 CATEGORIES = frozenset({"professor", "postdoc", "phd", "student", "atp"})
 #: Advisory tags and country list codes as an administrator can type them on the advice and
@@ -54,6 +60,8 @@ class WhoKind(enum.Enum):
     FACULTY_AUTHORITY = "faculty_authority"
     ROLE = "role"
     COMMITTEE = "committee"
+    #: The head of the nearest unit of a kind above the traveller (``name`` is the kind).
+    UNIT_HEAD = "unit_head"
 
 
 @dataclass(frozen=True)
@@ -71,6 +79,13 @@ class Who:
             return "facultaire overheid" if locale == "nl" else "faculty authority"
         if self.kind is WhoKind.COMMITTEE:
             return f"{self.name} (quorum {self.quorum})"
+        if self.kind is WhoKind.UNIT_HEAD:
+            nl, en = UNIT_KINDS.get(str(self.name), (str(self.name), str(self.name)))
+            return (
+                f"hoofd van de {nl} van de reiziger"
+                if locale == "nl"
+                else f"head of the traveller's {en}"
+            )
         nl, en = ROLE_TITLES.get(str(self.name), (str(self.name), str(self.name)))
         return nl if locale == "nl" else en
 
@@ -113,7 +128,35 @@ class Stage:
 class RiskRaise:
     id: str
     when: Condition
+    #: Levels added (0 for a raise that only sets a floor).
     by: int
+    reason: Text
+    #: The level the trip reaches at least when the raise applies (a floor), if any.
+    at_least: int | None = None
+
+    def describe(self, locale: str = "en") -> str:
+        """How the raise moves the level, e.g. "+1" or "at least 2"."""
+        parts = [f"+{self.by}"] if self.by else []
+        if self.at_least is not None:
+            parts.append(f"{'minstens' if locale == 'nl' else 'at least'} {self.at_least}")
+        return ", ".join(parts)
+
+
+class RaiseCombine(enum.Enum):
+    """How several raises that apply make one level."""
+
+    #: Their steps add up (then every floor applies).
+    ADD = "add"
+    #: The highest single raise (or floor) wins.
+    HIGHEST = "highest"
+
+
+@dataclass(frozen=True)
+class LeadTime:
+    """A lead time asked when a condition holds (the largest lead time that applies wins)."""
+
+    when: Condition
+    days: int
     reason: Text
 
 
@@ -287,6 +330,11 @@ class Procedure:
     holidays: frozenset[date] = field(default_factory=frozenset)
     #: Which advisory sources count and how their advice makes a place's level.
     risk_policy: RiskPolicy = field(default_factory=RiskPolicy)
+    #: How raises combine; the country lists whose destinations do not count toward the level.
+    raise_combine: RaiseCombine = RaiseCombine.ADD
+    exempt_lists: frozenset[str] = frozenset()
+    #: Lead times by condition, beside the lead time per level.
+    lead_times: tuple[LeadTime, ...] = ()
     choices: Choices = field(default_factory=Choices)
     source: str = ""
     #: The file's text, so a trip can keep the exact procedure it was routed under.

@@ -344,6 +344,13 @@ class Context:
                 return head
         return None
 
+    def unit_head(self, person_id: int, kind: str) -> int | None:
+        """The head of the nearest unit of ``kind`` above the person (their own included)."""
+        for unit_id in self._ancestors(self.people[person_id].unit_id):
+            if self.units[unit_id][2].value == kind:
+                return self.units[unit_id][1]
+        return None
+
     def faculty_of(self, person_id: int) -> int | None:
         for unit_id in self._ancestors(self.people[person_id].unit_id):
             if self.units[unit_id][2] is UnitKind.FACULTY:
@@ -373,6 +380,13 @@ class Context:
                 for p in self.faculty_authorities.get(faculty or -1, [])
                 if p != traveller_id and p not in travelling
             ]
+        if who.kind is WhoKind.UNIT_HEAD:
+            head = self.unit_head(traveller_id, str(who.name))
+            return (
+                [(head, None)]
+                if head is not None and head not in {traveller_id, *travelling}
+                else []
+            )
         if who.kind is WhoKind.COMMITTEE:
             return [(None, procedure.committees[str(who.name)].role)]
         return [(None, str(who.name))]

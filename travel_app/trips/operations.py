@@ -358,6 +358,7 @@ def _engine_actor(trip: Trip, person: Person, principal: Person) -> engine.Actor
             named[step["id"]] = [p for p, _ in step["assignees"] if p is not None]
     procedure = routing.procedure_of(trip)
     supervises = faculty = False
+    heads: set[str] = set()
     for step_id, people in named.items():
         if principal.id not in people:
             continue
@@ -366,6 +367,8 @@ def _engine_actor(trip: Trip, person: Person, principal: Person) -> engine.Actor
             supervises = True
         elif step.who.kind.value == "faculty_authority":
             faculty = True
+        elif step.who.kind.value == "unit_head":
+            heads.add(str(step.who.name))
     return engine.Actor(
         person_id=person.id,
         roles=frozenset(
@@ -374,6 +377,7 @@ def _engine_actor(trip: Trip, person: Person, principal: Person) -> engine.Actor
         is_traveller=person.id == trip.traveller_id or person.id in (trip.co_traveller_ids or ()),
         supervises_traveller=supervises,
         faculty_authority_of_traveller=faculty,
+        heads_of_traveller=frozenset(heads),
         on_behalf_of=principal.id if principal.id != person.id else None,
     )
 
