@@ -128,3 +128,16 @@ def test_check_names_advice_sources_the_service_does_not_have(app, tmp_path):
     assert "advice sources this service does not have: xx_ministry" in result.output
     # The feeds it has an adapter for count as known, set up or not.
     assert "de_aa" not in result.output.split("does not have:")[1]
+
+
+def test_the_readme_draws_each_procedure_written_from_a_university(app):
+    from config import BASE_DIR
+
+    readme = (BASE_DIR / "README.md").read_text()
+    for name in ("ugent-students", "leiden-staff", "oxford", "york-environment-geography"):
+        chart = (
+            app.test_cli_runner()
+            .invoke(args=["procedures", "show", name, "--format", "mermaid"])
+            .output.strip()
+        )
+        assert f"<summary>{name}</summary>\n\n```mermaid\n{chart}\n```" in readme, name
