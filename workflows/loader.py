@@ -7,8 +7,10 @@ safe composer gives every value its line, so each error names the file, the line
 
 from __future__ import annotations
 
+import difflib
 import enum
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
@@ -132,7 +134,9 @@ class _Reader:
             self.problem(path, f"expected a mapping, got {data!r}")
             raise _Stop
         if key not in data:
-            self.problem(path or key, f"missing '{key}'")
+            # A misspelt key was reported already ("did you mean ..."): not a second problem.
+            if not any(isinstance(k, str) and _nearest(k, {key}) == key for k in data):
+                self.problem(path or key, f"missing '{key}'")
             raise _Stop
         value = data[key]
         if not isinstance(value, kind) or (isinstance(value, bool) and kind is int):
@@ -178,14 +182,17 @@ class _Reader:
 
     def keys(self, data: dict[str, Any], path: str, allowed: set[str]) -> None:
         """Report keys the format does not know: usually a typo, or a comma in flow style."""
-        for key in data:
+        for key, value in data.items():
             if not isinstance(key, str) or key not in allowed:
                 where = f"{path}.{key}" if path else str(key)
-                self.problem(
-                    where,
-                    f"unknown key '{key}' (expected: {', '.join(sorted(allowed))}); "
-                    "quote texts that contain a comma",
-                )
+                message = f"unknown key '{key}' (expected: {', '.join(sorted(allowed))})"
+                near = _nearest(str(key), allowed)
+                if near is not None:
+                    message += f"; did you mean '{near}'?"
+                elif value is None:
+                    # `{nl: Ja, graag, en: Yes}` reads "graag" as a key without a value.
+                    message += "; if this is part of a text, quote the text: it contains a comma"
+                self.problem(where, message)
 
     def condition(self, data: Any, path: str, vocab: Vocabulary) -> Condition:
         try:
@@ -703,8 +710,16 @@ def _check_id(r: _Reader, value: str, path: str, what: str) -> None:
         )
 
 
+def _nearest(word: str, known: Iterable[str]) -> str | None:
+    """The known name closest to a typo, if one is close enough to suggest."""
+    found = difflib.get_close_matches(word, sorted(known), n=1, cutoff=0.75)
+    return found[0] if found else None
+
+
 def _unknown_role(role: str) -> str:
-    return f"unknown role '{role}' (known: {', '.join(sorted(KNOWN_ROLES))})"
+    near = _nearest(role, KNOWN_ROLES)
+    hint = f"; did you mean '{near}'?" if near else ""
+    return f"unknown role '{role}' (known: {', '.join(sorted(KNOWN_ROLES))}){hint}"
 
 
 def _who(r: _Reader, data: Any, path: str, committees: dict[str, Committee]) -> Who:
@@ -798,16 +813,20 @@ def _stages(
                     f"stage '{sid}' can never apply: no trip satisfies {when.describe()}",
                 )
             steps: list[Step] = []
+            dropped = 0
             for j, raw_step in enumerate(r.need(item, "steps", here, list)):
                 step_path = f"{here}.steps[{j}]"
                 try:
                     steps.append(_step(r, raw_step, step_path, committees))
                 except _Stop:
+                    dropped += 1  # its problem is reported; no follow-up about the stage
                     continue
-            if not steps:
+            if not steps and not dropped:
                 r.problem(f"{here}.steps", "a stage needs at least one step")
-            if any(s.mode is Mode.ADVISE for s in steps) and not any(
-                s.mode is Mode.DECIDE for s in steps
+            if (
+                not dropped
+                and any(s.mode is Mode.ADVISE for s in steps)
+                and not any(s.mode is Mode.DECIDE for s in steps)
             ):
                 r.problem(
                     f"{here}.steps",

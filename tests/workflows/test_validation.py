@@ -200,7 +200,16 @@ def test_an_unquoted_comma_in_a_text_is_caught(tmp_path):
     error = problems(tmp_path, text)
     [problem] = error.problems
     assert problem.path == "stages[0].steps[0].name.chef" and problem.line == 23
-    assert "quote texts that contain a comma" in problem.message
+    assert "quote the text: it contains a comma" in problem.message
+
+
+def test_a_typo_gets_the_nearest_key_and_never_the_comma_hint(tmp_path):
+    error = problems(tmp_path, GOOD.replace("deadline_days: 10", "deadlin_days: 10"))
+    [problem] = error.problems
+    assert "did you mean 'deadline_days'?" in problem.message
+    assert "comma" not in problem.message
+    role = problems(tmp_path, GOOD.replace("role: executive", "role: safety_oficer"))
+    assert "did you mean 'safety_officer'?" in role.problems[0].message
 
 
 def test_a_misspelt_key_is_caught(tmp_path):
