@@ -124,6 +124,12 @@ POLICY: dict[str, Access] = {
     "outbox.index": roles(*ADMIN),
     "outbox.retry": roles(*ADMIN, methods=POST),
     "procedures.show": roles(*ADMIN),
+    # Procedure uploads.
+    "procedures.uploads": roles(*ADMIN),
+    "procedures.upload": roles(*ADMIN, methods=POST),
+    "procedures.preview": roles(*ADMIN),
+    "procedures.activate": roles(*ADMIN, methods=POST),
+    "procedures.withdraw": roles(*ADMIN, methods=POST),
 }
 
 #: Routes that take a POST without a CSRF token. None: even the signed one-click links show a

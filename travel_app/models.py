@@ -23,6 +23,7 @@ from travel_app.places.models import (
     RiskLevel,
     SourceLevel,
 )
+from travel_app.procedures.models import ProcedureUpload
 from travel_app.trips.models import Leg, ProcedureText, Trip, TripEvent, TripTask
 
 __all__ = [
@@ -49,6 +50,7 @@ __all__ = [
     "PendingLowering",
     "Person",
     "ProcedureText",
+    "ProcedureUpload",
     "RiskLevel",
     "RoleAssignment",
     "SourceLevel",

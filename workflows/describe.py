@@ -32,14 +32,17 @@ def _step_line(step: Step, locale: str) -> str:
     parts = [f"{step.who.describe(locale)} {mode}", f"{step.deadline_days} {wd}"]
     if step.reminder_days is not None:
         parts.append(
-            ("herinnering na " if locale == "nl" else "reminder after ") + str(step.reminder_days)
+            ("herinnering na " if locale == "nl" else "reminder after ")
+            + f"{step.reminder_days} {wd}"
         )
     if step.escalation:
         to = step.escalation.to
         nl_to, en_to = ROLE_TITLES.get(to, ("plaatsvervanger", "deputy"))
         parts.append(
             ("escalatie naar " if locale == "nl" else "escalation to ")
-            + f"{nl_to if locale == 'nl' else en_to} ({step.escalation.after_days})"
+            + f"{nl_to if locale == 'nl' else en_to} "
+            + ("na " if locale == "nl" else "after ")
+            + f"{step.escalation.after_days} {wd}"
         )
     return f"{step.name(locale)}: " + ", ".join(parts)
 

@@ -8,6 +8,7 @@ from tests.advice.conftest import csv_body
 from travel_app.advice import runner
 from travel_app.advice.models import RunOutcome
 from travel_app.extensions import db as _db
+from travel_app.procedures import active_procedure
 
 WORDINGS = (
     "geen bijzonder advies",
@@ -30,12 +31,14 @@ def test_a_run_costs_the_same_statements_for_20_or_200_countries(db, world, feed
     counts = []
     for chosen in (codes[:20], codes[20:220]):
         _db.session.remove()  # each size starts from an empty session
+        active_procedure()  # read once per app context, not counted per run
         with count_queries() as first:
             outcome = runner.run_source(
                 "be_fps", trigger="cli", body=_feed(chosen, 0), url="upload:"
             )
         assert outcome.outcome is RunOutcome.APPLIED, outcome.error
         # A second run raises some places and lowers others: rises react, lowerings wait.
+        active_procedure()  # read once per app context, not counted per run
         with count_queries() as second:
             outcome = runner.run_source(
                 "be_fps", trigger="cli", body=_feed(chosen, 1), url="upload:"

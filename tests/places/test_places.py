@@ -6,6 +6,7 @@ from datetime import date
 
 from travel_app.places import geography
 from travel_app.places.queries import current_advisories, current_advisory
+from travel_app.procedures import active_procedure
 
 
 def test_countries_and_regions_come_from_iso_3166():
@@ -41,6 +42,7 @@ def test_all_current_advice_comes_in_one_statement(make_advisory, count_queries)
         make_advisory(country, level=2, effective_on=date(2026, 1, 1))
         make_advisory(country, level=3, effective_on=date(2026, 2, 1))
     make_advisory("KE", "KE-24", level=3)
+    active_procedure()  # read once per request, before any page's own statements
     with count_queries() as statements:
         rows = current_advisories(date(2026, 7, 1))
         assert [(a.country_code, a.region_code, a.level) for a in rows] == [

@@ -8,6 +8,7 @@ import pytest
 
 import workflows
 from travel_app.places.queries import current_advisories, current_advisory
+from travel_app.procedures import active_procedure
 from workflows.loader import ProcedureError
 
 JULY = date(2026, 7, 1)
@@ -46,6 +47,7 @@ def test_the_governing_advice_of_every_place_is_still_one_statement(make_advisor
         make_advisory(country, level=2, source="be_fps")
         make_advisory(country, level=3, source="nl_bz")
         make_advisory(country, level=1, source="us_state", effective_on=date(2026, 3, 1))
+    active_procedure()  # read once per request, before any page's own statements
     with count_queries() as statements:
         rows = current_advisories(JULY)
         assert [(a.country_code, a.level, a.source.code) for a in rows] == [

@@ -72,6 +72,7 @@ def _field_names(client, urls) -> set[str]:
 def _post_urls(scene) -> list[str]:  # noqa: F811
     values = {**{k: scene[v] for k, v in PATH_VALUES.items()}, "country": "ML"}
     values.update(unit_id=1, list_id=1, link_id=1, assignment_id=1, recipient_id=1, pending_id=1)
+    values.update(upload_id=1)
     values.update(code="be_fps")
     values.update(answer="safe", signed="x")
     urls = []

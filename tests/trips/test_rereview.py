@@ -10,6 +10,7 @@ from tests.trips.conftest import bulk_trips, day, leg
 from travel_app.core.audit import AuditEvent
 from travel_app.extensions import db
 from travel_app.places import operations as place_ops
+from travel_app.procedures import active_procedure
 from travel_app.trips import operations as ops
 from travel_app.trips.models import EventKind, ProcedureText, Trip, TripEvent, TripState, TripTask
 from travel_app.trips.rereview import react_to_advisory
@@ -256,6 +257,7 @@ def _count_rise(world, count_queries):
         actor=None,
     )
     db.session.flush()
+    active_procedure()  # read once per app context, not counted per run
     with count_queries() as statements:
         reaction = react_to_advisory(advisory, None, date.today())
     db.session.commit()
