@@ -77,9 +77,6 @@ class ConditionFacts:
     flags: frozenset[str] = frozenset()
     numbers: dict[str, int] = field(default_factory=dict)
     destinations: tuple[DestinationFacts, ...] = ()
-    #: For :func:`can_hold` only: the per-destination conditions taken as true (None: judge
-    #: them on ``destinations``).
-    assumed: frozenset[Condition] | None = None
 
 
 class ConditionError(ValueError):
@@ -259,8 +256,6 @@ class Destination(Condition):
         )
 
     def holds(self, facts: ConditionFacts) -> bool:
-        if facts.assumed is not None:
-            return self in facts.assumed
         test = all if self.every else any
         return bool(facts.destinations) and test(self._meets(d) for d in facts.destinations)
 
@@ -405,49 +400,106 @@ def _declared(value: Any, known: frozenset[str], path: str, what: str, section: 
 def can_hold(condition: Condition, vocab: Vocabulary) -> bool:
     """Whether some trip satisfies ``condition``: every relevant combination of facts is tried."""
     atoms = list(dict.fromkeys(condition.atoms()))
-    # Each per-destination condition is tried as true and as false, like a tag: an itinerary
-    # can be chosen to meet it or not, whatever the trip's overall level.
     places = [a for a in atoms if isinstance(a, Destination)]
+    if places:
+        return _can_hold_itineraries(condition, vocab, atoms, places)
     tags = sorted({a.name for a in atoms if isinstance(a, Tag)})
     lists = sorted({a.code for a in atoms if isinstance(a, InList)})
     flags = sorted({a.name for a in atoms if isinstance(a, Flag)})
-    if len(tags) + 2 * len(lists) + len(flags) + len(places) > MAX_SEARCH_ATOMS:
+    if len(tags) + 2 * len(lists) + len(flags) > MAX_SEARCH_ATOMS:
         return True  # too many combinations to try: assume it can hold rather than stall
+    numbers = _numbers(atoms)
+    number_names = sorted(numbers)
+    for level in range(vocab.scale_max + 1):
+        for category in sorted(vocab.categories) or ["?"]:
+            for tag_set, any_set, all_set, flag_set, nums in itertools.product(
+                _subsets(tags),
+                _subsets(lists),
+                _subsets(lists),
+                _subsets(flags),
+                itertools.product(*(sorted(numbers[n]) for n in number_names)),
+            ):
+                if not all_set <= any_set:
+                    continue  # every destination on a list implies one is
+                facts = ConditionFacts(
+                    level=level,
+                    category=category,
+                    tags=tag_set,
+                    lists_any=any_set,
+                    lists_all=all_set,
+                    flags=flag_set,
+                    numbers=dict(zip(number_names, nums, strict=True)),
+                )
+                if condition.holds(facts):
+                    return True
+    return False
+
+
+def _numbers(atoms: list[Condition]) -> dict[str, set[int]]:
+    """For each number fact the conditions test: the values around each threshold."""
     numbers: dict[str, set[int]] = {}
     for a in atoms:
         if isinstance(a, Number):
             numbers.setdefault(a.fact, {0}).update({a.value - 1, a.value, a.value + 1})
+    return numbers
+
+
+def _subsets(names: list[str]) -> list[frozenset[str]]:
+    return [
+        frozenset(n for n, b in zip(names, bits, strict=True) if b)
+        for bits in itertools.product((False, True), repeat=len(names))
+    ]
+
+
+#: Above this many combinations of concrete itineraries, :func:`can_hold` assumes it can hold.
+MAX_ITINERARY_SEARCH = 200_000
+
+
+def _can_hold_itineraries(
+    condition: Condition, vocab: Vocabulary, atoms: list[Condition], places: list[Destination]
+) -> bool:
+    """:func:`can_hold` for conditions on single destinations: concrete itineraries of one or
+    two destinations are tried, so the trip's tags and lists agree with its destinations
+    (every destination on a list implies one is; a tagged destination tags the trip)."""
+    tags = sorted({a.name for a in atoms if isinstance(a, Tag)} | {p.tag for p in places if p.tag})
+    lists = sorted(
+        {a.code for a in atoms if isinstance(a, InList)}
+        | {c for p in places for c in (p.in_list, p.not_in_list) if c}
+    )
+    flags = sorted({a.name for a in atoms if isinstance(a, Flag)})
+    levels = range(vocab.scale_max + 1)
+    options = [
+        DestinationFacts(level, ls, ts)
+        for level in levels
+        for ls in _subsets(lists)
+        for ts in _subsets(tags)
+    ]
+    itineraries = [
+        trip for n in (1, 2) for trip in itertools.combinations_with_replacement(options, n)
+    ]
+    categories = sorted(vocab.categories) or ["?"]
+    numbers = _numbers(atoms)
     number_names = sorted(numbers)
-    for level in range(vocab.scale_max + 1):
-        for category in sorted(vocab.categories) or ["?"]:
-            for tag_bits in itertools.product((False, True), repeat=len(tags)):
-                for any_bits in itertools.product((False, True), repeat=len(lists)):
-                    for all_bits in itertools.product((False, True), repeat=len(lists)):
-                        if any(e and not a for a, e in zip(any_bits, all_bits, strict=True)):
-                            continue  # every destination on a list implies one is
-                        for flag_bits, place_bits, nums in itertools.product(
-                            itertools.product((False, True), repeat=len(flags)),
-                            itertools.product((False, True), repeat=len(places)),
-                            itertools.product(*(sorted(numbers[n]) for n in number_names)),
-                        ):
-                            facts = ConditionFacts(
-                                level=level,
-                                category=category,
-                                tags=frozenset(t for t, b in zip(tags, tag_bits, strict=True) if b),
-                                lists_any=frozenset(
-                                    c for c, b in zip(lists, any_bits, strict=True) if b
-                                ),
-                                lists_all=frozenset(
-                                    c for c, b in zip(lists, all_bits, strict=True) if b
-                                ),
-                                flags=frozenset(
-                                    f for f, b in zip(flags, flag_bits, strict=True) if b
-                                ),
-                                numbers=dict(zip(number_names, nums, strict=True)),
-                                assumed=frozenset(
-                                    p for p, b in zip(places, place_bits, strict=True) if b
-                                ),
-                            )
-                            if condition.holds(facts):
-                                return True
+    number_sets = list(itertools.product(*(sorted(numbers[n]) for n in number_names)))
+    size = len(itineraries) * len(levels) * len(categories) * 2 ** len(flags) * len(number_sets)
+    if size > MAX_ITINERARY_SEARCH:
+        return True  # too many combinations to try: assume it can hold rather than stall
+    for trip in itineraries:
+        # The trip's level is its destinations' highest, raised (or, with exempt lists, lower):
+        # every level is tried.
+        for level, category, flag_set, nums in itertools.product(
+            levels, categories, _subsets(flags), number_sets
+        ):
+            facts = ConditionFacts(
+                level=level,
+                category=category,
+                tags=frozenset().union(*(d.tags for d in trip)),
+                lists_any=frozenset().union(*(d.lists for d in trip)),
+                lists_all=frozenset.intersection(*(d.lists for d in trip)),
+                flags=flag_set,
+                numbers=dict(zip(number_names, nums, strict=True)),
+                destinations=trip,
+            )
+            if condition.holds(facts):
+                return True
     return False

@@ -72,6 +72,8 @@ def who_label(procedure: Procedure, step: Step, locale: str) -> str:
         if committee is None:
             return f"quorum {who.quorum}"
         return f"{committee.name(locale)} (quorum {who.quorum} {_w('of', locale)} {committee.size})"
+    if who.kind is WhoKind.UNIT_HEAD:
+        return who.describe(locale)
     nl, en = ROLE_TITLES.get(str(who.name), (str(who.name), str(who.name)))
     return nl if locale == "nl" else en
 

@@ -6,6 +6,7 @@ traveller, dates, today) and the events so far, and gets answers with their reas
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 from dataclasses import dataclass, field
 from datetime import date
@@ -219,22 +220,26 @@ def assess_risk(procedure: Procedure, facts: TripFacts) -> Risk:
         reason = Text("Geen bestemming opgegeven: niveau 0.", "No destination given: level 0.")
         return Risk(0, 0, None, (reason,))
     counted = [d for d in facts.destinations if not (d.lists & procedure.exempt_lists)]
-    if not counted:
-        reason = Text(
-            "Alle bestemmingen staan op een vrijgestelde lijst: niveau 0.",
-            "Every destination is on an exempt list: level 0.",
-        )
-        return Risk(0, 0, None, (reason,))
-    governing = max(counted, key=lambda d: d.level)
-    base = governing.level
-    source = f" ({governing.source})" if governing.source else ""
-    reasons = [
-        Text(
-            f"Hoogste niveau {base}: {governing.place}{source}.",
-            f"Highest level {base}: {governing.place}{source}.",
-        )
-    ]
-    if len(counted) < len(facts.destinations):
+    governing = max(counted, key=lambda d: d.level) if counted else None
+    if governing is None:
+        # Raises (an activity, a floor) still apply to a trip whose places do not count.
+        base = 0
+        reasons = [
+            Text(
+                "Alle bestemmingen staan op een vrijgestelde lijst: niveau 0.",
+                "Every destination is on an exempt list: level 0.",
+            )
+        ]
+    else:
+        base = governing.level
+        source = f" ({governing.source})" if governing.source else ""
+        reasons = [
+            Text(
+                f"Hoogste niveau {base}: {governing.place}{source}.",
+                f"Highest level {base}: {governing.place}{source}.",
+            )
+        ]
+    if counted and len(counted) < len(facts.destinations):
         skipped = ", ".join(d.place for d in facts.destinations if d not in counted)
         reasons.append(
             Text(
@@ -281,18 +286,38 @@ def facts_seen(condition: Condition, facts: TripFacts, cf: ConditionFacts) -> st
             seen.append(f"category {cf.category}")
         elif isinstance(atom, conditions.Number):
             seen.append(f"{atom.fact} {cf.numbers.get(atom.fact, 0)}")
+        elif isinstance(atom, conditions.Destination):
+            meeting = [
+                d.place
+                for d, f in zip(facts.destinations, cf.destinations, strict=True)
+                if atom.holds(replace_destinations(cf, (f,)))
+            ]
+            seen.append(f"{atom.describe()}: {', '.join(meeting) or 'none'}")
     return "; ".join(dict.fromkeys(seen))
+
+
+def replace_destinations(
+    cf: ConditionFacts, destinations: tuple[conditions.DestinationFacts, ...]
+) -> ConditionFacts:
+    """The same facts, judged on other destinations (one at a time, for explanations)."""
+    return dataclasses.replace(cf, destinations=destinations)
 
 
 def lists_named(procedure: Procedure) -> frozenset[str]:
     """The country lists some rule of ``procedure`` tests: a list named nowhere changes nothing."""
     rules: list[Condition] = [r.when for r in procedure.raises]
     rules += [s.when for s in procedure.stages] + [d.when for d in procedure.dossier]
+    rules += [t.when for t in procedure.lead_times]
     if procedure.no_approval is not None:
         rules.append(procedure.no_approval)
-    return frozenset(
-        atom.code for rule in rules for atom in rule.atoms() if isinstance(atom, conditions.InList)
-    )
+    named = set(procedure.exempt_lists)
+    for rule in rules:
+        for atom in rule.atoms():
+            if isinstance(atom, conditions.InList):
+                named.add(atom.code)
+            elif isinstance(atom, conditions.Destination):
+                named.update(c for c in (atom.in_list, atom.not_in_list) if c is not None)
+    return frozenset(named)
 
 
 def route(procedure: Procedure, facts: TripFacts) -> Route:

@@ -86,9 +86,19 @@ class _BadNode(Exception):
         self.problem = problem
 
 
+#: More values than any procedure needs: a file past it is refused, not expanded.
+MAX_NODES = 50_000
+
+
 def _plain(node: yaml.Node, path: str, lines: dict[str, int]) -> Any:
     """Turn a composed YAML node into plain Python, remembering each path's line."""
     lines[path] = node.start_mark.line + 1
+    if len(lines) > MAX_NODES:  # e.g. anchors and aliases nested to expand a billion times
+        raise _BadNode(
+            Problem(
+                path or "(file)", lines[path], f"the file expands to more than {MAX_NODES} values"
+            )
+        )
     if isinstance(node, yaml.MappingNode):
         result: dict[Any, Any] = {}
         for key_node, value_node in node.value:
@@ -232,6 +242,10 @@ def loads(text: str, source: str = "<text>", *, stored: bool = False) -> Procedu
     """
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except RecursionError:
+        raise ProcedureError(
+            source, [Problem("(file)", None, "the file nests too deeply")]
+        ) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark else None
@@ -241,6 +255,10 @@ def loads(text: str, source: str = "<text>", *, stored: bool = False) -> Procedu
         data = _plain(node, "", lines) if node is not None else None
     except _BadNode as exc:
         raise ProcedureError(source, [exc.problem]) from None
+    except RecursionError:
+        raise ProcedureError(
+            source, [Problem("(file)", None, "the file nests too deeply")]
+        ) from None
     except yaml.YAMLError as exc:  # e.g. a !!python tag: never constructed
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark else None
@@ -407,7 +425,7 @@ def _build(r: _Reader, data: dict[str, Any], source: str) -> Procedure | None:
         r.problem("risk.exempt_lists", "expected a list of country list codes")
         raw_exempt = []
     for i, code in enumerate(raw_exempt):
-        if code not in lists:
+        if not isinstance(code, str) or code not in lists:
             r.problem(
                 f"risk.exempt_lists[{i}]",
                 f"unknown country list {code!r}; declare it under 'country_lists'",
@@ -729,7 +747,7 @@ def _who(r: _Reader, data: Any, path: str, committees: dict[str, Committee]) -> 
         if "head_of" in data:
             r.keys(data, path, {"head_of"})
             kind = data["head_of"]
-            if kind not in UNIT_KINDS:
+            if not isinstance(kind, str) or kind not in UNIT_KINDS:
                 r.problem(
                     f"{path}.head_of",
                     f"unknown kind of unit {kind!r} (known: {', '.join(UNIT_KINDS)})",

@@ -6,6 +6,7 @@ import pytest
 
 import workflows
 from tests.trips.conftest import leg
+from travel_app.extensions import db
 from travel_app.trips import operations as ops
 from workflows.loader import ProcedureError, load
 
@@ -57,3 +58,14 @@ def test_an_unknown_kind_of_unit_is_refused_with_the_known_ones(tmp_path):
         info.value
     )
     assert workflows.get("vlir-framework").stages[0].steps[0].who.describe("en") == "supervisor"
+
+
+def test_a_head_who_travels_hands_the_step_to_the_head_of_the_next_unit_up(
+    app, monkeypatch, tmp_path, world, make_trip
+):
+    head_of(app, monkeypatch, tmp_path, "department")
+    world.head.unit = world.department  # the department's head works in it
+    db.session.commit()
+    trip = make_trip(leg("BF", 30, 40), traveller=world.head)
+    [(person, _)] = trip.route["stages"][0]["steps"][0]["assignees"]
+    assert person == world.dean.id  # the faculty's head, above the department

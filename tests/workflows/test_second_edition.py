@@ -76,6 +76,9 @@ def test_a_condition_on_one_destination_looks_at_that_destination_alone():
     )
     assert "office" in steps(p, mixed)
     assert "office" not in steps(p, exempt_high)
+    # explain names the destination that met it
+    [office] = [r for r in route(p, mixed).stages if r.stage.id == "office"]
+    assert office.facts.endswith(": AA")
     every = procedure(when="{every_destination: {in_list: exempt}}")
     assert "office" in steps(every, trip(1, lists=("exempt",)))
     assert "office" not in steps(every, exempt_high)
@@ -172,3 +175,55 @@ def test_explain_says_why_no_approval_is_needed_and_marks_dossier_dates_already_
     soon = trip(3, days_ahead=3)
     text = describe.explain(vlir, soon, route(vlir, soon), "nl")
     assert "VERSTREKEN" in text  # items due weeks before a departure three days away
+
+
+def test_raises_still_apply_when_every_destination_is_exempt():
+    p = procedure(
+        risk="cap: 3\nexempt_lists: [exempt]\nraises:\n"
+        "  - {id: alone, when: {flag: lone_fieldwork}, at_least: 2, reason: {nl: a, en: Alone}}"
+    )
+    facts = trip(0, lists=("exempt",), flags=("lone_fieldwork",))
+    assert route(p, facts).risk.level == 2
+
+
+@pytest.mark.parametrize(
+    ("no_approval", "when"),
+    [
+        ("{every_destination: {level: 0}}", "{some_destination: {level: {gte: 1}}}"),
+        ("{not: {tag: evacuation}}", "{some_destination: {tag: evacuation}}"),
+        ("{not: {some_destination: {tag: evacuation}}}", "{tag: evacuation}"),
+    ],
+)
+def test_coverage_reads_destination_conditions_as_real_itineraries(no_approval, when):
+    text = BASE.replace("RISK", "cap: 3").replace("LEAD", "")
+    text = text.replace("no_approval: {when: {level: 0}}", f"no_approval: {{when: {no_approval}}}")
+    text = text.replace("    when: {level: {gte: 1}}\n", f"    when: {when}\n", 1)
+    text = text.replace("WHEN", "{level: 3}")
+    assert loads(text, "covered.yaml").id == "second"
+
+
+def test_a_list_named_only_as_exempt_or_inside_a_destination_condition_counts_as_used():
+    from workflows.engine import lists_named
+
+    p = procedure(
+        risk="cap: 3\nexempt_lists: [exempt]",
+        when="{some_destination: {level: {gte: 2}, not_in_list: forbidden}}",
+    )
+    assert {"exempt", "forbidden"} <= lists_named(p)
+
+
+@pytest.mark.parametrize(
+    "hostile",
+    [
+        BASE.replace("RISK", "cap: 3\n  exempt_lists: [{a: 1}]"),
+        "id: " + "[" * 3000 + "]" * 3000,
+        "a: &a [x, x, x, x, x, x, x, x, x, x]\n"
+        + "".join(
+            f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join(['*' + chr(97 + i)] * 10)}]\n"
+            for i in range(8)
+        ),
+    ],
+)
+def test_hostile_files_are_refused_with_a_problem_never_a_crash_or_a_hang(hostile):
+    with pytest.raises(ProcedureError):
+        loads(hostile.replace("WHEN", "{level: 3}").replace("LEAD", ""), "hostile.yaml")

@@ -127,9 +127,25 @@ def activate_upload(upload: ProcedureUpload, actor: Person, now: datetime) -> No
         previous.ended_at = now
         previous.ended_by_id = actor.id
         db.session.flush()  # at most one row is in force, even within this transaction
-    upload.state = UploadState.ACTIVATED
-    upload.activated_at = now
-    upload.activated_by_id = actor.id
+    # Only an upload still waiting is put in force: a withdrawal committed meanwhile wins.
+    done = db.session.execute(
+        sa.update(ProcedureUpload)
+        .where(
+            ProcedureUpload.id == upload.id,
+            ProcedureUpload.state.in_([UploadState.UPLOADED, UploadState.SUPERSEDED]),
+        )
+        .values(state=UploadState.ACTIVATED, activated_at=now, activated_by_id=actor.id)
+        .execution_options(synchronize_session=False)
+    )
+    if done.rowcount != 1:  # type: ignore[attr-defined]
+        raise UploadRefused(
+            Text(
+                "Dit bestand kan niet in werking treden: het is al van kracht of ingetrokken.",
+                "This file cannot be put in force: it is in force already or was withdrawn.",
+            ),
+            status=409,
+        )
+    db.session.refresh(upload)
     upload.ended_at = upload.ended_by_id = None
     audit.record(
         "procedure.activated",

@@ -344,11 +344,21 @@ class Context:
                 return head
         return None
 
-    def unit_head(self, person_id: int, kind: str) -> int | None:
-        """The head of the nearest unit of ``kind`` above the person (their own included)."""
-        for unit_id in self._ancestors(self.people[person_id].unit_id):
-            if self.units[unit_id][2].value == kind:
-                return self.units[unit_id][1]
+    def unit_head(self, person_id: int, kind: str, skip: Collection[int] = ()) -> int | None:
+        """The head of the nearest unit of ``kind`` above the person (their own included).
+
+        A head who is the traveller, or travels along, hands the step to the head of the next
+        unit up, as a supervisor does: nobody approves their own trip.
+        """
+        passed = {person_id, *skip}
+        chain = list(self._ancestors(self.people[person_id].unit_id))
+        start = next((i for i, u in enumerate(chain) if self.units[u][2].value == kind), None)
+        if start is None:
+            return None
+        for unit_id in chain[start:]:
+            head = self.units[unit_id][1]
+            if head is not None and head not in passed:
+                return head
         return None
 
     def faculty_of(self, person_id: int) -> int | None:
@@ -381,12 +391,8 @@ class Context:
                 if p != traveller_id and p not in travelling
             ]
         if who.kind is WhoKind.UNIT_HEAD:
-            head = self.unit_head(traveller_id, str(who.name))
-            return (
-                [(head, None)]
-                if head is not None and head not in {traveller_id, *travelling}
-                else []
-            )
+            head = self.unit_head(traveller_id, str(who.name), travelling)
+            return [(head, None)] if head is not None else []
         if who.kind is WhoKind.COMMITTEE:
             return [(None, procedure.committees[str(who.name)].role)]
         return [(None, str(who.name))]
