@@ -413,3 +413,27 @@ def test_a_transfer_cut_off_before_its_declared_length_changes_nothing(db, feeds
     assert outcome.outcome is RunOutcome.FAILED
     assert "cut off" in outcome.error
     assert _levels() == us_imported
+
+
+# kombu's embedded SQLite transport maps its tables with a loader SQLAlchemy 2.1 deprecates.
+@pytest.mark.filterwarnings("ignore:The ``noload`` loader strategy:DeprecationWarning")
+def test_fetch_now_queues_the_source_for_the_worker(db, app, world, feeds, as_person, client):
+    """The button says the source "will be fetched in a moment": a task is on the queue."""
+    celery = app.extensions["celery"]
+
+    def queued() -> int:
+        with celery.connection_for_write() as conn:
+            return int(conn.default_channel.queue_declare("celery").message_count)
+
+    as_person(world.safety_officer)
+    assert client.post("/admin/advice/be_fps/fetch").status_code == 400  # no address yet
+    feeds["us_state"].url = "https://cadataapi.state.gov/api/TravelAdvisories"
+    db.session.commit()
+    before = queued()
+    try:
+        answer = client.post("/admin/advice/us_state/fetch", follow_redirects=True)
+        assert "will be fetched in a moment" in answer.text
+        assert queued() == before + 1
+    finally:  # no later worker test may pick up a fetch of the real address
+        with celery.connection_for_write() as conn:
+            conn.default_channel.queue_purge("celery")

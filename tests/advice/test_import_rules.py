@@ -120,3 +120,23 @@ def test_a_country_rise_reaches_a_region_whose_other_source_speaks_for_it_alone(
 
     db.session.refresh(trip)
     assert trip.level == 2
+
+
+def test_a_rise_where_travellers_are_going_emails_the_safety_office_a_crisis_message_link(
+    db, world, feeds, make_trip
+):
+    """The sources page and the CLI promise that the safety officers are e-mailed where a rise
+    meets travellers there or on their way; a rise elsewhere e-mails nobody."""
+    from tests.conftest import outbox_rows
+
+    approve_all(make_trip(leg("BF", 5, 10)), world)
+    _upload("FR,,formeel afgeraden,Nobody there.,,")
+    assert outbox_rows("advice_rise") == []
+
+    _upload("BF,,formeel afgeraden,All travel advised against.,,", "FR,,formeel afgeraden,Same.,,")
+
+    [mail] = outbox_rows("advice_rise")
+    assert mail.recipient == world.safety_officer.email
+    assert "Burkina Faso: level 3, 1 traveller" in mail.text
+    assert "/duty/crisis/new?country=BF&group=present&instruction=leave_advised" in mail.text
+    assert "France" not in mail.text

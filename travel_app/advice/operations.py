@@ -34,7 +34,7 @@ from travel_app.extensions import db
 from travel_app.org.models import Person
 from travel_app.places.current import governing
 from travel_app.places.models import Advisory, AdvisorySource, SourceLevel
-from travel_app.places.queries import in_force_by_country
+from travel_app.places.queries import in_force_by_country, in_force_of_source
 from travel_app.procedures import risk_policy
 from travel_app.trips.rereview import Reaction, react_to_advice
 from workflows.model import Combine, RiskPolicy
@@ -163,28 +163,6 @@ def _place(country: str, region: str | None) -> str:
     return f"{country}/{region}" if region else country
 
 
-def _latest(source_code: str, today: date) -> dict[Place, Advisory]:
-    """The source's latest advice in force for each place it has spoken about (one query)."""
-    ranked = (
-        sa.select(
-            Advisory.id,
-            sa.func.row_number()
-            .over(
-                partition_by=(Advisory.country_code, Advisory.region_code),
-                order_by=(Advisory.effective_on.desc(), Advisory.id.desc()),
-            )
-            .label("rank"),
-        )
-        .where(Advisory.source_code == source_code, Advisory.effective_on <= today)
-        .subquery()
-    )
-    latest = sa.select(ranked.c.id).where(ranked.c.rank == 1)
-    return {
-        (a.country_code, a.region_code): a
-        for a in db.session.scalars(sa.select(Advisory).where(Advisory.id.in_(latest)))
-    }
-
-
 COUNTRY = re.compile(r"^[A-Z]{2}$")
 REGION = re.compile(r"^[A-Z]{2}-[A-Z0-9]{1,3}$")
 SUMMARY_MAX = 4000
@@ -274,7 +252,7 @@ def apply_run(
         )
     }
     incoming = _one_per_place(result.advice, levels)
-    current = _latest(feed.source_code, today)
+    current = in_force_of_source(today, feed.source_code)
     # A region the source advised before and no longer names, in a country it now advises as a
     # whole, falls under that country advice: restated at its level (a rise applies, a lowering
     # waits), so an old region advice never hides a newer rise for the whole country.

@@ -17,10 +17,13 @@ from travel_app.procedures import risk_policy
 
 
 def _latest_per_source(
-    on: date, country_code: str | None = None, countries: Collection[str] | None = None
+    on: date,
+    country_code: str | None = None,
+    countries: Collection[str] | None = None,
+    source_code: str | None = None,
 ) -> list[Advisory]:
     """Each recognised source's latest advisory in force on ``on`` for every place (one query),
-    or for one country's or some countries' places."""
+    or for one country's or some countries' places; or one source's, recognised or not."""
     ranked = sa.select(
         Advisory.id,
         sa.func.row_number()
@@ -31,7 +34,9 @@ def _latest_per_source(
         .label("rank"),
     ).where(Advisory.effective_on <= on)
     sources = risk_policy().sources
-    if sources is not None:
+    if source_code is not None:
+        ranked = ranked.where(Advisory.source_code == source_code)
+    elif sources is not None:
         ranked = ranked.where(Advisory.source_code.in_(sorted(sources)))
     if country_code:
         ranked = ranked.where(Advisory.country_code == country_code.upper())
@@ -40,6 +45,14 @@ def _latest_per_source(
     latest = ranked.subquery()
     current = sa.select(latest.c.id).where(latest.c.rank == 1).subquery()
     return list(db.session.scalars(sa.select(Advisory).join(current, current.c.id == Advisory.id)))
+
+
+def in_force_of_source(on: date, source_code: str) -> dict[tuple[str, str | None], Advisory]:
+    """One source's advice in force on ``on`` for every place it has spoken about (one query),
+    whether the procedure counts it or not: what its next feed is compared with."""
+    return {
+        (a.country_code, a.region_code): a for a in _latest_per_source(on, source_code=source_code)
+    }
 
 
 def in_force_by_country(on: date, countries: Collection[str]) -> dict[str, list[Advisory]]:
