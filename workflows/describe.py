@@ -17,32 +17,43 @@ from workflows.model import (
     Regions,
     RiskPolicy,
     Step,
-    Who,
-    WhoKind,
 )
 
+#: What a step's people do, per kind of step.
+MODE_WORDS = {
+    Mode.DECIDE: ("beslist", "decides"),
+    Mode.ADVISE: ("adviseert", "advises"),
+    Mode.RECOMMEND: ("beveelt aan (houdt niets op)", "recommends (holds nothing up)"),
+    Mode.SUPPORT: ("steunt en stuurt door, of houdt tegen", "supports and forwards, or stops"),
+    Mode.NOTIFY: ("wordt op de hoogte gebracht", "is told"),
+}
 
-def _step_line(step: Step, locale: str) -> str:
-    mode = (
-        ("beslist" if step.mode is Mode.DECIDE else "adviseert")
-        if locale == "nl"
-        else ("decides" if step.mode is Mode.DECIDE else "advises")
-    )
-    wd = "werkdagen" if locale == "nl" else "working days"
-    parts = [f"{step.who.describe(locale)} {mode}", f"{step.deadline_days} {wd}"]
-    if step.reminder_days is not None:
+
+def _step_line(step: Step, locale: str, procedure: Procedure | None = None) -> str:
+    nl_mode, en_mode = MODE_WORDS[step.mode]
+    mode = nl_mode if locale == "nl" else en_mode
+    parts = [f"{step.who.describe(locale)} {mode}"]
+    if step.mode is not Mode.NOTIFY:
+        parts.append(("termijn " if locale == "nl" else "within ") + step.deadline.describe(locale))
+    if step.reminder is not None:
         parts.append(
             ("herinnering na " if locale == "nl" else "reminder after ")
-            + f"{step.reminder_days} {wd}"
+            + step.reminder.describe(locale)
         )
     if step.escalation:
         to = step.escalation.to
-        nl_to, en_to = ROLE_TITLES.get(to, ("plaatsvervanger", "deputy"))
+        if to == "deputy":
+            title = "plaatsvervanger" if locale == "nl" else "deputy"
+        elif procedure is not None:
+            title = procedure.role_title(to, locale)
+        else:
+            nl_to, en_to = ROLE_TITLES.get(to, (to, to))
+            title = nl_to if locale == "nl" else en_to
         parts.append(
             ("escalatie naar " if locale == "nl" else "escalation to ")
-            + f"{nl_to if locale == 'nl' else en_to} "
+            + f"{title} "
             + ("na " if locale == "nl" else "after ")
-            + f"{step.escalation.after_days} {wd}"
+            + step.escalation.after.describe(locale)
         )
     return f"{step.name(locale)}: " + ", ".join(parts)
 
@@ -88,8 +99,9 @@ def summary(procedure: Procedure, locale: str = "en") -> str:
         + lead
     )
     for rule in procedure.lead_times:
+        span = rule.duration.describe(locale) if rule.duration else f"{rule.days} days"
         lines.append(
-            f"  {rule.days} {'dagen' if nl else 'days'} {'als' if nl else 'when'} "
+            f"  {span} {'als' if nl else 'when'} "
             f"{rule.when.describe(locale)} ({rule.reason(locale)})"
         )
     if procedure.no_approval is not None:
@@ -103,8 +115,18 @@ def summary(procedure: Procedure, locale: str = "en") -> str:
             f"{i}. {stage.name(locale)} — {'als' if nl else 'when'} {stage.when.describe(locale)}"
         )
         for step in stage.steps:
-            lines.append(f"   - {_step_line(step, locale)}")
+            lines.append(f"   - {_step_line(step, locale, procedure)}")
     lines.append("")
+    declared = [role for role in procedure.roles.values() if not role.builtin]
+    if declared:
+        lines.append("Rollen van deze procedure:" if nl else "Roles of this procedure:")
+        for role in declared:
+            held = (
+                (f" (per {role.unit_kind})" if nl else f" (one per {role.unit_kind})")
+                if role.unit_kind
+                else ""
+            )
+            lines.append(f"  - {role.name(locale)}{held}")
     lines.append(
         ("Zendingsdossier: " if nl else "Mission dossier: ")
         + f"{len(procedure.dossier)} "
@@ -136,20 +158,20 @@ def _choice_lines(procedure: Procedure, nl: bool) -> list[str]:
     locale = "nl" if nl else "en"
     never = c.necessity_from_level > procedure.scale_max
     cancel = (" of " if nl else " or ").join(
-        Who(WhoKind.ROLE, name).describe(locale) for name in sorted(c.cancel_roles)
+        procedure.role_title(name, locale) for name in sorted(c.cancel_roles)
     )
     if nl:
         necessity = "nooit" if never else f"vanaf niveau {c.necessity_from_level}"
         return [
             f"Noodzaakmotivering: {necessity}; voorwaarden te vervullen "
-            f"{c.condition_due_days_before} werkdagen voor vertrek; annuleren of intrekken: "
+            f"{c.condition_due.describe(locale)} voor vertrek; annuleren of intrekken: "
             f"{cancel}",
             *policy_lines(procedure.risk_policy, locale),
         ]
     necessity = "never" if never else f"from level {c.necessity_from_level}"
     return [
-        f"Necessity motivation: {necessity}; conditions due {c.condition_due_days_before} "
-        f"working days before departure; cancel or revoke: {cancel}",
+        f"Necessity motivation: {necessity}; conditions due {c.condition_due.describe(locale)} "
+        f"before departure; cancel or revoke: {cancel}",
         *policy_lines(procedure.risk_policy, locale),
     ]
 
@@ -264,17 +286,25 @@ def explain(procedure: Procedure, facts: TripFacts, route_: Route, locale: str =
     for i, routed in enumerate(route_.stages, 1):
         lines.append(
             f"{i}. {routed.stage.name(locale)} ({'want' if nl else 'because'} "
-            f"{routed.stage.when.describe(locale)}: {routed.facts})"
+            f"{routed.stage.when.describe(locale)}: {routed.facts(locale)})"
         )
-        lines += [f"   - {_step_line(step, locale)}" for step in routed.stage.steps]
-    items = dossier_items(procedure, facts, route_.risk)
+        lines += [f"   - {_step_line(step, locale, procedure)}" for step in routed.stage.steps]
+    items = dossier_items(procedure, facts, route_.risk, route_)
     lines.append(("Zendingsdossier:" if nl else "Mission dossier:") + f" {len(items)}")
     overdue = " — VERSTREKEN" if nl else " — ALREADY PASSED"
-    lines += [
-        f"  - {i.rule.name(locale)} ({i.due_on.isoformat()})"
-        + (overdue if i.due_on < facts.today else "")
-        for i in items
-    ]
+    stage_names = {rs.stage.id: rs.stage.name(locale) for rs in route_.stages}
+    for item in items:
+        if item.stage_id is not None:
+            when = ("vóór " if nl else "before ") + f"'{stage_names[item.stage_id]}'"
+            if item.rule.blocking:
+                when += " (houdt die stap tegen)" if nl else " (holds that stage up)"
+        elif item.rule.with_request:
+            when = "met de aanvraag" if nl else "with the request"
+        else:
+            when = item.due_on.isoformat()
+            if item.due_on < facts.today:
+                when += overdue
+        lines.append(f"  - {item.rule.name(locale)} ({when})")
     return "\n".join(lines)
 
 

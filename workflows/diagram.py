@@ -22,7 +22,7 @@ from html import escape
 
 from workflows import conditions
 from workflows.conditions import Condition, Vocabulary
-from workflows.model import CATEGORIES, ROLE_TITLES, Mode, Procedure, Stage, Step, WhoKind
+from workflows.model import CATEGORIES, Mode, Procedure, Stage, Step, WhoKind
 
 # --- words -------------------------------------------------------------------------------------
 
@@ -43,9 +43,13 @@ _WORDS: dict[str, tuple[str, str]] = {
     "asks_changes": ("vraagt wijzigingen", "requests changes"),
     "resubmits": ("dient opnieuw in", "resubmits"),
     "advice": ("advies eerst", "advice first"),
-    "decides": ("beslist", "decides"),
-    "advises": ("adviseert", "advises"),
-    "days": ("werkdagen", "working days"),
+    "decide": ("beslist", "decides"),
+    "advise": ("adviseert", "advises"),
+    "recommend": ("beveelt aan", "recommends"),
+    "support": ("steunt of houdt tegen", "supports or stops"),
+    "notify": ("wordt ingelicht", "is told"),
+    "no_wait": ("niemand wacht hierop", "nothing waits for this"),
+    "recommendation": ("aanbeveling", "recommendation"),
     "supervisor": ("leidinggevende", "supervisor"),
     "faculty_authority": ("facultaire overheid", "faculty authority"),
     "of": ("van", "of"),
@@ -72,19 +76,16 @@ def who_label(procedure: Procedure, step: Step, locale: str) -> str:
         if committee is None:
             return f"quorum {who.quorum}"
         return f"{committee.name(locale)} (quorum {who.quorum} {_w('of', locale)} {committee.size})"
-    if who.kind is WhoKind.UNIT_HEAD:
-        return who.describe(locale)
-    nl, en = ROLE_TITLES.get(str(who.name), (str(who.name), str(who.name)))
-    return nl if locale == "nl" else en
+    return who.describe(locale)
 
 
 def step_lines(procedure: Procedure, step: Step, locale: str) -> tuple[str, str, str]:
     """A step in words: its name, who decides or advises, and its deadline."""
-    mode = _w("decides" if step.mode is Mode.DECIDE else "advises", locale)
+    mode = _w(step.mode.value, locale)
     return (
         step.name(locale),
         f"{who_label(procedure, step, locale)} {mode}",
-        f"{step.deadline_days} {_w('days', locale)}",
+        step.deadline.describe(locale) if step.mode is not Mode.NOTIFY else _w("no_wait", locale),
     )
 
 
@@ -210,29 +211,39 @@ def mermaid(procedure: Procedure, locale: str = "en") -> str:
         for stage in group.stages:
             sid = _stage_node(stage)
             out.append(f'  subgraph {sid} ["{_mm(stage.name(locale))}"]')
-            for step in (*stage.advise_steps, *stage.decide_steps):
+            for step in _ordered(stage):
                 label = "<br/>".join(_mm(line) for line in step_lines(procedure, step, locale))
                 node = _step_node(stage, step)
-                if step.mode is Mode.ADVISE:
+                if step.mode in (Mode.ADVISE, Mode.RECOMMEND):
                     out.append(f'    {node}[/"{label}"/]')
+                    advisers.append(node)
+                elif step.mode is Mode.NOTIFY:
+                    out.append(f'    {node}(["{label}"])')
                     advisers.append(node)
                 else:
                     out.append(f'    {node}["{label}"]')
                     deciders.append(node)
-            for adviser in stage.advise_steps:
+            for adviser in stage.steps:
+                if adviser.mode not in (Mode.ADVISE, Mode.RECOMMEND):
+                    continue
+                word = w("advice") if adviser.mode is Mode.ADVISE else w("recommendation")
                 for decider in stage.decide_steps:
                     out.append(
-                        f'    {_step_node(stage, adviser)} -.->|"{_mm(w("advice"))}"| '
+                        f'    {_step_node(stage, adviser)} -.->|"{_mm(word)}"| '
                         f"{_step_node(stage, decider)}"
                     )
             out.append("  end")
             changes = f"changes_{stage.id}"
-            out.append(f'  {changes}[["{_mm(w("changes"))}"]]')
+            asks = [d for d in stage.decide_steps if d.mode is Mode.DECIDE]
+            if asks:
+                out.append(f'  {changes}[["{_mm(w("changes"))}"]]')
             for decider in stage.decide_steps:
                 node = _step_node(stage, decider)
                 out.append(f'  {node} -->|"{_mm(w("rejects"))}"| rejected')
-                out.append(f'  {node} -.->|"{_mm(w("asks_changes"))}"| {changes}')
-            out.append(f'  {changes} -.->|"{_mm(w("resubmits"))}"| {sid}')
+                if decider in asks:
+                    out.append(f'  {node} -.->|"{_mm(w("asks_changes"))}"| {changes}')
+            if asks:
+                out.append(f'  {changes} -.->|"{_mm(w("resubmits"))}"| {sid}')
             out.append(f'  {sid} -->|"{_mm(w("passed"))}"| {after}')
     out += [
         f'  approved(["{_mm(w("approved"))}"])',
@@ -369,8 +380,16 @@ def _stage_size(procedure: Procedure, stage: Stage, locale: str) -> tuple[float,
     return max(width + 2 * _GAP, _COLUMN_MIN), height
 
 
+def _ordered(stage: Stage) -> tuple[Step, ...]:
+    """A stage's steps as drawn: advice, recommendations and notices above the deciders."""
+    return (
+        *(s for s in stage.steps if not s.mode.decides),
+        *stage.decide_steps,
+    )
+
+
 def _stage_rows(procedure: Procedure, stage: Stage, locale: str) -> list[list[_StepBox]]:
-    rows = [stage.advise_steps, stage.decide_steps]
+    rows = [tuple(s for s in stage.steps if not s.mode.decides), stage.decide_steps]
     return [[_step_box(procedure, s, locale) for s in row] for row in rows if row]
 
 
@@ -388,7 +407,7 @@ def _draw_stage(
         bx = x + (w - _row_width(row)) / 2
         tops: list[tuple[float, float]] = []
         for box in row:
-            advice = box.step.mode is Mode.ADVISE
+            advice = not box.step.mode.decides
             c.box(bx, row_y, _STEP_W, box.height, "d-advice" if advice else "d-step", dashed=advice)
             for i, (cls, line) in enumerate(box.lines):
                 c.text(bx + 8, row_y + 18 + i * _LINE, line, cls)

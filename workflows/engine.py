@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from workflows import conditions
-from workflows.calendar import add_working_days, subtract_working_days
 from workflows.conditions import Condition, ConditionFacts
 from workflows.model import (
     DossierRule,
@@ -68,9 +67,9 @@ class Risk:
 class RoutedStage:
     stage: Stage
     #: The condition that made the stage apply, in words.
-    reason: str
+    reason: Text
     #: The trip's facts that the condition looked at, in words.
-    facts: str = ""
+    facts: Text = field(default_factory=lambda: Text("", ""))
 
 
 @dataclass(frozen=True)
@@ -96,6 +95,9 @@ class Outcome(enum.Enum):
     REQUEST_CHANGES = "request_changes"
     REJECT = "reject"
     ADVISE = "advise"
+    #: The answers of a recommend step.
+    FAVOURABLE = "favourable"
+    UNFAVOURABLE = "unfavourable"
 
 
 DECIDE_OUTCOMES = (
@@ -105,6 +107,14 @@ DECIDE_OUTCOMES = (
     Outcome.REJECT,
 )
 APPROVALS = (Outcome.APPROVE, Outcome.APPROVE_WITH_CONDITIONS)
+#: What each kind of step lets its people answer (a notify step asks nothing).
+OUTCOMES_OF = {
+    Mode.DECIDE: DECIDE_OUTCOMES,
+    Mode.ADVISE: (Outcome.ADVISE,),
+    Mode.RECOMMEND: (Outcome.FAVOURABLE, Outcome.UNFAVOURABLE),
+    Mode.SUPPORT: (Outcome.APPROVE, Outcome.REJECT),
+    Mode.NOTIFY: (),
+}
 
 
 @dataclass(frozen=True)
@@ -268,32 +278,45 @@ def assess_risk(procedure: Procedure, facts: TripFacts) -> Risk:
     return Risk(level, base, governing, tuple(reasons))
 
 
-def facts_seen(condition: Condition, facts: TripFacts, cf: ConditionFacts) -> str:
+def facts_seen(
+    condition: Condition, facts: TripFacts, cf: ConditionFacts, procedure: Procedure | None = None
+) -> Text:
     """The values of the facts a condition tests, e.g. "level 3; on heat_required: ML"."""
-    seen: list[str] = []
-    for atom in dict.fromkeys(condition.atoms()):
-        if isinstance(atom, conditions.Level):
-            seen.append(f"level {cf.level}")
-        elif isinstance(atom, conditions.InList):
-            on = [d.place for d in facts.destinations if atom.code in d.lists]
-            seen.append(f"on {atom.code}: {', '.join(on) or 'none'}")
-        elif isinstance(atom, conditions.Tag):
-            tagged = [d.place for d in facts.destinations if atom.name in d.tags]
-            seen.append(f"tag {atom.name}: {', '.join(tagged) or 'none'}")
-        elif isinstance(atom, conditions.Flag):
-            seen.append(f"flag {atom.name}: {'yes' if atom.name in cf.flags else 'no'}")
-        elif isinstance(atom, conditions.Category):
-            seen.append(f"category {cf.category}")
-        elif isinstance(atom, conditions.Number):
-            seen.append(f"{atom.fact} {cf.numbers.get(atom.fact, 0)}")
-        elif isinstance(atom, conditions.Destination):
-            meeting = [
-                d.place
-                for d, f in zip(facts.destinations, cf.destinations, strict=True)
-                if atom.holds(replace_destinations(cf, (f,)))
-            ]
-            seen.append(f"{atom.describe()}: {', '.join(meeting) or 'none'}")
-    return "; ".join(dict.fromkeys(seen))
+    seen: dict[str, list[str]] = {"nl": [], "en": []}
+    for locale, out in seen.items():
+        nl = locale == "nl"
+        none = "geen" if nl else "none"
+        for atom in dict.fromkeys(condition.atoms()):
+            if isinstance(atom, conditions.Level):
+                out.append(f"{'niveau' if nl else 'level'} {cf.level}")
+            elif isinstance(atom, conditions.InList):
+                on = [d.place for d in facts.destinations if atom.code in d.lists]
+                out.append(f"{'op' if nl else 'on'} {atom.code}: {', '.join(on) or none}")
+            elif isinstance(atom, conditions.Tag):
+                tagged = [d.place for d in facts.destinations if atom.name in d.tags]
+                out.append(f"tag {atom.name}: {', '.join(tagged) or none}")
+            elif isinstance(atom, conditions.Flag):
+                flag = procedure.flags.get(atom.name) if procedure is not None else None
+                label = flag.name(locale) if flag is not None else atom.name
+                held = atom.name in cf.flags
+                answer = ("ja" if held else "nee") if nl else ("yes" if held else "no")
+                out.append(f"{label}: {answer}")
+            elif isinstance(atom, conditions.Category):
+                title = procedure.categories.get(cf.category) if procedure is not None else None
+                out.append(
+                    f"{'categorie' if nl else 'category'} "
+                    f"{title(locale) if title is not None else cf.category}"
+                )
+            elif isinstance(atom, conditions.Number):
+                out.append(f"{atom.fact} {cf.numbers.get(atom.fact, 0)}")
+            elif isinstance(atom, conditions.Destination):
+                meeting = [
+                    d.place
+                    for d, f in zip(facts.destinations, cf.destinations, strict=True)
+                    if atom.holds(replace_destinations(cf, (f,)))
+                ]
+                out.append(f"{atom.describe(locale)}: {', '.join(meeting) or none}")
+    return Text("; ".join(dict.fromkeys(seen["nl"])), "; ".join(dict.fromkeys(seen["en"])))
 
 
 def replace_destinations(
@@ -331,7 +354,11 @@ def route(procedure: Procedure, facts: TripFacts) -> Route:
         ()
         if no_approval
         else tuple(
-            RoutedStage(stage, stage.when.describe(), facts_seen(stage.when, facts, cf))
+            RoutedStage(
+                stage,
+                Text(stage.when.describe("nl"), stage.when.describe("en")),
+                facts_seen(stage.when, facts, cf, procedure),
+            )
             for stage in procedure.stages
             if stage.when.holds(cf)
         )
@@ -376,6 +403,8 @@ def _verdict(step: Step, mine: list[Decision], procedure: Procedure) -> Outcome 
     """
     if step.mode is Mode.ADVISE:
         return Outcome.ADVISE if any(d.outcome is Outcome.ADVISE for d in mine) else None
+    if not step.mode.holds_up:
+        return Outcome.ADVISE  # recommend and notify steps hold nothing up
     approvals = {principal(d) for d in mine if d.outcome in APPROVALS}
     if len(approvals) >= step.who.quorum:
         return Outcome.APPROVE
@@ -401,7 +430,7 @@ def position(procedure: Procedure, route_: Route, events: tuple[Event, ...]) -> 
     """
     if route_.no_approval:
         return Position(State.REGISTERED, None)
-    pos = Position(State.IN_REVIEW, 0)
+    pos = _enter(route_, 0, (), Position(State.IN_REVIEW, 0))
     for event in events:
         if pos.state.is_final:
             break
@@ -428,14 +457,22 @@ def position(procedure: Procedure, route_: Route, events: tuple[Event, ...]) -> 
             for s in stage.steps
         ):
             passed = Position(State.IN_REVIEW, index, current, pos.settled)
-            if index + 1 < len(route_.stages):
-                pos = Position(State.IN_REVIEW, index + 1, (), passed.conditions)
-            else:
-                final = State.APPROVED_WITH_CONDITIONS if passed.conditions else State.APPROVED
-                pos = Position(final, index, current, pos.settled)
+            pos = _enter(route_, index + 1, passed.conditions, passed)
         else:
             pos = Position(State.IN_REVIEW, index, current, pos.settled)
     return pos
+
+
+def _enter(route_: Route, index: int, settled: tuple[str, ...], passed: Position) -> Position:
+    """The position on reaching stage ``index``: stages that wait for nobody (only notices or
+    recommendations) pass at once; past the last stage the trip is approved."""
+    while index < len(route_.stages) and not route_.stages[index].stage.holds_up:
+        index += 1
+    if index < len(route_.stages):
+        return Position(State.IN_REVIEW, index, (), settled)
+    final = State.APPROVED_WITH_CONDITIONS if settled else State.APPROVED
+    last = passed.stage_index if passed.stage_index is not None else len(route_.stages) - 1
+    return Position(final, last, passed.current, passed.settled)
 
 
 def _eligible(step: Step, actor: Actor, procedure: Procedure) -> bool:
@@ -452,10 +489,46 @@ def _eligible(step: Step, actor: Actor, procedure: Procedure) -> bool:
     return committee.role in actor.roles
 
 
+def open_recommendations(
+    route_: Route, pos: Position, events: tuple[Event, ...]
+) -> tuple[Step, ...]:
+    """Recommend steps of stages already passed that nobody has answered yet: they stay open
+    while the trip is in review (nothing waits for them)."""
+    if pos.state is not State.IN_REVIEW or pos.stage_index is None:
+        return ()
+    given = {e.step_id for e in events if isinstance(e, Decision)}
+    return tuple(
+        step
+        for routed in route_.stages[: pos.stage_index]
+        for step in routed.stage.steps
+        if step.mode is Mode.RECOMMEND and step.id not in given
+    )
+
+
+def blocking_items(procedure: Procedure, route_: Route, stage: Stage) -> tuple[DossierRule, ...]:
+    """The dossier items a stage's deciders wait for: due before it (or with the request, for
+    the route's first stage) and marked blocking."""
+    first = route_.stages[0].stage.id if route_.stages else None
+    return tuple(
+        rule
+        for rule in procedure.dossier
+        if rule.blocking
+        and (rule.before_stage == stage.id or (rule.with_request and stage.id == first))
+    )
+
+
 def allowed_actions(
-    procedure: Procedure, route_: Route, events: tuple[Event, ...], actor: Actor
+    procedure: Procedure,
+    route_: Route,
+    events: tuple[Event, ...],
+    actor: Actor,
+    open_items: frozenset[str] = frozenset(),
 ) -> list[StepActions]:
-    """For each step of the current stage: what ``actor`` may do there, or why not."""
+    """For each step of the current stage: what ``actor`` may do there, or why not.
+
+    ``open_items`` are the ids of the trip's dossier items not done yet: a stage's decide
+    steps wait for the blocking items due before it.
+    """
     pos = position(procedure, route_, events)
     stage = pos.stage(route_)
     if stage is None or pos.state is not State.IN_REVIEW:
@@ -466,9 +539,17 @@ def allowed_actions(
         for e in events
         if isinstance(e, Decision) and _identities(e.actor_id, e.on_behalf_of) & me
     }
+    missing = [rule for rule in blocking_items(procedure, route_, stage) if rule.id in open_items]
     result = []
-    for step in stage.steps:
-        mine = [d for d in pos.current if d.step_id == step.id]
+    earlier = open_recommendations(route_, pos, events)
+    for step in (*earlier, *stage.steps):
+        if step.mode is Mode.NOTIFY:
+            continue
+        mine = [
+            d
+            for d in (pos.current if step in stage.steps else events)
+            if isinstance(d, Decision) and d.step_id == step.id
+        ]
         refused: Text | None = None
         if actor.is_traveller or route_.traveller_id in me:
             refused = Text(
@@ -488,20 +569,37 @@ def allowed_actions(
                 f"U vulde al stap '{other.nl}' van deze reis in.",
                 f"You already filled step '{other.en}' of this trip.",
             )
-        elif step.mode is Mode.DECIDE and _step_satisfied(step, mine):
-            refused = Text("Deze stap is al beslist.", "This step has already been decided.")
+        elif step.mode.decides and _step_satisfied(step, mine):
+            refused = Text(
+                f"Stap '{step.name.nl}' is al beslist.",
+                f"Step '{step.name.en}' has already been decided.",
+            )
         elif step.mode is Mode.ADVISE and any(d.outcome is Outcome.ADVISE for d in mine):
-            refused = Text("Het advies is al gegeven.", "The advice has already been given.")
-        elif step.mode is Mode.DECIDE and (pending := _pending_advice(stage, pos.current)):
+            refused = Text(
+                f"Het advies voor '{step.name.nl}' is al gegeven.",
+                f"The advice for '{step.name.en}' has already been given.",
+            )
+        elif step.mode is Mode.RECOMMEND and mine:
+            refused = Text(
+                f"De aanbeveling voor '{step.name.nl}' is al gegeven.",
+                f"The recommendation for '{step.name.en}' has already been given.",
+            )
+        elif step.mode.decides and (pending := _pending_advice(stage, pos.current)):
             refused = Text(
                 f"Wacht eerst op '{pending.name.nl}'.",
                 f"Waiting for the advice of '{pending.name.en}'.",
             )
+        elif step.mode.decides and missing:
+            names_nl = ", ".join(f"'{rule.name.nl}'" for rule in missing)
+            names_en = ", ".join(f"'{rule.name.en}'" for rule in missing)
+            refused = Text(
+                f"Wacht eerst op het zendingsdossier: {names_nl}.",
+                f"Waiting for the mission dossier: {names_en}.",
+            )
         if refused is not None:
             result.append(StepActions(step.id, (), refused))
         else:
-            outcomes = (Outcome.ADVISE,) if step.mode is Mode.ADVISE else DECIDE_OUTCOMES
-            result.append(StepActions(step.id, outcomes))
+            result.append(StepActions(step.id, OUTCOMES_OF[step.mode]))
     return result
 
 
@@ -525,12 +623,21 @@ def decide(
     outcome: Outcome,
     comment: str = "",
     conditions: tuple[str, ...] = (),
+    open_items: frozenset[str] = frozenset(),
 ) -> tuple[tuple[Event, ...], Position]:
     """Record a decision if the actor may take it; return the new events and position."""
-    options = {a.step_id: a for a in allowed_actions(procedure, route_, events, actor)}
+    options = {a.step_id: a for a in allowed_actions(procedure, route_, events, actor, open_items)}
     option = options.get(step_id)
     if option is None:
-        raise DecisionRefused(Text("Deze stap staat nu niet open.", "This step is not open now."))
+        try:
+            name = procedure.step(step_id)[1].name
+        except KeyError:
+            raise DecisionRefused(
+                Text("Deze procedure kent die stap niet.", "The procedure has no such step.")
+            ) from None
+        raise DecisionRefused(
+            Text(f"Stap '{name.nl}' staat nu niet open.", f"Step '{name.en}' is not open now.")
+        )
     if option.refused is not None:
         raise DecisionRefused(option.refused)
     if outcome not in option.outcomes:
@@ -549,6 +656,10 @@ def decide(
         )
     if outcome is Outcome.ADVISE and not comment:
         raise DecisionRefused(Text("Het advies mag niet leeg zijn.", "The advice cannot be empty."))
+    if outcome is Outcome.UNFAVOURABLE and not comment:
+        raise DecisionRefused(
+            Text("Zeg waarom u het afraadt.", "Say why you recommend against it.")
+        )
     if outcome is Outcome.APPROVE_WITH_CONDITIONS and not conditions:
         raise DecisionRefused(Text("Geef minstens één voorwaarde.", "Give at least one condition."))
     if outcome is not Outcome.APPROVE_WITH_CONDITIONS:
@@ -584,13 +695,9 @@ def step_dates(procedure: Procedure, step: Step, started_on: date) -> StepDates:
     """When to remind, escalate and expect the decision, in working days from ``started_on``."""
     days = procedure.holidays
     return StepDates(
-        reminder_on=add_working_days(started_on, step.reminder_days, days)
-        if step.reminder_days is not None
-        else None,
-        escalate_on=add_working_days(started_on, step.escalation.after_days, days)
-        if step.escalation
-        else None,
-        due_on=add_working_days(started_on, step.deadline_days, days),
+        reminder_on=step.reminder.after(started_on, days) if step.reminder is not None else None,
+        escalate_on=step.escalation.after.after(started_on, days) if step.escalation else None,
+        due_on=step.deadline.after(started_on, days),
     )
 
 
@@ -598,18 +705,31 @@ def step_dates(procedure: Procedure, step: Step, started_on: date) -> StepDates:
 class DossierItem:
     rule: DossierRule
     due_on: date
+    #: The stage of the trip's route the item is due before (its deciders see it), if any.
+    stage_id: str | None = None
 
 
-def dossier_items(procedure: Procedure, facts: TripFacts, risk: Risk) -> list[DossierItem]:
-    """The checklist this trip gets, each item due a set number of days before departure."""
+def dossier_items(
+    procedure: Procedure, facts: TripFacts, risk: Risk, route_: Route | None = None
+) -> list[DossierItem]:
+    """The checklist this trip gets, each item due a set time before departure, or with the
+    request or before a stage of ``route_`` (then due today, when the request is made)."""
     cf = condition_facts(facts, risk.level)
-    return [
-        DossierItem(
-            rule, subtract_working_days(facts.departure, rule.due_days_before, procedure.holidays)
-        )
-        for rule in procedure.dossier
-        if rule.when.holds(cf)
-    ]
+    routed = [rs.stage.id for rs in route_.stages] if route_ is not None else []
+    items = []
+    for rule in procedure.dossier:
+        if not rule.when.holds(cf):
+            continue
+        stage_id = None
+        if rule.with_request and routed:
+            stage_id = routed[0]
+        elif rule.before_stage is not None and rule.before_stage in routed:
+            stage_id = rule.before_stage
+        due = rule.due_before.before(facts.departure, procedure.holidays)
+        if stage_id is not None or rule.with_request:
+            due = min(due, facts.today)
+        items.append(DossierItem(rule, due, stage_id))
+    return items
 
 
 class ChangeKind(enum.Enum):
@@ -651,9 +771,13 @@ def classify_change(procedure: Procedure, old: TripFacts, new: TripFacts) -> Cha
         notify.append(Text(f"Data verschuiven {shift} dagen.", f"Dates move by {shift} days."))
     old_route, new_route = route(procedure, old), route(procedure, new)
     if (old_route.step_ids, old_route.no_approval) != (new_route.step_ids, new_route.no_approval):
-        steps = ", ".join(new_route.step_ids) or "—"
+        names = [procedure.step(step_id)[1].name for step_id in new_route.step_ids]
+        steps = Text(", ".join(n.nl for n in names) or "—", ", ".join(n.en for n in names) or "—")
         reopen.append(
-            Text(f"De goedkeuringsweg verandert: {steps}.", f"The approval route changes: {steps}.")
+            Text(
+                f"De goedkeuringsweg verandert: {steps.nl}.",
+                f"The approval route changes: {steps.en}.",
+            )
         )
     removed = {d.place for d in old.destinations} - {d.place for d in new.destinations}
     if removed or (new_level < old_level):

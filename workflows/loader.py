@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 import pycountry
 import yaml
@@ -27,12 +27,15 @@ from workflows.model import (
     KNOWN_ROLES,
     LOCALES,
     NAME_PATTERN,
+    ROLE_TITLES,
     UNIT_KINDS,
     Choices,
     ClearanceGate,
     Combine,
     Committee,
+    DeclaredRole,
     DossierRule,
+    Duration,
     Escalation,
     EvidenceKind,
     Flag,
@@ -48,6 +51,7 @@ from workflows.model import (
     Stage,
     Step,
     Text,
+    TimeUnit,
     Who,
     WhoKind,
 )
@@ -129,6 +133,73 @@ class _Reader:
         #: Reading back a text a trip was routed under: checks added to the format since it
         #: was written (see :func:`loads`) are not applied to it.
         self.stored = stored
+        #: First-edition spellings that still load, each with what to write instead.
+        self.notes: list[str] = []
+        #: Every role a step may name (built-in and declared), filled before the stages.
+        self.roles: dict[str, DeclaredRole] = {}
+
+    def note(self, path: str, message: str) -> None:
+        """Record a first-edition spelling that still loads, and what to write instead."""
+        line = self.lines.get(path)
+        self.notes.append(f"{'line ' + str(line) + ', ' if line else ''}{path}: {message}")
+
+    def duration(
+        self, data: dict[str, Any], key: str, path: str, old: str | None = None, minimum: int = 0
+    ) -> Duration | None:
+        """A duration with its unit (``key: {working_days: 10}``), or the first edition's
+        ``old: 10`` in working days (noted); None when neither is given."""
+        here = f"{path}.{key}" if path else key
+        if old is not None and old in data:
+            if key in data:
+                self.problem(
+                    f"{path}.{old}" if path else old,
+                    f"give '{key}' or the first edition's '{old}', not both",
+                )
+                raise _Stop
+            amount = self.count(data, old, path, minimum)
+            self.note(
+                f"{path}.{old}" if path else old,
+                f"first-edition spelling; write '{key}: {{working_days: {amount}}}'",
+            )
+            return Duration(amount, TimeUnit.WORKING_DAYS)
+        if key not in data:
+            return None
+        return self.span(data[key], here, minimum)
+
+    def missing(self, data: dict[str, Any], keys: set[str], path: str, message: str) -> NoReturn:
+        """Report a missing key, unless a misspelling of it was reported already; stop."""
+        if not any(isinstance(k, str) and _nearest(k, keys) is not None for k in data):
+            self.problem(path, message)
+        raise _Stop
+
+    def span(self, value: Any, here: str, minimum: int = 0) -> Duration:
+        """``{working_days: N}``, ``{days: N}`` or ``{weeks: N}``: an amount with its unit."""
+        units = [u.value for u in TimeUnit]
+        if isinstance(value, int) and not isinstance(value, bool):
+            self.problem(
+                here,
+                f"say the unit: write {{working_days: {value}}}, {{days: {value}}} or "
+                f"{{weeks: {value}}}",
+            )
+            raise _Stop
+        if not isinstance(value, dict) or len(value) != 1:
+            self.problem(
+                here, "a duration is one unit and its amount, e.g. {working_days: 10} or {weeks: 2}"
+            )
+            raise _Stop
+        ((unit, amount),) = value.items()
+        if unit not in units:
+            near = _nearest(str(unit), units)
+            hint = f"; did you mean '{near}'?" if near else ""
+            self.problem(f"{here}.{unit}", f"unknown unit '{unit}' (use: {', '.join(units)}){hint}")
+            raise _Stop
+        if not isinstance(amount, int) or isinstance(amount, bool) or amount < minimum:
+            self.problem(f"{here}.{unit}", f"expected a whole number of {minimum} or more")
+            raise _Stop
+        if amount > 3650:
+            self.problem(f"{here}.{unit}", "at most 3650")
+            raise _Stop
+        return Duration(amount, TimeUnit(unit))
 
     def problem(self, path: str, message: str) -> None:
         line = self.lines.get(path)
@@ -272,7 +343,7 @@ def loads(text: str, source: str = "<text>", *, stored: bool = False) -> Procedu
         procedure = None
     if reader.problems or procedure is None:
         raise ProcedureError(source, reader.problems)
-    return replace(procedure, text=text)
+    return replace(procedure, text=text, notes=tuple(reader.notes))
 
 
 TOP_KEYS = {
@@ -287,7 +358,9 @@ TOP_KEYS = {
     "committees",
     "risk",
     "lead_time_days",
+    "lead_time",
     "lead_times",
+    "roles",
     "no_approval",
     "stages",
     "dossier",
@@ -298,7 +371,12 @@ TOP_KEYS = {
     "risk_policy",
     "choices",
 }
-CHOICE_KEYS = {"necessity_from_level", "condition_due_days_before", "cancel_roles"}
+CHOICE_KEYS = {
+    "necessity_from_level",
+    "condition_due_days_before",
+    "condition_due",
+    "cancel_roles",
+}
 #: A role held per faculty cannot cancel trips university-wide.
 UNIVERSITY_ROLES = KNOWN_ROLES - {"faculty_authority"}
 #: A week: a traveller not heard of for longer is not a follow-up matter any more.
@@ -316,13 +394,25 @@ FOLLOWUP_KEYS = {
     "checkin_crisis_hours",
 }
 STAGE_KEYS = {"id", "name", "when", "steps"}
-STEP_KEYS = {"id", "name", "who", "mode", "deadline_days", "reminder_days", "escalate"}
+STEP_KEYS = {
+    "id",
+    "name",
+    "who",
+    "mode",
+    "deadline",
+    "deadline_days",
+    "reminder",
+    "reminder_days",
+    "escalate",
+}
 DOSSIER_KEYS = {
     "id",
     "name",
     "when",
     "owner",
+    "due",
     "due_days_before",
+    "blocking",
     "evidence",
     "verified",
     "max_age_years",
@@ -358,6 +448,7 @@ def _build(r: _Reader, data: dict[str, Any], source: str) -> Procedure | None:
     tags = _names(r, data, "advisory_tags")
     lists = _names(r, data, "country_lists")
     vocab = Vocabulary(scale_max, tags, lists, frozenset(flags), CATEGORIES)
+    r.roles = _roles(r, data)
 
     committees: dict[str, Committee] = {}
     for i, item in enumerate(r.optional(data, "committees", "", list, [])):
@@ -368,8 +459,14 @@ def _build(r: _Reader, data: dict[str, Any], source: str) -> Procedure | None:
             cid = r.need(item, "id", here, str)
             _check_id(r, cid, f"{here}.id", "committee")
             role = r.need(item, "role", here, str)
-            if role not in KNOWN_ROLES:
-                r.problem(f"{here}.role", _unknown_role(role))
+            if role not in r.roles:
+                r.problem(f"{here}.role", _unknown_role(role, r.roles))
+            elif r.roles[role].unit_kind is not None:
+                r.problem(
+                    f"{here}.role",
+                    f"role '{role}' is held per {r.roles[role].unit_kind}; a committee's members "
+                    "hold a role for the whole university",
+                )
             size = r.count(item, "size", here, minimum=1)
             if cid in committees:
                 r.problem(f"{here}.id", f"duplicate committee id '{cid}'")
@@ -437,31 +534,27 @@ def _build(r: _Reader, data: dict[str, Any], source: str) -> Procedure | None:
         r.problem("risk.cap", f"the cap must be a level 0..{scale_max}")
         cap = scale_max
 
-    lead_time: dict[int, int] = {}
-    raw_lead = r.optional(data, "lead_time_days", "", dict, {})
-    for level, days in raw_lead.items():
-        here = f"lead_time_days.{level}"
-        if not isinstance(level, int) or not 0 <= level <= scale_max:
-            r.problem(here, f"level {level!r} is outside the scale 0..{scale_max}")
-        elif not isinstance(days, int) or isinstance(days, bool) or days < 0:
-            r.problem(here, "expected a number of days (0 or more)")
-        else:
-            lead_time[level] = days
-    missing_levels = [lvl for lvl in range(scale_max + 1) if lvl not in raw_lead]
-    if missing_levels:
-        r.problem("lead_time_days", f"missing levels: {', '.join(map(str, missing_levels))}")
+    lead_time = _lead_time(r, data, scale_max)
 
     lead_times: list[LeadTime] = []
     for i, item in enumerate(r.optional(data, "lead_times", "", list, [])):
         here = f"lead_times[{i}]"
-        if not r.mapping(item, here, {"when", "days", "reason"}):
+        if not r.mapping(item, here, {"when", "lead", "days", "reason"}):
             continue
         try:
+            if "lead" in item and "days" in item:
+                r.problem(f"{here}.days", "give 'lead' or 'days', not both")
+                continue
+            if "lead" in item:
+                span = r.span(item["lead"], f"{here}.lead")
+            else:
+                span = Duration(r.count(item, "days", here, minimum=0), TimeUnit.DAYS)
             lead_times.append(
                 LeadTime(
                     when=r.condition(r.need(item, "when", here, dict), f"{here}.when", vocab),
-                    days=r.count(item, "days", here, minimum=0),
+                    days=span.calendar_days,
                     reason=r.text(item, "reason", here),
+                    duration=span,
                 )
             )
         except _Stop:
@@ -479,7 +572,7 @@ def _build(r: _Reader, data: dict[str, Any], source: str) -> Procedure | None:
             pass
 
     stages = _stages(r, data, vocab, committees, no_approval, cap)
-    dossier = _dossier(r, data, vocab)
+    dossier = _dossier(r, data, vocab, {stage.id for stage in stages})
     rereview = _rereview(r, data)
     followup = _followup(r, data, scale_max)
 
@@ -520,8 +613,80 @@ def _build(r: _Reader, data: dict[str, Any], source: str) -> Procedure | None:
         holidays=frozenset(holidays),
         risk_policy=risk_policy,
         choices=choices,
+        roles=dict(r.roles),
         source=source,
     )
+
+
+def _lead_time(r: _Reader, data: dict[str, Any], scale_max: int) -> dict[int, int]:
+    """Calendar days of lead time per level: ``lead_time: {2: {weeks: 6}}`` or the first
+    edition's ``lead_time_days: {2: 42}``."""
+    if "lead_time" in data and "lead_time_days" in data:
+        r.problem("lead_time_days", "give 'lead_time' or the older 'lead_time_days', not both")
+        return {}
+    key = "lead_time" if "lead_time" in data else "lead_time_days"
+    lead_time: dict[int, int] = {}
+    try:
+        raw_lead = r.need(data, key, "", dict)
+    except _Stop:
+        return lead_time
+    for level, value in raw_lead.items():
+        here = f"{key}.{level}"
+        if not isinstance(level, int) or isinstance(level, bool) or not 0 <= level <= scale_max:
+            r.problem(here, f"level {level!r} is outside the scale 0..{scale_max}")
+        elif key == "lead_time":
+            try:
+                lead_time[level] = r.span(value, here).calendar_days
+            except _Stop:
+                continue
+        elif not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            r.problem(here, "expected a number of days (0 or more)")
+        else:
+            lead_time[level] = value
+    missing_levels = [lvl for lvl in range(scale_max + 1) if lvl not in raw_lead]
+    if missing_levels:
+        r.problem(key, f"missing levels: {', '.join(map(str, missing_levels))}")
+    return lead_time
+
+
+def _roles(r: _Reader, data: dict[str, Any]) -> dict[str, DeclaredRole]:
+    """The application's five roles, and the roles and bodies the file declares (``roles``)."""
+    roles = {
+        code: DeclaredRole(code, Text(nl, en), builtin=True)
+        for code, (nl, en) in ROLE_TITLES.items()
+    }
+    declared: set[str] = set()
+    for i, item in enumerate(r.optional(data, "roles", "", list, [])):
+        here = f"roles[{i}]"
+        if not r.mapping(item, here, {"id", "name", "unit_kind"}):
+            continue
+        try:
+            rid = r.need(item, "id", here, str)
+            _check_id(r, rid, f"{here}.id", "role")
+            if rid in declared:
+                r.problem(f"{here}.id", f"duplicate role id '{rid}'")
+                continue
+            declared.add(rid)
+            name = r.text(item, "name", here)
+            kind = item.get("unit_kind")
+            if kind is not None and (not isinstance(kind, str) or kind not in UNIT_KINDS):
+                r.problem(
+                    f"{here}.unit_kind",
+                    f"unknown kind of unit {kind!r} (known: {', '.join(UNIT_KINDS)})",
+                )
+                continue
+            builtin = rid in ROLE_TITLES
+            if builtin and kind is not None:
+                r.problem(
+                    f"{here}.unit_kind",
+                    f"'{rid}' is one of the application's roles: the file may give it its own "
+                    "title, not tie it to a kind of unit; declare a new role instead",
+                )
+                continue
+            roles[rid] = DeclaredRole(rid, name, kind, builtin)
+        except _Stop:
+            continue
+    return roles
 
 
 def _choices(r: _Reader, data: dict[str, Any], scale_max: int) -> Choices:
@@ -538,11 +703,21 @@ def _choices(r: _Reader, data: dict[str, Any], scale_max: int) -> Choices:
                 "choices.necessity_from_level",
                 f"a level 0..{scale_max}, or {scale_max + 1} for never",
             )
-        due = r.optional(
-            raw, "condition_due_days_before", "choices", int, base.condition_due_days_before
-        )
-        if not 0 <= due <= 365:
+        old_due = raw.get("condition_due_days_before")
+        if isinstance(old_due, int) and not isinstance(old_due, bool) and old_due < 0:
             r.problem("choices.condition_due_days_before", "must be 0 to 365 working days")
+            raise _Stop
+        span = r.duration(raw, "condition_due", "choices", old="condition_due_days_before")
+        if span is None:
+            span = base.condition_due
+        due = span.amount
+        if not 0 <= span.calendar_days <= 365:
+            r.problem(
+                "choices.condition_due"
+                if "condition_due" in raw
+                else "choices.condition_due_days_before",
+                "must be 0 to 365 working days",
+            )
         roles = r.optional(raw, "cancel_roles", "choices", list, sorted(base.cancel_roles))
         if not roles:
             r.problem("choices.cancel_roles", "name at least one role, or nobody could cancel")
@@ -556,6 +731,7 @@ def _choices(r: _Reader, data: dict[str, Any], scale_max: int) -> Choices:
         return Choices(
             necessity_from_level=necessity,
             condition_due_days_before=due,
+            condition_due=span,
             cancel_roles=frozenset(str(role) for role in roles),
         )
     except _Stop:
@@ -734,15 +910,20 @@ def _nearest(word: str, known: Iterable[str]) -> str | None:
     return found[0] if found else None
 
 
-def _unknown_role(role: str) -> str:
-    near = _nearest(role, KNOWN_ROLES)
+def _unknown_role(role: str, roles: Iterable[str] = KNOWN_ROLES) -> str:
+    known = sorted(set(roles))
+    near = _nearest(role, known)
     hint = f"; did you mean '{near}'?" if near else ""
-    return f"unknown role '{role}' (known: {', '.join(sorted(KNOWN_ROLES))}){hint}"
+    return (
+        f"unknown role '{role}' (known: {', '.join(known)}){hint}; "
+        "a body of your own is declared under 'roles'"
+    )
 
 
 def _who(r: _Reader, data: Any, path: str, committees: dict[str, Committee]) -> Who:
     if isinstance(data, str) and data in ("supervisor", "faculty_authority"):
-        return Who(WhoKind(data))
+        declared = r.roles.get(data)
+        return Who(WhoKind(data), title=declared.name if declared is not None else None)
     if isinstance(data, dict) and len(data) in (1, 2):
         if "head_of" in data:
             r.keys(data, path, {"head_of"})
@@ -760,10 +941,11 @@ def _who(r: _Reader, data: Any, path: str, committees: dict[str, Committee]) -> 
             if not isinstance(role, str):
                 r.problem(f"{path}.role", "expected the name of a role")
                 raise _Stop
-            if role not in KNOWN_ROLES:
-                r.problem(f"{path}.role", _unknown_role(str(role)))
+            declared = r.roles.get(role) if r.roles else None
+            if declared is None:
+                r.problem(f"{path}.role", _unknown_role(str(role), r.roles or KNOWN_ROLES))
                 raise _Stop
-            return Who(WhoKind.ROLE, role)
+            return Who(WhoKind.ROLE, role, title=declared.name, unit_kind=declared.unit_kind)
         if "committee" in data:
             r.keys(data, path, {"committee", "quorum"})
             cid = data["committee"]
@@ -786,11 +968,11 @@ def _who(r: _Reader, data: Any, path: str, committees: dict[str, Committee]) -> 
                     f"quorum {quorum} is larger than committee '{cid}' ({committee.size} members)",
                 )
                 raise _Stop
-            return Who(WhoKind.COMMITTEE, cid, quorum)
+            return Who(WhoKind.COMMITTEE, cid, quorum, title=committee.name)
     r.problem(
         path,
-        "who is 'supervisor', 'faculty_authority', {head_of: KIND}, {role: NAME} or"
-        " {committee: ID, quorum: K}",
+        "who is 'supervisor', 'faculty_authority', {head_of: KIND}, {role: NAME} (a role of"
+        " the application or one declared under 'roles') or {committee: ID, quorum: K}",
     )
     raise _Stop
 
@@ -841,16 +1023,6 @@ def _stages(
                     continue
             if not steps and not dropped:
                 r.problem(f"{here}.steps", "a stage needs at least one step")
-            if (
-                not dropped
-                and any(s.mode is Mode.ADVISE for s in steps)
-                and not any(s.mode is Mode.DECIDE for s in steps)
-            ):
-                r.problem(
-                    f"{here}.steps",
-                    f"stage '{sid}' has an advise step but no decide step "
-                    "to take the advice; add a decide step to the stage",
-                )
             stages.append(Stage(sid, r.text(item, "name", here), when, tuple(steps)))
         except _Stop:
             continue
@@ -865,33 +1037,114 @@ def _step(r: _Reader, item: Any, path: str, committees: dict[str, Committee]) ->
     sid = r.need(item, "id", path, str)
     _check_id(r, sid, f"{path}.id", "step")
     mode_value = r.need(item, "mode", path, str)
-    if mode_value not in ("decide", "advise"):
-        r.problem(f"{path}.mode", "mode is 'decide' or 'advise'")
+    modes = [m.value for m in Mode]
+    if mode_value not in modes:
+        near = _nearest(mode_value, modes)
+        hint = f"; did you mean '{near}'?" if near else ""
+        r.problem(f"{path}.mode", f"mode is one of: {', '.join(modes)}{hint}")
         raise _Stop
-    deadline = r.count(item, "deadline_days", path, minimum=1)
-    reminder = r.count(item, "reminder_days", path) if "reminder_days" in item else None
+    mode = Mode(mode_value)
+    if mode is Mode.NOTIFY:
+        for key in ("deadline", "deadline_days", "reminder", "reminder_days", "escalate"):
+            if key in item:
+                r.problem(
+                    f"{path}.{key}",
+                    "a notify step only tells the people it names: it has no deadline, "
+                    "reminder or escalation",
+                )
+                raise _Stop
+        deadline = Duration(0)
+    else:
+        span = r.duration(item, "deadline", path, old="deadline_days", minimum=1)
+        if span is None:
+            r.missing(
+                item,
+                {"deadline", "deadline_days"},
+                path,
+                "missing 'deadline' (e.g. deadline: {working_days: 10})",
+            )
+        deadline = span
+    reminder = r.duration(item, "reminder", path, old="reminder_days")
     escalation = None
     if "escalate" in item:
+        here = f"{path}.escalate"
         esc = r.need(item, "escalate", path, dict)
-        r.keys(esc, f"{path}.escalate", {"after_days", "to"})
-        after = r.count(esc, "after_days", f"{path}.escalate")
-        to = r.need(esc, "to", f"{path}.escalate", str)
-        if to != "deputy" and to not in KNOWN_ROLES:
-            r.problem(f"{path}.escalate.to", f"escalate to 'deputy' or a role; {_unknown_role(to)}")
+        r.keys(esc, here, {"after", "after_days", "to"})
+        after = r.duration(esc, "after", here, old="after_days")
+        if after is None:
+            r.missing(
+                esc,
+                {"after", "after_days"},
+                here,
+                "missing 'after' (e.g. after: {working_days: 7})",
+            )
+        to = r.need(esc, "to", here, str)
+        wide = {code for code, role in r.roles.items() if role.unit_kind is None}
+        if to != "deputy" and to not in wide:
+            r.problem(f"{here}.to", f"escalate to 'deputy' or a role; {_unknown_role(to, wide)}")
         escalation = Escalation(after, to)
-        if after > deadline:
-            r.problem(f"{path}.escalate.after_days", "escalation comes after the deadline")
-    if reminder is not None and reminder > deadline:
-        r.problem(f"{path}.reminder_days", "the reminder comes after the deadline")
+        if after.calendar_days > deadline.calendar_days:
+            r.problem(
+                f"{here}.after" if "after" in esc else f"{here}.after_days",
+                "escalation comes after the deadline",
+            )
+    if reminder is not None and reminder.calendar_days > deadline.calendar_days:
+        r.problem(
+            f"{path}.reminder" if "reminder" in item else f"{path}.reminder_days",
+            "the reminder comes after the deadline",
+        )
     who = _who(r, item.get("who"), f"{path}.who", committees)
-    if mode_value == "advise" and who.quorum > 1:
-        r.problem(f"{path}.who.quorum", "a quorum applies to deciding; advice is given once")
-    return Step(
-        sid, r.text(item, "name", path), who, Mode(mode_value), deadline, reminder, escalation
-    )
+    if not mode.decides and who.quorum > 1:
+        r.problem(
+            f"{path}.who.quorum",
+            f"a quorum applies to deciding; a {mode.value} step is answered once",
+        )
+    return Step(sid, r.text(item, "name", path), who, mode, deadline, reminder, escalation)
 
 
-def _dossier(r: _Reader, data: dict[str, Any], vocab: Vocabulary) -> list[DossierRule]:
+def _due(
+    r: _Reader, item: dict[str, Any], here: str, stage_ids: set[str]
+) -> tuple[Duration, str | None, bool]:
+    """When a dossier item is due: its lead before departure, the stage it must be done
+    before, and whether it is due with the request."""
+    if "due" in item and "due_days_before" in item:
+        r.problem(f"{here}.due_days_before", "give 'due' or the older 'due_days_before', not both")
+        raise _Stop
+    if "due_days_before" in item:
+        return r.duration(item, "due", here, old="due_days_before") or Duration(0), None, False
+    if "due" not in item:
+        r.missing(
+            item,
+            {"due", "due_days_before"},
+            here,
+            "missing 'due': {working_days: N} before departure, with_request, or "
+            "{before_stage: STAGE}",
+        )
+    value = item["due"]
+    path = f"{here}.due"
+    if value == "with_request":
+        return Duration(0), None, True
+    units = {u.value for u in TimeUnit}
+    if isinstance(value, dict) and "before_stage" in value:
+        r.keys(value, path, {"before_stage"} | units)
+        stage = value["before_stage"]
+        if not isinstance(stage, str) or stage not in stage_ids:
+            near = _nearest(str(stage), stage_ids)
+            hint = f"; did you mean '{near}'?" if near else ""
+            r.problem(
+                f"{path}.before_stage",
+                f"unknown stage {stage!r} (stages: {', '.join(sorted(stage_ids))}){hint}",
+            )
+            raise _Stop
+        rest = {k: v for k, v in value.items() if k != "before_stage"}
+        lead = r.span(rest, path) if rest else Duration(0)
+        return lead, stage, False
+    return r.span(value, path), None, False
+
+
+def _dossier(
+    r: _Reader, data: dict[str, Any], vocab: Vocabulary, stage_ids: set[str]
+) -> list[DossierRule]:
     rules: list[DossierRule] = []
     for i, item in enumerate(r.optional(data, "dossier", "", list, [])):
         here = f"dossier[{i}]"
@@ -909,6 +1162,14 @@ def _dossier(r: _Reader, data: dict[str, Any], vocab: Vocabulary) -> list[Dossie
             if evidence is None:
                 continue
             _check_date_rules(r, item, here, rule_id, evidence)
+            due_before, before_stage, with_request = _due(r, item, here, stage_ids)
+            blocking = r.optional(item, "blocking", here, bool, False)
+            if blocking and before_stage is None and not with_request:
+                r.problem(
+                    f"{here}.blocking",
+                    "only an item due with the request or before a stage can hold a stage up: "
+                    "write 'due: with_request' or 'due: {before_stage: STAGE}'",
+                )
             rules.append(
                 DossierRule(
                     id=rule_id,
@@ -919,7 +1180,10 @@ def _dossier(r: _Reader, data: dict[str, Any], vocab: Vocabulary) -> list[Dossie
                         vocab,
                     ),
                     owner=owner,
-                    due_days_before=r.count(item, "due_days_before", here),
+                    due_before=due_before,
+                    before_stage=before_stage,
+                    with_request=with_request,
+                    blocking=blocking,
                     evidence=evidence,
                     verified=r.optional(item, "verified", here, bool, False),
                     max_age_years=r.optional(item, "max_age_years", here, int, None),

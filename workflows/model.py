@@ -6,8 +6,9 @@ import enum
 import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 
+from workflows.calendar import add_working_days, subtract_working_days
 from workflows.conditions import Condition
 
 LOCALES = ("nl", "en")
@@ -51,8 +52,83 @@ class Text:
 
 
 class Mode(enum.Enum):
+    """What a step asks of the people it names."""
+
+    #: Approve (with or without conditions), request changes or reject.
     DECIDE = "decide"
+    #: Written advice the stage's decide steps wait for.
     ADVISE = "advise"
+    #: A written recommendation, for or against, that holds nothing up: it may be given while
+    #: the trip is in review and is shown to the deciders after it.
+    RECOMMEND = "recommend"
+    #: Forward the request (it counts as an approval of the stage) or stop it, nothing else.
+    SUPPORT = "support"
+    #: The people named are told; nothing is asked of them and nothing waits for them.
+    NOTIFY = "notify"
+
+    @property
+    def holds_up(self) -> bool:
+        """Whether the stage waits for this step before it passes."""
+        return self in (Mode.DECIDE, Mode.ADVISE, Mode.SUPPORT)
+
+    @property
+    def decides(self) -> bool:
+        """Whether the step's answer can settle the stage (approve, stop)."""
+        return self in (Mode.DECIDE, Mode.SUPPORT)
+
+
+class TimeUnit(enum.Enum):
+    """The unit a duration in a procedure file is written in."""
+
+    WORKING_DAYS = "working_days"
+    DAYS = "days"
+    WEEKS = "weeks"
+
+
+_UNIT_WORDS = {
+    TimeUnit.WORKING_DAYS: (("werkdag", "werkdagen"), ("working day", "working days")),
+    TimeUnit.DAYS: (("dag", "dagen"), ("day", "days")),
+    TimeUnit.WEEKS: (("week", "weken"), ("week", "weeks")),
+}
+
+
+@dataclass(frozen=True)
+class Duration:
+    """A span of time as the file says it: an amount and its unit."""
+
+    amount: int
+    unit: TimeUnit = TimeUnit.WORKING_DAYS
+
+    def after(self, start: date, holidays: Iterable[date] = ()) -> date:
+        """The day this long after ``start`` (working days skip weekends and holidays)."""
+        if self.unit is TimeUnit.WORKING_DAYS:
+            return add_working_days(start, self.amount, frozenset(holidays))
+        return start + timedelta(days=self.calendar_days)
+
+    def before(self, end: date, holidays: Iterable[date] = ()) -> date:
+        """The day this long before ``end`` (e.g. a dossier item's due date)."""
+        if self.unit is TimeUnit.WORKING_DAYS:
+            return subtract_working_days(end, self.amount, frozenset(holidays))
+        return end - timedelta(days=self.calendar_days)
+
+    @property
+    def calendar_days(self) -> int:
+        """The span in calendar days (working days counted as a full week per five)."""
+        if self.unit is TimeUnit.WEEKS:
+            return 7 * self.amount
+        if self.unit is TimeUnit.DAYS:
+            return self.amount
+        return self.amount // 5 * 7 + self.amount % 5
+
+    def describe(self, locale: str = "en") -> str:
+        """The duration in words with its unit, e.g. "10 working days" or "2 weken"."""
+        nl, en = _UNIT_WORDS[self.unit]
+        one, many = nl if locale == "nl" else en
+        return f"{self.amount} {one if self.amount == 1 else many}"
+
+    def to_yaml(self) -> str:
+        """The duration as written in the second edition, e.g. ``{working_days: 10}``."""
+        return f"{{{self.unit.value}: {self.amount}}}"
 
 
 class WhoKind(enum.Enum):
@@ -71,6 +147,11 @@ class Who:
     name: str | None = None
     #: How many members of a committee must decide (k of n); 1 otherwise.
     quorum: int = 1
+    #: The title of the role or committee as the procedure declares it.
+    title: Text | None = field(default=None, compare=False)
+    #: For a role the procedure ties to a kind of unit: the holder for the traveller's unit
+    #: of that kind acts (e.g. a faculty's risk officer).
+    unit_kind: str | None = None
 
     def describe(self, locale: str) -> str:
         if self.kind is WhoKind.SUPERVISOR:
@@ -78,7 +159,10 @@ class Who:
         if self.kind is WhoKind.FACULTY_AUTHORITY:
             return "facultaire overheid" if locale == "nl" else "faculty authority"
         if self.kind is WhoKind.COMMITTEE:
-            return f"{self.name} (quorum {self.quorum})"
+            name = self.title(locale) if self.title is not None else str(self.name)
+            if self.quorum == 1:
+                return name
+            return f"{name} ({self.quorum} {'leden' if locale == 'nl' else 'members'})"
         if self.kind is WhoKind.UNIT_HEAD:
             nl, en = UNIT_KINDS.get(str(self.name), (str(self.name), str(self.name)))
             return (
@@ -86,13 +170,37 @@ class Who:
                 if locale == "nl"
                 else f"head of the traveller's {en}"
             )
-        nl, en = ROLE_TITLES.get(str(self.name), (str(self.name), str(self.name)))
-        return nl if locale == "nl" else en
+        if self.title is not None:
+            title = self.title(locale)
+        else:
+            nl, en = ROLE_TITLES.get(str(self.name), (str(self.name), str(self.name)))
+            title = nl if locale == "nl" else en
+        if self.unit_kind is not None:
+            nl_kind, en_kind = UNIT_KINDS.get(self.unit_kind, (self.unit_kind, self.unit_kind))
+            return (
+                f"{title} van de {nl_kind} van de reiziger"
+                if locale == "nl"
+                else f"{title} of the traveller's {en_kind}"
+            )
+        return title
+
+
+@dataclass(frozen=True)
+class DeclaredRole:
+    """A role or body the procedure names (a risk committee, a provost, a head of school)."""
+
+    id: str
+    name: Text
+    #: Held per unit of this kind (the holder for the traveller's unit acts); None: for the
+    #: whole university.
+    unit_kind: str | None = None
+    #: One of the application's five roles, here only given the university's own title.
+    builtin: bool = False
 
 
 @dataclass(frozen=True)
 class Escalation:
-    after_days: int
+    after: Duration
     #: ``deputy`` or a role.
     to: str
 
@@ -103,8 +211,8 @@ class Step:
     name: Text
     who: Who
     mode: Mode
-    deadline_days: int
-    reminder_days: int | None
+    deadline: Duration
+    reminder: Duration | None
     escalation: Escalation | None
 
 
@@ -121,7 +229,12 @@ class Stage:
 
     @property
     def decide_steps(self) -> tuple[Step, ...]:
-        return tuple(s for s in self.steps if s.mode is Mode.DECIDE)
+        return tuple(s for s in self.steps if s.mode.decides)
+
+    @property
+    def holds_up(self) -> bool:
+        """Whether the stage waits for someone (else it passes as soon as it is reached)."""
+        return any(s.mode.holds_up for s in self.steps)
 
 
 @dataclass(frozen=True)
@@ -158,6 +271,8 @@ class LeadTime:
     when: Condition
     days: int
     reason: Text
+    #: As the file says it (``{weeks: 6}``); ``days`` is the same in calendar days.
+    duration: Duration | None = None
 
 
 @dataclass(frozen=True)
@@ -201,7 +316,8 @@ class DossierRule:
     when: Condition
     #: ``traveller`` or a role.
     owner: str
-    due_days_before: int
+    #: How long before departure the item is due (or, with ``before_stage``, at the latest).
+    due_before: Duration
     evidence: EvidenceKind
     verified: bool = False
     #: A certificate may be at most this many years old on the return date (the item's date is
@@ -210,6 +326,18 @@ class DossierRule:
     #: A document must stay valid this many months after the return date (the item's date is
     #: its expiry date).
     valid_months_after_return: int | None = None
+    #: Due before this stage of the route (the deciders see it when they decide); ``with
+    #: request`` is the route's first stage. None: due before departure only.
+    before_stage: str | None = None
+    #: The stage's decide steps wait until the item is done (else it is only shown as missing).
+    blocking: bool = False
+    #: Due with the request: before the first stage of the trip's route.
+    with_request: bool = False
+
+    @property
+    def due_days_before(self) -> int:
+        """The lead before departure in the file's amount (working days in the first edition)."""
+        return self.due_before.amount
 
 
 @dataclass(frozen=True)
@@ -261,6 +389,8 @@ class Choices:
     necessity_from_level: int = 2
     #: Working days before departure by which an approval condition is due.
     condition_due_days_before: int = 7
+    #: The same as the file says it.
+    condition_due: Duration = Duration(7)
     #: The university-wide roles that may cancel a trip or revoke its approval.
     cancel_roles: frozenset[str] = frozenset({"safety_officer", "executive"})
 
@@ -336,6 +466,12 @@ class Procedure:
     #: Lead times by condition, beside the lead time per level.
     lead_times: tuple[LeadTime, ...] = ()
     choices: Choices = field(default_factory=Choices)
+    #: Every role a step may name: the application's five and those the file declares.
+    roles: Mapping[str, DeclaredRole] = field(default_factory=dict, hash=False)
+    #: Traveller categories with their titles (the framework's five unless declared).
+    categories: Mapping[str, Text] = field(default_factory=dict, hash=False)
+    #: First-edition spellings found in the file, each with what to write instead.
+    notes: tuple[str, ...] = ()
     source: str = ""
     #: The file's text, so a trip can keep the exact procedure it was routed under.
     text: str = field(default="", repr=False, compare=False)
@@ -350,6 +486,14 @@ class Procedure:
     def digest(self) -> str:
         """A fingerprint of the text: two trips with the same digest followed the same rules."""
         return hashlib.sha256(self.text.encode()).hexdigest()
+
+    def role_title(self, role: str, locale: str) -> str:
+        """A role's title as the procedure names it (the application's title for built-ins)."""
+        declared = self.roles.get(role)
+        if declared is not None:
+            return declared.name(locale)
+        nl, en = ROLE_TITLES.get(role, (role, role))
+        return nl if locale == "nl" else en
 
     def step(self, step_id: str) -> tuple[Stage, Step]:
         for stage in self.stages:

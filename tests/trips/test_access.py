@@ -96,7 +96,9 @@ def test_a_step_that_is_no_longer_open_is_refused(world, make_trip, as_person):
     assert decide(client, trip, "supervisor").status_code == 302
     again = decide(client, trip, "supervisor")
     assert again.status_code == 403
-    assert "This step is not open now." in again.get_data(as_text=True)
+    assert "Step &#39;Supervisor&#39;s approval&#39; is not open now." in again.get_data(
+        as_text=True
+    )
 
 
 def test_a_deputy_decides_on_behalf_of_the_absent_supervisor(world, make_trip, as_person):

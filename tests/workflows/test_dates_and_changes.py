@@ -90,6 +90,7 @@ def test_a_change_of_lists_that_changes_the_route_reopens_review():
     )
     change = classify_change(procedure, old, forbidden)
     assert change.kind is ChangeKind.REOPEN
-    assert "The approval route changes: supervisor, faculty_authority, executive." in [
-        r.en for r in change.reasons
-    ]
+    assert (
+        "The approval route changes: Supervisor's approval, Faculty authority's approval, "
+        "Executive authority's decision."
+    ) in [r.en for r in change.reasons]

@@ -78,7 +78,7 @@ def test_a_condition_on_one_destination_looks_at_that_destination_alone():
     assert "office" not in steps(p, exempt_high)
     # explain names the destination that met it
     [office] = [r for r in route(p, mixed).stages if r.stage.id == "office"]
-    assert office.facts.endswith(": AA")
+    assert office.facts.en.endswith(": AA")
     every = procedure(when="{every_destination: {in_list: exempt}}")
     assert "office" in steps(every, trip(1, lists=("exempt",)))
     assert "office" not in steps(every, exempt_high)

@@ -123,12 +123,6 @@ def with_stage(body):
             "missing translation: nl",
         ),
         (
-            GOOD.replace("mode: decide", "mode: advise"),
-            22,
-            "stages[0].steps",
-            "has an advise step but no decide step",
-        ),
-        (
             GOOD.replace("who: supervisor", "who: {committee: board, quorum: 4}"),
             24,
             "stages[0].steps[0].who.quorum",

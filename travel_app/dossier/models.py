@@ -53,6 +53,11 @@ class DossierItem(Model):
     owner: Mapped[str] = mapped_column(sa.String(40))
     due_days_before: Mapped[int]
     due_on: Mapped[date]
+    #: The stage of the trip's route this item is due before (its deciders see it then); null
+    #: for an item due before departure only.
+    before_stage: Mapped[str | None] = mapped_column(sa.String(100))
+    #: The stage's decisions wait until the item is done (the procedure marks it blocking).
+    blocking: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     #: ``text``, ``date``, ``file`` or ``file+date`` (workflows.model.EvidenceKind).
     evidence_kind: Mapped[str] = mapped_column(sa.String(10))
     needs_verification: Mapped[bool] = mapped_column(default=False, server_default=sa.false())

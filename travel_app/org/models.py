@@ -218,6 +218,40 @@ class RoleAssignment(Model):
     )
 
 
+class DeclaredRoleAssignment(Model):
+    """A person holds a role the procedure file declares (a risk committee, a provost), for the
+    whole university or, for a role tied to a kind of unit, for one unit of that kind.
+
+    The codes live in the procedure file, so they are text here; a code the procedure in force
+    no longer declares simply names nobody.
+    """
+
+    __tablename__ = "declared_role_assignment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(sa.ForeignKey("person.id", ondelete="CASCADE"))
+    code: Mapped[str] = mapped_column(sa.String(40))
+    #: The unit the role is held for (roles tied to a kind of unit); null: university-wide.
+    unit_id: Mapped[int | None] = mapped_column(sa.ForeignKey("unit.id", ondelete="CASCADE"))
+    granted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    person: Mapped[Person] = relationship()
+    unit: Mapped[Unit | None] = relationship(lazy="joined")
+
+    __table_args__ = (
+        sa.UniqueConstraint("person_id", "code", "unit_id", name="uq_declared_role_scope"),
+        sa.Index(
+            "uq_declared_role_university_wide",
+            "person_id",
+            "code",
+            unique=True,
+            sqlite_where=sa.text("unit_id IS NULL"),
+            postgresql_where=sa.text("unit_id IS NULL"),
+        ),
+        sa.Index("ix_declared_role_code_unit", "code", "unit_id"),
+    )
+
+
 class Deputy(Model):
     """``deputy`` acts for ``person`` between two dates, inclusive."""
 

@@ -85,8 +85,8 @@ def route_to_json(
         "stages": [
             {
                 "id": rs.stage.id,
-                "reason": rs.reason,
-                "facts": rs.facts,
+                "reason": [rs.reason.nl, rs.reason.en],
+                "facts": [rs.facts.nl, rs.facts.en],
                 "steps": [
                     {
                         "id": step.id,
@@ -115,13 +115,21 @@ def route_from_json(procedure: Procedure, data: dict[str, Any], traveller_id: in
         ),
         no_approval=data["no_approval"],
         stages=tuple(
-            engine.RoutedStage(stages[s["id"]], s["reason"], s["facts"]) for s in data["stages"]
+            engine.RoutedStage(stages[s["id"]], _text(s["reason"]), _text(s["facts"]))
+            for s in data["stages"]
         ),
         lead_time_days=data["lead_time_days"],
         days_before_departure=data["days_before_departure"],
         is_late=data["is_late"],
         traveller_id=traveller_id,
     )
+
+
+def _text(value: str | list[str]) -> Text:
+    """A stored text in both languages (routes stored before 2026-12 kept one English text)."""
+    if isinstance(value, str):
+        return Text(value, value)
+    return Text(value[0], value[1])
 
 
 def step_kind(trip: Trip, step_id: str) -> tuple[str | None, list[int]]:
