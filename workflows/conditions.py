@@ -19,6 +19,7 @@ A condition is a mapping with one key::
 
 from __future__ import annotations
 
+import difflib
 import itertools
 import operator
 from collections.abc import Callable, Iterator
@@ -323,7 +324,7 @@ def parse(data: Any, path: str, vocab: Vocabulary) -> Condition:
         # each"; it means any of the conditions, like the other keys.
         return parts[0] if len(parts) == 1 else Any_(parts)
     if key == "tag":
-        return Tag(_declared(value, vocab.tags, here, "advisory tag", "tags"))
+        return Tag(_declared(value, vocab.tags, here, "advisory tag", "advisory_tags"))
     if key in ("in_list", "all_in_list"):
         return InList(
             _declared(value, vocab.lists, here, "country list", "country_lists"),
@@ -369,7 +370,7 @@ def _destination(value: Any, path: str, vocab: Vocabulary, every: bool) -> Desti
 
     tag = None
     if "tag" in value:
-        tag = _declared(value["tag"], vocab.tags, f"{path}.tag", "advisory tag", "tags")
+        tag = _declared(value["tag"], vocab.tags, f"{path}.tag", "advisory tag", "advisory_tags")
     return Destination(every, level, listed("in_list"), listed("not_in_list"), tag)
 
 
@@ -391,7 +392,9 @@ def _declared(value: Any, known: frozenset[str], path: str, what: str, section: 
     if not isinstance(value, str):
         raise ConditionError(path, f"expected the name of a {what}")
     if value not in known:
-        hint = f"; declare it under '{section}'" if section else ""
+        near = difflib.get_close_matches(value, sorted(known), n=1, cutoff=0.75)
+        hint = f"; did you mean '{near[0]}'?" if near else ""
+        hint += f"; declare it under '{section}'" if section else ""
         choices = ", ".join(sorted(known)) or "none declared"
         raise ConditionError(path, f"unknown {what} '{value}' (known: {choices}){hint}")
     return value

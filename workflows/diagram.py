@@ -50,6 +50,7 @@ _WORDS: dict[str, tuple[str, str]] = {
     "notify": ("wordt ingelicht", "is told"),
     "no_wait": ("niemand wacht hierop", "nothing waits for this"),
     "recommendation": ("aanbeveling", "recommendation"),
+    "goes_on": ("gaat meteen verder", "goes on at once"),
     "supervisor": ("leidinggevende", "supervisor"),
     "faculty_authority": ("facultaire overheid", "faculty authority"),
     "of": ("van", "of"),
@@ -244,7 +245,8 @@ def mermaid(procedure: Procedure, locale: str = "en") -> str:
                     out.append(f'  {node} -.->|"{_mm(w("asks_changes"))}"| {changes}')
             if asks:
                 out.append(f'  {changes} -.->|"{_mm(w("resubmits"))}"| {sid}')
-            out.append(f'  {sid} -->|"{_mm(w("passed"))}"| {after}')
+            passed = w("passed") if stage.holds_up else w("goes_on")
+            out.append(f'  {sid} -->|"{_mm(passed)}"| {after}')
     out += [
         f'  approved(["{_mm(w("approved"))}"])',
         f'  rejected(["{_mm(w("rejected"))}"])',

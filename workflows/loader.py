@@ -137,6 +137,8 @@ class _Reader:
         self.notes: list[str] = []
         #: Every role a step may name (built-in and declared), filled before the stages.
         self.roles: dict[str, DeclaredRole] = {}
+        #: The languages every text must be given in (``languages``; Dutch and English).
+        self.languages: tuple[str, ...] = LOCALES
 
     def note(self, path: str, message: str) -> None:
         """Record a first-edition spelling that still loads, and what to write instead."""
@@ -252,14 +254,17 @@ class _Reader:
     def text(self, data: dict[str, Any], key: str, path: str) -> Text:
         here = f"{path}.{key}" if path else key
         value = self.need(data, key, path, dict)
-        self.keys(value, here, set(LOCALES))
+        self.keys(value, here, set(self.languages))
         missing = [
-            loc for loc in LOCALES if not isinstance(value.get(loc), str) or not value[loc].strip()
+            loc
+            for loc in self.languages
+            if not isinstance(value.get(loc), str) or not value[loc].strip()
         ]
         if missing:
             self.problem(here, f"missing translation: {', '.join(missing)}")
             raise _Stop
-        return Text(nl=value["nl"], en=value["en"])
+        more = tuple((loc, str(value[loc])) for loc in self.languages if loc not in LOCALES)
+        return Text(nl=value["nl"], en=value["en"], more=more)
 
     def keys(self, data: dict[str, Any], path: str, allowed: set[str]) -> None:
         """Report keys the format does not know: usually a typo, or a comma in flow style."""
@@ -361,6 +366,7 @@ TOP_KEYS = {
     "lead_time",
     "lead_times",
     "roles",
+    "languages",
     "no_approval",
     "stages",
     "dossier",
@@ -420,8 +426,40 @@ DOSSIER_KEYS = {
 }
 
 
+def _languages(r: _Reader, data: dict[str, Any]) -> tuple[str, ...]:
+    """The languages of the file's texts: the service's Dutch and English, and any others."""
+    if "languages" not in data:
+        return LOCALES
+    raw = data["languages"]
+    if not isinstance(raw, list) or not all(isinstance(code, str) for code in raw):
+        r.problem("languages", "expected a list of language codes, e.g. [nl, en, fr]")
+        return LOCALES
+    missing = [code for code in LOCALES if code not in raw]
+    if missing:
+        r.problem(
+            "languages",
+            f"the service's pages and e-mails are in Dutch and English, so the file's texts must "
+            f"be too: add {', '.join(missing)}",
+        )
+    found: list[str] = list(LOCALES)
+    for i, code in enumerate(raw):
+        if code in found:
+            if code not in LOCALES:
+                r.problem(f"languages[{i}]", f"'{code}' is listed twice")
+            continue
+        if not (len(code) == 2 and code.islower() and pycountry.languages.get(alpha_2=code)):
+            r.problem(
+                f"languages[{i}]",
+                f"'{code}' is not an ISO 639-1 language code (two lower-case letters, e.g. fr)",
+            )
+            continue
+        found.append(code)
+    return tuple(found)
+
+
 def _build(r: _Reader, data: dict[str, Any], source: str) -> Procedure | None:
     r.keys(data, "", TOP_KEYS)
+    r.languages = _languages(r, data)
     try:
         pid = r.need(data, "id", "", str)
         version = r.count(data, "version", "", minimum=1)
@@ -572,7 +610,14 @@ def _build(r: _Reader, data: dict[str, Any], source: str) -> Procedure | None:
             pass
 
     stages = _stages(r, data, vocab, committees, no_approval, cap)
-    dossier = _dossier(r, data, vocab, {stage.id for stage in stages})
+    # Every stage the file names, also one dropped for a problem of its own (no follow-up).
+    raw_stages = data.get("stages")
+    named_stages = {
+        item["id"]
+        for item in (raw_stages if isinstance(raw_stages, list) else [])
+        if isinstance(item, dict) and isinstance(item.get("id"), str)
+    }
+    dossier = _dossier(r, data, vocab, named_stages)
     rereview = _rereview(r, data)
     followup = _followup(r, data, scale_max)
 
@@ -614,6 +659,7 @@ def _build(r: _Reader, data: dict[str, Any], source: str) -> Procedure | None:
         risk_policy=risk_policy,
         choices=choices,
         roles=dict(r.roles),
+        languages=r.languages,
         source=source,
     )
 

@@ -42,13 +42,21 @@ ID_PATTERN = r"^[a-z][a-z0-9_]{0,39}$"
 
 @dataclass(frozen=True)
 class Text:
-    """A message in Dutch and English."""
+    """A message in Dutch and English, and in any further language the procedure declares."""
 
     nl: str
     en: str
+    #: Further languages as (code, text) pairs, e.g. (("fr", "..."),).
+    more: tuple[tuple[str, str], ...] = ()
 
     def __call__(self, locale: str) -> str:
-        return self.nl if locale == "nl" else self.en
+        if locale == "nl":
+            return self.nl
+        if locale != "en":
+            for code, text in self.more:
+                if code == locale:
+                    return text
+        return self.en
 
 
 class Mode(enum.Enum):
@@ -470,6 +478,8 @@ class Procedure:
     roles: Mapping[str, DeclaredRole] = field(default_factory=dict, hash=False)
     #: Traveller categories with their titles (the framework's five unless declared).
     categories: Mapping[str, Text] = field(default_factory=dict, hash=False)
+    #: The languages every text of the file is written in (always Dutch and English first).
+    languages: tuple[str, ...] = LOCALES
     #: First-edition spellings found in the file, each with what to write instead.
     notes: tuple[str, ...] = ()
     source: str = ""

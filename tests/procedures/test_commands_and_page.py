@@ -94,7 +94,7 @@ def test_the_readme_example_is_a_valid_procedure(tmp_path):
     from workflows import load
 
     readme = (BASE_DIR / "README.md").read_text()
-    section = readme.split("### The format, in one complete example", 1)[1]
+    section = readme.split("### The format (second edition), in one complete example", 1)[1]
     example = re.search(r"```yaml\n(.*?)\n```", section, re.S).group(1)
     path = tmp_path / "example.yaml"
     path.write_text(example)
@@ -102,7 +102,11 @@ def test_the_readme_example_is_a_valid_procedure(tmp_path):
     assert procedure.id == "example-university" and [s.id for s in procedure.stages] == [
         "line",
         "committee",
+        "provost",
     ]
+    # Written in the second edition throughout: nothing to migrate.
+    assert procedure.notes == ()
+    assert procedure.role_title("executive", "en") == "Provost"
 
 
 def test_the_readme_shows_the_current_mermaid_chart(app):

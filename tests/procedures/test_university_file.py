@@ -19,7 +19,11 @@ from tests.workflows.test_validation import GOOD
 
 def university_file() -> str:
     """A university's own procedure: the README's complete example."""
-    section = (BASE_DIR / "README.md").read_text().split("### The format, in one complete example")
+    section = (
+        (BASE_DIR / "README.md")
+        .read_text()
+        .split("### The format (second edition), in one complete example")
+    )
     match = re.search(r"```yaml\n(.*?)\n```", section[1], re.S)
     assert match is not None
     return match.group(1)

@@ -84,6 +84,25 @@ def test_mermaids_own_parser_accepts_every_shipped_diagram(mermaid_parser, name,
     assert result.stdout.strip() == "flowchart-v2"
 
 
+@pytest.mark.parametrize("locale", LOCALES)
+def test_every_kind_of_step_draws_valid_mermaid(mermaid_parser, locale):
+    """Recommend, support and notify steps, declared roles and a stage of notices only."""
+    from tests.workflows.test_format_kinds_roles_units import HEAD, STAGES
+
+    procedure = workflows.loader.loads(HEAD + STAGES, "kinds.yaml")
+    chart = describe.mermaid(procedure, locale)
+    result = parse(mermaid_parser, chart)
+    assert result.returncode == 0, f"{locale}:\n{result.stderr}\n{chart}"
+    # A support step can stop the request but not send it back; a notice asks nothing, and a
+    # stage of notices goes on at once.
+    rejects, goes_on = ("rejects", "goes on at once") if locale == "en" else ("weigert", "gaat")
+    assert f'stage_school_head -->|"{rejects}"| rejected' in chart
+    assert "changes_school" not in chart
+    assert "changes_committee" in chart
+    assert f'stage_provost -->|"{goes_on}' in chart
+    assert "stage_provost_tell_provost([" in chart
+
+
 def test_the_parser_really_refuses_broken_mermaid(mermaid_parser):
     broken = describe.mermaid(shipped("vlir-framework")).replace('"]', "]", 1)
     result = parse(mermaid_parser, broken)

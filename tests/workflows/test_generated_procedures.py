@@ -27,6 +27,7 @@ ACTORS = [
     *(Actor(200 + i, roles=frozenset({"safety_officer"})) for i in range(10)),
     *(Actor(300 + i, roles=frozenset({"executive"})) for i in range(20)),
     *(Actor(400 + i, heads_of_traveller=frozenset({"faculty"})) for i in range(10)),
+    *(Actor(500 + i, roles=frozenset({"risk_committee"})) for i in range(10)),
 ]
 
 atoms = st.one_of(
@@ -61,7 +62,14 @@ whos = st.sampled_from(
         {"role": "executive"},
         {"committee": "board", "quorum": 2},
         {"head_of": "faculty"},
+        {"role": "risk_committee"},
     ]
+)
+#: Durations as the second edition writes them, each with its unit.
+durations = st.builds(
+    lambda unit, n: {unit: n},
+    st.sampled_from(["working_days", "days", "weeks"]),
+    st.integers(1, 4),
 )
 
 
@@ -74,19 +82,25 @@ def procedures(draw: st.DrawFn) -> dict:
     stages = []
     for i in range(draw(st.integers(0, 3))):
         steps = []
-        modes = draw(st.lists(st.sampled_from(["decide", "advise"]), min_size=1, max_size=3))
-        if "decide" not in modes:
-            modes.append("decide")
-        for j, mode in enumerate(modes):
-            steps.append(
-                {
-                    "id": f"s{i}_{j}",
-                    "name": _text(f"Step {i}.{j}"),
-                    "who": draw(whos),
-                    "mode": mode,
-                    "deadline_days": draw(st.integers(1, 20)),
-                }
+        # Every kind of step, including stages of only advice, recommendations or notices.
+        modes = draw(
+            st.lists(
+                st.sampled_from(["decide", "advise", "recommend", "support", "notify"]),
+                min_size=1,
+                max_size=3,
             )
+        )
+        for j, mode in enumerate(modes):
+            step = {
+                "id": f"s{i}_{j}",
+                "name": _text(f"Step {i}.{j}"),
+                "who": draw(whos),
+                "mode": mode,
+            }
+            if mode != "notify":
+                step["deadline"] = {"weeks": 4}
+                step["reminder"] = draw(durations)
+            steps.append(step)
         stages.append(
             {"id": f"g{i}", "name": _text(f"Stage {i}"), "when": draw(conditions), "steps": steps}
         )
@@ -102,7 +116,7 @@ def procedures(draw: st.DrawFn) -> dict:
                     "name": _text("Base step"),
                     "who": "supervisor",
                     "mode": "decide",
-                    "deadline_days": 5,
+                    "deadline": draw(durations),
                 }
             ],
         }
@@ -129,6 +143,7 @@ def procedures(draw: st.DrawFn) -> dict:
         "flags": [{"id": f, "name": _text(f)} for f in FLAGS],
         "country_lists": LISTS,
         "advisory_tags": TAGS,
+        "roles": [{"id": "risk_committee", "name": _text("Risk committee")}],
         "committees": [{"id": "board", "name": _text("Board"), "role": "executive", "size": 3}],
         "risk": {
             "raises": raises,
@@ -136,9 +151,9 @@ def procedures(draw: st.DrawFn) -> dict:
             "combine": draw(st.sampled_from(["add", "highest"])),
             "exempt_lists": draw(st.lists(st.sampled_from(["exempt"]), max_size=1)),
         },
-        "lead_time_days": {0: 0, 1: 14, 2: 28, 3: 42},
+        "lead_time": {0: {"days": 0}, 1: draw(durations), 2: {"weeks": 4}, 3: {"weeks": 6}},
         "lead_times": [
-            {"when": draw(conditions), "days": draw(st.integers(0, 90)), "reason": _text("Lead")}
+            {"when": draw(conditions), "lead": draw(durations), "reason": _text("Lead")}
         ],
         "no_approval": {"when": {"level": 0}},
         "stages": stages,

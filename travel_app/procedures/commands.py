@@ -107,6 +107,13 @@ def check(files: tuple[str, ...]) -> None:
                 f"  note: country lists not created yet: {', '.join(missing)} "
                 "(Administration → Country lists); until then no country is on them"
             )
+        if procedure.notes:
+            click.echo(
+                f"  note: {len(procedure.notes)} first-edition spelling(s) still load; "
+                "the second edition writes:"
+            )
+            for note in procedure.notes:
+                click.echo(f"    {note}")
     if failed:
         raise SystemExit(1)
 
