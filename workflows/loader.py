@@ -632,6 +632,7 @@ def _build(r: _Reader, data: dict[str, Any], source: str) -> Procedure | None:
     choices = _choices(r, data, scale_max)
     _check_ids(r, stages, dossier)
     _check_coverage(r, stages, no_approval, vocab, cap)
+    _check_one_person_once(r, stages, no_approval, vocab, cap)
     if r.problems:
         return None
     return Procedure(
@@ -1397,6 +1398,42 @@ def _check_coverage(
             "nobody would review them: add a stage or widen 'no_approval' "
             f"(uncovered: {uncovered.describe()})",
         )
+
+
+def _check_one_person_once(
+    r: _Reader, stages: list[Stage], no_approval: Condition | None, vocab: Vocabulary, cap: int
+) -> None:
+    """One person never fills two steps of one trip, so a file may not name the same single
+    person (the supervisor, the head of the traveller's unit of a kind) in two steps that can
+    be on one route: the second would wait for nobody."""
+    if r.problems or r.stored:
+        return
+    capped = Vocabulary(
+        min(cap, vocab.scale_max), vocab.tags, vocab.lists, vocab.flags, vocab.categories
+    )
+    seen: list[tuple[int, int, Stage, Step]] = []
+    for i, stage in enumerate(stages):
+        for j, step in enumerate(stage.steps):
+            if step.mode is Mode.NOTIFY or step.who.kind not in (
+                WhoKind.SUPERVISOR,
+                WhoKind.UNIT_HEAD,
+            ):
+                continue
+            for _, _, other_stage, other in seen:
+                if (other.who.kind, other.who.name) != (step.who.kind, step.who.name):
+                    continue
+                together = [stage.when] if other_stage is stage else [stage.when, other_stage.when]
+                if no_approval is not None:
+                    together.append(conditions.Not(no_approval))
+                if conditions.can_hold(conditions.All(tuple(together)), capped):
+                    r.problem(
+                        f"stages[{i}].steps[{j}].who",
+                        f"step '{step.id}' names {step.who.describe('en')}, who already fills "
+                        f"step '{other.id}' on the same route; one person never fills two steps "
+                        "of one trip, so this step would wait for nobody: name someone else "
+                        "(a role, a committee, the head of another kind of unit)",
+                    )
+            seen.append((i, j, stage, step))
 
 
 def _check_ids(r: _Reader, stages: list[Stage], dossier: list[DossierRule]) -> None:

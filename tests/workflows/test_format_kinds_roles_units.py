@@ -465,3 +465,30 @@ def test_the_languages_must_hold_the_services_own(languages, message):
     with pytest.raises(ProcedureError) as caught:
         loads(FRENCH.replace("languages: [nl, en, fr]", f"languages: {languages}"), "fr.yaml")
     assert any(message in p.message for p in caught.value.problems), caught.value
+
+
+def test_one_person_named_in_two_steps_of_one_route_is_refused():
+    """The supervisor supports in the school stage; naming them again where both stages apply
+    would leave that step to nobody (one person never fills two steps of one trip)."""
+    twice = (HEAD + STAGES).replace(
+        "        who: {role: risk_committee}\n        mode: decide\n",
+        "        who: supervisor\n        mode: decide\n",
+    )
+    with pytest.raises(ProcedureError) as caught:
+        loads(twice, "kinds.yaml")
+    [problem] = caught.value.problems
+    assert problem.path == "stages[1].steps[0].who"
+    assert "who already fills step 'head' on the same route" in problem.message
+    # Stages that exclude each other may each name the supervisor.
+    apart = (
+        (HEAD + STAGES)
+        .replace(
+            "    when: {level: {gte: 1}}\n    steps:\n      - id: dean_view",
+            "    when: {level: 1}\n    steps:\n      - id: dean_view",
+        )
+        .replace(
+            "        who: {role: risk_committee}\n        mode: decide\n",
+            "        who: supervisor\n        mode: decide\n",
+        )
+    )
+    assert loads(apart, "kinds.yaml").step("committee")[1].who.describe("en") == "supervisor"
