@@ -337,7 +337,7 @@ def parse(data: Any, path: str, vocab: Vocabulary) -> Condition:
     if key == "category":
         values = value if isinstance(value, list) else [value]
         for v in values:
-            _declared(v, vocab.categories, here, "traveller category", None)
+            _declared(v, vocab.categories, here, "traveller category", "categories")
         return Category(frozenset(values))
     raise ConditionError(here, f"unknown fact '{key}'; use one of: {', '.join(FACTS)}")
 

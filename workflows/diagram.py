@@ -22,7 +22,7 @@ from html import escape
 
 from workflows import conditions
 from workflows.conditions import Condition, Vocabulary
-from workflows.model import CATEGORIES, Mode, Procedure, Stage, Step, WhoKind
+from workflows.model import Mode, Procedure, Stage, Step, WhoKind
 
 # --- words -------------------------------------------------------------------------------------
 
@@ -125,7 +125,7 @@ def _vocabulary(procedure: Procedure) -> Vocabulary:
         procedure.tags,
         procedure.lists,
         frozenset(procedure.flags),
-        CATEGORIES,
+        frozenset(procedure.categories),
     )
 
 

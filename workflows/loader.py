@@ -22,7 +22,7 @@ import yaml
 from workflows import conditions
 from workflows.conditions import Condition, ConditionError, Vocabulary
 from workflows.model import (
-    CATEGORIES,
+    CATEGORY_TITLES,
     ID_PATTERN,
     KNOWN_ROLES,
     LOCALES,
@@ -367,6 +367,7 @@ TOP_KEYS = {
     "lead_times",
     "roles",
     "languages",
+    "categories",
     "no_approval",
     "stages",
     "dossier",
@@ -485,7 +486,8 @@ def _build(r: _Reader, data: dict[str, Any], source: str) -> Procedure | None:
 
     tags = _names(r, data, "advisory_tags")
     lists = _names(r, data, "country_lists")
-    vocab = Vocabulary(scale_max, tags, lists, frozenset(flags), CATEGORIES)
+    categories = _categories(r, data)
+    vocab = Vocabulary(scale_max, tags, lists, frozenset(flags), frozenset(categories))
     r.roles = _roles(r, data)
 
     committees: dict[str, Committee] = {}
@@ -660,6 +662,7 @@ def _build(r: _Reader, data: dict[str, Any], source: str) -> Procedure | None:
         risk_policy=risk_policy,
         choices=choices,
         roles=dict(r.roles),
+        categories=categories,
         languages=r.languages,
         source=source,
     )
@@ -694,6 +697,32 @@ def _lead_time(r: _Reader, data: dict[str, Any], scale_max: int) -> dict[int, in
     if missing_levels:
         r.problem(key, f"missing levels: {', '.join(map(str, missing_levels))}")
     return lead_time
+
+
+def _categories(r: _Reader, data: dict[str, Any]) -> dict[str, Text]:
+    """The kinds of traveller the file's conditions and the filing form know, with titles
+    (``categories``); left out, the framework's five."""
+    if "categories" not in data:
+        return {code: Text(nl, en) for code, (nl, en) in CATEGORY_TITLES.items()}
+    found: dict[str, Text] = {}
+    raw = data["categories"]
+    if not isinstance(raw, list) or not raw:
+        r.problem("categories", "expected a non-empty list of categories ({id, name})")
+        return {code: Text(nl, en) for code, (nl, en) in CATEGORY_TITLES.items()}
+    for i, item in enumerate(raw):
+        here = f"categories[{i}]"
+        if not r.mapping(item, here, {"id", "name"}):
+            continue
+        try:
+            cid = r.need(item, "id", here, str)
+            _check_id(r, cid, f"{here}.id", "category")
+            if cid in found:
+                r.problem(f"{here}.id", f"duplicate category id '{cid}'")
+                continue
+            found[cid] = r.text(item, "name", here)
+        except _Stop:
+            continue
+    return found
 
 
 def _roles(r: _Reader, data: dict[str, Any]) -> dict[str, DeclaredRole]:

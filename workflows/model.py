@@ -30,8 +30,16 @@ UNIT_KINDS = {
     "faculty": ("faculteit", "faculty"),
     "department": ("departement", "department"),
 }
-#: The traveller categories of the VLIR framework.
-CATEGORIES = frozenset({"professor", "postdoc", "phd", "student", "atp"})
+#: The traveller categories of the VLIR framework, with their titles: the categories of a
+#: procedure that declares none.
+CATEGORY_TITLES = {
+    "professor": ("Professor", "Professor"),
+    "postdoc": ("Postdoctoraal onderzoeker", "Postdoctoral researcher"),
+    "phd": ("Doctoraatsstudent", "PhD student"),
+    "student": ("Student", "Student"),
+    "atp": ("Administratief en technisch personeel (ATP)", "Administrative/technical staff (ATP)"),
+}
+CATEGORIES = frozenset(CATEGORY_TITLES)
 #: Advisory tags and country list codes as an administrator can type them on the advice and
 #: country list forms (which use this pattern too): a name outside it could never match.
 NAME_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,39}$"
@@ -477,7 +485,10 @@ class Procedure:
     #: Every role a step may name: the application's five and those the file declares.
     roles: Mapping[str, DeclaredRole] = field(default_factory=dict, hash=False)
     #: Traveller categories with their titles (the framework's five unless declared).
-    categories: Mapping[str, Text] = field(default_factory=dict, hash=False)
+    categories: Mapping[str, Text] = field(
+        default_factory=lambda: {c: Text(nl, en) for c, (nl, en) in CATEGORY_TITLES.items()},
+        hash=False,
+    )
     #: The languages every text of the file is written in (always Dutch and English first).
     languages: tuple[str, ...] = LOCALES
     #: First-edition spellings found in the file, each with what to write instead.

@@ -492,3 +492,44 @@ def test_one_person_named_in_two_steps_of_one_route_is_refused():
         )
     )
     assert loads(apart, "kinds.yaml").step("committee")[1].who.describe("en") == "supervisor"
+
+
+def test_a_file_declares_its_own_kinds_of_traveller():
+    text = (
+        FRENCH.replace(
+            "lead_time:",
+            "categories:\n"
+            "  - {id: staff, name: {nl: Personeel, en: Staff, fr: Personnel}}\n"
+            "  - {id: student, name: {nl: Student, en: Student, fr: Étudiant}}\n"
+            "lead_time:",
+        )
+        .replace(
+            "no_approval: {when: {level: 0}}",
+            "no_approval: {when: {all: [{level: 0}, {not: {category: student}}]}}",
+        )
+        .replace(
+            "    when: {level: {gte: 1}}",
+            "    when: {any: [{level: {gte: 1}}, {category: student}]}",
+        )
+    )
+    p = loads(text, "fr.yaml")
+    assert list(p.categories) == ["staff", "student"]
+    assert p.categories["student"]("fr") == "Étudiant"
+    assert route(p, trip(0, category="student")).step_ids == ("boss",)
+    assert route(p, trip(0, category="staff")).no_approval
+    r = route(p, trip(0, category="student"))
+    assert r.stages[0].facts.nl == "niveau 0; categorie Student"
+    # A category the file does not declare is refused, with where to declare it.
+    with pytest.raises(ProcedureError) as caught:
+        loads(text.replace("{category: student}]}\n", "{category: phd}]}\n"), "fr.yaml")
+    [problem] = caught.value.problems
+    assert "unknown traveller category 'phd' (known: staff, student)" in problem.message
+    assert "declare it under 'categories'" in problem.message
+    # Left out, the framework's five apply.
+    assert set(workflows.get("vlir-framework").categories) == {
+        "professor",
+        "postdoc",
+        "phd",
+        "student",
+        "atp",
+    }
