@@ -105,6 +105,8 @@ POLICY: dict[str, Access] = {
     "admin.person_export": roles(*ADMIN),
     "admin.role_grant": roles(*ADMIN, methods=POST),
     "admin.role_revoke": roles(*ADMIN, methods=POST),
+    "admin.declared_role_grant": roles(*ADMIN, methods=POST),
+    "admin.declared_role_revoke": roles(*ADMIN, methods=POST),
     "admin.deputies": roles(*ADMIN, methods=BOTH),
     "admin.deputy_end": roles(*ADMIN, methods=POST),
     "admin.advisories": roles(*ADMIN, methods=BOTH),

@@ -163,6 +163,11 @@ CASES: list[tuple[str, str, dict[str, Any]]] = [
             "waiting_for": PAULA,
         },
     ),
+    (
+        "step_notice",
+        "informed",
+        {"trip": _trip(TripState.IN_REVIEW), "step_name": "Dean informed"},
+    ),
     ("dossier_checklist", "traveller", {"trip": _trip(), "items": _items(), "total": 11}),
     ("dossier_reminder", "traveller", {"trip": _trip(), "items": _items(), "days_left": 14}),
     ("departure_brief", "traveller", {"trip": _trip(), "items": _items()}),

@@ -18,7 +18,7 @@ from workflows.loader import ProcedureError
 SHIPPED = (workflows.PROCEDURES_DIR / "vlir-framework.yaml").read_text()
 DEFAULTS = """choices:
   necessity_from_level: 2
-  condition_due_days_before: 7
+  condition_due: {working_days: 7}
   cancel_roles: [safety_officer, executive]
 """
 
@@ -69,7 +69,7 @@ def test_a_university_asking_necessity_from_level_1_refuses_a_level_1_trip_witho
 def test_the_file_sets_when_an_approval_condition_is_due(
     app, monkeypatch, tmp_path, world, as_person
 ):
-    with_choices(app, monkeypatch, tmp_path, condition_due_days_before="20")
+    with_choices(app, monkeypatch, tmp_path, condition_due="{working_days: 20}")
     client = as_person(world.student)
     assert client.post("/trips/new", data=burkina_only(why_not_later="Season")).status_code == 302
     trip = db.session.scalars(sa.select(Trip)).one()
@@ -126,7 +126,9 @@ def test_the_file_says_who_may_cancel_a_trip(
     ("key", "value", "message"),
     [
         ("necessity_from_level", "5", "a level 0..3, or 4 for never"),
-        ("condition_due_days_before", "-1", "must be 0 to 365 working days"),
+        ("condition_due", "{working_days: -1}", "expected a whole number of 0 or more"),
+        ("condition_due", "20", "say the unit: write {working_days: 20}"),
+        ("condition_due", "{weeks: 60}", "must be 0 to 365 working days"),
         ("cancel_roles", "[]", "name at least one role"),
         ("cancel_roles", "[dean]", "unknown or faculty-bound role 'dean'"),
         ("cancel_roles", "[faculty_authority]", "faculty-bound role 'faculty_authority'"),

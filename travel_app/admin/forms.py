@@ -29,6 +29,7 @@ from travel_app.extensions import db
 from travel_app.org.models import (
     ALLOWED_PARENT,
     Category,
+    DeclaredRoleAssignment,
     Person,
     Role,
     Unit,
@@ -37,7 +38,7 @@ from travel_app.org.models import (
 )
 from travel_app.places import geography
 from travel_app.places.models import AdvisorySource, CountryList, RiskLevel, SourceLevel
-from workflows.model import NAME_PATTERN
+from workflows.model import NAME_PATTERN, DeclaredRole, Procedure
 
 #: Advice may be entered ahead of time, but not further ahead than this.
 MAX_FUTURE = timedelta(days=365)
@@ -323,6 +324,81 @@ class RoleForm(FlaskForm):
     def unit_obj(self) -> Unit | None:
         role = Role(self.role.data)
         return self._faculties.get(self.unit.data or "") if role.needs_unit else None
+
+
+class DeclaredRoleForm(FlaskForm):
+    """Grant a role the procedure in force declares (a body, or a role held per unit)."""
+
+    role = SelectField(
+        _l("Role of the procedure"),
+        validators=[DataRequired(message=_l("Choose a role."))],
+        validate_choice=False,
+    )
+    unit = SelectField(_l("Unit (for a role held per unit)"), validate_choice=False)
+    submit = SubmitField(_l("Grant"))
+
+    def __init__(
+        self,
+        *args: Any,
+        procedure: Procedure,
+        units: list[Unit],
+        held: list[DeclaredRoleAssignment],
+        locale: str = "en",
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self._locale = locale
+        self._held = held
+        self._roles = {c: r for c, r in procedure.roles.items() if not r.builtin}
+        self._units = {str(u.id): u for u in units}
+        kinds = {r.unit_kind for r in self._roles.values() if r.unit_kind is not None}
+        titles = sorted(((c, r.name(locale)) for c, r in self._roles.items()), key=lambda c: c[1])
+        self.role.choices = choices([("", "—"), *titles])
+        self.unit.choices = choices(
+            [
+                ("", "—"),
+                *(
+                    (str(u.id), f"{u.code} – {u.name(locale)} ({u.kind.title})")
+                    for u in units
+                    if u.kind.value in kinds
+                ),
+            ]
+        )
+
+    @property
+    def declared(self) -> DeclaredRole | None:
+        return self._roles.get(self.role.data or "")
+
+    @property
+    def unit_obj(self) -> Unit | None:
+        role = self.declared
+        if role is None or role.unit_kind is None:
+            return None
+        return self._units.get(self.unit.data or "")
+
+    def validate_role(self, field: Any) -> None:
+        if self.declared is None:
+            raise ValidationError(_l("The procedure in force declares no such role."))
+
+    def validate_unit(self, field: Any) -> None:
+        role = self.declared
+        if role is None:
+            return
+        if role.unit_kind is None:
+            unit_id = None
+        else:
+            unit = self._units.get(field.data or "")
+            if unit is None or unit.kind.value != role.unit_kind:
+                raise ValidationError(
+                    _(
+                        "%(role)s is held per %(kind)s: choose a %(kind)s.",
+                        role=role.name(self._locale),
+                        kind=UnitKind(role.unit_kind).title.lower(),
+                    )
+                )
+            unit_id = unit.id
+        if any(a.code == role.id and a.unit_id == unit_id for a in self._held):
+            raise ValidationError(_l("This person already holds this role."))
 
 
 class DeputyForm(FlaskForm):

@@ -29,6 +29,7 @@ from travel_app.admin.forms import (
     AdvisoryForm,
     CountryListEntryForm,
     CountryListForm,
+    DeclaredRoleForm,
     DeputyForm,
     PersonForm,
     RoleForm,
@@ -45,6 +46,7 @@ from travel_app.org import operations as org_ops
 from travel_app.org.models import (
     PERSON_ROLES,
     Category,
+    DeclaredRoleAssignment,
     Deputy,
     Person,
     Role,
@@ -65,6 +67,7 @@ from travel_app.places.queries import (
 from travel_app.procedures import active_procedure
 from travel_app.trips.rereview import react_to_advisory
 from workflows.engine import lists_named
+from workflows.model import Procedure
 
 bp = Blueprint("admin", __name__)
 
@@ -207,7 +210,38 @@ def people() -> str:
         like = f"%{q.lower()}%"
         query = query.where(sa.or_(sa.func.lower(Person.name).like(like), Person.email.like(like)))
     pagination = db.paginate(query, page=page, per_page=PAGE_SIZE, error_out=False)
-    return render_template("admin/people.html", pagination=pagination, q=q)
+    held = _declared_roles([p.id for p in pagination.items])
+    procedure = active_procedure()
+    titles = {
+        person_id: [_declared_title(a, procedure) for a in rows] for person_id, rows in held.items()
+    }
+    return render_template("admin/people.html", pagination=pagination, q=q, declared=titles)
+
+
+def _declared_roles(person_ids: list[int]) -> dict[int, list[DeclaredRoleAssignment]]:
+    """The declared roles these people hold, by person (one statement)."""
+    held: dict[int, list[DeclaredRoleAssignment]] = {i: [] for i in person_ids}
+    if person_ids:
+        for row in db.session.scalars(
+            sa.select(DeclaredRoleAssignment)
+            .where(DeclaredRoleAssignment.person_id.in_(person_ids))
+            .order_by(DeclaredRoleAssignment.code, DeclaredRoleAssignment.id)
+        ):
+            held[row.person_id].append(row)
+    return held
+
+
+def _declared_title(assignment: DeclaredRoleAssignment, procedure: Procedure) -> str:
+    """The role's title in the procedure in force, with its unit; a code the procedure no
+    longer declares is named as such (the row names nobody until it is declared again)."""
+    role = procedure.roles.get(assignment.code)
+    if role is None or role.builtin:
+        title = _("%(code)s (not declared by the procedure in force)", code=assignment.code)
+    else:
+        title = role.name(_locale())
+    if assignment.unit is not None:
+        title = f"{title} ({assignment.unit.code})"
+    return title
 
 
 def _person_data(person: Person) -> dict[str, object]:
@@ -276,7 +310,13 @@ def person(person_id: int) -> Response | str | tuple[str, int]:
     form = _person_form(person, units, submitted=request.method == "POST")
     faculties = [u for u in units if u.kind is UnitKind.FACULTY]
     role_form = RoleForm(faculties=faculties, person=person, prefix="role")
-    context = dict(person=person, form=form, role_form=role_form, confirm=ConfirmForm())
+    context = dict(
+        person=person,
+        form=form,
+        role_form=role_form,
+        confirm=ConfirmForm(),
+        **_declared_context(person, units),
+    )
     if request.method == "POST":
         if not form.validate():
             return _invalid("admin/person_form.html", **context)
@@ -323,6 +363,7 @@ def role_grant(person_id: int) -> Response | tuple[str, int]:
             form=form,
             role_form=role_form,
             confirm=ConfirmForm(),
+            **_declared_context(person, units),
         )
     role = Role(role_form.role.data)
     org_ops.grant_role(person, role, role_form.unit_obj, actor=current_user)
@@ -342,6 +383,70 @@ def role_revoke(person_id: int, assignment_id: int) -> Response:
         flash(_("You cannot revoke your own administrator role."), "error")
         return redirect(url_for("admin.person", person_id=person_id))
     org_ops.revoke_role(assignment, actor=current_user)
+    db.session.commit()
+    flash(_("Role revoked."), "success")
+    return redirect(url_for("admin.person", person_id=person_id))
+
+
+def _declared_context(
+    person: Person, units: list[Unit], submitted: bool = False
+) -> dict[str, object]:
+    """The person's declared roles with their titles, and the form granting another."""
+    procedure = active_procedure()
+    held = _declared_roles([person.id])[person.id]
+    form = DeclaredRoleForm(
+        **({} if submitted else {"formdata": None}),
+        prefix="declared",
+        procedure=procedure,
+        units=units,
+        held=held,
+        locale=_locale(),
+    )
+    return {
+        "declared_roles": [(a, _declared_title(a, procedure)) for a in held],
+        "declared_form": form,
+        "declares_roles": any(not r.builtin for r in procedure.roles.values()),
+    }
+
+
+@bp.route("/people/<int:person_id>/declared-roles", methods=["POST"])
+def declared_role_grant(person_id: int) -> Response | tuple[str, int]:
+    """Grant a role the procedure in force declares; a unit of the wrong kind is a 400."""
+    person = _get_or_404(Person, person_id)
+    assert isinstance(person, Person)
+    units = _units()
+    declared = _declared_context(person, units, submitted=True)
+    form = declared["declared_form"]
+    assert isinstance(form, DeclaredRoleForm)
+    if not form.validate():
+        faculties = [u for u in units if u.kind is UnitKind.FACULTY]
+        return _invalid(
+            "admin/person_form.html",
+            person=person,
+            form=_person_form(person, units, submitted=False),
+            role_form=RoleForm(faculties=faculties, person=person, prefix="role"),
+            confirm=ConfirmForm(),
+            **declared,
+        )
+    role = form.declared
+    assert role is not None
+    org_ops.grant_declared_role(person, role, form.unit_obj, actor=current_user)
+    db.session.commit()
+    flash(
+        _("%(role)s granted to %(name)s.", role=role.name(_locale()), name=person.name),
+        "success",
+    )
+    return redirect(url_for("admin.person", person_id=person.id))
+
+
+@bp.route("/people/<int:person_id>/declared-roles/<int:assignment_id>/revoke", methods=["POST"])
+def declared_role_revoke(person_id: int, assignment_id: int) -> Response:
+    assignment = db.session.get(DeclaredRoleAssignment, assignment_id)
+    if assignment is None or assignment.person_id != person_id:
+        abort(404)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    org_ops.revoke_declared_role(assignment, actor=current_user)
     db.session.commit()
     flash(_("Role revoked."), "success")
     return redirect(url_for("admin.person", person_id=person_id))

@@ -15,7 +15,9 @@ from travel_app.core.i18n import lazy_gettext as _l
 from travel_app.dossier import operations as ops
 from travel_app.dossier.models import DossierItem
 from travel_app.org.models import Person
+from travel_app.trips import routing
 from travel_app.trips.models import Trip
+from workflows.model import Stage
 
 
 class EvidenceForm(FlaskForm):
@@ -37,6 +39,8 @@ class Row:
     reject: RejectForm | None
     can_verify: bool
     error: str | None = None
+    #: Due with the request (before the route's first stage), not by a date before departure.
+    with_request: bool = False
 
 
 def checklist(
@@ -44,6 +48,7 @@ def checklist(
 ) -> list[Row]:
     """One row per item, with the forms this person may use on it (ids unique per item)."""
     errors = errors or {}
+    with_request = {rule.id for rule in routing.procedure_of(trip).dossier if rule.with_request}
     rows = []
     for item in items:
         evidence = reject = None
@@ -60,5 +65,42 @@ def checklist(
         verify = ops.can_verify(item, trip, person)
         if verify:
             reject = RejectForm(formdata=None, prefix=f"reject{item.id}")
-        rows.append(Row(item, evidence, reject, verify, errors.get(item.id)))
+        rows.append(
+            Row(
+                item,
+                evidence,
+                reject,
+                verify,
+                errors.get(item.id),
+                item.before_stage is not None and item.rule_id in with_request,
+            )
+        )
     return rows
+
+
+@dataclass(frozen=True)
+class StageRow:
+    item: DossierItem
+    #: The stage's decision waits until it is done.
+    blocks: bool
+
+
+@dataclass(frozen=True)
+class StageItems:
+    """What the trip page shows its deciders of the stage under review (and the traveller)."""
+
+    stage: Stage
+    rows: list[StageRow]
+    #: The viewer may read the evidence and open the files (the dossier's own rule).
+    shows_evidence: bool
+
+    @property
+    def blocked(self) -> bool:
+        return any(row.blocks for row in self.rows)
+
+
+def stage_items(due: ops.StageDue, shows_evidence: bool) -> StageItems:
+    """The rows for the items due before the stage under review, blocking ones first."""
+    rows = [StageRow(item, item.rule_id in due.holding) for item in due.items]
+    rows.sort(key=lambda row: not row.blocks)
+    return StageItems(due.stage, rows, shows_evidence)

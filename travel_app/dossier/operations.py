@@ -1,12 +1,14 @@
 """Generate a trip's checklist from the procedure, and complete, verify or reject its items.
 
-The trips feature calls :func:`generate` when a trip is approved (or registered) and
-:func:`recompute_due` when its dates change; neither commits.
+The trips feature calls :func:`generate` when a trip is submitted (the items due with the
+request or before a stage of its route) and when it is approved or registered (the rest),
+and :func:`recompute_due` when its dates change; neither commits.
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
 
@@ -18,14 +20,20 @@ from travel_app.core.errors import Refused
 from travel_app.dossier.models import DossierItem, ItemStatus
 from travel_app.extensions import db
 from travel_app.org.models import Person, Role
-from travel_app.procedures import active_procedure
+from travel_app.trips import access, routing
 from travel_app.trips.facts import Context, LegFacts, load_context
-from travel_app.trips.models import Trip
+from travel_app.trips.models import REVIEW_STATES, Trip
 from workflows import engine
-from workflows.calendar import subtract_working_days
-from workflows.model import Text
+from workflows.engine import Route
+from workflows.model import Duration, Mode, Procedure, Stage, Text
 
 MAX_TEXT = 2000
+
+#: Items not done: a stage's decision waits for the blocking ones among them. Done means done
+#: or verified: the deciders judge the document itself, which is on the dossier once its owner
+#: completed it; the safety officer's verification is what clears the trip to travel, not what
+#: a decision waits for. A rejected item is the owner's to redo, so it is open again.
+NOT_DONE = (ItemStatus.OPEN, ItemStatus.REJECTED)
 
 
 class ItemRefused(Refused):
@@ -40,27 +48,58 @@ def _condition_id(text: str) -> str:
     return "condition:" + hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
+def _route_of(trip: Trip, procedure: Procedure) -> Route | None:
+    """The route stored on the trip (None before it is routed)."""
+    if trip.route is None:
+        return None
+    return routing.route_from_json(procedure, trip.route, trip.traveller_id)
+
+
 def generate(
-    trip: Trip, conditions: tuple[str, ...], today: date, ctx: Context | None = None
+    trip: Trip,
+    conditions: tuple[str, ...],
+    today: date,
+    ctx: Context | None = None,
+    route: Route | None = None,
+    *,
+    stage_bound_only: bool = False,
 ) -> int:
     """Add the items the procedure asks of this trip (and one per condition); keep existing.
 
     A trip approved again after a level rise keeps what was done and gains the new items.
-    ``ctx`` is the advice and organisation already read for this trip and traveller today.
+    ``ctx`` is the advice and organisation already read for this trip and traveller today;
+    ``route`` the trip's route (read from the trip when not given), which binds an item due
+    with the request or before one of its stages to that stage. ``stage_bound_only`` (at
+    submission) adds only those items: the rest comes with the approval. An existing item the
+    route now binds to another stage (or to none) follows it, with the engine's due date.
     """
-    procedure = active_procedure()
+    procedure = routing.procedure_of(trip)
     legs = [LegFacts(g.country_code, g.region_code, g.arrives_on, g.leaves_on) for g in trip.legs]
     if ctx is None:
         ctx = load_context(today, trip.countries, [trip.traveller_id])
+    if route is None:
+        route = _route_of(trip, procedure)
     facts = ctx.facts(procedure, trip.traveller_id, legs, trip.flags or ())
     risk = engine.assess_risk(procedure, facts)
-    existing = set(
-        db.session.scalars(sa.select(DossierItem.rule_id).where(DossierItem.trip_id == trip.id))
-    )
+    existing = {
+        row.rule_id: row
+        for row in db.session.execute(
+            sa.select(DossierItem.rule_id, DossierItem.before_stage, DossierItem.blocking).where(
+                DossierItem.trip_id == trip.id
+            )
+        )
+    }
     rows = []
-    for item in engine.dossier_items(procedure, facts, risk):
+    moved: dict[tuple[str | None, bool, date], list[str]] = defaultdict(list)
+    for item in engine.dossier_items(procedure, facts, risk, route):
         rule = item.rule
+        blocking = rule.blocking and item.stage_id is not None
         if rule.id in existing:
+            have = existing[rule.id]
+            if (have.before_stage, have.blocking) != (item.stage_id, blocking):
+                moved[(item.stage_id, blocking, item.due_on)].append(rule.id)
+            continue
+        if stage_bound_only and item.stage_id is None:
             continue
         rows.append(
             {
@@ -71,6 +110,8 @@ def generate(
                 "owner": rule.owner,
                 "due_days_before": rule.due_days_before,
                 "due_on": item.due_on,
+                "before_stage": item.stage_id,
+                "blocking": blocking,
                 "evidence_kind": rule.evidence.value,
                 "needs_verification": rule.verified,
                 "max_age_years": rule.max_age_years,
@@ -78,8 +119,16 @@ def generate(
                 "status": ItemStatus.OPEN,
             }
         )
+    for (stage_id, blocking, due_on), rule_ids in moved.items():
+        db.session.execute(
+            sa.update(DossierItem)
+            .where(DossierItem.trip_id == trip.id, DossierItem.rule_id.in_(rule_ids))
+            .values(before_stage=stage_id, blocking=blocking, due_on=due_on)
+            .execution_options(synchronize_session=False)
+        )
     assert trip.departure_on is not None
-    for condition in conditions:
+    condition_due = procedure.choices.condition_due
+    for condition in () if stage_bound_only else conditions:
         rule_id = _condition_id(condition)
         if rule_id in existing:
             continue
@@ -90,12 +139,8 @@ def generate(
                 "name_nl": f"Voorwaarde: {condition}"[:500],
                 "name_en": f"Condition: {condition}"[:500],
                 "owner": "traveller",
-                "due_days_before": procedure.choices.condition_due_days_before,
-                "due_on": subtract_working_days(
-                    trip.departure_on,
-                    procedure.choices.condition_due_days_before,
-                    procedure.holidays,
-                ),
+                "due_days_before": condition_due.amount,
+                "due_on": condition_due.before(trip.departure_on, procedure.holidays),
                 "evidence_kind": "text",
                 "needs_verification": True,
                 "max_age_years": None,
@@ -108,20 +153,115 @@ def generate(
     return len(rows)
 
 
+def _lead(procedure: Procedure, rule_id: str, due_days_before: int) -> Duration | None:
+    """How long before departure an item is due, in its rule's own unit; None for an item due
+    with the request (its date is the request's, whatever the departure)."""
+    if rule_id.startswith("condition:"):
+        return procedure.choices.condition_due
+    rule = next((r for r in procedure.dossier if r.id == rule_id), None)
+    if rule is None:
+        # A rule the trip's procedure no longer has: the stored amount, as working days.
+        return Duration(due_days_before)
+    return None if rule.with_request else rule.due_before
+
+
 def recompute_due(trip: Trip) -> None:
-    """Move every item's due date with the departure (one statement per distinct offset)."""
+    """Move the due dates with the departure, each by its rule's unit (working days, days or
+    weeks), in one statement per distinct new date. An item bound to a stage of the route, or
+    due with the request, keeps its date: it is due before a decision, not before departure.
+    """
     if trip.departure_on is None:
         return
-    holidays = active_procedure().holidays
-    offsets = db.session.scalars(
-        sa.select(DossierItem.due_days_before).where(DossierItem.trip_id == trip.id).distinct()
+    procedure = routing.procedure_of(trip)
+    rows = db.session.execute(
+        sa.select(DossierItem.id, DossierItem.rule_id, DossierItem.due_days_before).where(
+            DossierItem.trip_id == trip.id, DossierItem.before_stage.is_(None)
+        )
     ).all()
-    for days in offsets:
+    by_day: dict[date, list[int]] = defaultdict(list)
+    for row in rows:
+        lead = _lead(procedure, row.rule_id, row.due_days_before)
+        if lead is not None:
+            by_day[lead.before(trip.departure_on, procedure.holidays)].append(row.id)
+    for day, ids in sorted(by_day.items()):
         db.session.execute(
             sa.update(DossierItem)
-            .where(DossierItem.trip_id == trip.id, DossierItem.due_days_before == days)
-            .values(due_on=subtract_working_days(trip.departure_on, days, holidays))
+            .where(DossierItem.id.in_(ids))
+            .values(due_on=day)
+            .execution_options(synchronize_session=False)
         )
+
+
+def open_rule_ids(trip: Trip) -> frozenset[str]:
+    """The rule ids of the trip's items not done yet (see :data:`NOT_DONE`): what the engine
+    weighs against the items a stage waits for."""
+    return frozenset(
+        db.session.scalars(
+            sa.select(DossierItem.rule_id).where(
+                DossierItem.trip_id == trip.id, DossierItem.status.in_(NOT_DONE)
+            )
+        )
+    )
+
+
+@dataclass(frozen=True)
+class StageDue:
+    """The items due before the stage under review, and which of them hold its decision."""
+
+    stage: Stage
+    items: list[DossierItem]
+    #: Rule ids of the items not done that the stage's decisions wait for.
+    holding: frozenset[str]
+
+
+def due_before_current_stage(trip: Trip, items: list[DossierItem]) -> StageDue | None:
+    """Of ``items``, those due before the stage the trip is waiting on (None if none)."""
+    if trip.state not in REVIEW_STATES or trip.route is None or not items:
+        return None
+    procedure = routing.procedure_of(trip)
+    route = routing.route_from_json(procedure, trip.route, trip.traveller_id)
+    stage = engine.position(procedure, route, routing.round_events(trip)).stage(route)
+    if stage is None:
+        return None
+    first = route.stages[0].stage.id
+    # The procedure's rules as well as the stored stage: a trip re-routed after its items were
+    # made (a change, a level rise) still shows what the engine makes the stage wait for.
+    bound = {
+        rule.id
+        for rule in procedure.dossier
+        if rule.before_stage == stage.id or (rule.with_request and stage.id == first)
+    }
+    due = [i for i in items if i.before_stage == stage.id or i.rule_id in bound]
+    if not due:
+        return None
+    waits_for = {rule.id for rule in engine.blocking_items(procedure, route, stage)}
+    holding = frozenset(i.rule_id for i in due if i.rule_id in waits_for and i.status in NOT_DONE)
+    return StageDue(stage, due, holding)
+
+
+def acts_on(trip: Trip, stage: Stage, principals: list[Person]) -> bool:
+    """Whether one of ``principals`` (a person and those they stand in for) is named for a
+    step of ``stage`` in the trip's stored route, in person or by a role they hold, as the
+    inbox names them: its deciders and advisers, whether or not they may answer yet (a
+    decision may wait for an advice, or for the dossier). Nobody acts on their own trip."""
+    steps = {step.id for step in stage.steps if step.mode is not Mode.NOTIFY}
+    others = [p for p in principals if p.id != trip.traveller_id]
+    ids = {p.id for p in others}
+    roles = {a.role.value for p in others for a in p.roles}
+    return any(
+        person_id in ids or (person_id is None and role in roles)
+        for stored in (trip.route or {}).get("stages", [])
+        if stored["id"] == stage.id
+        for step in stored["steps"]
+        if step["id"] in steps
+        for person_id, role in step["assignees"] or [(None, routing.FALLBACK_ROLE)]
+    )
+
+
+def can_see_evidence(trip: Trip, person: Person, principals: list[Person]) -> bool:
+    """Who may read an item's evidence and open its file: whoever may see the trip (the rule
+    of the dossier on the trip page and of its download)."""
+    return access.can_view(trip, person, principals)
 
 
 def items_of(trip: Trip) -> list[DossierItem]:

@@ -133,13 +133,16 @@ def dossier_reminders(today: date, procedure: Procedure) -> SweepResult:
     offsets = procedure.followup.dossier_reminder_days
     if not offsets:
         return SweepResult()
+    # Since when the dossier exists: its items due before departure come with the approval
+    # (with the checklist e-mail); those due with the request or before a stage were made at
+    # submission, and would make every offset passed while in review look missed. They are
+    # reminded of with the others, by their due date.
+    since = sa.func.coalesce(
+        sa.func.min(sa.case((DossierItem.before_stage.is_(None), DossierItem.created_at))),
+        sa.func.min(DossierItem.created_at),
+    )
     rows = db.session.execute(
-        sa.select(
-            Trip.id,
-            Trip.departure_on,
-            Person.email,
-            sa.func.min(DossierItem.created_at).label("since"),
-        )
+        sa.select(Trip.id, Trip.departure_on, Person.email, since.label("since"))
         .join(DossierItem, DossierItem.trip_id == Trip.id)
         .join(Person, Person.id == Trip.traveller_id)
         .where(

@@ -26,10 +26,11 @@ from werkzeug.wrappers import Response
 from travel_app.core import audit
 from travel_app.dossier import operations as ops
 from travel_app.dossier import uploads
-from travel_app.dossier.forms import EvidenceForm, RejectForm
+from travel_app.dossier.forms import EvidenceForm, RejectForm, Row, StageItems, stage_items
 from travel_app.dossier.models import DossierItem
 from travel_app.extensions import db
 from travel_app.org.models import Role
+from travel_app.trips import access
 from travel_app.trips.models import Trip
 from travel_app.trips.views import problem_page, trip_page, visible_trip
 
@@ -40,6 +41,26 @@ bp = Blueprint("dossier", __name__)
 @login_required
 def require_login() -> None:
     """Every dossier action needs a logged-in user; the trip and item are checked per view."""
+
+
+def _before_stage(trip: Trip, rows: list[Row] | None = None) -> StageItems | None:
+    """The items due before the stage under review, for the traveller and for whoever may act
+    on that stage (as themself or as a deputy); None for everyone else. ``rows`` are the
+    checklist's rows the page already has (read again when not given)."""
+    items = [row.item for row in rows] if rows is not None else ops.items_of(trip)
+    due = ops.due_before_current_stage(trip, items)
+    if due is None:
+        return None
+    principals = access.identities(current_user, date.today())
+    if trip.traveller_id != current_user.id and not ops.acts_on(trip, due.stage, principals):
+        return None
+    return stage_items(due, ops.can_see_evidence(trip, current_user, principals))
+
+
+@bp.app_context_processor
+def dossier_helpers() -> dict[str, Any]:
+    """``dossier_before_stage(trip)`` for the trip page (see ``dossier/_before_stage.html``)."""
+    return {"dossier_before_stage": _before_stage}
 
 
 def _item(trip: Trip, item_id: int) -> DossierItem:

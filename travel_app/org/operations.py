@@ -4,10 +4,27 @@ from __future__ import annotations
 
 from datetime import date
 
+import sqlalchemy as sa
+
 from travel_app.auth.passwords import hash_password
 from travel_app.core import audit
+from travel_app.core.errors import Refused
 from travel_app.extensions import db
-from travel_app.org.models import Category, Deputy, Person, Role, RoleAssignment, Unit, UnitKind
+from travel_app.org.models import (
+    Category,
+    DeclaredRoleAssignment,
+    Deputy,
+    Person,
+    Role,
+    RoleAssignment,
+    Unit,
+    UnitKind,
+)
+from workflows.model import UNIT_KINDS, DeclaredRole, Text
+
+
+class RoleRefused(Refused):
+    """A declared role that cannot be granted like this (to this unit, twice, a built-in)."""
 
 
 def create_unit(
@@ -96,6 +113,67 @@ def revoke_role(assignment: RoleAssignment, actor: Person | None) -> None:
         role=assignment.role,
         unit=assignment.unit.code if assignment.unit else None,
     )
+
+
+def grant_declared_role(
+    person: Person, role: DeclaredRole, unit: Unit | None, actor: Person | None
+) -> DeclaredRoleAssignment:
+    """Give ``person`` a role the procedure file declares: for the whole university, or, for a
+    role held per kind of unit, for ``unit`` (which must be of that kind)."""
+    if role.builtin:
+        raise RoleRefused(
+            Text(
+                f"'{role.id}' is een rol van de toepassing: ken ze toe als gewone rol, niet"
+                " als rol uit de procedure.",
+                f"'{role.id}' is one of the application's roles: grant it as a role, not as a"
+                " role of the procedure.",
+            )
+        )
+    if role.unit_kind is None:
+        unit = None
+    elif unit is None or unit.kind.value != role.unit_kind:
+        nl_kind, en_kind = UNIT_KINDS.get(role.unit_kind, (role.unit_kind, role.unit_kind))
+        raise RoleRefused(
+            Text(
+                f"{role.name.nl} geldt per {nl_kind}: kies een {nl_kind}.",
+                f"{role.name.en} is held per {en_kind}: choose a {en_kind}.",
+            ),
+            field="unit",
+        )
+    held = db.session.scalar(
+        sa.select(DeclaredRoleAssignment.id).where(
+            DeclaredRoleAssignment.person_id == person.id,
+            DeclaredRoleAssignment.code == role.id,
+            DeclaredRoleAssignment.unit_id.is_(None)
+            if unit is None
+            else DeclaredRoleAssignment.unit_id == unit.id,
+        )
+    )
+    if held is not None:
+        raise RoleRefused(
+            Text("Deze persoon heeft deze rol al.", "This person already holds this role."),
+            field="role",
+        )
+    assignment = DeclaredRoleAssignment(person=person, code=role.id, unit=unit)
+    db.session.add(assignment)
+    audit.record(
+        "role.grant", person, actor, role=role.id, declared=True, unit=unit.code if unit else None
+    )
+    return assignment
+
+
+def revoke_declared_role(assignment: DeclaredRoleAssignment, actor: Person | None) -> None:
+    """Take a declared role away (also one the procedure in force no longer declares)."""
+    person = assignment.person
+    audit.record(
+        "role.revoke",
+        person,
+        actor,
+        role=assignment.code,
+        declared=True,
+        unit=assignment.unit.code if assignment.unit else None,
+    )
+    db.session.delete(assignment)
 
 
 def add_deputy(

@@ -15,7 +15,7 @@ from flask import current_app
 from flask_babel import force_locale
 
 from travel_app.outbox.queue import Mail
-from workflows.model import ROLE_TITLES
+from workflows.model import ROLE_TITLES, Procedure
 
 
 @dataclass(frozen=True)
@@ -26,9 +26,21 @@ class Recipient:
     language: str
 
 
-def _role_title(role: str, locale: str) -> str:
+def _role_title(role: str, locale: str, procedure: Procedure | None) -> str:
+    """The role's title as the procedure names it (a body it declares, a built-in re-titled)."""
+    if procedure is not None:
+        return procedure.role_title(role, locale)
     nl, en = ROLE_TITLES.get(role, (role, role))
     return nl if locale == "nl" else en
+
+
+def _trip_procedure(trip: Any) -> Procedure | None:
+    """The procedure a mail's trip was routed under (None: the mail is about no trip)."""
+    # Imported here: the outbox serves every feature and depends on none when it loads.
+    from travel_app.trips.models import Trip
+    from travel_app.trips.routing import procedure_of
+
+    return procedure_of(trip) if isinstance(trip, Trip) else None
 
 
 def _block(template: Any, name: str, context: dict[str, Any]) -> str:
@@ -43,15 +55,26 @@ def compose(
     about: str,
     due_on: date,
     attachments: list[dict[str, Any]] | None = None,
+    procedure: Procedure | None = None,
     **context: Any,
 ) -> Mail:
-    """The mail of ``kind`` for ``recipient`` in their role, rendered in their language."""
+    """The mail of ``kind`` for ``recipient`` in their role, rendered in their language.
+
+    Roles are named as ``procedure`` names them, by default the procedure of the mail's
+    ``trip`` (looked up only when the mail names a role).
+    """
     env = current_app.jinja_env
+
+    def role_title(role: str) -> str:
+        return _role_title(
+            role, recipient.language, procedure or _trip_procedure(context.get("trip"))
+        )
+
     values = {
         "recipient": recipient,
         "public_url": current_app.config["PUBLIC_URL"].rstrip("/"),
         "locale": recipient.language,
-        "role_title": lambda role: _role_title(role, recipient.language),
+        "role_title": role_title,
         **context,
     }
     with force_locale(recipient.language):

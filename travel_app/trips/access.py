@@ -7,7 +7,7 @@ from datetime import date
 import sqlalchemy as sa
 
 from travel_app.extensions import db
-from travel_app.org.models import Person, Role
+from travel_app.org.models import DeclaredRoleAssignment, Person, Role
 from travel_app.org.queries import acting_for
 from travel_app.procedures import active_procedure
 from travel_app.trips.models import (
@@ -59,7 +59,11 @@ def can_view(trip: Trip, person: Person, principals: list[Person]) -> bool:
     involved = sa.or_(
         sa.exists().where(
             TripTask.trip_id == trip.id,
-            sa.or_(TripTask.assignee_id.in_(ids), TripTask.role.in_(roles or [""])),
+            sa.or_(
+                TripTask.assignee_id.in_(ids),
+                TripTask.role.in_(roles or [""]),
+                TripTask.role.in_(declared_codes(ids)),
+            ),
         ),
         sa.exists().where(
             TripEvent.trip_id == trip.id,
@@ -68,6 +72,15 @@ def can_view(trip: Trip, person: Person, principals: list[Person]) -> bool:
         ),
     )
     return bool(db.session.scalar(sa.select(involved)))
+
+
+def declared_codes(person_ids: list[int]) -> sa.Select[str]:
+    """The university-wide roles of the procedure these people hold, as a subquery (a task for
+    such a role is theirs, as a task for a built-in role is its holders')."""
+    return sa.select(DeclaredRoleAssignment.code).where(
+        DeclaredRoleAssignment.person_id.in_(person_ids),
+        DeclaredRoleAssignment.unit_id.is_(None),
+    )
 
 
 def can_edit(trip: Trip, person: Person) -> bool:

@@ -14,7 +14,14 @@ from datetime import date
 import sqlalchemy as sa
 
 from travel_app.extensions import db
-from travel_app.org.models import Person, Role, RoleAssignment, Unit, UnitKind
+from travel_app.org.models import (
+    DeclaredRoleAssignment,
+    Person,
+    Role,
+    RoleAssignment,
+    Unit,
+    UnitKind,
+)
 from travel_app.places.current import Judgement, judge
 from travel_app.places.geography import country_name
 from travel_app.places.models import Advisory, AdvisorySource, CountryList, CountryListEntry
@@ -112,6 +119,8 @@ class Context:
     people: dict[int, PersonFacts] = field(default_factory=dict)
     #: Active faculty-authority holders per faculty id.
     faculty_authorities: dict[int, list[int]] = field(default_factory=dict)
+    #: Active holders of roles the procedure ties to a kind of unit, per (role code, unit id).
+    declared_holders: dict[tuple[str, int], list[int]] = field(default_factory=dict)
     #: Advisory source names by code, for explanations.
     sources: dict[str, str] = field(default_factory=dict)
     #: Which sources count and how (the active procedure's risk policy).
@@ -362,8 +371,12 @@ class Context:
         return None
 
     def faculty_of(self, person_id: int) -> int | None:
+        return self.nearest_unit(person_id, UnitKind.FACULTY.value)
+
+    def nearest_unit(self, person_id: int, kind: str) -> int | None:
+        """The nearest unit of ``kind`` above the person (their own included)."""
         for unit_id in self._ancestors(self.people[person_id].unit_id):
-            if self.units[unit_id][2] is UnitKind.FACULTY:
+            if self.units[unit_id][2].value == kind:
                 return unit_id
         return None
 
@@ -395,11 +408,21 @@ class Context:
             return [(head, None)] if head is not None else []
         if who.kind is WhoKind.COMMITTEE:
             return [(None, procedure.committees[str(who.name)].role)]
+        if who.unit_kind is not None:
+            # A role held per unit: its holders for the traveller's unit of that kind, named
+            # like faculty authorities (nobody: a submission is refused, a trip already in
+            # review falls to the safety officer).
+            unit = self.nearest_unit(traveller_id, who.unit_kind)
+            return [
+                (p, None)
+                for p in self.declared_holders.get((str(who.name), unit or -1), [])
+                if p != traveller_id and p not in travelling
+            ]
         return [(None, str(who.name))]
 
 
 def load_context(today: date, countries: Iterable[str], people: Iterable[int]) -> Context:
-    """Load advice, lists and the organisation for these countries and travellers (6 queries)."""
+    """Load advice, lists and the organisation for these countries and travellers (7 queries)."""
     countries = sorted(set(countries))
     people = sorted(set(people))
     ctx = Context(today=today, policy=risk_policy())
@@ -480,4 +503,18 @@ def load_context(today: date, countries: Iterable[str], people: Iterable[int]) -
     ):
         holders[unit_id].append(person_id)
     ctx.faculty_authorities = {k: v for k, v in holders.items() if k is not None}
+    declared: dict[tuple[str, int], list[int]] = defaultdict(list)
+    for code, unit_id, person_id in db.session.execute(
+        sa.select(
+            DeclaredRoleAssignment.code,
+            DeclaredRoleAssignment.unit_id,
+            DeclaredRoleAssignment.person_id,
+        )
+        .join(Person, Person.id == DeclaredRoleAssignment.person_id)
+        .where(DeclaredRoleAssignment.unit_id.is_not(None), Person.is_active_account.is_(True))
+        .order_by(Person.name, Person.id)
+    ):
+        if unit_id is not None:  # always: the query asks for rows held for a unit
+            declared[(code, unit_id)].append(person_id)
+    ctx.declared_holders = dict(declared)
     return ctx

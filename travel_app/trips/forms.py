@@ -34,8 +34,8 @@ from travel_app.org.models import Person, normalise_email
 from travel_app.places import geography
 from travel_app.trips.models import TripState
 from travel_app.trips.operations import LegData, TripData
-from workflows.engine import Outcome
-from workflows.model import Procedure
+from workflows.engine import OUTCOMES_OF, Outcome
+from workflows.model import Mode, Procedure
 
 MAX_LEGS = 20
 PHONE_RE = re.compile(r"^\+?[0-9 ()./-]{6,40}$")
@@ -288,7 +288,35 @@ OUTCOME_TITLES = {
     Outcome.REQUEST_CHANGES: _l("Request changes"),
     Outcome.REJECT: _l("Reject"),
     Outcome.ADVISE: _l("Give advice"),
+    Outcome.FAVOURABLE: _l("Recommend"),
+    Outcome.UNFAVOURABLE: _l("Recommend against"),
 }
+#: A support step forwards the request or stops it: its two answers in its own words.
+SUPPORT_TITLES = {
+    Outcome.APPROVE: _l("Support and forward"),
+    Outcome.REJECT: _l("Stop the request"),
+}
+#: The comment box's label per kind of step: it says when a comment is needed.
+COMMENT_LABELS = {
+    Mode.DECIDE: _l("Comment (required to reject, to request changes and for advice)"),
+    Mode.ADVISE: _l("Comment (required to reject, to request changes and for advice)"),
+    Mode.RECOMMEND: _l("Comment (required to recommend against)"),
+    Mode.SUPPORT: _l("Comment (required to stop the request)"),
+}
+#: The outcomes that need a comment, each with what the comment box then says.
+COMMENT_NEEDED = {
+    Outcome.REJECT: _l("This decision needs a comment."),
+    Outcome.REQUEST_CHANGES: _l("This decision needs a comment."),
+    Outcome.ADVISE: _l("This decision needs a comment."),
+    Outcome.UNFAVOURABLE: _l("Say why you recommend against it."),
+}
+
+
+def outcome_title(outcome: Outcome, mode: Mode | None = None) -> str:
+    """An outcome in words, as the kind of step words it (a support step forwards or stops)."""
+    if mode is Mode.SUPPORT and outcome in SUPPORT_TITLES:
+        return str(SUPPORT_TITLES[outcome])
+    return str(OUTCOME_TITLES[outcome])
 
 
 class DecisionForm(FlaskForm):
@@ -296,32 +324,60 @@ class DecisionForm(FlaskForm):
     on_behalf_of = IdField(validators=[Optional()])
     version = IdField(validators=[InputRequired()])
     outcome = SelectField(_l("Decision"), validators=[DataRequired()], validate_choice=False)
+    # Not ``Optional()``: it would end the check of an empty box before the outcome's needs.
     comment = TextAreaField(
-        _l("Comment (required to reject, to request changes and for advice)"),
-        filters=[_strip],
-        validators=[Optional(), Length(max=5000)],
+        COMMENT_LABELS[Mode.DECIDE], filters=[_strip], validators=[Length(max=5000)]
     )
     conditions = TextAreaField(
         _l("Conditions (one per line; they become items of the mission dossier)"),
         filters=[_strip],
-        validators=[Optional(), Length(max=5000)],
+        validators=[Length(max=5000)],
     )
+    #: The answers offered (:meth:`offer`); None: any answer, for the engine to judge.
+    offered: tuple[Outcome, ...] | None = None
+    #: Whether the step may approve with conditions (else the conditions box is not shown).
+    asks_conditions = True
+
+    def offer(self, mode: Mode | None, outcomes: tuple[Outcome, ...] | None = None) -> None:
+        """Offer the answers of a step of this kind (``outcomes``: the engine's for it; by
+        default every answer of the kind, or every answer when the step is unknown, for the
+        engine to refuse), worded and labelled for it."""
+        if outcomes is None:
+            outcomes = OUTCOMES_OF[mode] if mode is not None else tuple(OUTCOME_TITLES)
+        self.offered = outcomes
+        self.outcome.choices = choices((o.value, outcome_title(o, mode)) for o in outcomes)
+        if mode is not None and mode in COMMENT_LABELS:
+            self.comment.label.text = COMMENT_LABELS[mode]
+        self.asks_conditions = Outcome.APPROVE_WITH_CONDITIONS in outcomes
 
     def validate_outcome(self, field: Any) -> None:
         try:
             outcome = Outcome(field.data)
         except ValueError:
             raise ValidationError(_l("Unknown decision.")) from None
+        if self.offered is not None and outcome not in self.offered:
+            raise ValidationError(_l("This outcome does not fit this step."))
         field.outcome = outcome
-        if (
-            outcome in (Outcome.REJECT, Outcome.REQUEST_CHANGES, Outcome.ADVISE)
-            and not self.comment.data
-        ):
-            self.comment.errors = [*self.comment.errors, _l("This decision needs a comment.")]
-            raise ValidationError(_l("This decision needs a comment."))
-        if outcome is Outcome.APPROVE_WITH_CONDITIONS and not self.condition_list():
-            self.conditions.errors = [*self.conditions.errors, _l("Give at least one condition.")]
+
+    # The boxes an outcome needs say so under themselves: a field's errors are reset when its
+    # own validation starts, so the message is raised there, not set from ``validate_outcome``.
+
+    def validate_comment(self, field: Any) -> None:
+        outcome = self._outcome()
+        needed = COMMENT_NEEDED.get(outcome) if outcome is not None else None
+        if needed is not None and not field.data:
+            raise ValidationError(needed)
+
+    def validate_conditions(self, field: Any) -> None:
+        if self._outcome() is Outcome.APPROVE_WITH_CONDITIONS and not self.condition_list():
             raise ValidationError(_l("Give at least one condition."))
+
+    def _outcome(self) -> Outcome | None:
+        """The outcome chosen, if it is one at all."""
+        try:
+            return Outcome(self.outcome.data)
+        except ValueError:
+            return None
 
     def condition_list(self) -> tuple[str, ...]:
         lines = (self.conditions.data or "").splitlines()

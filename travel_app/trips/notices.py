@@ -19,9 +19,9 @@ from sqlalchemy.orm import joinedload
 from travel_app.core.db import utcnow
 from travel_app.dossier.models import DossierItem
 from travel_app.extensions import db
-from travel_app.org.models import Deputy, Person, Role, RoleAssignment
+from travel_app.org.models import DeclaredRoleAssignment, Deputy, Person, Role, RoleAssignment
 from travel_app.outbox.compose import Recipient, compose
-from travel_app.outbox.queue import Mail, queue
+from travel_app.outbox.queue import Mail, queue, queued_keys
 from travel_app.procedures import active_procedure
 from travel_app.trips import routing
 from travel_app.trips.models import EventKind, Trip, TripEvent, TripState
@@ -159,8 +159,88 @@ def tasks_opened(rows: list[dict[str, Any]], today: date) -> None:
     every holder of the role. A fixed number of statements for any number of rows.
 
     A task still waiting for an advice is not mailed: its decider is asked when it opens.
+    ``notice`` rows (``routing.notice_rows``) are the people a notify step names: they are
+    told, for their information (:func:`step_notices`).
     """
-    queue(task_mails([r for r in rows if not r.get("waiting_for")], today, "task", "due_on"))
+    tasks = [r for r in rows if not r.get("notice") and not r.get("waiting_for")]
+    queue(task_mails(tasks, today, "task", "due_on") + step_notices(rows, today))
+
+
+def step_notices(rows: list[dict[str, Any]], today: date) -> list[Mail]:
+    """The "for your information" mails of notify steps reached, those not queued yet: to the
+    named person, or every holder of the role (a role held per unit names its holders on the
+    row itself), never to the traveller. Nothing is asked of them.
+
+    The key (trip, round and step, on the day the trip was submitted) lets one mail through
+    per person, round and step, however often a change finds the stage reached; a fixed
+    number of statements for any number of rows, none without notify steps.
+    """
+    rows = [r for r in rows if r.get("notice")]
+    if not rows:
+        return []
+    trips = {
+        t.id: t
+        for t in db.session.scalars(
+            sa.select(Trip)
+            .where(Trip.id.in_({r["trip_id"] for r in rows}))
+            .options(joinedload(Trip.traveller), joinedload(Trip.legs))
+        ).unique()
+    }
+    builtin = {r["role"] for r in rows if r["role"] in Role._value2member_map_}
+    declared = {r["role"] for r in rows if r["role"] and r["role"] not in builtin}
+    holders: dict[str, list[int]] = defaultdict(list)
+    if builtin:
+        for holder in db.session.execute(
+            sa.select(RoleAssignment.role, RoleAssignment.person_id).where(
+                RoleAssignment.role.in_([Role(r) for r in builtin])
+            )
+        ):
+            holders[holder.role.value].append(holder.person_id)
+    if declared:
+        # The university-wide roles the procedure file declares.
+        for code, person_id in db.session.execute(
+            sa.select(DeclaredRoleAssignment.code, DeclaredRoleAssignment.person_id).where(
+                DeclaredRoleAssignment.code.in_(declared),
+                DeclaredRoleAssignment.unit_id.is_(None),
+            )
+        ):
+            holders[code].append(person_id)
+    ids = {r["assignee_id"] for r in rows if r["assignee_id"] is not None}
+    ids |= {p for held in holders.values() for p in held}
+    people = {
+        p.id: p
+        for p in db.session.scalars(
+            sa.select(Person).where(Person.id.in_(ids), Person.is_active_account.is_(True))
+        )
+    }
+    wanted: dict[tuple[str, str, date], tuple[dict[str, Any], Person]] = {}
+    for row in rows:
+        trip = trips[row["trip_id"]]
+        named = [row["assignee_id"]] if row["assignee_id"] is not None else holders[row["role"]]
+        about = f"trip:{trip.id}/round:{row['round']}/step:{row['step_id']}"
+        for person_id in named:
+            person = people.get(person_id)
+            if person is None or person.id == trip.traveller_id:
+                continue
+            wanted[(person.email, about, row["on"])] = (row, person)
+    fresh = set(wanted) - queued_keys("step_notice", list(wanted))
+    mails = []
+    for key in sorted(fresh):
+        row, person = wanted[key]
+        trip = trips[row["trip_id"]]
+        step = routing.procedure_of(trip).step(row["step_id"])[1]
+        mails.append(
+            compose(
+                "step_notice",
+                "informed",
+                _recipient(person),
+                about=key[1],
+                due_on=key[2],
+                trip=trip,
+                step_name=step.name(person.language),
+            )
+        )
+    return mails
 
 
 def task_mails(rows: list[dict[str, Any]], today: date, kind: str, day_field: str) -> list[Mail]:
@@ -213,6 +293,19 @@ def task_mails(rows: list[dict[str, Any]], today: date, kind: str, day_field: st
             )
         ):
             holders[holder.role.value].append(holder.person_id)
+    # The university-wide roles the procedure file declares (a risk committee): one read,
+    # only when a row names one. Roles held per unit name their holders on the row itself.
+    declared_roles = sorted(r for r in roles if r not in Role._value2member_map_)
+    if declared_roles:
+        for code, person_id in db.session.execute(
+            sa.select(DeclaredRoleAssignment.code, DeclaredRoleAssignment.person_id)
+            .where(
+                DeclaredRoleAssignment.code.in_(declared_roles),
+                DeclaredRoleAssignment.unit_id.is_(None),
+            )
+            .order_by(DeclaredRoleAssignment.person_id)
+        ):
+            holders[code].append(person_id)
     ids = named | {d for ds in deputies.values() for d in ds}
     ids |= {p for ps in holders.values() for p in ps}
     people = {
@@ -227,6 +320,8 @@ def task_mails(rows: list[dict[str, Any]], today: date, kind: str, day_field: st
         step = steps[(trip.id, row["step_id"])]
         assignee = row["assignee_id"]
         who: list[tuple[int, int | None]]
+        #: The role the recipients are asked in, when the procedure declares it.
+        capacity = row["role"] or (step.who.name if step.who.kind is WhoKind.ROLE else None)
         if escalating:
             target = step.escalation.to if step.escalation else FALLBACK_ROLE
             if target == "deputy":
@@ -234,15 +329,24 @@ def task_mails(rows: list[dict[str, Any]], today: date, kind: str, day_field: st
                 target = FALLBACK_ROLE
             else:
                 who = []
+            capacity = None if who else target
             who = who or [(p, assignee) for p in holders.get(target, [])]
         elif assignee is not None:
             who = [(assignee, None)] + [(d, assignee) for d in deputies.get(assignee, [])]
         else:
             who = [(p, None) for p in holders.get(row["role"], [])]
+        procedure = routing.procedure_of(trip)
+        declared = procedure.roles.get(capacity) if capacity else None
+        if declared is not None and declared.builtin:
+            declared = None
         for person_id, for_id in who:
             person = people.get(person_id)
             if person is None or person.id == trip.traveller_id:
                 continue
+            step_name = step.name(person.language)
+            if declared is not None:
+                # A body of the university's own: say in which capacity they are asked.
+                step_name = f"{step_name} – {declared.name(person.language)}"
             mails.append(
                 compose(
                     kind,
@@ -251,7 +355,8 @@ def task_mails(rows: list[dict[str, Any]], today: date, kind: str, day_field: st
                     about=f"trip:{trip.id}/round:{row['round']}/step:{row['step_id']}",
                     due_on=row[day_field],
                     trip=trip,
-                    step_name=step.name(person.language),
+                    procedure=procedure,
+                    step_name=step_name,
                     due=row["due_on"],
                     on_behalf_of=people.get(for_id) if for_id else None,
                     waiting_for=people.get(assignee) if assignee else None,

@@ -359,6 +359,8 @@ def _engine_actor(trip: Trip, person: Person, principal: Person) -> engine.Actor
     procedure = routing.procedure_of(trip)
     supervises = faculty = False
     heads: set[str] = set()
+    # A role held per unit counts where the route names the principal for it (their unit's).
+    declared: set[str] = set()
     for step_id, people in named.items():
         if principal.id not in people:
             continue
@@ -369,11 +371,19 @@ def _engine_actor(trip: Trip, person: Person, principal: Person) -> engine.Actor
             faculty = True
         elif step.who.kind.value == "unit_head":
             heads.add(str(step.who.name))
+        elif step.who.kind.value == "role" and step.who.unit_kind is not None:
+            declared.add(str(step.who.name))
+    # University-wide roles the procedure declares count wherever they are held (asked only
+    # when the procedure declares some).
+    wide = {c for c, r in procedure.roles.items() if not r.builtin and r.unit_kind is None}
+    if wide:
+        declared |= wide & set(db.session.scalars(access.declared_codes([principal.id])))
     return engine.Actor(
         person_id=person.id,
         roles=frozenset(
             a.role.value for a in principal.roles if a.role is not Role.FACULTY_AUTHORITY
-        ),
+        )
+        | declared,
         is_traveller=person.id == trip.traveller_id or person.id in (trip.co_traveller_ids or ()),
         supervises_traveller=supervises,
         faculty_authority_of_traveller=faculty,
@@ -383,13 +393,18 @@ def _engine_actor(trip: Trip, person: Person, principal: Person) -> engine.Actor
 
 
 def available_actions(trip: Trip, person: Person, principal: Person) -> list[engine.StepActions]:
-    """What the engine lets ``person`` (for ``principal``) do on the trip now."""
+    """What the engine lets ``person`` (for ``principal``) do on the trip now: a stage's
+    decisions wait for the blocking dossier items due before it that are not done."""
     if trip.state not in REVIEW_STATES or trip.route is None:
         return []
     procedure = routing.procedure_of(trip)
     route = routing.route_from_json(procedure, trip.route, trip.traveller_id)
     return engine.allowed_actions(
-        procedure, route, routing.round_events(trip), _engine_actor(trip, person, principal)
+        procedure,
+        route,
+        routing.round_events(trip),
+        _engine_actor(trip, person, principal),
+        dossier.open_rule_ids(trip),
     )
 
 
@@ -526,7 +541,7 @@ def submit_trip(trip: Trip, actor: Person, expected_version: int, today: date) -
     trip.submitted_at = utcnow()
     event = _route_trip(trip, procedure, ctx, actor, EventKind.SUBMITTED, group=trip.group_id)
     notices.to_traveller(trip, event, "submitted", today)
-    _open_dossier(trip, (), today)
+    _open_dossier(trip, (), today, ctx, submitted=True)
     for companion in companions:
         created = _event(companion, EventKind.CREATED, actor, None, data={"group": trip.id})
         notices.group_draft(companion, trip, created, today)
@@ -582,7 +597,15 @@ def decide_step(
     actor = _engine_actor(trip, person, principal)
     try:
         recorded, pos = engine.decide(
-            procedure, route, events, actor, step_id, outcome, comment, conditions
+            procedure,
+            route,
+            events,
+            actor,
+            step_id,
+            outcome,
+            comment,
+            conditions,
+            open_items=dossier.open_rule_ids(trip),
         )
     except DecisionRefused as refused:
         raise ActionRefused(refused.reason) from None
@@ -614,11 +637,23 @@ def decide_step(
 
 
 def _open_dossier(
-    trip: Trip, conditions: tuple[str, ...], today: date, ctx: Context | None = None
+    trip: Trip,
+    conditions: tuple[str, ...],
+    today: date,
+    ctx: Context | None = None,
+    *,
+    submitted: bool = False,
 ) -> None:
     """An approved or registered trip gets its mission dossier (new items only), and the
-    traveller its checklist by e-mail."""
-    if trip.state in GO_STATES and dossier.generate(trip, conditions, today, ctx):
+    traveller its checklist by e-mail.
+
+    A trip just ``submitted`` (or resubmitted) to review gets the items due with the request
+    or before a stage of its route at once, on its page: its deciders wait for the blocking
+    ones. The checklist e-mail comes with the approval and lists them too while still open.
+    """
+    if submitted and trip.state in REVIEW_STATES:
+        dossier.generate(trip, (), today, ctx, stage_bound_only=True)
+    elif trip.state in GO_STATES and dossier.generate(trip, conditions, today, ctx):
         dossier_reminders.checklist(trip, today)
 
 
@@ -662,6 +697,7 @@ def resubmit_trip(trip: Trip, actor: Person, expected_version: int, today: date)
             suspension=suspension,
             reason="resubmitted with a different route",
         )
+        _open_dossier(trip, (), today, ctx, submitted=True)
         return trip.state
     _, pos = engine.resubmit(procedure, stored, routing.round_events(trip))
     previous = trip.state
@@ -677,6 +713,7 @@ def resubmit_trip(trip: Trip, actor: Person, expected_version: int, today: date)
         data={"advice": ctx.snapshot(legs)},
     )
     notices.tasks_opened(plan.asked, today)
+    _open_dossier(trip, (), today, ctx, submitted=True)
     return trip.state
 
 

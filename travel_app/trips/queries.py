@@ -12,6 +12,7 @@ from sqlalchemy.orm import aliased, defer, joinedload, selectinload
 from travel_app.core.paging import PAGE_SIZE, Page, page_of
 from travel_app.extensions import db
 from travel_app.org.models import Person, Role
+from travel_app.trips.access import declared_codes
 from travel_app.trips.models import (
     GO_STATES,
     REVIEW_STATES,
@@ -102,7 +103,13 @@ def inbox(person: Person, principals: list[Person], page: int) -> Page:
         .where(
             TripTask.closed_at.is_(None),
             TripTask.trip_id.not_in(own_trips),
-            sa.or_(TripTask.assignee_id.in_(ids), TripTask.role.in_(roles or [""])),
+            sa.or_(
+                TripTask.assignee_id.in_(ids),
+                TripTask.role.in_(roles or [""]),
+                # The university-wide roles the procedure declares, held by them (a subquery:
+                # no statement more).
+                TripTask.role.in_(declared_codes(ids)),
+            ),
             filled.is_(None),
         )
         .order_by(*order)

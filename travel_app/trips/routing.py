@@ -168,16 +168,29 @@ def round_events(trip: Trip) -> tuple[Event, ...]:
     return tuple(to_engine_event(r) for r in rows)
 
 
-def open_steps(procedure: Procedure, route: Route, pos: Position) -> list[str]:
-    """The steps of the current stage still waiting for someone."""
+def open_steps(
+    procedure: Procedure, route: Route, pos: Position, events: tuple[Event, ...] = ()
+) -> list[str]:
+    """The steps still waiting for someone: those of the current stage, and the
+    recommendations of stages already passed that nobody has given yet (they stay open while
+    the trip is in review, see :func:`workflows.engine.open_recommendations`).
+
+    ``events`` are the round's events, which tell the recommendations given so far. A notify
+    step never waits: nothing is asked of its people.
+    """
     stage = pos.stage(route)
     if stage is None or pos.state is not State.IN_REVIEW:
         return []
-    waiting = []
+    waiting = [step.id for step in engine.open_recommendations(route, pos, events)]
     for step in stage.steps:
         mine = [d for d in pos.current if d.step_id == step.id]
+        if step.mode is Mode.NOTIFY:
+            continue
         if step.mode is Mode.ADVISE:
             if not any(d.outcome is Outcome.ADVISE for d in mine):
+                waiting.append(step.id)
+        elif step.mode is Mode.RECOMMEND:
+            if not mine:
                 waiting.append(step.id)
         elif (
             len({engine.principal(d) for d in mine if d.outcome in engine.APPROVALS})
@@ -185,6 +198,43 @@ def open_steps(procedure: Procedure, route: Route, pos: Position) -> list[str]:
         ):
             waiting.append(step.id)
     return waiting
+
+
+def stages_reached(route: Route, pos: Position) -> int:
+    """How many of the route's stages the trip has reached in this round: up to the one under
+    review (or that asked for changes, or rejected); every stage once it is approved (the
+    stages after the last decision waited for nobody and passed at once)."""
+    if pos.state in (State.APPROVED, State.APPROVED_WITH_CONDITIONS):
+        return len(route.stages)
+    return 0 if pos.stage_index is None else pos.stage_index + 1
+
+
+def notice_rows(trip: Trip, route: Route, pos: Position, today: date) -> list[dict[str, Any]]:
+    """The people the notify steps of the stages reached name: one row each, for
+    :func:`travel_app.trips.notices.step_notices` ("for your information").
+
+    Every stage reached so far counts, not only those reached now: the outbox key (trip, round,
+    step, and the day the trip was submitted) lets exactly one notice through per round and
+    step, whichever change first finds the stage reached.
+    """
+    reached = stages_reached(route, pos)
+    stored = (trip.route or {}).get("stages", [])[:reached]
+    on = trip.submitted_at.date() if trip.submitted_at is not None else today
+    return [
+        {
+            "notice": True,
+            "trip_id": trip.id,
+            "round": trip.round,
+            "step_id": step["id"],
+            "assignee_id": assignee,
+            "role": role,
+            "on": on,
+        }
+        for stage in stored
+        for step in stage["steps"]
+        if step["mode"] == Mode.NOTIFY.value
+        for assignee, role in step["assignees"]
+    ]
 
 
 def task_rows(
@@ -233,9 +283,13 @@ def task_rows(
 
 
 def advice_awaited(procedure: Procedure, step_id: str, open_: Collection[str]) -> str | None:
-    """The advice step (among the ``open_`` steps) the decision ``step_id`` must wait for."""
+    """The advice step (among the ``open_`` steps) the decision ``step_id`` must wait for.
+
+    Decide and support steps wait for the stage's advice; recommendations hold nobody up, and
+    nobody waits for them either.
+    """
     stage, step = procedure.step(step_id)
-    if step.mode is not Mode.DECIDE:
+    if not step.mode.decides:
         return None
     return next((s.id for s in stage.advise_steps if s.id in open_), None)
 
@@ -251,19 +305,47 @@ class TaskPlan:
     #: Waiting tasks whose advice came in: ``b_id``, the advice still awaited (None: all are
     #: in, and the dates count from today).
     wake: list[dict[str, Any]] = field(default_factory=list)
+    #: The people the notify steps of the stages reached name (:func:`notice_rows`): told,
+    #: never given a task.
+    told: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def asked(self) -> list[dict[str, Any]]:
-        """The rows whose deciders are asked now (opened, or woken by the advice)."""
-        return self.open + [{k: v for k, v in row.items() if k != "b_id"} for row in self.wake]
+        """The rows whose people are asked now (opened, or woken by the advice), and those told
+        for their information (``notice`` rows): :func:`travel_app.trips.notices.tasks_opened`
+        mails each kind its own message."""
+        woken = [{k: v for k, v in row.items() if k != "b_id"} for row in self.wake]
+        return self.open + woken + self.told
+
+
+def _passed_recommendations(route: Route, pos: Position) -> bool:
+    """Whether a stage already passed has a recommend step (which may still be open)."""
+    return pos.state is State.IN_REVIEW and any(
+        step.mode is Mode.RECOMMEND
+        for routed in route.stages[: pos.stage_index or 0]
+        for step in routed.stage.steps
+    )
 
 
 def plan_tasks(
-    trip: Trip, procedure: Procedure, route: Route, pos: Position, today: date
+    trip: Trip,
+    procedure: Procedure,
+    route: Route,
+    pos: Position,
+    today: date,
+    events: tuple[Event, ...] | None = None,
 ) -> TaskPlan:
-    """Close the tasks that are done, open those of the stage now waiting, and wake those whose
-    advice came in (the decider is asked then, and the deadline runs from that day)."""
-    waiting = set(open_steps(procedure, route, pos))
+    """Close the tasks that are done, open those of the steps now waiting, and wake those whose
+    advice came in (the decider is asked then, and the deadline runs from that day).
+
+    ``events`` are the round's events with the one being recorded; by default those stored
+    (read only when a stage already passed has a recommendation that may still be open). A
+    recommendation given with the change itself closes its tasks as the change is written
+    (:mod:`travel_app.trips.transitions`).
+    """
+    if events is None:
+        events = round_events(trip) if _passed_recommendations(route, pos) else ()
+    waiting = set(open_steps(procedure, route, pos, events))
     existing = db.session.execute(
         sa.select(
             TripTask.id,
@@ -317,4 +399,5 @@ def plan_tasks(
     plan.open = task_rows(
         trip.id, trip.round, trip.route, procedure, sorted(waiting - have), today, waiting
     )
+    plan.told = notice_rows(trip, route, pos, today)
     return plan

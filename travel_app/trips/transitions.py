@@ -26,12 +26,17 @@ from travel_app.core import audit
 from travel_app.core.db import utcnow
 from travel_app.extensions import db
 from travel_app.trips.models import EventKind, Trip, TripEvent, TripTask
+from workflows.engine import Outcome
 
 #: Rows per INSERT statement (the driver's bound-parameter limit may split it further: SQLite
 #: takes about 2,300 events in one): a level rise over thousands of trips stays a few statements.
 PAGE = 5000
 #: ``Change.close`` value: close every open task of the trip.
 ALL = "all"
+#: The answers only a recommend step gives. A recommendation is given once, by whoever gives
+#: it, and may come after its stage passed (the verb's plan, made before the event is stored,
+#: cannot see it then): the decision that records it closes its step's tasks itself.
+RECOMMENDATIONS = frozenset({Outcome.FAVOURABLE.value, Outcome.UNFAVOURABLE.value})
 
 
 @dataclass
@@ -157,10 +162,28 @@ def _update_trips(changes: Sequence[Change], now: datetime) -> None:
 
 
 def _close_tasks(changes: Sequence[Change], now: datetime) -> None:
-    """Close whole trips' open tasks in one executemany, single tasks in one UPDATE."""
+    """Close whole trips' open tasks in one executemany, single tasks in one UPDATE, and the
+    tasks of the recommendations given in one executemany."""
     whole = [{"b_trip": c.trip_id} for c in changes if c.close == ALL]
     ids = [i for c in changes if c.close != ALL for i in c.close]
     table = cast(sa.Table, TripTask.__table__)
+    given = [
+        {"b_trip": c.trip_id, "b_round": c.round, "b_step": c.step_id}
+        for c in changes
+        if c.kind is EventKind.DECISION and c.outcome in RECOMMENDATIONS and c.close != ALL
+    ]
+    if given:
+        db.session.execute(
+            table.update()
+            .where(
+                table.c.trip_id == sa.bindparam("b_trip"),
+                table.c.round == sa.bindparam("b_round"),
+                table.c.step_id == sa.bindparam("b_step"),
+                table.c.closed_at.is_(None),
+            )
+            .values(closed_at=now),
+            given,
+        )
     if whole:
         db.session.execute(
             table.update()

@@ -12,7 +12,6 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
-from travel_app.core.forms import choices
 from travel_app.dossier import operations as dossier_ops
 from travel_app.dossier.forms import checklist
 from travel_app.duty import checkins
@@ -23,7 +22,6 @@ from travel_app.places import geography
 from travel_app.procedures import active_procedure
 from travel_app.trips import access, journey, queries, routing
 from travel_app.trips.forms import (
-    OUTCOME_TITLES,
     DecisionForm,
     FilterForm,
     OwnDetailsForm,
@@ -50,6 +48,7 @@ from travel_app.trips.operations import (
     withdraw_trip,
 )
 from workflows.engine import ChangeKind
+from workflows.model import Mode
 
 bp = Blueprint("trips", __name__)
 
@@ -324,9 +323,7 @@ def _decision_forms(trip: Trip, principals: list[Person]) -> tuple[list[dict[str
                         "version": trip.version,
                     },
                 )
-                form.outcome.choices = choices(
-                    (o.value, OUTCOME_TITLES[o]) for o in option.outcomes
-                )
+                form.offer(_step_mode(trip, option.step_id), option.outcomes)
                 _unique_ids(form, f"{option.step_id}-{principal.id}")
                 forms.append({"form": form, "step_id": option.step_id, "principal": principal})
             elif option.refused is not None and not option.refused.en.startswith(
@@ -334,6 +331,14 @@ def _decision_forms(trip: Trip, principals: list[Person]) -> tuple[list[dict[str
             ):
                 refusals.append(option.refused(locale))
     return forms, list(dict.fromkeys(refusals))
+
+
+def _step_mode(trip: Trip, step_id: str | None) -> Mode | None:
+    """The kind of a step of the trip's procedure (None for a step it does not have)."""
+    try:
+        return routing.procedure_of(trip).step(step_id or "")[1].mode
+    except KeyError:
+        return None
 
 
 def _unique_ids(form: Any, prefix: str) -> None:
@@ -415,7 +420,7 @@ def show(trip_id: int) -> tuple[str, int]:
 def decide(trip_id: int) -> Response | tuple[str, int]:
     trip, principals = _visible(trip_id)
     form = DecisionForm()
-    form.outcome.choices = choices((k.value, v) for k, v in OUTCOME_TITLES.items())
+    form.offer(_step_mode(trip, form.step_id.data))
     on_behalf = form.on_behalf_of.data
     principal = (
         next((p for p in principals if p.id == on_behalf), None) if on_behalf else current_user
@@ -610,10 +615,12 @@ def change(trip_id: int) -> Response | tuple[str, int]:
 @bp.app_context_processor
 def trip_helpers() -> dict[str, Any]:
     """Names for steps, stages, roles, outcomes and states in the user's language."""
-    from travel_app.trips.forms import OUTCOME_TITLES as outcomes
+    from jinja2 import pass_context
+
+    from travel_app.trips.forms import outcome_title as worded
     from travel_app.trips.operations import conditions_in_force
     from workflows.engine import Outcome
-    from workflows.model import ROLE_TITLES
+    from workflows.model import Procedure
 
     def step_name(step_id: str, procedure: Any = None) -> str:
         try:
@@ -628,15 +635,27 @@ def trip_helpers() -> dict[str, Any]:
                 return stage.name(_locale())
         return stage_id
 
-    def role_title(role: str) -> str:
-        nl, en = ROLE_TITLES.get(role, (role, role))
-        return nl if _locale() == "nl" else en
+    @pass_context
+    def role_title(context: Any, role: str, procedure: Any = None) -> str:
+        """The role as the procedure names it: the one given, the page's (a trip's own),
+        else the procedure in force."""
+        shown = context.get("procedure")
+        if procedure is None and isinstance(shown, Procedure):
+            procedure = shown
+        return str((procedure or active_procedure()).role_title(role, _locale()))
 
-    def outcome_title(value: str) -> str:
+    def outcome_title(value: str, step_id: str | None = None, procedure: Any = None) -> str:
+        """The outcome in words, as the kind of step words it (a support step forwards or
+        stops) when the step is given."""
         try:
-            return str(outcomes[Outcome(value)])
+            outcome = Outcome(value)
         except ValueError:
             return value
+        try:
+            mode = (procedure or active_procedure()).step(step_id)[1].mode if step_id else None
+        except KeyError:
+            mode = None
+        return worded(outcome, mode)
 
     def necessity_from_level() -> int | None:
         """From which level the procedure asks a motivation of necessity (None: never)."""
