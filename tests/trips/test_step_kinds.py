@@ -432,3 +432,37 @@ def test_the_check_before_filing_names_each_kind_of_step(
     assert "Dean&#39;s recommendation (recommendation)" in approvals
     assert "Rector informed (notice)" in approvals
     assert "Supervisor&#39;s approval:" in approvals  # a decision needs no word
+
+
+def test_a_level_rise_that_routes_a_trip_into_a_notice_stage_tells_the_people_it_names(
+    app, monkeypatch, tmp_path, world, make_trip, as_person
+):
+    """Re-routing after a rise reaches the dean's notice stage: the dean is told once."""
+    from tests.trips.test_rereview import raise_level
+
+    use(app, monkeypatch, tmp_path, NOTIFY)
+    trip = make_trip(leg("BF", 30, 40))  # level 1: the supervisor only
+    assert outbox_rows("step_notice") == []
+    raise_level("BF", 2, actor=world.admin)
+    db.session.refresh(trip)
+    assert trip.state is TripState.IN_REVIEW and trip.level == 2
+    # Still at the supervisor's stage: the dean's stage is not reached yet.
+    assert outbox_rows("step_notice") == []
+    assert decide(as_person(world.promoter), trip, "supervisor").status_code == 302
+    assert [row.recipient for row in outbox_rows("step_notice")] == [world.dean.email]
+
+
+def test_a_notice_nobody_can_be_named_for_does_not_stop_the_submission(
+    app, monkeypatch, tmp_path, world, make_trip
+):
+    """A notify step nobody can be named for (the university has no head here) holds nothing
+    up: the trip is filed, and the others are told."""
+    use(
+        app,
+        monkeypatch,
+        tmp_path,
+        ONLY_NOTICES.replace("who: {role: safety_officer}", "who: {head_of: university}"),
+    )
+    trip = make_trip(leg("BF", 30, 40))
+    assert state(trip) is TripState.APPROVED
+    assert [row.recipient for row in outbox_rows("step_notice")] == [world.promoter.email]

@@ -20,7 +20,7 @@ from travel_app.trips.models import (
     TripState,
     TripTask,
 )
-from workflows.model import ROLE_TITLES, Procedure
+from workflows.model import Procedure
 
 #: Roles that oversee every trip of the university.
 OVERSIGHT = (Role.SAFETY_OFFICER, Role.EXECUTIVE, Role.ADMIN, Role.CRISIS_TEAM)
@@ -125,7 +125,10 @@ def holds_cancel_role(person: Person, procedure: Procedure) -> bool:
 
 def cancel_role_titles(procedure: Procedure) -> list[tuple[str, str]]:
     """The roles that may cancel, named in Dutch and English (in a fixed order)."""
-    return [ROLE_TITLES.get(name, (name, name)) for name in sorted(procedure.choices.cancel_roles)]
+    return [
+        (procedure.role_title(name, "nl"), procedure.role_title(name, "en"))
+        for name in sorted(procedure.choices.cancel_roles)
+    ]
 
 
 def can_cancel(trip: Trip, person: Person) -> bool:

@@ -294,7 +294,9 @@ def _unassigned(ctx: Context, procedure: Procedure, route: Route, trip: Trip) ->
         step.name
         for rs in route.stages
         for step in rs.stage.steps
-        if not ctx.assignees(procedure, step, trip.traveller_id, trip.co_traveller_ids or ())
+        # A notice or a recommendation nobody can be named for holds nothing up.
+        if step.mode.holds_up
+        and not ctx.assignees(procedure, step, trip.traveller_id, trip.co_traveller_ids or ())
     )
 
 
@@ -542,6 +544,9 @@ def submit_trip(trip: Trip, actor: Person, expected_version: int, today: date) -
     event = _route_trip(trip, procedure, ctx, actor, EventKind.SUBMITTED, group=trip.group_id)
     notices.to_traveller(trip, event, "submitted", today)
     _open_dossier(trip, (), today, ctx, submitted=True)
+    if trip.state in notices.DECIDED:
+        # A route of stages that wait for nobody (notices only) is approved at submission.
+        notices.after_decision(trip, event, today, conditions=[])
     for companion in companions:
         created = _event(companion, EventKind.CREATED, actor, None, data={"group": trip.id})
         notices.group_draft(companion, trip, created, today)

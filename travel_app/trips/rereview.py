@@ -61,6 +61,7 @@ class _TripRow:
         self.departure_on = row.departure_on
         self.needs_attention = row.needs_attention
         self.attention_reason = row.attention_reason
+        self.submitted_at = row.submitted_at
         self.route: dict[str, Any] | None = None
         self.legs: list[LegFacts] = []
 
@@ -113,6 +114,7 @@ def react_to_advice(advisories: Sequence[Advisory], actor: Person | None, today:
                 Trip.departure_on,
                 Trip.needs_attention,
                 Trip.attention_reason,
+                Trip.submitted_at,
             )
             .where(scope)
             .order_by(Trip.id)
@@ -148,6 +150,8 @@ def react_to_advice(advisories: Sequence[Advisory], actor: Person | None, today:
     reasons = {t: "; ".join(sorted(by_place[k] for k in keys)) for t, keys in touched.items()}
 
     changes: list[transitions.Change] = []
+    #: The people the notify steps of the new routes name, told once the changes are written.
+    informed: list[dict[str, Any]] = []
     for trip in trips.values():
         facts = ctx.facts(procedure, trip.traveller_id, trip.legs, trip.flags)
         route = engine.route(procedure, facts)
@@ -207,9 +211,11 @@ def react_to_advice(advisories: Sequence[Advisory], actor: Person | None, today:
             step.name.en
             for rs in route.stages
             for step in rs.stage.steps
-            if not ctx.assignees(procedure, step, trip.traveller_id, trip.co_traveller_ids)
+            if step.mode.holds_up
+            and not ctx.assignees(procedure, step, trip.traveller_id, trip.co_traveller_ids)
         ]
         waiting = routing.open_steps(procedure, route, pos)
+        informed.extend(routing.notice_rows(trip, route, pos, today))
         changes.append(
             transitions.Change(
                 **base,
@@ -243,7 +249,7 @@ def react_to_advice(advisories: Sequence[Advisory], actor: Person | None, today:
 
     transitions.write(changes, now)
     tasks = [row for change in changes for row in change.open]
-    notices.tasks_opened(tasks, today)
+    notices.tasks_opened(tasks + informed, today)
     notices.suspended(reaction.suspended, reasons, today)
     told = {c.trip_id: (c.values["version"], c.values["level"]) for c in changes if c.values}
     notices.level_changed(

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass, field
-from datetime import date
-from typing import Any
+from datetime import date, datetime
+from typing import Any, Protocol
 
 import sqlalchemy as sa
 
@@ -209,7 +209,16 @@ def stages_reached(route: Route, pos: Position) -> int:
     return 0 if pos.stage_index is None else pos.stage_index + 1
 
 
-def notice_rows(trip: Trip, route: Route, pos: Position, today: date) -> list[dict[str, Any]]:
+class RoutedTrip(Protocol):
+    """What :func:`notice_rows` reads of a trip (a Trip, or re-routing's bare row)."""
+
+    id: int
+    round: int
+    route: dict[str, Any] | None
+    submitted_at: datetime | None
+
+
+def notice_rows(trip: RoutedTrip, route: Route, pos: Position, today: date) -> list[dict[str, Any]]:
     """The people the notify steps of the stages reached name: one row each, for
     :func:`travel_app.trips.notices.step_notices` ("for your information").
 
