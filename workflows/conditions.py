@@ -181,12 +181,15 @@ class Number(Condition):
         return OPERATORS[self.op](facts.numbers.get(self.fact, 0), self.value)
 
     def describe(self, locale: str = "en") -> str:
-        names = {
-            "duration_days": ("duur in dagen", "duration in days"),
-            "days_until_departure": ("dagen tot vertrek", "days until departure"),
-        }
-        nl, en = names[self.fact]
+        nl, en = NUMBER_NAMES[self.fact]
         return f"{nl if locale == 'nl' else en} {OPERATOR_TEXT[self.op]} {self.value}"
+
+
+#: The numeric facts of a trip in words.
+NUMBER_NAMES = {
+    "duration_days": ("duur in dagen", "duration in days"),
+    "days_until_departure": ("dagen tot vertrek", "days until departure"),
+}
 
 
 @dataclass(frozen=True)

@@ -83,6 +83,9 @@ class Route:
     days_before_departure: int
     is_late: bool
     traveller_id: int | None = None
+    #: The blocking dossier items this trip's route waits for, each with the stage whose
+    #: decisions wait: ``(rule id, stage id)`` (judged on the trip's facts when routed).
+    waits_for: tuple[tuple[str, str], ...] = ()
 
     @property
     def step_ids(self) -> tuple[str, ...]:
@@ -308,7 +311,8 @@ def facts_seen(
                     f"{title(locale) if title is not None else cf.category}"
                 )
             elif isinstance(atom, conditions.Number):
-                out.append(f"{atom.fact} {cf.numbers.get(atom.fact, 0)}")
+                words = conditions.NUMBER_NAMES[atom.fact][0 if nl else 1]
+                out.append(f"{words}: {cf.numbers.get(atom.fact, 0)}")
             elif isinstance(atom, conditions.Destination):
                 meeting = [
                     d.place
@@ -370,6 +374,14 @@ def route(procedure: Procedure, facts: TripFacts) -> Route:
         ]
     )
     days_before = (facts.departure - facts.today).days
+    routed = tuple(rs.stage for rs in stages)
+    waits_for = tuple(
+        (rule.id, stage_id)
+        for rule in procedure.dossier
+        if rule.blocking and rule.when.holds(cf)
+        for stage_id in [bound_stage(rule, routed)]
+        if stage_id is not None
+    )
     return Route(
         procedure_id=procedure.id,
         procedure_version=procedure.version,
@@ -380,7 +392,18 @@ def route(procedure: Procedure, facts: TripFacts) -> Route:
         days_before_departure=days_before,
         is_late=days_before < lead,
         traveller_id=facts.traveller_id,
+        waits_for=waits_for,
     )
+
+
+def bound_stage(rule: DossierRule, stages: tuple[Stage, ...]) -> str | None:
+    """The stage of a route an item is due before: the one it names, or for an item due with
+    the request the first stage that decides (its deciders see it); None if the route has none."""
+    if rule.with_request:
+        return next((stage.id for stage in stages if stage.decide_steps), None)
+    if rule.before_stage is not None and any(s.id == rule.before_stage for s in stages):
+        return rule.before_stage
+    return None
 
 
 # --- decisions ---------------------------------------------------------------------------------
@@ -506,14 +529,13 @@ def open_recommendations(
 
 
 def blocking_items(procedure: Procedure, route_: Route, stage: Stage) -> tuple[DossierRule, ...]:
-    """The dossier items a stage's deciders wait for: due before it (or with the request, for
-    the route's first stage) and marked blocking."""
-    first = route_.stages[0].stage.id if route_.stages else None
+    """The dossier items a stage's deciders wait for: blocking, due before it (or with the
+    request, for the route's first deciding stage), and asked of this trip when it was routed."""
+    rules = {rule.id: rule for rule in procedure.dossier}
     return tuple(
-        rule
-        for rule in procedure.dossier
-        if rule.blocking
-        and (rule.before_stage == stage.id or (rule.with_request and stage.id == first))
+        rules[rule_id]
+        for rule_id, stage_id in route_.waits_for
+        if stage_id == stage.id and rule_id in rules
     )
 
 
@@ -526,8 +548,9 @@ def allowed_actions(
 ) -> list[StepActions]:
     """For each step of the current stage: what ``actor`` may do there, or why not.
 
-    ``open_items`` are the ids of the trip's dossier items not done yet: a stage's decide
-    steps wait for the blocking items due before it.
+    ``open_items`` are the ids of the dossier items the route waits for that are not done yet
+    (an item the trip lacks counts as not done): a stage's deciding steps wait for the blocking
+    items due before it.
     """
     pos = position(procedure, route_, events)
     stage = pos.stage(route_)
@@ -715,16 +738,12 @@ def dossier_items(
     """The checklist this trip gets, each item due a set time before departure, or with the
     request or before a stage of ``route_`` (then due today, when the request is made)."""
     cf = condition_facts(facts, risk.level)
-    routed = [rs.stage.id for rs in route_.stages] if route_ is not None else []
+    routed = tuple(rs.stage for rs in route_.stages) if route_ is not None else ()
     items = []
     for rule in procedure.dossier:
         if not rule.when.holds(cf):
             continue
-        stage_id = None
-        if rule.with_request and routed:
-            stage_id = routed[0]
-        elif rule.before_stage is not None and rule.before_stage in routed:
-            stage_id = rule.before_stage
+        stage_id = bound_stage(rule, routed)
         due = rule.due_before.before(facts.departure, procedure.holidays)
         if stage_id is not None or rule.with_request:
             due = min(due, facts.today)

@@ -444,9 +444,10 @@ def _languages(r: _Reader, data: dict[str, Any]) -> tuple[str, ...]:
         )
     found: list[str] = list(LOCALES)
     for i, code in enumerate(raw):
+        if code in raw[:i]:
+            r.problem(f"languages[{i}]", f"'{code}' is listed twice")
+            continue
         if code in found:
-            if code not in LOCALES:
-                r.problem(f"languages[{i}]", f"'{code}' is listed twice")
             continue
         if not (len(code) == 2 and code.islower() and pycountry.languages.get(alpha_2=code)):
             r.problem(
@@ -619,7 +620,26 @@ def _build(r: _Reader, data: dict[str, Any], source: str) -> Procedure | None:
         for item in (raw_stages if isinstance(raw_stages, list) else [])
         if isinstance(item, dict) and isinstance(item.get("id"), str)
     }
-    dossier = _dossier(r, data, vocab, named_stages)
+    raw_steps = {
+        item["id"]: len(item["steps"])
+        for item in (raw_stages if isinstance(raw_stages, list) else [])
+        if isinstance(item, dict)
+        and isinstance(item.get("id"), str)
+        and isinstance(item.get("steps"), list)
+    }
+    dossier = _dossier(
+        r,
+        data,
+        vocab,
+        named_stages,
+        # Stages where nobody decides (not those whose deciding step was dropped for a
+        # problem of its own: no follow-up).
+        frozenset(
+            stage.id
+            for stage in stages
+            if not stage.decide_steps and len(stage.steps) == raw_steps.get(stage.id, -1)
+        ),
+    )
     rereview = _rereview(r, data)
     followup = _followup(r, data, scale_max)
 
@@ -725,6 +745,10 @@ def _categories(r: _Reader, data: dict[str, Any]) -> dict[str, Text]:
     return found
 
 
+#: Words a step, an escalation or a dossier owner already uses for someone else.
+RESERVED_ROLE_IDS = frozenset({"supervisor", "deputy", "traveller"})
+
+
 def _roles(r: _Reader, data: dict[str, Any]) -> dict[str, DeclaredRole]:
     """The application's five roles, and the roles and bodies the file declares (``roles``)."""
     roles = {
@@ -739,6 +763,13 @@ def _roles(r: _Reader, data: dict[str, Any]) -> dict[str, DeclaredRole]:
         try:
             rid = r.need(item, "id", here, str)
             _check_id(r, rid, f"{here}.id", "role")
+            if rid in RESERVED_ROLE_IDS:
+                r.problem(
+                    f"{here}.id",
+                    f"'{rid}' already means something in a procedure (who: supervisor, "
+                    "escalate: {to: deputy}, owner: traveller): choose another id",
+                )
+                continue
             if rid in declared:
                 r.problem(f"{here}.id", f"duplicate role id '{rid}'")
                 continue
@@ -787,7 +818,14 @@ def _choices(r: _Reader, data: dict[str, Any], scale_max: int) -> Choices:
         if span is None:
             span = base.condition_due
         due = span.amount
-        if not 0 <= span.calendar_days <= 365:
+        # At most 365 working days (as the first edition allowed), or as long in other units.
+        if (
+            not r.stored
+            and (
+                span.amount if span.unit is TimeUnit.WORKING_DAYS else (span.calendar_days * 5 // 7)
+            )
+            > 365
+        ):
             r.problem(
                 "choices.condition_due"
                 if "condition_due" in raw
@@ -1156,7 +1194,13 @@ def _step(r: _Reader, item: Any, path: str, committees: dict[str, Committee]) ->
             )
         to = r.need(esc, "to", here, str)
         wide = {code for code, role in r.roles.items() if role.unit_kind is None}
-        if to != "deputy" and to not in wide:
+        if to in r.roles and to not in wide:
+            r.problem(
+                f"{here}.to",
+                f"role '{to}' is held per {r.roles[to].unit_kind}: an escalation goes to "
+                "'deputy' or to a role held for the whole university",
+            )
+        elif to != "deputy" and to not in wide:
             r.problem(f"{here}.to", f"escalate to 'deputy' or a role; {_unknown_role(to, wide)}")
         escalation = Escalation(after, to)
         if after.calendar_days > deadline.calendar_days:
@@ -1212,6 +1256,8 @@ def _due(
                 f"unknown stage {stage!r} (stages: {', '.join(sorted(stage_ids))}){hint}",
             )
             raise _Stop
+        if any(k not in units and k != "before_stage" for k in value):
+            raise _Stop  # the unknown key is reported already
         rest = {k: v for k, v in value.items() if k != "before_stage"}
         lead = r.span(rest, path) if rest else Duration(0)
         return lead, stage, False
@@ -1219,7 +1265,11 @@ def _due(
 
 
 def _dossier(
-    r: _Reader, data: dict[str, Any], vocab: Vocabulary, stage_ids: set[str]
+    r: _Reader,
+    data: dict[str, Any],
+    vocab: Vocabulary,
+    stage_ids: set[str],
+    nobody_decides: frozenset[str] = frozenset(),
 ) -> list[DossierRule]:
     rules: list[DossierRule] = []
     for i, item in enumerate(r.optional(data, "dossier", "", list, [])):
@@ -1228,7 +1278,13 @@ def _dossier(
             continue
         try:
             owner = r.optional(item, "owner", here, str, "traveller")
-            if owner != "traveller" and owner not in KNOWN_ROLES:
+            if owner in r.roles and owner not in KNOWN_ROLES:
+                r.problem(
+                    f"{here}.owner",
+                    f"'{owner}' is a role of this file; a dossier item is kept by the traveller "
+                    f"or one of the application's roles ({', '.join(sorted(KNOWN_ROLES))})",
+                )
+            elif owner != "traveller" and owner not in KNOWN_ROLES:
                 r.problem(
                     f"{here}.owner", f"owner is 'traveller' or a role; {_unknown_role(owner)}"
                 )
@@ -1245,6 +1301,13 @@ def _dossier(
                     f"{here}.blocking",
                     "only an item due with the request or before a stage can hold a stage up: "
                     "write 'due: with_request' or 'due: {before_stage: STAGE}'",
+                )
+            elif blocking and before_stage in nobody_decides:
+                r.problem(
+                    f"{here}.blocking",
+                    f"stage '{before_stage}' has no decide or support step, so nothing there "
+                    "could wait for the item: name a stage where someone decides, or drop "
+                    "'blocking'",
                 )
             rules.append(
                 DossierRule(

@@ -12,6 +12,7 @@ import workflows
 from tests.conftest import outbox_rows as mails
 from tests.dossier.test_checklist import complete, items, pdf
 from tests.trips.conftest import day, decide, leg, trip_data
+from tests.trips.test_journey import form
 from travel_app.core.db import utcnow
 from travel_app.dossier import reminders
 from travel_app.dossier.models import DossierItem, ItemStatus
@@ -278,3 +279,60 @@ def test_items_made_at_submission_do_not_bring_a_reminder_the_checklist_covered(
     [row] = mails("dossier_reminder")
     assert "Fieldwork plan" in row.text and "Passport" in row.text
     assert row.text.index("Fieldwork plan") < row.text.index("Passport")
+
+
+def test_a_level_rise_that_reroutes_a_trip_adds_the_items_its_new_stages_wait_for(
+    world, make_trip, as_person
+):
+    """Burkina Faso rises to level 2: the risk analysis the new route asks is added at once,
+    and the decider waits for it as after a submission."""
+    from tests.trips.test_rereview import raise_level
+
+    trip = make_trip(leg("BF", 60, 70))
+    assert "risk_analysis" not in items(trip)
+    raise_level("BF", 2)
+    db.session.refresh(trip)
+    assert trip.level == 2 and trip.state is TripState.IN_REVIEW
+    assert items(trip)["risk_analysis"].blocking
+    refused = decide(as_person(world.promoter), trip, "supervisor")
+    assert refused.status_code == 403
+    assert "Waiting for the mission dossier" in refused.get_data(as_text=True)
+    hand_in_risk_analysis(world, as_person, trip)
+    assert decide(as_person(world.promoter), trip, "supervisor").status_code == 302
+
+
+def test_an_item_the_changed_trip_no_longer_needs_holds_nothing_up(world, make_trip, as_person):
+    """The traveller moves the trip from Mali (level 2) to Burkina Faso (level 1) after changes
+    were requested: the rejected risk analysis, asked from level 2 only, stops nobody."""
+    trip = make_trip(leg("ML", 60, 70))
+    hand_in_risk_analysis(world, as_person, trip)
+    assert decide(as_person(world.promoter), trip, "supervisor").status_code == 302
+    asked = decide(
+        as_person(world.faculty_authority),
+        trip,
+        "faculty_authority",
+        "request_changes",
+        comment="Go elsewhere",
+    )
+    assert asked.status_code == 302
+    item = items(trip)["risk_analysis"]
+    rejected = as_person(world.safety_officer).post(
+        f"/trips/{trip.id}/dossier/{item.id}/reject", data={f"reject{item.id}-reason": "Blank"}
+    )
+    assert rejected.status_code in (302, 303)
+    db.session.refresh(trip)
+    data = form(
+        action="resubmit",
+        version=trip.version,
+        **{
+            "legs-0-country": "BF",
+            "legs-0-city": "Ouagadougou",
+            "legs-1-country": "BF",
+            "legs-1-city": "Bobo-Dioulasso",
+        },
+    )
+    assert as_person(world.student).post(f"/trips/{trip.id}/edit", data=data).status_code == 302
+    db.session.refresh(trip)
+    assert trip.level == 1 and trip.state is TripState.IN_REVIEW
+    assert not items(trip)["risk_analysis"].blocking
+    assert decide(as_person(world.promoter), trip, "supervisor").status_code == 302

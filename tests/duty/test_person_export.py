@@ -89,3 +89,14 @@ def test_only_administrators_may_export(world, as_person):
     for who in ("student", "safety_officer", "promoter"):
         client = as_person(getattr(world, who))
         assert client.get(f"/admin/people/{world.student.id}/export").status_code == 403
+
+
+def test_the_export_lists_the_procedures_own_roles_the_person_holds(world, as_person):
+    from travel_app.org.models import DeclaredRoleAssignment
+
+    db.session.add(
+        DeclaredRoleAssignment(person_id=world.student.id, code="risk_committee", unit_id=None)
+    )
+    db.session.commit()
+    data = json.loads(_export(as_person(world.admin), world.student))
+    assert [r["code"] for r in data["procedure_roles"]] == ["risk_committee"]

@@ -336,7 +336,12 @@ def test_the_faculty_role_names_only_holders_for_the_travellers_faculty_and_neve
     assert ctx.assignees(procedure, step, world.student.id) == []
     # Nor when they travel along.
     assert ctx.assignees(procedure, step, world.colleague.id, [world.student.id]) == []
+    # A university-wide body is named as such once someone holds it (never before: the trip
+    # would wait for nobody).
     _, committee = procedure.step("committee")
+    assert ctx.assignees(procedure, committee, world.student.id) == []
+    assert grant(client, people["committee"], "risk_committee").status_code == 302
+    ctx = load_context(date.today(), [], travellers)
     assert ctx.assignees(procedure, committee, world.student.id) == [(None, "risk_committee")]
 
 
@@ -391,3 +396,46 @@ def test_a_role_the_procedure_no_longer_declares_is_shown_as_such(
     assert client.post(revoke).status_code == 302
     assert held() == []
     assert role_events()[-1].data == {"role": "old_board", "declared": True, "unit": None}
+
+
+def test_the_body_sees_the_dossier_items_its_decision_waits_for(
+    app, monkeypatch, tmp_path, world, people, as_person, make_trip
+):
+    """A blocking item due before the body's stage: its holder is told what it waits for."""
+    path = tmp_path / "own-roles.yaml"
+    path.write_text(
+        PROCEDURE.replace(
+            "dossier:\n",
+            "dossier:\n"
+            "  - id: committee_brief\n"
+            "    name: {nl: Dossier voor het comité, en: Brief for the committee}\n"
+            "    due: {before_stage: committee}\n"
+            "    blocking: true\n"
+            "    evidence: text\n",
+            1,
+        )
+    )
+    monkeypatch.setitem(app.config, "PROCEDURE", str(path))
+    granted(world, people, as_person)
+    trip = make_trip(leg("ML", 60, 70, city="Mopti"), purpose="Fieldwork in Mopti")
+    assert decide(as_person(people["science"]), trip, "faculty_risk").status_code == 302
+    page = as_person(people["committee"]).get(f"/trips/{trip.id}").get_data(as_text=True)
+    assert "Waiting for the mission dossier: &#39;Brief for the committee&#39;" in page
+    assert (
+        'id="before-stage"' in page
+        and "Brief for the committee" in page.split('id="before-stage"')[1].split("</section>")[0]
+    )
+
+
+def test_a_step_for_a_body_nobody_holds_yet_is_refused_at_submission(
+    own_roles, world, people, make_trip
+):
+    """Nobody has been given the risk committee's role: the trip would wait forever, so the
+    traveller is told at filing, as for a missing faculty authority."""
+    from travel_app.trips import operations as trip_ops
+
+    with pytest.raises(trip_ops.Incomplete) as refused:
+        make_trip(leg("ML", 60, 70, city="Mopti"), purpose="Fieldwork in Mopti")
+    said = " ".join(text.en for text in refused.value.problems.values())
+    assert "Nobody can decide" in said and "Committee&#39;s decision" not in said
+    assert "Committee's decision" in said

@@ -128,7 +128,7 @@ def test_the_file_says_who_may_cancel_a_trip(
         ("necessity_from_level", "5", "a level 0..3, or 4 for never"),
         ("condition_due", "{working_days: -1}", "expected a whole number of 0 or more"),
         ("condition_due", "20", "say the unit: write {working_days: 20}"),
-        ("condition_due", "{weeks: 60}", "must be 0 to 365 working days"),
+        ("condition_due", "{weeks: 80}", "must be 0 to 365 working days"),
         ("cancel_roles", "[]", "name at least one role"),
         ("cancel_roles", "[dean]", "unknown or faculty-bound role 'dean'"),
         ("cancel_roles", "[faculty_authority]", "faculty-bound role 'faculty_authority'"),

@@ -432,6 +432,7 @@ def test_the_check_before_filing_names_each_kind_of_step(
     assert "Dean&#39;s recommendation (recommendation)" in approvals
     assert "Rector informed (notice)" in approvals
     assert "Supervisor&#39;s approval:" in approvals  # a decision needs no word
+    assert "because: level ≥ 1" in approvals and "Text(" not in approvals
 
 
 def test_a_level_rise_that_routes_a_trip_into_a_notice_stage_tells_the_people_it_names(
@@ -466,3 +467,30 @@ def test_a_notice_nobody_can_be_named_for_does_not_stop_the_submission(
     trip = make_trip(leg("BF", 30, 40))
     assert state(trip) is TripState.APPROVED
     assert [row.recipient for row in outbox_rows("step_notice")] == [world.promoter.email]
+
+
+@pytest.mark.parametrize(("language", "words"), [("en", "level ≥ 1"), ("nl", "niveau ≥ 1")])
+def test_each_stage_says_why_it_applies_in_the_readers_language(
+    app, monkeypatch, tmp_path, world, make_trip, as_person, language, words
+):
+    use(app, monkeypatch, tmp_path, RECOMMEND)
+    world.student.language = language
+    db.session.commit()
+    trip = make_trip(leg("ML", 60, 70))
+    page = as_person(world.student).get(f"/trips/{trip.id}").get_data(as_text=True)
+    route = page.split('id="route"')[1].split("</section>")[0]
+    assert words in route
+    assert "[&#39;" not in route and "Text(" not in route
+
+
+def test_the_dean_is_asked_for_a_recommendation_not_a_decision(
+    app, monkeypatch, tmp_path, world, make_trip
+):
+    use(app, monkeypatch, tmp_path, RECOMMEND)
+    make_trip(leg("ML", 60, 70))
+    [asked] = [row for row in outbox_rows("task") if row.recipient == world.dean.email]
+    assert "asks for your recommendation (Dean's recommendation)" in asked.text
+    assert "nothing waits for it" in asked.text and "Recommend here:" in asked.text
+    assert "waits for your decision" not in asked.text
+    [supervisor] = [row for row in outbox_rows("task") if row.recipient == world.promoter.email]
+    assert "waits for your decision" in supervisor.text

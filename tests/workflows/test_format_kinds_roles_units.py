@@ -226,7 +226,19 @@ def test_a_first_edition_file_still_loads_and_each_old_key_gets_its_new_spelling
             "escalate: {after: {weeks: 1}, to: risk_committee}",
             "escalate: {after: {weeks: 1}, to: school_officer}",
             "stages[0].steps[2].escalate.to",
-            "unknown role 'school_officer'",
+            "role 'school_officer' is held per faculty",
+        ),
+        (
+            "due: {before_stage: committee, working_days: 10}",
+            "due: {before_stage: committee, wekes: 1}",
+            "dossier[0].due.wekes",
+            "unknown key 'wekes'",
+        ),
+        (
+            "roles:\n",
+            "roles:\n  - id: deputy\n    name: {nl: Vervanger, en: Stand-in}\n",
+            "roles[0].id",
+            "'deputy' already means something",
         ),
     ],
 )
@@ -336,9 +348,16 @@ def test_a_route_of_stages_that_wait_for_nobody_is_approved_at_once():
 
 
 def test_an_advice_only_stage_passes_when_the_advice_is_in():
-    text = (HEAD + STAGES).replace(
-        "        who: {role: risk_committee}\n        mode: decide\n",
-        "        who: {role: risk_committee}\n        mode: advise\n",
+    text = (
+        (HEAD + STAGES)
+        .replace(
+            "        who: {role: risk_committee}\n        mode: decide\n",
+            "        who: {role: risk_committee}\n        mode: advise\n",
+        )
+        .replace(
+            "    due: {before_stage: committee, working_days: 10}\n    blocking: true\n",
+            "    due: {before_stage: committee, working_days: 10}\n",
+        )
     )
     p = loads(text, "kinds.yaml")
     r = route(p, trip(2))
@@ -458,6 +477,7 @@ def test_a_file_may_declare_more_languages_and_each_text_is_then_needed_in_each(
     [
         ("[en, fr]", "the service's pages and e-mails are in Dutch and English"),
         ("[nl, en, french]", "'french' is not an ISO 639-1 language code"),
+        ("[nl, en, nl, fr]", "'nl' is listed twice"),
         ("fr", "expected a list of language codes"),
     ],
 )
@@ -533,3 +553,58 @@ def test_a_file_declares_its_own_kinds_of_traveller():
         "student",
         "atp",
     }
+
+
+def test_an_item_cannot_block_a_stage_where_nobody_decides():
+    """Advice only: nothing there could wait for the item, so the file is refused."""
+    text = (HEAD + STAGES).replace(
+        "        who: {role: risk_committee}\n        mode: decide\n",
+        "        who: {role: risk_committee}\n        mode: advise\n",
+    )
+    with pytest.raises(ProcedureError) as caught:
+        loads(text, "kinds.yaml")
+    [problem] = caught.value.problems
+    assert problem.path == "dossier[0].blocking"
+    assert "stage 'committee' has no decide or support step" in problem.message
+
+
+def test_an_item_due_with_the_request_waits_before_the_first_stage_that_decides():
+    """A first stage of notices passes at once: the item binds to the next one, whose deciders
+    then wait for it."""
+    text = (HEAD + STAGES).replace(
+        "    due: with_request\n", "    due: with_request\n    blocking: true\n"
+    )
+    p = loads(text, "kinds.yaml")
+    r = route(p, trip(2))
+    assert ("analysis", "school") in r.waits_for
+    notices_first = text.replace(
+        "stages:\n",
+        "stages:\n"
+        "  - id: told\n"
+        "    name: {nl: Ingelicht, en: Told}\n"
+        "    steps:\n"
+        "      - {id: told, name: {nl: Ingelicht, en: Told}, who: {role: crisis_team}, "
+        "mode: notify}\n",
+    )
+    p = loads(notices_first, "kinds.yaml")
+    r = route(p, trip(2))
+    assert ("analysis", "school") in r.waits_for
+    [head] = [
+        a
+        for a in allowed_actions(p, r, (), SUPERVISOR, frozenset({"analysis"}))
+        if a.step_id == "head"
+    ]
+    assert head.refused is not None and "Risk analysis" in head.refused.en
+
+
+def test_a_blocking_item_the_trip_is_not_asked_holds_nothing_up(kinds):
+    """The route lists what it waits for, judged on the trip's facts: at level 1 the security
+    plan (level 2 and up) is not asked, so an old open item of that name blocks nothing."""
+    r = route(kinds, trip(1))
+    assert all(rule != "plan" for rule, _ in r.waits_for)
+    [head] = [
+        a
+        for a in allowed_actions(kinds, r, (), SUPERVISOR, frozenset({"plan"}))
+        if a.step_id == "head"
+    ]
+    assert head.refused is None

@@ -16,7 +16,7 @@ from travel_app.core.audit import AuditEvent, _jsonable
 from travel_app.dossier.models import DossierItem
 from travel_app.duty.models import CheckinEntry, CrisisAnswerEntry, CrisisRecipient
 from travel_app.extensions import db
-from travel_app.org.models import Deputy, Person, RoleAssignment
+from travel_app.org.models import DeclaredRoleAssignment, Deputy, Person, RoleAssignment
 from travel_app.outbox.models import OutboxMessage
 from travel_app.trips.models import Leg, Trip, TripEvent
 
@@ -70,6 +70,10 @@ def person_data(person: Person) -> dict[str, Any]:
     return {
         "person": _row(person, WITHHELD),
         "roles": rows(sa.select(RoleAssignment).where(RoleAssignment.person_id == person.id)),
+        # The roles of the procedure file this person holds (a risk committee, a provost).
+        "procedure_roles": rows(
+            sa.select(DeclaredRoleAssignment).where(DeclaredRoleAssignment.person_id == person.id)
+        ),
         "deputies": rows(
             sa.select(Deputy).where(
                 sa.or_(Deputy.person_id == person.id, Deputy.deputy_id == person.id)

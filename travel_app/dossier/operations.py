@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -55,6 +57,49 @@ def _route_of(trip: Trip, procedure: Procedure) -> Route | None:
     return routing.route_from_json(procedure, trip.route, trip.traveller_id)
 
 
+def _item_row(trip_id: int, item: engine.DossierItem) -> dict[str, Any]:
+    """The new row of one item the engine asks of a trip."""
+    rule = item.rule
+    return {
+        "trip_id": trip_id,
+        "rule_id": rule.id,
+        "name_nl": rule.name.nl,
+        "name_en": rule.name.en,
+        "owner": rule.owner,
+        "due_days_before": rule.due_days_before,
+        "due_on": item.due_on,
+        "before_stage": item.stage_id,
+        "blocking": rule.blocking and item.stage_id is not None,
+        "evidence_kind": rule.evidence.value,
+        "needs_verification": rule.verified,
+        "max_age_years": rule.max_age_years,
+        "valid_months_after_return": rule.valid_months_after_return,
+        "status": ItemStatus.OPEN,
+    }
+
+
+def add_stage_bound(asked: Sequence[tuple[int, engine.DossierItem]]) -> int:
+    """Add, for many trips at once (a level rise re-routing them), the items due with the
+    request or before a stage of their new route that they do not have yet: two statements."""
+    wanted = [(trip_id, item) for trip_id, item in asked if item.stage_id is not None]
+    if not wanted:
+        return 0
+    have = {
+        (row.trip_id, row.rule_id)
+        for row in db.session.execute(
+            sa.select(DossierItem.trip_id, DossierItem.rule_id).where(
+                DossierItem.trip_id.in_({trip_id for trip_id, _ in wanted})
+            )
+        )
+    }
+    rows = [
+        _item_row(trip_id, item) for trip_id, item in wanted if (trip_id, item.rule.id) not in have
+    ]
+    if rows:
+        db.session.execute(sa.insert(DossierItem), rows)
+    return len(rows)
+
+
 def generate(
     trip: Trip,
     conditions: tuple[str, ...],
@@ -91,7 +136,23 @@ def generate(
     }
     rows = []
     moved: dict[tuple[str | None, bool, date], list[str]] = defaultdict(list)
-    for item in engine.dossier_items(procedure, facts, risk, route):
+    asked = engine.dossier_items(procedure, facts, risk, route)
+    # An item bound to a stage whose rule no longer applies (the trip changed) is bound to
+    # none: nothing waits for it any more.
+    still = {item.rule.id for item in asked}
+    unbound = [
+        rule_id
+        for rule_id, have in existing.items()
+        if rule_id not in still and (have.before_stage is not None or have.blocking)
+    ]
+    if unbound:
+        db.session.execute(
+            sa.update(DossierItem)
+            .where(DossierItem.trip_id == trip.id, DossierItem.rule_id.in_(unbound))
+            .values(before_stage=None, blocking=False)
+            .execution_options(synchronize_session=False)
+        )
+    for item in asked:
         rule = item.rule
         blocking = rule.blocking and item.stage_id is not None
         if rule.id in existing:
@@ -101,24 +162,7 @@ def generate(
             continue
         if stage_bound_only and item.stage_id is None:
             continue
-        rows.append(
-            {
-                "trip_id": trip.id,
-                "rule_id": rule.id,
-                "name_nl": rule.name.nl,
-                "name_en": rule.name.en,
-                "owner": rule.owner,
-                "due_days_before": rule.due_days_before,
-                "due_on": item.due_on,
-                "before_stage": item.stage_id,
-                "blocking": blocking,
-                "evidence_kind": rule.evidence.value,
-                "needs_verification": rule.verified,
-                "max_age_years": rule.max_age_years,
-                "valid_months_after_return": rule.valid_months_after_return,
-                "status": ItemStatus.OPEN,
-            }
-        )
+        rows.append(_item_row(trip.id, item))
     for (stage_id, blocking, due_on), rule_ids in moved.items():
         db.session.execute(
             sa.update(DossierItem)
@@ -193,15 +237,19 @@ def recompute_due(trip: Trip) -> None:
 
 
 def open_rule_ids(trip: Trip) -> frozenset[str]:
-    """The rule ids of the trip's items not done yet (see :data:`NOT_DONE`): what the engine
-    weighs against the items a stage waits for."""
-    return frozenset(
-        db.session.scalars(
-            sa.select(DossierItem.rule_id).where(
-                DossierItem.trip_id == trip.id, DossierItem.status.in_(NOT_DONE)
-            )
+    """The items the trip's route waits for that are not done (see :data:`NOT_DONE`); one the
+    trip lacks counts as not done. What the engine weighs before a stage's decisions."""
+    waits = {rule_id for rule_id, _ in (trip.route or {}).get("waits_for", [])}
+    if not waits:
+        return frozenset()
+    done = db.session.scalars(
+        sa.select(DossierItem.rule_id).where(
+            DossierItem.trip_id == trip.id,
+            DossierItem.rule_id.in_(waits),
+            DossierItem.status.not_in(NOT_DONE),
         )
     )
+    return frozenset(waits - set(done))
 
 
 @dataclass(frozen=True)
@@ -223,14 +271,9 @@ def due_before_current_stage(trip: Trip, items: list[DossierItem]) -> StageDue |
     stage = engine.position(procedure, route, routing.round_events(trip)).stage(route)
     if stage is None:
         return None
-    first = route.stages[0].stage.id
-    # The procedure's rules as well as the stored stage: a trip re-routed after its items were
-    # made (a change, a level rise) still shows what the engine makes the stage wait for.
-    bound = {
-        rule.id
-        for rule in procedure.dossier
-        if rule.before_stage == stage.id or (rule.with_request and stage.id == first)
-    }
+    # The route's own list as well as the stored stage: a trip re-routed after its items were
+    # made (a change, a level rise) shows what the engine makes the stage wait for.
+    bound = {rule_id for rule_id, stage_id in route.waits_for if stage_id == stage.id}
     due = [i for i in items if i.before_stage == stage.id or i.rule_id in bound]
     if not due:
         return None
@@ -248,6 +291,8 @@ def acts_on(trip: Trip, stage: Stage, principals: list[Person]) -> bool:
     others = [p for p in principals if p.id != trip.traveller_id]
     ids = {p.id for p in others}
     roles = {a.role.value for p in others for a in p.roles}
+    if others:  # and the procedure's own roles they hold university-wide
+        roles |= set(db.session.scalars(access.declared_codes([p.id for p in others])))
     return any(
         person_id in ids or (person_id is None and role in roles)
         for stored in (trip.route or {}).get("stages", [])

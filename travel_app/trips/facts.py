@@ -121,6 +121,8 @@ class Context:
     faculty_authorities: dict[int, list[int]] = field(default_factory=dict)
     #: Active holders of roles the procedure ties to a kind of unit, per (role code, unit id).
     declared_holders: dict[tuple[str, int], list[int]] = field(default_factory=dict)
+    #: The procedure's own university-wide roles someone (active) holds.
+    declared_wide: set[str] = field(default_factory=set)
     #: Advisory source names by code, for explanations.
     sources: dict[str, str] = field(default_factory=dict)
     #: Which sources count and how (the active procedure's risk policy).
@@ -407,7 +409,8 @@ class Context:
             head = self.unit_head(traveller_id, str(who.name), travelling)
             return [(head, None)] if head is not None else []
         if who.kind is WhoKind.COMMITTEE:
-            return [(None, procedure.committees[str(who.name)].role)]
+            role = procedure.committees[str(who.name)].role
+            return [(None, role)] if self._held(procedure, role) else []
         if who.unit_kind is not None:
             # A role held per unit: its holders for the traveller's unit of that kind, named
             # like faculty authorities (nobody: a submission is refused, a trip already in
@@ -418,7 +421,13 @@ class Context:
                 for p in self.declared_holders.get((str(who.name), unit or -1), [])
                 if p != traveller_id and p not in travelling
             ]
-        return [(None, str(who.name))]
+        return [(None, str(who.name))] if self._held(procedure, str(who.name)) else []
+
+    def _held(self, procedure: Procedure, role: str) -> bool:
+        """Whether someone can take a task for ``role``: always for the application's own
+        roles (the safety office sees to those), for the procedure's own only once assigned."""
+        declared = procedure.roles.get(role)
+        return declared is None or declared.builtin or role in self.declared_wide
 
 
 def load_context(today: date, countries: Iterable[str], people: Iterable[int]) -> Context:
@@ -511,10 +520,12 @@ def load_context(today: date, countries: Iterable[str], people: Iterable[int]) -
             DeclaredRoleAssignment.person_id,
         )
         .join(Person, Person.id == DeclaredRoleAssignment.person_id)
-        .where(DeclaredRoleAssignment.unit_id.is_not(None), Person.is_active_account.is_(True))
+        .where(Person.is_active_account.is_(True))
         .order_by(Person.name, Person.id)
     ):
-        if unit_id is not None:  # always: the query asks for rows held for a unit
+        if unit_id is not None:
             declared[(code, unit_id)].append(person_id)
+        else:
+            ctx.declared_wide.add(code)
     ctx.declared_holders = dict(declared)
     return ctx

@@ -26,7 +26,7 @@ from travel_app.procedures import active_procedure
 from travel_app.trips import routing
 from travel_app.trips.models import EventKind, Trip, TripEvent, TripState
 from travel_app.trips.routing import FALLBACK_ROLE
-from workflows.model import WhoKind
+from workflows.model import Mode, WhoKind
 
 #: Trip states that end a review with a decision the traveller must hear of.
 DECIDED = (
@@ -360,6 +360,7 @@ def task_mails(rows: list[dict[str, Any]], today: date, kind: str, day_field: st
                     due=row["due_on"],
                     on_behalf_of=people.get(for_id) if for_id else None,
                     waiting_for=people.get(assignee) if assignee else None,
+                    recommend=step.mode is Mode.RECOMMEND,
                 )
             )
     return mails

@@ -16,6 +16,7 @@ import sqlalchemy as sa
 
 from travel_app.core import audit
 from travel_app.core.db import utcnow
+from travel_app.dossier import operations as dossier
 from travel_app.extensions import db
 from travel_app.org.models import Person
 from travel_app.places.geography import place_name
@@ -152,6 +153,8 @@ def react_to_advice(advisories: Sequence[Advisory], actor: Person | None, today:
     changes: list[transitions.Change] = []
     #: The people the notify steps of the new routes name, told once the changes are written.
     informed: list[dict[str, Any]] = []
+    #: The dossier items due with the request or before a stage of the new routes.
+    stage_bound: list[tuple[int, engine.DossierItem]] = []
     for trip in trips.values():
         facts = ctx.facts(procedure, trip.traveller_id, trip.legs, trip.flags)
         route = engine.route(procedure, facts)
@@ -216,6 +219,11 @@ def react_to_advice(advisories: Sequence[Advisory], actor: Person | None, today:
         ]
         waiting = routing.open_steps(procedure, route, pos)
         informed.extend(routing.notice_rows(trip, route, pos, today))
+        stage_bound += [
+            (trip.id, item)
+            for item in engine.dossier_items(procedure, facts, route.risk, route)
+            if item.stage_id is not None
+        ]
         changes.append(
             transitions.Change(
                 **base,
@@ -248,6 +256,7 @@ def react_to_advice(advisories: Sequence[Advisory], actor: Person | None, today:
         )
 
     transitions.write(changes, now)
+    dossier.add_stage_bound(stage_bound)
     tasks = [row for change in changes for row in change.open]
     notices.tasks_opened(tasks + informed, today)
     notices.suspended(reaction.suspended, reasons, today)

@@ -102,6 +102,7 @@ def route_to_json(
         "days_before_departure": route.days_before_departure,
         "is_late": route.is_late,
         "suspension": suspension,
+        "waits_for": [list(pair) for pair in route.waits_for],
     }
 
 
@@ -122,6 +123,7 @@ def route_from_json(procedure: Procedure, data: dict[str, Any], traveller_id: in
         days_before_departure=data["days_before_departure"],
         is_late=data["is_late"],
         traveller_id=traveller_id,
+        waits_for=tuple((rule, stage) for rule, stage in data.get("waits_for", [])),
     )
 
 
