@@ -383,6 +383,7 @@ CHOICE_KEYS = {
     "condition_due_days_before",
     "condition_due",
     "cancel_roles",
+    "fallback_role",
 }
 #: A role held per faculty cannot cancel trips university-wide.
 UNIVERSITY_ROLES = KNOWN_ROLES - {"faculty_authority"}
@@ -842,7 +843,20 @@ def _choices(r: _Reader, data: dict[str, Any], scale_max: int) -> Choices:
                     f"unknown or faculty-bound role {role!r} "
                     f"(use: {', '.join(sorted(UNIVERSITY_ROLES))})",
                 )
+        fallback = r.optional(raw, "fallback_role", "choices", str, base.fallback_role)
+        wide = {
+            code
+            for code, role in r.roles.items()
+            if role.unit_kind is None and code != "faculty_authority"
+        }
+        if fallback not in wide:
+            r.problem(
+                "choices.fallback_role",
+                f"a role held for the whole university takes what nobody else can; "
+                f"{_unknown_role(fallback, wide)}",
+            )
         return Choices(
+            fallback_role=fallback,
             necessity_from_level=necessity,
             condition_due_days_before=due,
             condition_due=span,

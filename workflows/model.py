@@ -409,6 +409,9 @@ class Choices:
     condition_due: Duration = Duration(7)
     #: The university-wide roles that may cancel a trip or revoke its approval.
     cancel_roles: frozenset[str] = frozenset({"safety_officer", "executive"})
+    #: The university-wide role that takes a step nobody else can (no supervisor any more, a
+    #: deputy-less escalation): the framework's safety officer.
+    fallback_role: str = "safety_officer"
 
 
 class Combine(enum.Enum):

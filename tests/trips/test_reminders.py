@@ -143,3 +143,48 @@ def test_two_sweeps_at_once_queue_each_reminder_once(app, world, make_trip):
     assert not errors
     db.session.expire_all()
     assert len(mails("task_reminder")) == 5
+
+
+def test_the_procedure_says_who_takes_an_escalation_nobody_else_can(
+    app, monkeypatch, tmp_path, world, make_trip
+):
+    """choices.fallback_role: here the executive, not the safety officer, hears of a step
+    overdue with no deputy to take it."""
+    import workflows
+
+    text = (workflows.PROCEDURES_DIR / "vlir-framework.yaml").read_text()
+    assert "  cancel_roles: [safety_officer, executive]\n" in text
+    path = tmp_path / "university.yaml"
+    path.write_text(
+        text.replace(
+            "  cancel_roles: [safety_officer, executive]\n",
+            "  cancel_roles: [safety_officer, executive]\n  fallback_role: executive\n",
+        )
+    )
+    monkeypatch.setitem(app.config, "PROCEDURE", str(path))
+    trip = make_trip()
+    _, escalate_on, _ = task_days(trip)
+    assert sweep(escalate_on) == (1, 1)
+    [(to, _, _)] = mails("task_escalation")
+    assert to == world.executive.email  # the promoter has no deputy
+
+
+def test_a_fallback_role_held_per_faculty_is_refused():
+    import workflows
+    from workflows.loader import ProcedureError
+
+    text = (workflows.PROCEDURES_DIR / "vlir-framework.yaml").read_text()
+    bad = text.replace(
+        "  cancel_roles: [safety_officer, executive]\n",
+        "  cancel_roles: [safety_officer, executive]\n  fallback_role: faculty_authority\n",
+    )
+    try:
+        workflows.loads(bad, "bad.yaml")
+    except ProcedureError as error:
+        [problem] = error.problems
+        assert problem.path == "choices.fallback_role"
+        assert "a role held for the whole university takes what nobody else can" in (
+            problem.message
+        )
+    else:
+        raise AssertionError("a faculty-bound fallback role was accepted")

@@ -299,7 +299,8 @@ def acts_on(trip: Trip, stage: Stage, principals: list[Person]) -> bool:
         if stored["id"] == stage.id
         for step in stored["steps"]
         if step["id"] in steps
-        for person_id, role in step["assignees"] or [(None, routing.FALLBACK_ROLE)]
+        for person_id, role in step["assignees"]
+        or [(None, routing.procedure_of(trip).choices.fallback_role)]
     )
 
 

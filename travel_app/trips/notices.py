@@ -25,7 +25,6 @@ from travel_app.outbox.queue import Mail, queue, queued_keys
 from travel_app.procedures import active_procedure
 from travel_app.trips import routing
 from travel_app.trips.models import EventKind, Trip, TripEvent, TripState
-from travel_app.trips.routing import FALLBACK_ROLE
 from workflows.model import Mode, WhoKind
 
 #: Trip states that end a review with a decision the traveller must hear of.
@@ -268,10 +267,14 @@ def task_mails(rows: list[dict[str, Any]], today: date, kind: str, day_field: st
         except KeyError:
             steps[(trip.id, row["step_id"])] = active_procedure().step(row["step_id"])[1]
     escalating = kind == "task_escalation"
+    #: Who takes what nobody else can, by each trip's own procedure (the safety officer).
+    fallback = {
+        trip.id: routing.procedure_of(trip).choices.fallback_role for trip in trips.values()
+    }
     named = {r["assignee_id"] for r in rows if r["assignee_id"] is not None}
     roles = {r["role"] for r in rows if r["role"] is not None}
     if escalating:
-        roles = {FALLBACK_ROLE}
+        roles = set(fallback.values())
         roles |= {
             step.escalation.to
             for step in steps.values()
@@ -323,10 +326,10 @@ def task_mails(rows: list[dict[str, Any]], today: date, kind: str, day_field: st
         #: The role the recipients are asked in, when the procedure declares it.
         capacity = row["role"] or (step.who.name if step.who.kind is WhoKind.ROLE else None)
         if escalating:
-            target = step.escalation.to if step.escalation else FALLBACK_ROLE
+            target = step.escalation.to if step.escalation else fallback[trip.id]
             if target == "deputy":
                 who = [(d, assignee) for d in deputies.get(assignee, [])] if assignee else []
-                target = FALLBACK_ROLE
+                target = fallback[trip.id]
             else:
                 who = []
             capacity = None if who else target

@@ -56,11 +56,6 @@ def procedure_of(trip: Trip) -> Procedure:
     return _parsed[digest]
 
 
-#: Who gets a task nobody else can take (no supervisor, no faculty authority): the safety
-#: officer, who sees why and has the organisation corrected.
-FALLBACK_ROLE = "safety_officer"
-
-
 def route_to_json(
     route: Route,
     ctx: Context,
@@ -275,7 +270,10 @@ def task_rows(
             waits = advice_awaited(
                 procedure, step["id"], awaiting if awaiting is not None else steps
             )
-            for assignee, role in step["assignees"] or [(None, FALLBACK_ROLE)]:
+            # Nobody named (no supervisor any more): the procedure's fallback role (the safety
+            # officer in the framework) takes it, sees why and has the organisation corrected.
+            fallback = [(None, procedure.choices.fallback_role)]
+            for assignee, role in step["assignees"] or fallback:
                 rows.append(
                     {
                         "trip_id": trip_id,
