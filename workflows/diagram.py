@@ -104,6 +104,14 @@ def _condition(procedure: Procedure, c: Condition, locale: str, top: bool) -> st
         return f"{_w('not', locale)} {_condition(procedure, c.part, locale, top=False)}"
     if isinstance(c, conditions.Flag) and c.name in procedure.flags:
         return procedure.flags[c.name].name(locale)
+    if isinstance(c, conditions.Category):
+        titles = [
+            procedure.categories[v](locale).lower() if v in procedure.categories else v
+            for v in sorted(c.values)
+        ]
+        return ("reiziger is " if locale == "nl" else "traveller is ") + _w("or", locale).join(
+            titles
+        )
     return c.describe(locale)
 
 
