@@ -224,7 +224,7 @@ def make_person(db: Any) -> Callable[..., Person]:
         *,
         email: str | None = None,
         name: str | None = None,
-        category: Category = Category.PROFESSOR,
+        category: Category | str = Category.PROFESSOR,
         unit: Unit | None = None,
         roles: tuple[Role | tuple[Role, Unit], ...] = (),
         language: str = "en",

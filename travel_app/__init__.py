@@ -239,6 +239,12 @@ def register_template_context(app: Flask) -> None:
     from flask_babel import get_locale
 
     from travel_app.places.geography import country_name, place_name, region_name
+    from travel_app.procedures.categories import category_title
+
+    def person_category(code: str) -> str:
+        """A person's category by the procedure's title; administrators see a stray code marked."""
+        is_admin = bool(getattr(current_user, "is_admin", False))
+        return category_title(code, str(get_locale()), annotate=is_admin)
 
     @app.context_processor
     def inject() -> dict[str, Any]:
@@ -247,6 +253,7 @@ def register_template_context(app: Flask) -> None:
             "country_name": lambda code: country_name(code, str(get_locale())),
             "region_name": region_name,
             "place_name": lambda c, r: place_name(c, r, str(get_locale())),
+            "category_title": person_category,
         }
 
 

@@ -136,7 +136,7 @@ def test_deactivating_a_person_stops_their_login(client, admin, make_person, db,
         data={
             "email": person.email,
             "name": person.name,
-            "category": person.category.value,
+            "category": person.category,
             "language": "en",
             "nationalities": ["BE"],
             "unit": "",

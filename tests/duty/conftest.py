@@ -95,7 +95,7 @@ def crowd(uni, n, country="ML"):
                 "email": f"crowd{i}@uni.example",
                 "name": f"Traveller {i}",
                 "language": "nl" if i % 2 else "en",
-                "category": Category.PHD,
+                "category": Category.PHD.value,
                 "nationalities": ["BE"],
                 "unit_id": uni.department.id,
                 "is_active_account": True,

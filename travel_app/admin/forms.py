@@ -28,7 +28,6 @@ from travel_app.core.widgets import QuickSelect
 from travel_app.extensions import db
 from travel_app.org.models import (
     ALLOWED_PARENT,
-    Category,
     DeclaredRoleAssignment,
     Person,
     Role,
@@ -38,6 +37,7 @@ from travel_app.org.models import (
 )
 from travel_app.places import geography
 from travel_app.places.models import AdvisorySource, CountryList, RiskLevel, SourceLevel
+from travel_app.procedures.categories import category_choices
 from workflows.model import NAME_PATTERN, DeclaredRole, Procedure
 
 #: Advice may be entered ahead of time, but not further ahead than this.
@@ -234,7 +234,8 @@ class PersonForm(FlaskForm):
         _l("E-mail"), filters=[_strip], validators=[DataRequired(), Email(), Length(max=254)]
     )
     name = StringField(_l("Name"), filters=[_strip], validators=[DataRequired(), Length(max=200)])
-    category = SelectField(_l("Category"), validators=[DataRequired()])
+    #: The categories of the procedure in force, checked in ``validate_category``.
+    category = SelectField(_l("Category"), validators=[DataRequired()], validate_choice=False)
     unit = SelectField(_l("Unit"), validate_choice=False)
     language = SelectField(
         _l("Language"),
@@ -257,6 +258,7 @@ class PersonForm(FlaskForm):
         units: list[Unit],
         person: Person | None = None,
         acting: Person,
+        procedure: Procedure,
         locale: str = "en",
         **kwargs: Any,
     ) -> None:
@@ -264,7 +266,12 @@ class PersonForm(FlaskForm):
         self._person = person
         self._acting = acting
         self._units = {str(u.id): u for u in units}
-        self.category.choices = choices((c.value, c.title) for c in Category)
+        # A stored code the procedure no longer declares stays selectable, so saving the
+        # person's other fields does not change their category behind the administrator's back.
+        current = person.category if person is not None else None
+        pairs = category_choices(procedure, locale, keep=current)
+        self._categories = {code for code, _title in pairs}
+        self.category.choices = choices(pairs)
         self.unit.choices = choices(
             [("", "—")] + [(str(u.id), f"{u.code} – {u.name(locale)}") for u in units]
         )
@@ -274,6 +281,10 @@ class PersonForm(FlaskForm):
         existing = _person_by_email(field.data)
         if existing is not None and existing is not self._person:
             raise ValidationError(_l("Another person has this e-mail address."))
+
+    def validate_category(self, field: Any) -> None:
+        if field.data not in self._categories:
+            raise ValidationError(_l("The procedure in force declares no such category."))
 
     def validate_unit(self, field: Any) -> None:
         if field.data and field.data not in self._units:

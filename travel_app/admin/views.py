@@ -45,7 +45,6 @@ from travel_app.extensions import db
 from travel_app.org import operations as org_ops
 from travel_app.org.models import (
     PERSON_ROLES,
-    Category,
     DeclaredRoleAssignment,
     Deputy,
     Person,
@@ -65,6 +64,7 @@ from travel_app.places.queries import (
     risk_levels,
 )
 from travel_app.procedures import active_procedure
+from travel_app.procedures.categories import undeclared_categories
 from travel_app.trips.rereview import react_to_advisory
 from workflows.engine import lists_named
 from workflows.model import Procedure
@@ -215,7 +215,13 @@ def people() -> str:
     titles = {
         person_id: [_declared_title(a, procedure) for a in rows] for person_id, rows in held.items()
     }
-    return render_template("admin/people.html", pagination=pagination, q=q, declared=titles)
+    return render_template(
+        "admin/people.html",
+        pagination=pagination,
+        q=q,
+        declared=titles,
+        strays=undeclared_categories(procedure),
+    )
 
 
 def _declared_roles(person_ids: list[int]) -> dict[int, list[DeclaredRoleAssignment]]:
@@ -249,7 +255,7 @@ def _person_data(person: Person) -> dict[str, object]:
     return {
         "email": person.email,
         "name": person.name,
-        "category": person.category.value,
+        "category": person.category,
         "unit": str(person.unit_id or ""),
         "language": person.language,
         "nationalities": list(person.nationalities),
@@ -261,7 +267,14 @@ def _person_data(person: Person) -> dict[str, object]:
 def _person_form(person: Person, units: list[Unit], *, submitted: bool) -> PersonForm:
     """The edit form: from the request when it was submitted, else from the stored person."""
     data = None if submitted else _person_data(person)
-    options = dict(units=units, person=person, acting=current_user, locale=_locale(), data=data)
+    options = dict(
+        units=units,
+        person=person,
+        acting=current_user,
+        procedure=active_procedure(),
+        locale=_locale(),
+        data=data,
+    )
     return PersonForm(**options) if submitted else PersonForm(formdata=None, **options)
 
 
@@ -269,7 +282,7 @@ def _apply_person_form(form: PersonForm, person: Person | None) -> Person:
     fields = dict(
         email=form.email.data,
         name=form.name.data,
-        category=Category(form.category.data),
+        category=form.category.data,
         unit=form.unit_obj,
         language=form.language.data,
         nationalities=sorted({c.upper() for c in form.nationalities.data or []}),
@@ -291,7 +304,9 @@ def _apply_person_form(form: PersonForm, person: Person | None) -> Person:
 
 @bp.route("/people/new", methods=["GET", "POST"])
 def person_new() -> Response | str | tuple[str, int]:
-    form = PersonForm(units=_units(), acting=current_user, locale=_locale())
+    form = PersonForm(
+        units=_units(), acting=current_user, procedure=active_procedure(), locale=_locale()
+    )
     if request.method == "POST":
         if not form.validate():
             return _invalid("admin/person_form.html", form=form, person=None)

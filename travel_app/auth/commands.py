@@ -11,6 +11,7 @@ from travel_app.auth.passwords import password_problem
 from travel_app.extensions import db
 from travel_app.org import operations
 from travel_app.org.models import Category, Person, Role, Unit, normalise_email
+from travel_app.procedures import active_procedure
 
 users_cli = AppGroup("users", help="Manage accounts.")
 MAX_NAME = Person.name.type.length
@@ -23,14 +24,25 @@ def _check_password(password: str) -> str:
     return password
 
 
+def _check_category(code: str) -> str:
+    declared = active_procedure().categories
+    if code not in declared:
+        raise click.BadParameter(
+            f"{code!r} is not a category of the procedure in force; "
+            f"give one of: {', '.join(declared)}",
+            param_hint="--category",
+        )
+    return code
+
+
 @users_cli.command("create")
 @click.argument("email")
 @click.option("--name", required=True, help="Full name.")
 @click.option(
     "--category",
-    type=click.Choice([c.value for c in Category]),
     default=Category.ATP.value,
     show_default=True,
+    help="A traveller category code of the procedure in force.",
 )
 @click.option("--unit", "unit_code", help="Code of the person's unit.")
 @click.option("--language", type=click.Choice(["nl", "en"]), default="nl", show_default=True)
@@ -53,6 +65,7 @@ def create_user(
 ) -> None:
     """Create an account that can log in."""
     _check_password(password)
+    _check_category(category)
     try:
         email = validate_email(email, check_deliverability=False).normalized
     except EmailNotValidError as exc:
@@ -70,7 +83,7 @@ def create_user(
     person = operations.create_person(
         email=email,
         name=name,
-        category=Category(category),
+        category=category,
         unit=unit,
         language=language,
         password=password,

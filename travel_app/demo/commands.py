@@ -12,7 +12,7 @@ from travel_app.advice.operations import ensure_sources
 from travel_app.demo import data
 from travel_app.extensions import db
 from travel_app.org import operations as org_ops
-from travel_app.org.models import Category, Person, Role, Unit, UnitKind
+from travel_app.org.models import Person, Role, Unit, UnitKind
 from travel_app.places import geography
 from travel_app.places import operations as place_ops
 from travel_app.places.models import Advisory, CountryList, SourceLevel
@@ -46,7 +46,7 @@ def load_demo(today: date | None = None) -> dict[str, int]:
             people[email] = org_ops.create_person(
                 email=email,
                 name=name,
-                category=Category(category),
+                category=category,
                 unit=units[unit_code],
                 language=lang,
                 nationalities=nats,

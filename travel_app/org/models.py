@@ -39,25 +39,18 @@ ALLOWED_PARENT = {
 
 
 class Category(enum.Enum):
-    """The traveller categories the VLIR framework names."""
+    """The framework's five traveller categories: the codes of a procedure that declares none.
+
+    A person's category is a plain code of the procedure in force (``Person.category``); these
+    members stand for the framework's codes where the code names them (demo data, tests). The
+    titles come from the procedure (``travel_app.procedures.categories``).
+    """
 
     PROFESSOR = "professor"
     POSTDOC = "postdoc"
     PHD = "phd"
     STUDENT = "student"
     ATP = "atp"
-
-    @property
-    def title(self) -> str:
-        return str(
-            {
-                "professor": _l("Professor"),
-                "postdoc": _l("Postdoctoral researcher"),
-                "phd": _l("PhD student"),
-                "student": _l("Student"),
-                "atp": _l("Administrative/technical staff (ATP)"),
-            }[self.value]
-        )
 
 
 class Role(enum.Enum):
@@ -131,7 +124,10 @@ class Person(UserMixin, Model):
     name: Mapped[str] = mapped_column(sa.String(200))
     language: Mapped[str] = mapped_column(sa.String(2), default="nl", server_default="nl")
     unit_id: Mapped[int | None] = mapped_column(sa.ForeignKey("unit.id"), index=True)
-    category: Mapped[Category] = mapped_column(enum_column(Category, name="person_category"))
+    #: A traveller category code of the procedure in force (the framework's five unless the file
+    #: declares its own). Not limited here: the procedure in force can change, and a code it no
+    #: longer declares is named as such to administrators until they choose another.
+    category: Mapped[str] = mapped_column(sa.String(40))
     #: ISO 3166-1 alpha-2 codes; several when the person holds more than one nationality.
     nationalities: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
     #: A PhD student's promoter supervises them instead of the unit head.
@@ -162,6 +158,14 @@ class Person(UserMixin, Model):
     @validates("email")
     def _normalise_email(self, _key: str, value: str) -> str:
         return normalise_email(value)
+
+    @validates("category")
+    def _category_code(self, _key: str, value: str | Category) -> str:
+        """Store the code; a :class:`Category` member stands for its framework code."""
+        code = value.value if isinstance(value, Category) else value
+        if not isinstance(code, str) or not code:
+            raise ValueError(f"a category is a code, not {value!r}")
+        return code
 
     # Flask-Login reads ``is_active``; inactive people cannot log in.
     @property

@@ -55,7 +55,7 @@ def create_person(
     *,
     email: str,
     name: str,
-    category: Category,
+    category: str | Category,
     unit: Unit | None = None,
     language: str = "nl",
     nationalities: list[str] | None = None,
@@ -63,6 +63,8 @@ def create_person(
     password: str | None = None,
     actor: Person | None = None,
 ) -> Person:
+    """Add a person; ``category`` is a code of the procedure in force (a :class:`Category`
+    member stands for its framework code), checked by the caller's form or command."""
     person = Person(
         email=email,
         name=name,

@@ -19,6 +19,7 @@ from travel_app.extensions import db
 from travel_app.org.models import Person
 from travel_app.places.models import AdvisorySource, CountryList
 from travel_app.procedures import in_force, set_in_force
+from travel_app.procedures.categories import undeclared_categories
 from travel_app.procedures.models import ProcedureUpload, UploadState
 from travel_app.trips.facts import LegFacts, load_context
 from travel_app.trips.models import Trip, TripState
@@ -232,18 +233,24 @@ def explain_trip(procedure: Procedure, trip: Trip, today: date, locale: str) -> 
 
 @dataclass(frozen=True)
 class Gaps:
-    """What a procedure names that this service does not have yet (None: not known)."""
+    """What a procedure names that this service does not have yet, and what people here carry
+    that the procedure does not know."""
 
     lists: list[str]
     sources: list[str]
+    #: Category codes people carry that the file does not declare, with how many carry each.
+    categories: dict[str, int]
 
 
 def gaps(procedure: Procedure) -> Gaps:
-    """The country lists and advice sources the file names that the service lacks."""
+    """The country lists and advice sources the file names that the service lacks, and the
+    categories of people here that the file does not declare."""
     from travel_app.advice.adapters import ADAPTERS
 
     lists = set(db.session.scalars(sa.select(CountryList.code)))
     sources = set(ADAPTERS) | set(db.session.scalars(sa.select(AdvisorySource.code)))
     policy = procedure.risk_policy
     named = {*(policy.sources or ()), *policy.nationality_sources.values()}
-    return Gaps(sorted(procedure.lists - lists), sorted(named - sources))
+    return Gaps(
+        sorted(procedure.lists - lists), sorted(named - sources), undeclared_categories(procedure)
+    )

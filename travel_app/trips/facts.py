@@ -487,7 +487,7 @@ def load_context(today: date, countries: Iterable[str], people: Iterable[int]) -
                 row.id,
                 row.unit_id,
                 row.promoter_id,
-                row.category.value,
+                row.category,
                 tuple(str(n).upper() for n in row.nationalities or ()),
             )
             for row in db.session.execute(
