@@ -9,6 +9,8 @@ from typing import Any
 from workflows import diagram
 from workflows.engine import Destination, Route, TripFacts, dossier_items
 from workflows.model import (
+    CATEGORIES,
+    LOCALES,
     ROLE_TITLES,
     Combine,
     Mode,
@@ -117,6 +119,13 @@ def summary(procedure: Procedure, locale: str = "en") -> str:
         for step in stage.steps:
             lines.append(f"   - {_step_line(step, locale, procedure)}")
     lines.append("")
+    if set(procedure.categories) != CATEGORIES:
+        lines.append(
+            ("Soorten reizigers: " if nl else "Traveller categories: ")
+            + ", ".join(title(locale) for title in procedure.categories.values())
+        )
+    if procedure.languages != LOCALES:
+        lines.append(("Talen: " if nl else "Languages: ") + ", ".join(procedure.languages))
     declared = [role for role in procedure.roles.values() if not role.builtin]
     if declared:
         lines.append("Rollen van deze procedure:" if nl else "Roles of this procedure:")

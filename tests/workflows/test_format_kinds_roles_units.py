@@ -535,6 +535,9 @@ def test_a_file_declares_its_own_kinds_of_traveller():
     p = loads(text, "fr.yaml")
     assert list(p.categories) == ["staff", "student"]
     assert p.categories["student"]("fr") == "Étudiant"
+    summary = describe.summary(p, "nl")
+    assert "Soorten reizigers: Personeel, Student" in summary
+    assert "Talen: nl, en, fr" in summary
     assert route(p, trip(0, category="student")).step_ids == ("boss",)
     assert route(p, trip(0, category="staff")).no_approval
     r = route(p, trip(0, category="student"))
