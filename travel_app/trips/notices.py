@@ -177,33 +177,8 @@ def step_notices(rows: list[dict[str, Any]], today: date) -> list[Mail]:
     rows = [r for r in rows if r.get("notice")]
     if not rows:
         return []
-    trips = {
-        t.id: t
-        for t in db.session.scalars(
-            sa.select(Trip)
-            .where(Trip.id.in_({r["trip_id"] for r in rows}))
-            .options(joinedload(Trip.traveller), joinedload(Trip.legs))
-        ).unique()
-    }
-    builtin = {r["role"] for r in rows if r["role"] in Role._value2member_map_}
-    declared = {r["role"] for r in rows if r["role"] and r["role"] not in builtin}
-    holders: dict[str, list[int]] = defaultdict(list)
-    if builtin:
-        for holder in db.session.execute(
-            sa.select(RoleAssignment.role, RoleAssignment.person_id).where(
-                RoleAssignment.role.in_([Role(r) for r in builtin])
-            )
-        ):
-            holders[holder.role.value].append(holder.person_id)
-    if declared:
-        # The university-wide roles the procedure file declares.
-        for code, person_id in db.session.execute(
-            sa.select(DeclaredRoleAssignment.code, DeclaredRoleAssignment.person_id).where(
-                DeclaredRoleAssignment.code.in_(declared),
-                DeclaredRoleAssignment.unit_id.is_(None),
-            )
-        ):
-            holders[code].append(person_id)
+    trips = _trips_of(rows)
+    holders = role_holders({r["role"] for r in rows if r["role"]})
     ids = {r["assignee_id"] for r in rows if r["assignee_id"] is not None}
     ids |= {p for held in holders.values() for p in held}
     people = {
@@ -242,6 +217,45 @@ def step_notices(rows: list[dict[str, Any]], today: date) -> list[Mail]:
     return mails
 
 
+def _trips_of(rows: list[dict[str, Any]]) -> dict[int, Trip]:
+    """The trips of task or notice rows, with traveller and legs (one read)."""
+    return {
+        t.id: t
+        for t in db.session.scalars(
+            sa.select(Trip)
+            .where(Trip.id.in_({r["trip_id"] for r in rows}))
+            .options(joinedload(Trip.traveller), joinedload(Trip.legs))
+        ).unique()
+    }
+
+
+def role_holders(roles: set[str]) -> dict[str, list[int]]:
+    """The people holding each of ``roles``: the application's own roles and the university-
+    wide roles the procedure file declares (a risk committee); a read for each kind named.
+    Roles held per unit name their holders on the task row itself."""
+    holders: dict[str, list[int]] = defaultdict(list)
+    builtin = [Role(r) for r in sorted(roles) if r in Role._value2member_map_]
+    if builtin:
+        for holder in db.session.execute(
+            sa.select(RoleAssignment.role, RoleAssignment.person_id).where(
+                RoleAssignment.role.in_(builtin)
+            )
+        ):
+            holders[holder.role.value].append(holder.person_id)
+    declared = sorted(r for r in roles if r not in Role._value2member_map_)
+    if declared:
+        for code, person_id in db.session.execute(
+            sa.select(DeclaredRoleAssignment.code, DeclaredRoleAssignment.person_id)
+            .where(
+                DeclaredRoleAssignment.code.in_(declared),
+                DeclaredRoleAssignment.unit_id.is_(None),
+            )
+            .order_by(DeclaredRoleAssignment.person_id)
+        ):
+            holders[code].append(person_id)
+    return holders
+
+
 def task_mails(rows: list[dict[str, Any]], today: date, kind: str, day_field: str) -> list[Mail]:
     """The mails of ``kind`` for task rows, keyed by the row's ``day_field``.
 
@@ -251,14 +265,7 @@ def task_mails(rows: list[dict[str, Any]], today: date, kind: str, day_field: st
     """
     if not rows:
         return []
-    trips = {
-        t.id: t
-        for t in db.session.scalars(
-            sa.select(Trip)
-            .where(Trip.id.in_({r["trip_id"] for r in rows}))
-            .options(joinedload(Trip.traveller), joinedload(Trip.legs))
-        ).unique()
-    }
+    trips = _trips_of(rows)
     steps = {}
     for row in rows:
         trip = trips[row["trip_id"]]
@@ -287,28 +294,7 @@ def task_mails(rows: list[dict[str, Any]], today: date, kind: str, day_field: st
         )
     ):
         deputies[link.person_id].append(link.deputy_id)
-    holders: dict[str, list[int]] = defaultdict(list)
-    known_roles = [Role(r) for r in roles if r in Role._value2member_map_]
-    if known_roles:
-        for holder in db.session.execute(
-            sa.select(RoleAssignment.role, RoleAssignment.person_id).where(
-                RoleAssignment.role.in_(known_roles)
-            )
-        ):
-            holders[holder.role.value].append(holder.person_id)
-    # The university-wide roles the procedure file declares (a risk committee): one read,
-    # only when a row names one. Roles held per unit name their holders on the row itself.
-    declared_roles = sorted(r for r in roles if r not in Role._value2member_map_)
-    if declared_roles:
-        for code, person_id in db.session.execute(
-            sa.select(DeclaredRoleAssignment.code, DeclaredRoleAssignment.person_id)
-            .where(
-                DeclaredRoleAssignment.code.in_(declared_roles),
-                DeclaredRoleAssignment.unit_id.is_(None),
-            )
-            .order_by(DeclaredRoleAssignment.person_id)
-        ):
-            holders[code].append(person_id)
+    holders = role_holders(roles)
     ids = named | {d for ds in deputies.values() for d in ds}
     ids |= {p for ps in holders.values() for p in ps}
     people = {
