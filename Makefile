@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
 PYTEST_ARGS ?=
 
-.PHONY: run test lint format install install-test install-bench lock translations clean-instance bench
+.PHONY: run test test-fast lint format install install-test install-bench lock translations clean-instance bench
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import ensurepip' 2>/dev/null || { echo "$(PYTHON) cannot create a virtual environment: install its venv module (Debian: apt-get install python3-venv)."; exit 1; }
@@ -42,6 +42,11 @@ run: install
 
 test: install-test lint
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# A quick local loop: everything but the browser, the real worker processes and the fault
+# drills (CI and `make test` run those too).
+test-fast: install-test
+	$(BIN)/pytest -m "not e2e and not celery_worker" --ignore=tests/drills $(PYTEST_ARGS)
 
 lint: install-test
 	$(BIN)/ruff check .
