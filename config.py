@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from urllib.parse import urlsplit
 
 BASE_DIR = Path(__file__).resolve().parent
 INSTANCE_DIR = Path(os.environ.get("SAFE_PASSAGE_INSTANCE", BASE_DIR / "instance"))
@@ -48,6 +49,23 @@ def _int(name: str, default: int) -> int:
         return int(value)
     except ValueError:
         raise ConfigError(f"{name} must be a whole number, not {value!r}.") from None
+
+
+def dev_server_address() -> tuple[str, str]:
+    """Return the host and port ``make run`` serves the web app on: HOST and PORT."""
+    return os.environ.get("HOST") or "127.0.0.1", os.environ.get("PORT") or "5000"
+
+
+def development_url() -> str:
+    """Return the address of the development web server, for links in e-mails."""
+    host, port = dev_server_address()
+    # Listening on every interface is not an address to link to; this machine is. (A
+    # comparison, nothing binds here.)
+    if host in {"0.0.0.0", "::"}:  # nosec B104
+        host = "127.0.0.1"
+    if ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{port}"
 
 
 class Config:
@@ -106,8 +124,9 @@ class Config:
     #: The host names the service answers to (the Host header), comma-separated; production
     #: refuses any other host with a 400 (and refuses to start without one).
     ALLOWED_HOSTS = os.environ.get("ALLOWED_HOSTS") or os.environ.get("SERVER_NAME", "")
-    #: Where people reach the service: e-mails link to pages under this address.
-    PUBLIC_URL = os.environ.get("PUBLIC_URL", "http://127.0.0.1:5000")
+    #: Where people reach the service: e-mails link to pages under this address. Unset, it is
+    #: where ``make run`` serves (HOST and PORT); production refuses to start without it.
+    PUBLIC_URL = os.environ.get("PUBLIC_URL") or development_url()
     #: Printed on every crisis sheet: the university's 24/7 number and the insurer's alarm centre.
     UNIVERSITY_EMERGENCY_PHONE = os.environ.get("UNIVERSITY_EMERGENCY_PHONE", "")
     INSURER_ALARM_PHONE = os.environ.get("INSURER_ALARM_PHONE", "")
@@ -195,6 +214,8 @@ class ProductionConfig(Config):
     PREFERRED_URL_SCHEME = "https"
     #: A failed statement's log line shows the SQL, never the values (names, phones, notes).
     SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True, "hide_parameters": True}
+    #: No guess from HOST and PORT: behind a proxy the service answers on another address.
+    PUBLIC_URL = os.environ.get("PUBLIC_URL", "")
 
 
 PROFILES: dict[str, type[Config]] = {
@@ -271,6 +292,12 @@ def check_production(settings: dict) -> None:
             "Set ALLOWED_HOSTS (or SERVER_NAME) to the host names people reach the service by, "
             "comma-separated (e.g. safe-passage.example.be): production refuses other Host "
             "headers."
+        )
+    public_url = urlsplit(str(settings.get("PUBLIC_URL") or ""))
+    if public_url.scheme not in ("http", "https") or not public_url.netloc:
+        raise ConfigError(
+            "Set PUBLIC_URL to the address people reach the service at (e.g. "
+            "https://safe-passage.example.be): e-mails link to pages under it."
         )
 
 

@@ -93,6 +93,7 @@ def _production_env(tmp_path) -> dict[str, str]:
         "MAIL_SERVER": "smtp.uni.example",
         "MEDICAL_NOTE_KEYS": FERNET_KEY,
         "ALLOWED_HOSTS": "travel.uni.example",
+        "PUBLIC_URL": "https://travel.uni.example",
     }
 
 

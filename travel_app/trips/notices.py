@@ -10,10 +10,13 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from datetime import date, timedelta
+from email.utils import parseaddr
 from typing import Any
+from urllib.parse import urlsplit
 
 import icalendar
 import sqlalchemy as sa
+from flask import current_app
 from sqlalchemy.orm import joinedload
 
 from travel_app.core.db import utcnow
@@ -22,9 +25,17 @@ from travel_app.extensions import db
 from travel_app.org.models import DeclaredRoleAssignment, Deputy, Person, Role, RoleAssignment
 from travel_app.outbox.compose import Recipient, compose
 from travel_app.outbox.queue import Mail, queue, queued_keys
+from travel_app.places.geography import place_name
 from travel_app.procedures import active_procedure
 from travel_app.trips import routing
-from travel_app.trips.models import EventKind, Trip, TripEvent, TripState
+from travel_app.trips.models import (
+    FINAL_STATES,
+    EventKind,
+    Trip,
+    TripEvent,
+    TripPhase,
+    TripState,
+)
 from workflows.model import Mode, WhoKind
 
 #: Trip states that end a review with a decision the traveller must hear of.
@@ -40,28 +51,83 @@ def _recipient(person: Person) -> Recipient:
     return Recipient(person.id, person.email, person.name, person.language)
 
 
+def _calendar_sender() -> tuple[str, icalendar.vCalAddress]:
+    """The domain of this installation's event UIDs (the host of ``PUBLIC_URL``) and the
+    ORGANIZER every event names (the address the mails come from)."""
+    host = urlsplit(current_app.config["PUBLIC_URL"]).hostname or "safe-passage"
+    name, address = parseaddr(current_app.config["MAIL_DEFAULT_SENDER"])
+    organizer = icalendar.vCalAddress(f"mailto:{address or f'safe-passage@{host}'}")
+    organizer.params["cn"] = name or "Safe Passage"
+    return host, organizer
+
+
+def is_called_off(trip: Trip) -> bool:
+    """The trip will not take place: rejected, withdrawn, cancelled or revoked before the
+    traveller left. A recall under way is no cancellation: that trip happened."""
+    return trip.state in FINAL_STATES and trip.phase is TripPhase.PLANNED
+
+
 def trip_calendar(trip: Trip, items: Iterable[DossierItem] = ()) -> dict[str, Any]:
     """An ICS attachment for the traveller's agenda: the trip (all-day, departure to return)
-    and the due day of each open dossier item."""
+    and the due day of each open dossier item.
+
+    Every mail about a trip carries the same event, so the traveller's calendar replaces the
+    copy it holds instead of adding another (RFC 5546 §2.1.5 matches on UID, then SEQUENCE):
+
+    - UID ``trip-<id>@<host of PUBLIC_URL>``, the same in every mail about the trip and
+      unique across installations;
+    - SEQUENCE is the trip's ``version``. ``operations.claim`` raises it by one, in a
+      conditional UPDATE, on every change of the trip and nothing lowers it, so a change of
+      dates or places always goes out with a higher number than any calendar before it.
+      Other changes raise it too; RFC 5545 only asks that it grow. A dossier item shares the
+      number: its due day moves with the trip's dates.
+    - METHOD:PUBLISH, because the copy is for information: the traveller is not invited and
+      has nobody to answer. A PUBLISH names an ORGANIZER and no ATTENDEE, and its organizer
+      updates it with a later PUBLISH or removes it with a CANCEL (RFC 5546 §3.2.1); a
+      REQUEST would have to list the traveller as an attendee and ask them to accept, their
+      answer going to the sender's address.
+    - A trip called off (:func:`is_called_off`) goes out as METHOD:CANCEL with
+      STATUS:CANCELLED (RFC 5546 §3.2.5), which removes the event. A CANCEL is about one
+      event, so the dossier items are left out of it.
+    """
+    host, organizer = _calendar_sender()
+    called_off = is_called_off(trip)
+    stamp = utcnow()
     cal = icalendar.Calendar()
     cal.add("prodid", "-//Safe Passage//trips//EN")
     cal.add("version", "2.0")
-    event = icalendar.Event()
-    event.add("uid", f"trip-{trip.id}@safe-passage")
-    event.add("summary", f"Trip: {trip.purpose}")
+    cal.add("method", "CANCEL" if called_off else "PUBLISH")
+
+    def event(uid: str, summary: str) -> icalendar.Event:
+        component = icalendar.Event()
+        component.add("uid", f"{uid}@{host}")
+        component.add("sequence", trip.version)
+        component.add("dtstamp", stamp)
+        component.add("organizer", organizer)
+        component.add("summary", summary)
+        return component
+
+    journey = event(f"trip-{trip.id}", f"Trip: {trip.purpose}")
     if trip.departure_on and trip.return_on:
-        event.add("dtstart", trip.departure_on)
-        event.add("dtend", trip.return_on + timedelta(days=1))
-    event.add("location", ", ".join(f"{leg.city} ({leg.country_code})" for leg in trip.legs))
-    event.add("dtstamp", utcnow())
-    cal.add_component(event)
-    for item in items:
-        due = icalendar.Event()
-        due.add("uid", f"trip-{trip.id}-item-{item.id}@safe-passage")
-        due.add("summary", f"Dossier: {item.name_en}")
+        journey.add("dtstart", trip.departure_on)
+        journey.add("dtend", trip.return_on + timedelta(days=1))
+    language = trip.traveller.language
+    journey.add(
+        "location",
+        ", ".join(
+            f"{leg.city} ({place_name(leg.country_code, leg.region_code, language)})"
+            if leg.city
+            else place_name(leg.country_code, leg.region_code, language)
+            for leg in trip.legs
+        ),
+    )
+    if called_off:
+        journey.add("status", "CANCELLED")
+    cal.add_component(journey)
+    for item in () if called_off else items:
+        due = event(f"trip-{trip.id}-item-{item.id}", f"Dossier: {item.name_en}")
         due.add("dtstart", item.due_on)
         due.add("dtend", item.due_on + timedelta(days=1))
-        due.add("dtstamp", utcnow())
         cal.add_component(due)
     return {
         "filename": f"trip-{trip.id}.ics",
@@ -132,6 +198,8 @@ def suspended(trip_ids: list[int], reason: str | Mapping[int, str], today: date)
             sa.select(Trip)
             .where(Trip.id.in_(trip_ids))
             .options(joinedload(Trip.traveller), joinedload(Trip.legs))
+            # The level rise raised the versions in bulk: read them as they are now.
+            .execution_options(populate_existing=True)
         )
         .unique()
         .all()
