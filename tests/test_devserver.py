@@ -157,3 +157,15 @@ def test_worker_and_beat_log_warnings_only_unless_asked(monkeypatch):
     monkeypatch.setenv("LOG_LEVEL", "info")
     chatty = devserver.commands("127.0.0.1", "5000")
     assert "--loglevel=INFO" in chatty["worker"] and "--loglevel=INFO" in chatty["beat"]
+
+
+def test_the_demo_runs_with_marked_demo_numbers_unless_real_ones_are_set(monkeypatch):
+    """Crisis messages and sheets print the 24/7 numbers: the demo has them, marked."""
+    from travel_app import devserver
+
+    monkeypatch.delenv("UNIVERSITY_EMERGENCY_PHONE", raising=False)
+    monkeypatch.delenv("INSURER_ALARM_PHONE", raising=False)
+    env = devserver.child_environment()
+    assert "DEMO" in env["UNIVERSITY_EMERGENCY_PHONE"] and "DEMO" in env["INSURER_ALARM_PHONE"]
+    monkeypatch.setenv("UNIVERSITY_EMERGENCY_PHONE", "+32 16 32 20 00")
+    assert devserver.child_environment()["UNIVERSITY_EMERGENCY_PHONE"] == "+32 16 32 20 00"

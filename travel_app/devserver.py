@@ -115,6 +115,20 @@ def _web_answers(url: str) -> bool:
         return False
 
 
+#: The numbers printed on every crisis message and sheet, for the demo only: a real deployment
+#: sets its own (UNIVERSITY_EMERGENCY_PHONE, INSURER_ALARM_PHONE), which win.
+DEMO_PHONES = {
+    "UNIVERSITY_EMERGENCY_PHONE": "+32 16 00 00 00 (DEMO number, not staffed)",
+    "INSURER_ALARM_PHONE": "+32 2 000 00 00 (DEMO number, not an insurer)",
+}
+
+
+def child_environment() -> dict[str, str]:
+    """The environment the web, worker and beat start with: the demo's 24/7 numbers, unless
+    the numbers are set, so crisis messages, answer pages and printed sheets are complete."""
+    return {**DEMO_PHONES, **{k: v for k, v in os.environ.items() if v}}
+
+
 def main(children: dict[str, list[str]] | None = None) -> int:
     """Start the children (default: ``commands``), print the banner, and wait for a stop."""
     host, port = dev_server_address()
@@ -132,7 +146,9 @@ def main(children: dict[str, list[str]] | None = None) -> int:
     for name, cmd in (children or commands(host, port)).items():
         # Own process group: the terminal's Ctrl-C reaches us, and we stop children in order.
         # preexec_fn is unsafe only beside other threads, and the launcher runs none.
-        procs[name] = subprocess.Popen(cmd, start_new_session=True, preexec_fn=preexec)
+        procs[name] = subprocess.Popen(
+            cmd, start_new_session=True, preexec_fn=preexec, env=child_environment()
+        )
         print(f"Started {name} (pid {procs[name].pid}).", flush=True)
 
     # The banner comes once the web answers, after the children's own start-up lines.
