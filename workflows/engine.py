@@ -36,10 +36,17 @@ class Destination:
     tags: frozenset[str] = frozenset()
     #: Codes of the university's country lists this country is on.
     lists: frozenset[str] = frozenset()
+    #: The place by name for people, country and region; without one the codes are shown.
+    label: Text | None = field(default=None, compare=False)
 
     @property
     def place(self) -> str:
+        """The place's codes ("ML/ML-7"): what the route stores, never what people read."""
         return f"{self.country}/{self.region}" if self.region else self.country
+
+    def name(self, locale: str) -> str:
+        """The place as people read it, in ``locale``."""
+        return self.label(locale) if self.label is not None else self.place
 
 
 @dataclass(frozen=True)
@@ -248,16 +255,16 @@ def assess_risk(procedure: Procedure, facts: TripFacts) -> Risk:
         source = f" ({governing.source})" if governing.source else ""
         reasons = [
             Text(
-                f"Hoogste niveau {base}: {governing.place}{source}.",
-                f"Highest level {base}: {governing.place}{source}.",
+                f"Hoogste niveau {base}: {governing.name('nl')}{source}.",
+                f"Highest level {base}: {governing.name('en')}{source}.",
             )
         ]
     if counted and len(counted) < len(facts.destinations):
-        skipped = ", ".join(d.place for d in facts.destinations if d not in counted)
+        skipped = [d for d in facts.destinations if d not in counted]
         reasons.append(
             Text(
-                f"Niet meegeteld (vrijgestelde lijst): {skipped}.",
-                f"Not counted (exempt list): {skipped}.",
+                f"Niet meegeteld (vrijgestelde lijst): {', '.join(d.name('nl') for d in skipped)}.",
+                f"Not counted (exempt list): {', '.join(d.name('en') for d in skipped)}.",
             )
         )
     base_facts = condition_facts(facts, base)
@@ -293,10 +300,10 @@ def facts_seen(
             if isinstance(atom, conditions.Level):
                 out.append(f"{'niveau' if nl else 'level'} {cf.level}")
             elif isinstance(atom, conditions.InList):
-                on = [d.place for d in facts.destinations if atom.code in d.lists]
+                on = [d.name(locale) for d in facts.destinations if atom.code in d.lists]
                 out.append(f"{'op' if nl else 'on'} {atom.code}: {', '.join(on) or none}")
             elif isinstance(atom, conditions.Tag):
-                tagged = [d.place for d in facts.destinations if atom.name in d.tags]
+                tagged = [d.name(locale) for d in facts.destinations if atom.name in d.tags]
                 out.append(f"tag {atom.name}: {', '.join(tagged) or none}")
             elif isinstance(atom, conditions.Flag):
                 flag = procedure.flags.get(atom.name) if procedure is not None else None
@@ -315,7 +322,7 @@ def facts_seen(
                 out.append(f"{words}: {cf.numbers.get(atom.fact, 0)}")
             elif isinstance(atom, conditions.Destination):
                 meeting = [
-                    d.place
+                    d.name(locale)
                     for d, f in zip(facts.destinations, cf.destinations, strict=True)
                     if atom.holds(replace_destinations(cf, (f,)))
                 ]
@@ -779,8 +786,15 @@ def classify_change(procedure: Procedure, old: TripFacts, new: TripFacts) -> Cha
         )
     added = {d.place for d in new.destinations} - {d.place for d in old.destinations}
     if rules.reopen_on_new_destination and added:
-        places = ", ".join(sorted(added))
-        reopen.append(Text(f"Nieuwe bestemming: {places}.", f"New destination: {places}."))
+        new_places = sorted(
+            (d for d in new.destinations if d.place in added), key=lambda d: d.place
+        )
+        reopen.append(
+            Text(
+                f"Nieuwe bestemming: {', '.join(d.name('nl') for d in new_places)}.",
+                f"New destination: {', '.join(d.name('en') for d in new_places)}.",
+            )
+        )
     shift = max(
         abs((new.departure - old.departure).days), abs((new.return_date - old.return_date).days)
     )

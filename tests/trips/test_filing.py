@@ -59,7 +59,7 @@ def test_a_region_raises_the_level_and_the_page_says_which_destination(world, as
         "/trips/new", data=form(action="check", **{"legs-0-region": "ML-7"})
     ).get_data(as_text=True)
     assert 'id="computed-level">3<' in page
-    assert "Highest level 3: ML/ML-7" in page
+    assert "Highest level 3: Mali – Gao" in page
     assert "Executive authority" in page
 
 

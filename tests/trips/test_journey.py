@@ -40,7 +40,7 @@ def test_a_phd_student_files_a_two_leg_trip_and_three_approvers_approve_it(world
     assert page.status_code == 200
     html = page.get_data(as_text=True)
     assert 'id="computed-level">2<' in html
-    assert "Highest level 2: ML" in html
+    assert "Highest level 2: Mali" in html
     assert db.session.query(Trip).count() == 0  # checking saves nothing
 
     response = client.post("/trips/new", data=form())

@@ -14,7 +14,7 @@ def test_a_dutch_speaking_traveller_sees_the_trip_in_dutch(world, make_trip, as_
     assert "Mijn reizen" in client.get("/trips").get_data(as_text=True)
     page = client.get(f"/trips/{trip.id}").get_data(as_text=True)
     assert "In behandeling" in page
-    assert "Hoogste niveau 2: ML" in page  # the engine's reason, in Dutch
+    assert "Hoogste niveau 2: Mali" in page  # the engine's reason, in Dutch
     assert "Reis aanvragen" in client.get("/trips/new").get_data(as_text=True)
 
 
@@ -26,7 +26,7 @@ def test_the_same_trip_reads_in_english_for_an_english_speaking_approver(
     trip = make_trip()
     client = as_person(world.promoter)  # language "en"
     page = client.get(f"/trips/{trip.id}").get_data(as_text=True)
-    assert "In review" in page and "Highest level 2: ML" in page
+    assert "In review" in page and "Highest level 2: Mali" in page
     assert "Approve with conditions" in page  # the decision form
 
 

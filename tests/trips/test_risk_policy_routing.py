@@ -82,7 +82,7 @@ def test_primary_lets_the_first_listed_source_decide_and_shows_the_others_as_inf
     with_policy(app, monkeypatch, tmp_path, PRIMARY)
     trip = make_trip(leg("KE", 60, 70))
     assert trip.level == 1
-    assert f"Highest level 1: KE ({NETHERLANDS}, {day(-30)})." in trip.route["reasons"][0][1]
+    assert f"Highest level 1: Kenya ({NETHERLANDS}, {day(-30)})." in trip.route["reasons"][0][1]
     [kenya_row] = trip.route["destinations"]
     assert [(s["name"], s["level"], s["role"]) for s in kenya_row["sources"]] == [
         (NETHERLANDS, 1, "decided"),
@@ -142,7 +142,7 @@ def test_a_belgian_traveller_gets_belgian_advice_applied_and_the_reason_says_so(
     belgian = make_trip(leg("ML", 60, 70))
     assert belgian.level == 2
     assert (
-        f"Highest level 2: ML ({BELGIUM}, {day(-100)} — applied as the traveller's own "
+        f"Highest level 2: Mali ({BELGIUM}, {day(-100)} — applied as the traveller's own "
         "government (a citizen of Belgium))."
     ) in belgian.route["reasons"][0][1]
     [mali] = belgian.route["destinations"]

@@ -28,7 +28,7 @@ def test_a_trip_keeps_the_most_severe_source_and_its_reason_names_it(
     client = as_person(world.student)
     page = client.post("/trips/new", data=one_leg("ML") | {"action": "check"})
     assert 'id="computed-level">2<' in page.get_data(as_text=True)
-    assert "Highest level 2: ML (Belgium: FPS Foreign Affairs," in page.get_data(as_text=True)
+    assert "Highest level 2: Mali (Belgium: FPS Foreign Affairs," in page.get_data(as_text=True)
     assert client.post("/trips/new", data=one_leg("ML")).status_code == 302
     trip = db.session.scalars(sa.select(Trip)).one()
     assert trip.level == 2

@@ -23,11 +23,11 @@ from travel_app.org.models import (
     UnitKind,
 )
 from travel_app.places.current import Judgement, judge
-from travel_app.places.geography import country_name
+from travel_app.places.geography import country_name, place_name
 from travel_app.places.models import Advisory, AdvisorySource, CountryList, CountryListEntry
 from travel_app.procedures import risk_policy
 from workflows.engine import Destination, Route, TripFacts
-from workflows.model import Procedure, RiskPolicy, Step, WhoKind
+from workflows.model import Procedure, RiskPolicy, Step, Text, WhoKind
 
 
 @dataclass(frozen=True)
@@ -264,6 +264,10 @@ class Context:
                 source=self._reason(day, own),
                 tags=tags | (by_place[key].tags if key in by_place else frozenset()),
                 lists=frozenset(self.lists.get(leg.country_code, ())),
+                label=Text(
+                    place_name(leg.country_code, leg.region_code, "nl"),
+                    place_name(leg.country_code, leg.region_code, "en"),
+                ),
             )
         destinations = tuple(by_place.values())
         behind = tuple(
