@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
@@ -60,8 +61,10 @@ def _step_line(step: Step, locale: str, procedure: Procedure | None = None) -> s
     return f"{step.name(locale)}: " + ", ".join(parts)
 
 
-def summary(procedure: Procedure, locale: str = "en") -> str:
-    """A readable outline of a procedure."""
+def summary(
+    procedure: Procedure, locale: str = "en", source_names: Mapping[str, str] | None = None
+) -> str:
+    """A readable outline of a procedure (advisory sources by ``source_names`` where given)."""
     nl = locale == "nl"
     lines = [
         f"{procedure.name(locale)} ({procedure.id} v{procedure.version})",
@@ -157,11 +160,13 @@ def summary(procedure: Procedure, locale: str = "en") -> str:
             f"safety officer; debrief at level {debrief}"
         )
     )
-    lines.extend(_choice_lines(procedure, nl))
+    lines.extend(_choice_lines(procedure, nl, source_names))
     return "\n".join(lines)
 
 
-def _choice_lines(procedure: Procedure, nl: bool) -> list[str]:
+def _choice_lines(
+    procedure: Procedure, nl: bool, source_names: Mapping[str, str] | None = None
+) -> list[str]:
     """The university's choices beyond the route, and the advisory sources that count."""
     c = procedure.choices
     locale = "nl" if nl else "en"
@@ -175,20 +180,28 @@ def _choice_lines(procedure: Procedure, nl: bool) -> list[str]:
             f"Noodzaakmotivering: {necessity}; voorwaarden te vervullen "
             f"{c.condition_due.describe(locale)} voor vertrek; annuleren of intrekken: "
             f"{cancel}",
-            *policy_lines(procedure.risk_policy, locale),
+            *policy_lines(procedure.risk_policy, locale, source_names),
         ]
     necessity = "never" if never else f"from level {c.necessity_from_level}"
     return [
         f"Necessity motivation: {necessity}; conditions due {c.condition_due.describe(locale)} "
         f"before departure; cancel or revoke: {cancel}",
-        *policy_lines(procedure.risk_policy, locale),
+        *policy_lines(procedure.risk_policy, locale, source_names),
     ]
 
 
-def policy_lines(policy: RiskPolicy, locale: str = "en") -> list[str]:
-    """The risk policy in words: which sources count, how they combine, regions, nationality."""
+def policy_lines(
+    policy: RiskPolicy, locale: str = "en", source_names: Mapping[str, str] | None = None
+) -> list[str]:
+    """The risk policy in words: which sources count, how they combine, regions, nationality;
+    each source by its name where ``source_names`` knows it (the engine only has codes)."""
     nl = locale == "nl"
-    sources = ", ".join(policy.sources) if policy.sources is not None else ("alle" if nl else "all")
+    names = source_names or {}
+    sources = (
+        ", ".join(names.get(code, code) for code in policy.sources)
+        if policy.sources is not None
+        else ("alle" if nl else "all")
+    )
     if policy.combine is Combine.PRIMARY:
         how = (
             "de eerste bron in de lijst met advies voor de plaats beslist, anders de volgende; "
@@ -220,7 +233,9 @@ def policy_lines(policy: RiskPolicy, locale: str = "en") -> list[str]:
         ("Regio's: " if nl else "Regions: ") + regions,
     ]
     if policy.nationality_sources:
-        pairs = ", ".join(f"{n} → {code}" for n, code in policy.nationality_sources.items())
+        pairs = ", ".join(
+            f"{n} → {names.get(code, code)}" for n, code in policy.nationality_sources.items()
+        )
         lines.append(
             f"Eigen overheid van de reiziger telt ook mee (als strengste advies): {pairs}"
             if nl

@@ -145,3 +145,12 @@ def test_the_readme_draws_each_procedure_written_from_a_university(app):
             .output.strip()
         )
         assert f"<summary>{name}</summary>\n\n```mermaid\n{chart}\n```" in readme, name
+
+
+def test_the_procedure_page_names_advisory_sources_not_their_codes(client, login_as):
+    login_as(Role.ADMIN)
+    page = client.get("/admin/procedure").get_data(as_text=True)
+    summary = page.split('id="summary"')[1].split("</pre>")[0]
+    assert "Advisory sources:" in summary
+    assert "be_fps" not in summary and "uk_fcdo" not in summary
+    assert "FPS Foreign Affairs" in summary

@@ -254,3 +254,11 @@ def gaps(procedure: Procedure) -> Gaps:
     return Gaps(
         sorted(procedure.lists - lists), sorted(named - sources), undeclared_categories(procedure)
     )
+
+
+def source_names() -> dict[str, str]:
+    """Each advisory source's name by its code, so people read names, never codes (one read)."""
+    return {
+        code: name
+        for code, name in db.session.execute(sa.select(AdvisorySource.code, AdvisorySource.name))
+    }

@@ -50,7 +50,7 @@ def show() -> str:
         "procedures/show.html",
         procedure=procedure,
         upload=db.session.get(ProcedureUpload, upload_id) if upload_id is not None else None,
-        summary=describe.summary(procedure, locale),
+        summary=describe.summary(procedure, locale, operations.source_names()),
         diagram=_drawing(procedure),
         mermaid=describe.mermaid(procedure, locale),
     )
@@ -125,7 +125,7 @@ def preview(upload_id: int) -> tuple[str, int]:
         "procedures/preview.html",
         upload=upload,
         procedure=procedure,
-        summary=describe.summary(procedure, locale),
+        summary=describe.summary(procedure, locale, operations.source_names()),
         diagram=_drawing(procedure),
         gaps=operations.gaps(procedure),
         form=form,
