@@ -58,10 +58,15 @@ def test_approval_mails_the_checklist_with_its_due_dates_in_the_calendar(
     due = sorted(
         (str(e["SUMMARY"]), e.decoded("DTSTART"))
         for e in calendar.walk("VEVENT")
-        if str(e["SUMMARY"]).startswith("Dossier: ")
+        if str(e["SUMMARY"]).startswith("Zendingsdossier: ")
     )
     assert len(due) == len(found)
-    assert ("Dossier: Passport valid 6 months after return", found["passport"].due_on) in due
+    # In the traveller's language, as the mail it comes with.
+    passport = (
+        "Zendingsdossier: Paspoort nog 6 maanden geldig na terugkeer",
+        found["passport"].due_on,
+    )
+    assert passport in due
 
 
 def test_reminders_come_at_the_procedure_offsets_each_once(world, make_trip):

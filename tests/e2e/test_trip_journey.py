@@ -114,7 +114,7 @@ def test_a_phd_student_files_a_two_leg_trip_and_three_approvers_approve_it_in_th
     page.click("#check")
     assessment = page.locator("#assessment")
     expect(assessment.locator("#computed-level")).to_have_text("2")
-    expect(assessment.locator("#level-reasons")).to_contain_text("ML")
+    expect(assessment.locator("#level-reasons")).to_contain_text("Highest level 2: Mali")
     approvals = assessment.locator("#approvals")
     for step in ("Supervisor", "Faculty authority", "Safety officer"):
         expect(approvals).to_contain_text(step)

@@ -6,53 +6,26 @@ tests/js/parse.mjs); the node project is installed on first use.
 
 from __future__ import annotations
 
-import fcntl
 import itertools
-import os
 import re
-import shutil
 import subprocess
 import xml.etree.ElementTree as ET
-from pathlib import Path
 
 import pytest
 
 import workflows
+from tests.js_modules import JS, node_project
 from tests.workflows.conftest import SHIPPED, trip
 from workflows import describe, diagram, engine
 from workflows.model import Mode, Procedure
 
-JS = Path(__file__).resolve().parent.parent / "js"
 LOCALES = ("en", "nl")
 
 
 @pytest.fixture(scope="session")
 def mermaid_parser() -> list[str]:
     """The command that parses Mermaid text on stdin; installs tests/js on first use."""
-    node, npm = shutil.which("node"), shutil.which("npm")
-    if node is None or npm is None:
-        message = (
-            "node and npm are needed to check the Mermaid diagrams with Mermaid's own parser: "
-            "install Node.js 20 or later"
-        )
-        # `make test` works on a machine with only Python and make; CI (which has node) may
-        # skip nothing, so there the missing tool fails the run.
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-    with open(JS / ".install.lock", "w") as lock:  # one install, even with parallel workers
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if not (JS / "node_modules" / "mermaid" / "package.json").exists():
-            result = subprocess.run(
-                [npm, "ci", "--no-audit", "--no-fund"],
-                cwd=JS,
-                capture_output=True,
-                text=True,
-                timeout=600,
-                check=False,
-            )
-            if result.returncode != 0:
-                pytest.fail(f"npm ci in {JS} failed:\n{result.stdout}\n{result.stderr}")
+    node = node_project("to check the Mermaid diagrams with Mermaid's own parser")
     return [node, str(JS / "parse.mjs")]
 
 

@@ -107,11 +107,13 @@ def trip_calendar(trip: Trip, items: Iterable[DossierItem] = ()) -> dict[str, An
         component.add("summary", summary)
         return component
 
-    journey = event(f"trip-{trip.id}", f"Trip: {trip.purpose}")
+    # In the traveller's language, as the mail it comes with.
+    language = trip.traveller.language
+    nl = language == "nl"
+    journey = event(f"trip-{trip.id}", f"{'Reis' if nl else 'Trip'}: {trip.purpose}")
     if trip.departure_on and trip.return_on:
         journey.add("dtstart", trip.departure_on)
         journey.add("dtend", trip.return_on + timedelta(days=1))
-    language = trip.traveller.language
     journey.add(
         "location",
         ", ".join(
@@ -125,7 +127,11 @@ def trip_calendar(trip: Trip, items: Iterable[DossierItem] = ()) -> dict[str, An
         journey.add("status", "CANCELLED")
     cal.add_component(journey)
     for item in () if called_off else items:
-        due = event(f"trip-{trip.id}-item-{item.id}", f"Dossier: {item.name_en}")
+        name = item.name_nl if nl else item.name_en
+        due = event(
+            f"trip-{trip.id}-item-{item.id}",
+            f"{'Zendingsdossier' if nl else 'Mission dossier'}: {name}",
+        )
         due.add("dtstart", item.due_on)
         due.add("dtend", item.due_on + timedelta(days=1))
         cal.add_component(due)
