@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -65,6 +66,10 @@ def test_bad_unit_input_is_refused(client, admin, make_unit, db, changes, field,
     assert response.status_code == 400
     page = response.get_data(as_text=True)
     assert f'id="{field}-error"' in page and message in page
+    # The field names its error, so a screen reader reads it with the field.
+    [tag] = re.findall(rf'<(?:input|select|textarea)[^>]*\bid="{field}"[^>]*>', page)
+    assert re.search(rf'aria-describedby="[^"]*\b{field}-error\b', tag), tag
+    assert 'aria-invalid="true"' in tag
     assert count(db, Unit) == before
 
 

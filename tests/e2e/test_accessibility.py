@@ -236,3 +236,17 @@ def test_the_audit_fails_on_a_serious_violation(audit):
         check.finish()
     assert "label (critical)" in str(failed.value)
     assert "color-contrast (serious)" in str(failed.value)
+
+
+def test_the_first_tab_reaches_a_skip_link_that_moves_focus_to_the_content(
+    live_server,
+    page,
+    world,  # noqa: F811
+):
+    """Keyboard users skip the menu: the first Tab shows the skip link, Enter lands in main."""
+    page.goto(f"{live_server}/login")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "skip-link"
+    assert page.locator("#skip-link").is_visible()
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "main"
