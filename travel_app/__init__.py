@@ -251,7 +251,7 @@ def register_template_context(app: Flask) -> None:
         return {
             "locale": str(get_locale()),
             "country_name": lambda code: country_name(code, str(get_locale())),
-            "region_name": region_name,
+            "region_name": lambda code: region_name(code, str(get_locale())),
             "place_name": lambda c, r: place_name(c, r, str(get_locale())),
             "category_title": person_category,
         }

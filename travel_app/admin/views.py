@@ -611,7 +611,7 @@ def advisory_history(country: str) -> str:
         region=region,
         rows=rows,
         form=form,
-        regions=geography.regions(country),
+        regions=geography.regions(country, _locale()),
     )
 
 
@@ -620,7 +620,9 @@ def regions(country: str) -> Response:
     """The regions of a country, for the advisory form's region picker."""
     if not geography.is_country(country):
         abort(404)
-    return jsonify([{"code": p.code, "name": p.name} for p in geography.regions(country.upper())])
+    return jsonify(
+        [{"code": p.code, "name": p.name} for p in geography.regions(country.upper(), _locale())]
+    )
 
 
 # --- country lists -----------------------------------------------------------------------------

@@ -56,10 +56,12 @@ def countries(locale: str = "en") -> tuple[Place, ...]:
 
 
 @cache
-def regions(country_code: str) -> tuple[Place, ...]:
-    """The ISO 3166-2 subdivisions of a country, top-level ones and their children alike."""
+def regions(country_code: str, locale: str = "en") -> tuple[Place, ...]:
+    """The ISO 3166-2 subdivisions of a country, top-level ones and their children alike,
+    named in ``locale`` where the ISO data has a translation, sorted by that name."""
     subs = pycountry.subdivisions.get(country_code=country_code.upper()) or []
-    return tuple(sorted((Place(s.code, s.name) for s in subs), key=lambda p: p.name.casefold()))
+    places = (Place(s.code, region_name(s.code, locale)) for s in subs)
+    return tuple(sorted(places, key=lambda p: p.name.casefold()))
 
 
 def region_in_country(region_code: str, country_code: str) -> bool:
@@ -67,11 +69,16 @@ def region_in_country(region_code: str, country_code: str) -> bool:
     return sub is not None and sub.country_code == country_code.upper()
 
 
-def region_name(code: str) -> str:
+def region_name(code: str, locale: str = "en") -> str:
+    """The region's name in ``locale`` where the ISO data translates it (Henegouwen, Beieren),
+    else its own name (Gao); its code only when ISO 3166-2 does not know it."""
     sub = pycountry.subdivisions.get(code=code.upper())
-    return sub.name if sub is not None else code
+    if sub is None:
+        return code
+    return _translator("iso3166-2", locale).gettext(sub.name)
 
 
 def place_name(country_code: str, region_code: str | None, locale: str = "en") -> str:
+    """The place as people read it: the country, and the region after a dash, in ``locale``."""
     name = country_name(country_code, locale)
-    return f"{name} – {region_name(region_code)}" if region_code else name
+    return f"{name} – {region_name(region_code, locale)}" if region_code else name

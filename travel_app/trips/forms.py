@@ -9,6 +9,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -172,7 +173,7 @@ class TripForm(FlaskForm):
         """Countries for every leg; regions only of the leg's chosen country."""
         leg.country.choices = self._countries
         code = (leg.country.data or "").upper()
-        regions = geography.regions(code) if geography.is_country(code) else ()
+        regions = geography.regions(code, str(get_locale())) if geography.is_country(code) else ()
         leg.region.choices = choices(
             [("", _l("Whole country"))] + [(r.code, r.name) for r in regions]
         )

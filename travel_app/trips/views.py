@@ -149,7 +149,9 @@ def regions(country: str) -> Response:
     """The regions of a country, for the itinerary's region picker."""
     if not geography.is_country(country):
         abort(404)
-    return jsonify([{"code": p.code, "name": p.name} for p in geography.regions(country.upper())])
+    return jsonify(
+        [{"code": p.code, "name": p.name} for p in geography.regions(country.upper(), _locale())]
+    )
 
 
 # --- filing ----------------------------------------------------------------------------------
