@@ -1,0 +1,169 @@
+"""The pages each kind of user reaches, walked in a real browser by checks that look at every page.
+
+A journey (``traveller_pages``, ``safety_officer_pages``, …) logs in, visits its pages in order
+and hands each one to ``Visitor.inspect``: the accessibility test runs axe-core there, the
+phone-width test measures the page. One list of pages, so a page added here is checked both ways.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from playwright.sync_api import expect
+
+from tests.conftest import PASSWORD
+from tests.duty.conftest import stay
+from tests.duty.test_crisis import send
+from tests.trips.conftest import World, as_person, make_trip, world  # noqa: F401  (fixtures)
+from travel_app.duty.models import CrisisMessage
+from travel_app.extensions import db
+from travel_app.trips.models import Trip
+
+LOCALES = ("en", "nl")
+
+
+class Visitor:
+    """Walks pages in one language and checks each; subclasses say what checking a page is."""
+
+    def __init__(self, page: Any, base: str, locale: str) -> None:
+        self.page, self.base, self.locale = page, base, locale
+        self.pages: list[str] = []
+
+    def inspect(self, name: str) -> None:
+        """What checking a page means: the subclass says."""
+        raise NotImplementedError
+
+    def check(self, name: str) -> None:
+        """Check the page as it is now; ``name`` says which page, in the report."""
+        expect(self.page.locator("html")).to_have_attribute("lang", self.locale)
+        self.pages.append(name)
+        self.inspect(name)
+
+    def visit(self, name: str, path: str, status: int = 200) -> None:
+        response = self.page.goto(self.base + path)
+        assert response is not None and response.status == status, (name, path)
+        self.check(name)
+
+    def log_in(self, email: str) -> None:
+        page = self.page
+        page.goto(f"{self.base}/login")
+        if page.locator("html").get_attribute("lang") != self.locale:
+            page.click(f"button[value={self.locale}]")
+        page.fill("#email", email)
+        page.fill("#password", PASSWORD)
+        page.click("#submit")
+        expect(page.locator("#whoami")).to_be_visible()
+        if page.locator("html").get_attribute("lang") != self.locale:
+            page.click(f"button[value={self.locale}]")  # stored as the person's language
+
+
+@pytest.fixture
+def trip_in_review(world: World, make_trip: Callable[..., Trip]) -> Trip:  # noqa: F811
+    """The student's trip to Mali, filed and waiting for the supervisor (the promoter)."""
+    return make_trip()
+
+
+@pytest.fixture
+def on_duty(world: World, as_person) -> CrisisMessage:  # noqa: F811
+    """Travellers abroad (so the chart and table of who is where show) and a crisis message sent."""
+    stay(world, world.colleague, "ML", "ML-7", -3, 9, city="Gao")
+    stay(world, world.outsider, "BF", None, -2, 6, city="Ouagadougou", level=1)
+    assert send(as_person(world.safety_officer), country="ML").status_code == 302
+    return db.session.scalars(sa.select(CrisisMessage)).one()
+
+
+def anonymous_pages(visit: Visitor) -> None:
+    visit.page.goto(f"{visit.base}/login")
+    if visit.page.locator("html").get_attribute("lang") != visit.locale:
+        visit.page.click(f"button[value={visit.locale}]")
+    visit.check("login")
+    visit.page.fill("#email", "nobody@uni.example")
+    visit.page.fill("#password", "wrong")
+    visit.page.click("#submit")
+    visit.check("login refused")
+    visit.visit("404", "/no-such-page", 404)
+
+
+def traveller_pages(visit: Visitor, world: World, trip: Trip) -> None:  # noqa: F811
+    visit.log_in(world.student.email)
+    visit.visit("home", "/")
+    visit.visit("my trips", "/trips")
+    visit.visit("new trip", "/trips/new")
+    visit.page.click("#check")  # the form again, with the assessment or the missing fields
+    visit.check("new trip checked")
+    visit.visit("trip in review", f"/trips/{trip.id}")
+    visit.visit("dossier", f"/trips/{trip.id}/dossier/print")
+    visit.visit("inbox", "/inbox")
+    visit.visit("risk levels", "/risk-levels")
+    visit.visit("countries", "/countries")
+    visit.visit("country", "/countries/ML")
+    visit.visit("profile", "/profile")
+    visit.visit("refused: admin", "/admin/", 403)
+    visit.visit("404 logged in", "/trips/999999", 404)
+
+
+def decider_pages(visit: Visitor, world: World, trip: Trip) -> None:  # noqa: F811
+    visit.log_in(world.promoter.email)
+    visit.visit("home", "/")
+    visit.visit("my trips", "/trips")
+    visit.visit("inbox", "/inbox")
+    visit.visit("trip with decision form", f"/trips/{trip.id}")
+    form = visit.page.locator("#decide-supervisor")
+    form.locator("select[name=outcome]").select_option("reject")
+    form.locator("button[type=submit]").click()  # a rejection without the comment it needs
+    expect(visit.page.locator(".flash.error")).to_be_visible()
+    expect(form.locator(".error").first).to_be_visible()
+    visit.check("refused decision")
+    visit.visit("dossier", f"/trips/{trip.id}/dossier/print")
+    visit.visit("trip with decision form", f"/trips/{trip.id}")
+    form.locator("select[name=outcome]").select_option("approve")
+    form.locator("button[type=submit]").click()
+    expect(visit.page.locator(".flash.success")).to_be_visible()
+    visit.check("decision recorded")
+
+
+def safety_officer_pages(
+    visit: Visitor,
+    world: World,  # noqa: F811
+    trip: Trip,
+    message: CrisisMessage,
+) -> None:
+    visit.log_in(world.safety_officer.email)
+    visit.visit("home", "/")
+    visit.visit("inbox", "/inbox")
+    visit.visit("all trips", "/trips/all")
+    visit.visit("trip in review", f"/trips/{trip.id}")
+    visit.visit("dossier", f"/trips/{trip.id}/dossier/print")
+    visit.visit("who is where", "/duty/where")
+    visit.visit("who is where in Mali", "/duty/where?country=ML")
+    visit.visit("crisis messages", "/duty/crisis")
+    visit.visit("crisis message", f"/duty/crisis/{message.id}")
+    visit.visit("incidents", "/duty/incidents")
+    visit.visit("risk levels", "/risk-levels")
+    visit.visit("country", "/countries/ML")
+    visit.visit("advice sources", "/admin/advice/")
+
+
+def administrator_pages(visit: Visitor, world: World) -> None:  # noqa: F811
+    visit.log_in(world.admin.email)
+    visit.visit("home", "/")
+    visit.visit("administration", "/admin/")
+    visit.visit("people", "/admin/people")
+    visit.visit("person", f"/admin/people/{world.student.id}")
+    visit.visit("new person", "/admin/people/new")
+    visit.visit("units", "/admin/units")
+    visit.visit("unit", f"/admin/units/{world.department.id}")
+    visit.visit("procedure", "/admin/procedure")
+    visit.visit("procedure uploads", "/admin/procedure/uploads")
+    visit.visit("advice sources", "/admin/advice/")
+    visit.visit("advisories", "/admin/advisories")
+    visit.visit("advisory history", "/admin/advisories/ML")
+    visit.visit("country lists", "/admin/country-lists")
+    visit.page.locator("main table a").first.click()
+    visit.check("country list")
+    visit.visit("deputies", "/admin/deputies")
+    visit.visit("outbox", "/admin/outbox")
+    visit.visit("country", "/countries/ML")
