@@ -427,6 +427,22 @@ class Context:
             ]
         return [(None, str(who.name))] if self._held(procedure, str(who.name)) else []
 
+    def unassigned(
+        self,
+        procedure: Procedure,
+        route: Route,
+        traveller_id: int,
+        travelling: Collection[int] = (),
+    ) -> tuple[Text, ...]:
+        """The names of the route's steps nobody could take for this traveller (they would wait
+        forever); a notice or a recommendation holds nothing up, so it never counts."""
+        return tuple(
+            step.name
+            for rs in route.stages
+            for step in rs.stage.steps
+            if step.mode.holds_up and not self.assignees(procedure, step, traveller_id, travelling)
+        )
+
     def _held(self, procedure: Procedure, role: str) -> bool:
         """Whether someone can take a task for ``role``: always for the application's own
         roles (the safety office sees to those), for the procedure's own only once assigned."""

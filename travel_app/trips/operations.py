@@ -288,16 +288,8 @@ def is_suspension(trip: Trip) -> bool:
 
 
 def _unassigned(ctx: Context, procedure: Procedure, route: Route, trip: Trip) -> tuple[Text, ...]:
-    """The names of the steps of ``route`` nobody could decide for this traveller (they would
-    wait forever)."""
-    return tuple(
-        step.name
-        for rs in route.stages
-        for step in rs.stage.steps
-        # A notice or a recommendation nobody can be named for holds nothing up.
-        if step.mode.holds_up
-        and not ctx.assignees(procedure, step, trip.traveller_id, trip.co_traveller_ids or ())
-    )
+    """The names of the steps of ``route`` nobody could decide for this traveller."""
+    return ctx.unassigned(procedure, route, trip.traveller_id, trip.co_traveller_ids or ())
 
 
 def _route_now(trip: Trip, procedure: Procedure, ctx: Context) -> Route:

@@ -211,11 +211,8 @@ def react_to_advice(advisories: Sequence[Advisory], actor: Person | None, today:
         )
         (reaction.suspended if suspension else reaction.rerouted).append(trip.id)
         unassigned = [
-            step.name.en
-            for rs in route.stages
-            for step in rs.stage.steps
-            if step.mode.holds_up
-            and not ctx.assignees(procedure, step, trip.traveller_id, trip.co_traveller_ids)
+            name.en
+            for name in ctx.unassigned(procedure, route, trip.traveller_id, trip.co_traveller_ids)
         ]
         waiting = routing.open_steps(procedure, route, pos)
         informed.extend(routing.notice_rows(trip, route, pos, today))
