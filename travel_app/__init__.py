@@ -164,8 +164,57 @@ def register_errorhandlers(app: Flask) -> None:
         code = getattr(error, "code", 500)
         return render_template("errors/error.html", code=code, error=error), code
 
-    for code in (400, 403, 404, 405, 413):
+    for code in (400, 403, 404, 405):
         app.register_error_handler(code, render_error)
+
+    from collections.abc import Callable
+    from io import BytesIO
+
+    from werkzeug.datastructures import ImmutableMultiDict
+    from werkzeug.exceptions import HTTPException
+
+    from travel_app.advice.views import upload_too_large as advice_too_large
+    from travel_app.core.hosts import trusted_host
+    from travel_app.dossier.views import complete_too_large
+    from travel_app.procedures.views import upload_too_large as procedure_too_large
+
+    #: The pages that answer a too large upload themselves, by endpoint (given its URL values).
+    upload_pages: dict[str, Callable[..., Any]] = {
+        "dossier.complete": complete_too_large,
+        "advice.upload": advice_too_large,
+        "procedures.upload": procedure_too_large,
+    }
+
+    @app.errorhandler(413)
+    def upload_too_large_page(error: Any) -> Any:
+        """A body over MAX_CONTENT_LENGTH: the upload's own page says so, with the limit.
+
+        Werkzeug refuses it when the first hook reads the form (the CSRF check), before the
+        view. The body is never read: the form is taken as empty, so the page's forms do not
+        trip over it again; the token was not checked, so the page saves nothing.
+        """
+        db.session.rollback()
+        refused = request._get_current_object()  # type: ignore[attr-defined]
+        refused.__dict__.update(
+            stream=BytesIO(), form=ImmutableMultiDict(), files=ImmutableMultiDict()
+        )
+        # Only a body over the whole limit is a file too large; Werkzeug's other 413s (a form
+        # field over its memory limit, too many parts) get the plain page. The host check, a
+        # hook that had not run yet, decides too.
+        limit = app.config.get("MAX_CONTENT_LENGTH")
+        over = limit is not None and (request.content_length or 0) > int(limit)
+        page = upload_pages.get(request.endpoint or "") if over and trusted_host() else None
+        if page is not None:
+            from travel_app.access_policy import enforce
+
+            try:
+                # The access table had not been consulted yet: it decides first, as always.
+                answer = None if enforce() is not None else page(**(request.view_args or {}))
+            except HTTPException:  # not theirs to see or use: the plain page
+                answer = None
+            if answer is not None:
+                return answer
+        return render_error(error)
 
     @app.errorhandler(429)
     def throttled(error: Any) -> tuple[str, int, dict[str, str]]:
@@ -239,6 +288,7 @@ def register_template_context(app: Flask) -> None:
     from flask_babel import get_locale
 
     from travel_app.places.geography import country_name, place_name, region_name
+    from travel_app.procedures import active_procedure
     from travel_app.procedures.categories import category_title
 
     def person_category(code: str) -> str:
@@ -254,6 +304,9 @@ def register_template_context(app: Flask) -> None:
             "region_name": lambda code: region_name(code, str(get_locale())),
             "place_name": lambda c, r: place_name(c, r, str(get_locale())),
             "category_title": person_category,
+            "tag_title": lambda code: active_procedure().names.title(
+                "tag", code, str(get_locale())
+            ),
         }
 
 

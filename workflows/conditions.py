@@ -22,7 +22,7 @@ from __future__ import annotations
 import difflib
 import itertools
 import operator
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -78,6 +78,31 @@ class ConditionFacts:
     flags: frozenset[str] = frozenset()
     numbers: dict[str, int] = field(default_factory=dict)
     destinations: tuple[DestinationFacts, ...] = ()
+
+
+@dataclass(frozen=True)
+class Names:
+    """What a procedure calls its codes (a tag, list, flag or category) in each language, so a
+    condition reads "a destination on list Forbidden destinations", never its code."""
+
+    #: (kind, code) -> {locale: title}; kind is "tag", "list", "flag" or "category".
+    titles: Mapping[tuple[str, str], Mapping[str, str]] = field(default_factory=dict)
+
+    def title(self, kind: str, code: str, locale: str = "en") -> str:
+        """The declared title in ``locale`` (else English), or the code in words."""
+        known = self.titles.get((kind, code))
+        if known:
+            return known.get(locale) or known.get("en") or next(iter(known.values()))
+        return in_words(code)
+
+
+def in_words(code: str) -> str:
+    """A code people can read when nobody gave it a title: "committee_only" → "committee only"."""
+    return code.replace("_", " ").replace("-", " ")
+
+
+#: Codes as words: for conditions built without a procedure's titles.
+NO_NAMES = Names()
 
 
 class ConditionError(ValueError):
@@ -195,50 +220,58 @@ NUMBER_NAMES = {
 @dataclass(frozen=True)
 class Tag(Condition):
     name: str
+    names: Names = field(default=NO_NAMES, compare=False, repr=False)
 
     def holds(self, facts: ConditionFacts) -> bool:
         return self.name in facts.tags
 
     def describe(self, locale: str = "en") -> str:
-        return f"{'reisadvies met label' if locale == 'nl' else 'advisory tag'} {self.name}"
+        title = self.names.title("tag", self.name, locale)
+        return f"{'reisadvies met label' if locale == 'nl' else 'advisory tag'} {title}"
 
 
 @dataclass(frozen=True)
 class InList(Condition):
     code: str
     every: bool
+    names: Names = field(default=NO_NAMES, compare=False, repr=False)
 
     def holds(self, facts: ConditionFacts) -> bool:
         return self.code in (facts.lists_all if self.every else facts.lists_any)
 
     def describe(self, locale: str = "en") -> str:
+        title = self.names.title("list", self.code, locale)
         if locale == "nl":
-            return f"{'elke' if self.every else 'een'} bestemming op lijst {self.code}"
-        return f"{'every' if self.every else 'a'} destination on list {self.code}"
+            return f"{'elke' if self.every else 'een'} bestemming op lijst {title}"
+        return f"{'every' if self.every else 'a'} destination on list {title}"
 
 
 @dataclass(frozen=True)
 class Category(Condition):
     values: frozenset[str]
+    names: Names = field(default=NO_NAMES, compare=False, repr=False)
 
     def holds(self, facts: ConditionFacts) -> bool:
         return facts.category in self.values
 
     def describe(self, locale: str = "en") -> str:
+        titles = [self.names.title("category", v, locale) for v in sorted(self.values)]
         if locale == "nl":
-            return "reiziger is " + " of ".join(sorted(self.values))
-        return "traveller is " + " or ".join(sorted(self.values))
+            return "reiziger is " + " of ".join(titles)
+        return "traveller is " + " or ".join(titles)
 
 
 @dataclass(frozen=True)
 class Flag(Condition):
     name: str
+    names: Names = field(default=NO_NAMES, compare=False, repr=False)
 
     def holds(self, facts: ConditionFacts) -> bool:
         return self.name in facts.flags
 
     def describe(self, locale: str = "en") -> str:
-        return f"{'kenmerk' if locale == 'nl' else 'flag'} {self.name}"
+        title = self.names.title("flag", self.name, locale)
+        return f"{'kenmerk' if locale == 'nl' else 'flag'} {title}"
 
 
 @dataclass(frozen=True)
@@ -250,6 +283,7 @@ class Destination(Condition):
     in_list: str | None = None
     not_in_list: str | None = None
     tag: str | None = None
+    names: Names = field(default=NO_NAMES, compare=False, repr=False)
 
     def _meets(self, d: DestinationFacts) -> bool:
         return (
@@ -270,11 +304,14 @@ class Destination(Condition):
             op, value = self.level
             parts.append(f"{'niveau' if nl else 'level'} {OPERATOR_TEXT[op]} {value}")
         if self.in_list is not None:
-            parts.append(f"{'op lijst' if nl else 'on list'} {self.in_list}")
+            title = self.names.title("list", self.in_list, locale)
+            parts.append(f"{'op lijst' if nl else 'on list'} {title}")
         if self.not_in_list is not None:
-            parts.append(f"{'niet op lijst' if nl else 'not on list'} {self.not_in_list}")
+            title = self.names.title("list", self.not_in_list, locale)
+            parts.append(f"{'niet op lijst' if nl else 'not on list'} {title}")
         if self.tag is not None:
-            parts.append(f"{'met label' if nl else 'with tag'} {self.tag}")
+            title = self.names.title("tag", self.tag, locale)
+            parts.append(f"{'met label' if nl else 'with tag'} {title}")
         who = (
             ("elke bestemming" if self.every else "een bestemming")
             if nl
@@ -292,6 +329,8 @@ class Vocabulary:
     lists: frozenset[str]
     flags: frozenset[str]
     categories: frozenset[str]
+    #: What the procedure calls these names, for describing conditions.
+    names: Names = NO_NAMES
 
 
 def parse(data: Any, path: str, vocab: Vocabulary) -> Condition:
@@ -327,21 +366,22 @@ def parse(data: Any, path: str, vocab: Vocabulary) -> Condition:
         # each"; it means any of the conditions, like the other keys.
         return parts[0] if len(parts) == 1 else Any_(parts)
     if key == "tag":
-        return Tag(_declared(value, vocab.tags, here, "advisory tag", "advisory_tags"))
+        return Tag(_declared(value, vocab.tags, here, "advisory tag", "advisory_tags"), vocab.names)
     if key in ("in_list", "all_in_list"):
         return InList(
             _declared(value, vocab.lists, here, "country list", "country_lists"),
             every=key == "all_in_list",
+            names=vocab.names,
         )
     if key == "flag":
-        return Flag(_declared(value, vocab.flags, here, "flag", "flags"))
+        return Flag(_declared(value, vocab.flags, here, "flag", "flags"), vocab.names)
     if key in ("some_destination", "every_destination"):
         return _destination(value, here, vocab, every=key == "every_destination")
     if key == "category":
         values = value if isinstance(value, list) else [value]
         for v in values:
             _declared(v, vocab.categories, here, "traveller category", "categories")
-        return Category(frozenset(values))
+        return Category(frozenset(values), vocab.names)
     raise ConditionError(here, f"unknown fact '{key}'; use one of: {', '.join(FACTS)}")
 
 
@@ -374,7 +414,7 @@ def _destination(value: Any, path: str, vocab: Vocabulary, every: bool) -> Desti
     tag = None
     if "tag" in value:
         tag = _declared(value["tag"], vocab.tags, f"{path}.tag", "advisory tag", "advisory_tags")
-    return Destination(every, level, listed("in_list"), listed("not_in_list"), tag)
+    return Destination(every, level, listed("in_list"), listed("not_in_list"), tag, vocab.names)
 
 
 def _comparison(value: Any, path: str) -> tuple[str, int]:

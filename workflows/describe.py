@@ -96,7 +96,9 @@ def summary(
                 if nl
                 else "Destinations on these lists do not count toward the level: "
             )
-            + ", ".join(sorted(procedure.exempt_lists))
+            + ", ".join(
+                procedure.names.title("list", c, locale) for c in sorted(procedure.exempt_lists)
+            )
         )
     lead = ", ".join(f"{lvl}: {days}" for lvl, days in sorted(procedure.lead_time_days.items()))
     lines.append(

@@ -134,6 +134,7 @@ def _vocabulary(procedure: Procedure) -> Vocabulary:
         procedure.lists,
         frozenset(procedure.flags),
         frozenset(procedure.categories),
+        procedure.names,
     )
 
 

@@ -301,21 +301,21 @@ def facts_seen(
                 out.append(f"{'niveau' if nl else 'level'} {cf.level}")
             elif isinstance(atom, conditions.InList):
                 on = [d.name(locale) for d in facts.destinations if atom.code in d.lists]
-                out.append(f"{'op' if nl else 'on'} {atom.code}: {', '.join(on) or none}")
+                title = atom.names.title("list", atom.code, locale)
+                out.append(f"{'op' if nl else 'on'} {title}: {', '.join(on) or none}")
             elif isinstance(atom, conditions.Tag):
                 tagged = [d.name(locale) for d in facts.destinations if atom.name in d.tags]
-                out.append(f"tag {atom.name}: {', '.join(tagged) or none}")
+                title = atom.names.title("tag", atom.name, locale)
+                out.append(f"{'label' if nl else 'tag'} {title}: {', '.join(tagged) or none}")
             elif isinstance(atom, conditions.Flag):
-                flag = procedure.flags.get(atom.name) if procedure is not None else None
-                label = flag.name(locale) if flag is not None else atom.name
+                label = atom.names.title("flag", atom.name, locale)
                 held = atom.name in cf.flags
                 answer = ("ja" if held else "nee") if nl else ("yes" if held else "no")
                 out.append(f"{label}: {answer}")
             elif isinstance(atom, conditions.Category):
-                title = procedure.categories.get(cf.category) if procedure is not None else None
                 out.append(
                     f"{'categorie' if nl else 'category'} "
-                    f"{title(locale) if title is not None else cf.category}"
+                    f"{atom.names.title('category', cf.category, locale)}"
                 )
             elif isinstance(atom, conditions.Number):
                 words = conditions.NUMBER_NAMES[atom.fact][0 if nl else 1]

@@ -20,7 +20,7 @@ import pycountry
 import yaml
 
 from workflows import conditions
-from workflows.conditions import Condition, ConditionError, Vocabulary
+from workflows.conditions import Condition, ConditionError, Names, Vocabulary
 from workflows.model import (
     CATEGORY_TITLES,
     ID_PATTERN,
@@ -486,10 +486,19 @@ def _build(r: _Reader, data: dict[str, Any], source: str) -> Procedure | None:
         except _Stop:
             continue
 
-    tags = _names(r, data, "advisory_tags")
-    lists = _names(r, data, "country_lists")
+    tag_titles = _names(r, data, "advisory_tags")
+    list_titles = _names(r, data, "country_lists")
+    tags, lists = frozenset(tag_titles), frozenset(list_titles)
     categories = _categories(r, data)
-    vocab = Vocabulary(scale_max, tags, lists, frozenset(flags), frozenset(categories))
+    names = Names(
+        {
+            **{("tag", code): _titles(t) for code, t in tag_titles.items() if t is not None},
+            **{("list", code): _titles(t) for code, t in list_titles.items() if t is not None},
+            **{("flag", code): _titles(f.name) for code, f in flags.items()},
+            **{("category", code): _titles(t) for code, t in categories.items()},
+        }
+    )
+    vocab = Vocabulary(scale_max, tags, lists, frozenset(flags), frozenset(categories), names)
     r.roles = _roles(r, data)
 
     committees: dict[str, Committee] = {}
@@ -685,6 +694,7 @@ def _build(r: _Reader, data: dict[str, Any], source: str) -> Procedure | None:
         roles=dict(r.roles),
         categories=categories,
         languages=r.languages,
+        names=vocab.names,
         source=source,
     )
 
@@ -993,17 +1003,34 @@ def _advisory_sources(r: _Reader, data: dict[str, Any]) -> tuple[str, ...] | Non
     return _source_list(r, data["advisory_sources"], "advisory_sources")
 
 
-def _names(r: _Reader, data: dict[str, Any], key: str) -> frozenset[str]:
+def _names(r: _Reader, data: dict[str, Any], key: str) -> dict[str, Text | None]:
+    """The tags or country lists the file declares, each a name or ``{id, name: {nl, en}}``;
+    the title (None when only the name is given) is what people read instead of the code."""
     values = r.optional(data, key, "", list, []) if key in data else []
-    good = set()
+    good: dict[str, Text | None] = {}
     for i, v in enumerate(values):
+        here = f"{key}[{i}]"
+        title: Text | None = None
+        if isinstance(v, dict):
+            if not r.mapping(v, here, {"id", "name"}):
+                continue
+            try:
+                v = r.need(v, "id", here, str)
+                title = r.text(values[i], "name", here)
+            except _Stop:
+                continue
         if isinstance(v, str) and v:
-            good.add(v)
+            good[v] = title
             if not _NAME.match(v) and not r.stored:
-                r.problem(f"{key}[{i}]", _bad_name(v))
+                r.problem(here, _bad_name(v))
         else:
-            r.problem(f"{key}[{i}]", "expected a name")
-    return frozenset(good)
+            r.problem(here, "expected a name, or {id, name: {nl, en}}")
+    return good
+
+
+def _titles(text: Text) -> dict[str, str]:
+    """A text's wording per language, as :class:`Names` keeps it."""
+    return {"nl": text.nl, "en": text.en, **dict(text.more)}
 
 
 _NAME = re.compile(NAME_PATTERN)

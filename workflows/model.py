@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from workflows.calendar import add_working_days, subtract_working_days
-from workflows.conditions import Condition
+from workflows.conditions import NO_NAMES, Condition, Names
 
 LOCALES = ("nl", "en")
 
@@ -494,6 +494,8 @@ class Procedure:
     )
     #: The languages every text of the file is written in (always Dutch and English first).
     languages: tuple[str, ...] = LOCALES
+    #: What the file calls its tags, lists, flags and categories, so people read titles.
+    names: Names = field(default=NO_NAMES, hash=False)
     #: First-edition spellings found in the file, each with what to write instead.
     notes: tuple[str, ...] = ()
     source: str = ""

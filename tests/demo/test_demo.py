@@ -131,3 +131,40 @@ def test_the_chain_still_verifies_after_every_sweep_runs_on_the_demo(app, db, de
     result = app.test_cli_runner().invoke(args=["audit", "verify"])
     assert result.exit_code == 0, result.output
     assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditEvent)) >= before
+
+
+def _demo_trip_lines(db) -> list[str]:
+    """Each demo trip as the README lists it: traveller, purpose, level, state as the trip page
+    words it, and who holds it now (a person, or a role's holders)."""
+    from travel_app.procedures import active_procedure
+    from travel_app.trips.models import Trip
+    from travel_app.trips.queries import open_tasks
+
+    lines = []
+    for trip in db.session.scalars(sa.select(Trip).order_by(Trip.id)):
+        tasks = open_tasks(trip)
+        holders = sorted(
+            {
+                t.assignee.name if t.assignee else active_procedure().role_title(t.role, "en")
+                for t in tasks
+            }
+        )
+        level = f"level {trip.level}, " if trip.level is not None else ""
+        waits = f"; waits for {', '.join(holders)}" if holders else ""
+        lines.append(
+            f"- {trip.traveller.name}: {trip.purpose} — {level}{trip.state.title.lower()}{waits}."
+        )
+    return lines
+
+
+def test_the_readme_describes_the_demo_trips_as_the_app_shows_them(app, db, demo):
+    """The README's list of demo trips is what a newcomer finds after `make run`: the same
+    levels, states and deciders (regenerate the lines from this test when the demo changes)."""
+    from config import BASE_DIR
+
+    readme = (BASE_DIR / "README.md").read_text()
+    with app.test_request_context():  # titles in English, as the README is written
+        lines = _demo_trip_lines(db)
+    assert len(lines) == len(data.TRIPS)
+    missing = [line for line in lines if line not in readme]
+    assert not missing, "README.md should list the demo trips as:\n" + "\n".join(lines)

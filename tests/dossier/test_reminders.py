@@ -137,7 +137,7 @@ def test_the_day_before_departure_brings_the_crisis_sheet_once(
     ]
     text = brief.get_body(("plain",)).get_content()
     assert "+32 16 00 00 00" in text and "+32 2 000 00 00" in text
-    assert "Ouagadougou (BF)" in text and "Hotel" in text
+    assert "Ouagadougou (Burkina Faso)" in text and "Hotel" in text
     assert "Not yet cleared to travel" in text and "Passport valid 6 months" in text
     assert f"/trips/{trip.id}/dossier/print" in text
 

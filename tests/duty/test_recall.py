@@ -32,7 +32,7 @@ def test_a_rise_to_the_top_level_offers_a_leave_the_area_message_prefilled(
     assert 'value="Security situation in Burkina Faso"' in form
     assert 'value="Veiligheidssituatie in Burkina Faso"' in form
     assert '<option selected value="leave_advised">' in form
-    assert "1 travellers" in form
+    assert "1 traveller</strong>" in form and "Send to 1 traveller<" in form
 
 
 def test_no_offer_when_the_level_falls_or_nobody_is_there(world, as_person):

@@ -69,7 +69,7 @@ def trip_in_review(world: World, make_trip: Callable[..., Trip]) -> Trip:  # noq
 @pytest.fixture
 def on_duty(world: World, as_person) -> CrisisMessage:  # noqa: F811
     """Travellers abroad (so the chart and table of who is where show) and a crisis message sent."""
-    stay(world, world.colleague, "ML", "ML-7", -3, 9, city="Gao")
+    stay(world, world.colleague, "ML", "ML-7", -3, 9, city="Gao", purpose="Fieldwork in Gao")
     stay(world, world.outsider, "BF", None, -2, 6, city="Ouagadougou", level=1)
     assert send(as_person(world.safety_officer), country="ML").status_code == 302
     return db.session.scalars(sa.select(CrisisMessage)).one()

@@ -27,10 +27,18 @@ from tests.e2e.journeys import (  # noqa: F401  (the fixtures the journeys need)
     trip_in_review,
     world,
 )
+from tests.e2e.test_trip_journey import screenshot
 
 pytestmark = pytest.mark.e2e
 
 PHONE = {"width": 390, "height": 844}
+
+#: Pages photographed at phone width for the README (English): page name -> file.
+PHOTOS = {
+    "trip in review": "phone-trip.png",
+    "who is where in Mali": "phone-who-is-where.png",
+    "crisis message": "phone-crisis-message.png",
+}
 
 #: page name -> why it may still scroll sideways on a phone. Every entry is a known debt: the
 #: test still fails on any other page.
@@ -85,6 +93,8 @@ class WidthCheck(Visitor):
         self.allowed: list[str] = []
 
     def inspect(self, name: str) -> None:
+        if self.locale == "en" and name in PHOTOS:
+            screenshot(self.page, PHOTOS[name])
         found = self.page.evaluate(MEASURE)
         if found["scrollWidth"] <= found["clientWidth"]:
             return

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
@@ -34,9 +36,13 @@ def test_the_safety_officer_sees_who_is_in_a_region_and_the_chart(
     log_in(page, live_server, world.safety_officer.email, "Sol Safety")
     page.click("#nav-where")
     expect(page.locator("#where-chart svg")).to_be_visible()
+    # The region picker (the itinerary's script and endpoint) offers Mali's regions by name.
     page.select_option("#country", "ML")
-    page.fill("#region", "ML-7")
+    expect(page.locator('#region option[value="ML-7"]')).to_have_text("Gao")
+    expect(page.locator('#region option[value^="BF-"]')).to_have_count(0)
+    page.select_option("#region", label="Gao")
     page.get_by_role("button", name="Show").click()
+    expect(page.locator("#region")).to_have_value("ML-7")
     expect(page.locator("#where-tally")).to_contain_text("3 there")
     rows = page.locator("#where-table tbody tr, #where-table tr.where-there")
     expect(page.locator("#where-table")).to_contain_text("Ama Diallo")
@@ -44,3 +50,23 @@ def test_the_safety_officer_sees_who_is_in_a_region_and_the_chart(
     expect(page.locator("#where-table")).not_to_contain_text("Mopti")
     assert rows.count() >= 3
     screenshot(page, "who-is-where.png")
+    expect(page.locator("#where-filters")).not_to_contain_text("ISO")
+
+
+def test_an_empty_day_says_when_the_next_travellers_leave(
+    live_server,
+    wide_page,  # noqa: F811
+    world,  # noqa: F811
+    make_person,
+):
+    stay(world, make_person(name="Ama Diallo", unit=world.department), "KE", None, 30, 40)
+    stay(world, make_person(name="Bram Peeters", unit=world.department), "KE", None, 30, 35)
+    page = wide_page
+    log_in(page, live_server, world.safety_officer.email, "Sol Safety")
+    page.click("#nav-where")
+    page.select_option("#country", "KE")
+    page.get_by_role("button", name="Show").click()
+    expect(page.locator("#where-list")).to_contain_text("Nobody there, arriving or just back.")
+    expect(page.locator("#where-next")).to_have_text(
+        re.compile(r"^The next travellers leave on \d+ \w+ \d{4} \(2 travellers\)\.$")
+    )

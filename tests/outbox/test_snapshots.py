@@ -128,7 +128,10 @@ CASES: list[tuple[str, str, dict[str, Any]]] = [
     (
         "suspended",
         "traveller",
-        {"trip": _trip(TripState.SUSPENDED), "reason": "ML-5 rose to level 3"},
+        {
+            "trip": _trip(TripState.SUSPENDED),
+            "reason": "Mali – Mopti: level 3 (Belgium: FPS Foreign Affairs, 2027-03-04)",
+        },
     ),
     (
         "task",
@@ -217,22 +220,38 @@ CASES: list[tuple[str, str, dict[str, Any]]] = [
     (
         "level_lowered",
         "traveller",
-        {"trip": _trip(), "level": 1, "reason": "ML/ML-5: level 1 (be_fps, 2027-02-10)"},
+        {
+            "trip": _trip(),
+            "level": 1,
+            "reason": "Mali – Mopti: level 1 (Belgium: FPS Foreign Affairs, 2027-02-10)",
+        },
     ),
     (
         "level_lowered",
         "decider",
-        {"trip": _trip(), "level": 1, "reason": "ML/ML-5: level 1 (be_fps, 2027-02-10)"},
+        {
+            "trip": _trip(),
+            "level": 1,
+            "reason": "Mali – Mopti: level 1 (Belgium: FPS Foreign Affairs, 2027-02-10)",
+        },
     ),
     (
         "level_raised_abroad",
         "traveller",
-        {"trip": _trip(), "level": 3, "reason": "ML/ML-5: level 3 (be_fps, 2027-03-04)"},
+        {
+            "trip": _trip(),
+            "level": 3,
+            "reason": "Mali – Mopti: level 3 (Belgium: FPS Foreign Affairs, 2027-03-04)",
+        },
     ),
     (
         "level_raised_abroad",
         "team",
-        {"trip": _trip(), "level": 3, "reason": "ML/ML-5: level 3 (be_fps, 2027-03-04)"},
+        {
+            "trip": _trip(),
+            "level": 3,
+            "reason": "Mali – Mopti: level 3 (Belgium: FPS Foreign Affairs, 2027-03-04)",
+        },
     ),
     ("advice_pending", "officer", {"source": "Netherlands: Nederland Wereldwijd", "count": 2}),
     (

@@ -30,12 +30,18 @@ def test_check_fails_with_the_errors_of_a_broken_file(app, tmp_path):
 def test_show_prints_a_summary_and_a_mermaid_flowchart(app):
     runner = app.test_cli_runner()
     text = runner.invoke(args=["procedures", "show", "vlir-framework"]).output
-    assert "4. Executive authority — when (level = 3 or a destination on list forbidden)" in text
+    assert (
+        "4. Executive authority — when (level = 3 or a destination on list Forbidden destinations)"
+        in text
+    )
     mermaid = runner.invoke(args=["procedures", "show", "vlir-framework", "--format", "mermaid"])
     assert mermaid.output.startswith("flowchart TD")
     assert "stage_executive_safety_advice[/" in mermaid.output  # advice drawn as its own shape
     dutch = runner.invoke(args=["procedures", "show", "vlir-framework", "--locale", "nl"]).output
-    assert "Uitvoerend bestuur — als (niveau = 3 of een bestemming op lijst forbidden)" in dutch
+    assert (
+        "Uitvoerend bestuur — als (niveau = 3 of een bestemming op lijst Verboden bestemmingen)"
+        in dutch
+    )
 
 
 def test_explain_gives_the_route_with_reasons(app, tmp_path):
@@ -62,8 +68,8 @@ def test_explain_gives_the_route_with_reasons(app, tmp_path):
     assert "The activity raises the risk (+1)" in result.output
     assert "— LATE" in result.output
     assert (
-        "3. Executive authority (because (level = 3 or a destination on list forbidden):"
-        " level 3; on forbidden: none)"
+        "3. Executive authority (because (level = 3 or a destination on list Forbidden "
+        "destinations): level 3; on Forbidden destinations: none)"
     ) in result.output
 
     facts.write_text("{}")

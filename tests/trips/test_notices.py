@@ -37,7 +37,7 @@ def test_submitting_acknowledges_the_traveller_in_dutch_and_tells_the_supervisor
     assert ack["Content-Language"] == "nl"
     assert ack["Subject"] == "Reis ingediend: Fieldwork in Mopti"
     text = ack.get_body(("plain",)).get_content()
-    assert "Beste Sam Student," in text and "Bamako (ML)" in text
+    assert "Beste Sam Student," in text and "Bamako (Mali)" in text
     assert "/trips/" in text
     html = ack.get_body(("html",)).get_content()
     assert '<html lang="nl">' in html and "Bamako" in html

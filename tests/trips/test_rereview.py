@@ -49,6 +49,22 @@ def raise_level(country, level, region=None, actor=None):
     return reaction
 
 
+def test_the_suspension_mail_gives_the_reason_in_the_travellers_language(world, make_trip):
+    """The e-mail names the place, the level and the source in the reader's words."""
+    from travel_app.outbox.models import OutboxMessage
+
+    world.student.language = "nl"
+    trip = approve_all(make_trip(leg("BF", 30, 40)), world)
+    raise_level("BF", 3, actor=world.admin)
+    mail = db.session.scalars(
+        sa.select(OutboxMessage).where(
+            OutboxMessage.kind == "suspended", OutboxMessage.recipient_id == world.student.id
+        )
+    ).one()
+    assert mail.language == "nl" and str(trip.id) in mail.about
+    assert "Burkina Faso: niveau 3" in mail.text and "level 3" not in mail.text
+
+
 def test_a_level_rise_suspends_an_approved_trip_and_reroutes_it_with_the_reason(world, make_trip):
     trip = approve_all(make_trip(leg("BF", 30, 40)), world)
     assert trip.state is TripState.APPROVED and trip.level == 1

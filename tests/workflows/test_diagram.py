@@ -127,11 +127,12 @@ def test_stages_that_exclude_each_other_branch_from_one_decision():
     chart = describe.mermaid(procedure)
     assert 'choose_safety{"Which stage?"}' in chart
     assert (
-        'choose_safety -->|"(level = 2 or a destination on list committee_only) and not '
-        'level = 3 and not a destination on list forbidden"| stage_safety'
+        'choose_safety -->|"(level = 2 or a destination on list Committee decision only) and not '
+        'level = 3 and not a destination on list Forbidden destinations"| stage_safety'
     ) in chart
-    assert 'choose_safety -->|"level = 3 or a destination on list forbidden"| stage_executive' in (
-        chart
+    assert (
+        'choose_safety -->|"level = 3 or a destination on list Forbidden destinations"| '
+        "stage_executive" in (chart)
     )
     # A level 1 trip needs neither: the decision also leads past both.
     assert 'choose_safety -->|"none of these: skipped"| approved' in chart
@@ -205,7 +206,7 @@ def test_parallel_steps_sit_side_by_side_in_their_stage():
 
 def test_a_trip_that_needs_no_approval_is_registered():
     chart = describe.mermaid(shipped("parallel-exempt"))
-    assert 'no_approval -->|"no, when not a destination on list forbidden' in chart
+    assert 'no_approval -->|"no, when not a destination on list Forbidden destinations' in chart
     assert 'no_approval -->|"yes, otherwise"| choose_line' in chart
 
 

@@ -151,7 +151,7 @@ def test_a_text_a_trip_was_routed_under_still_loads_after_the_checks_grew_strict
         loads(older_framework(), "a new file")
     stored = older_framework().replace("id: lone_fieldwork", "id: lone-fieldwork")
     stored = stored.replace("{flag: lone_fieldwork}", "{flag: lone-fieldwork}")
-    stored = stored.replace("[evacuation]", "[Evacuation]").replace(
+    stored = stored.replace("{id: evacuation,", "{id: Evacuation,").replace(
         "tag: evacuation", "tag: Evacuation"
     )
     procedure = loads(stored, "vlir-framework v1", stored=True)

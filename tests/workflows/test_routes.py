@@ -166,6 +166,6 @@ def test_each_routed_stage_names_the_facts_that_made_it_apply():
     procedure = workflows.get("parallel-exempt")
     r = route(procedure, trip(1, lists=("forbidden",)))
     executive = r.stages[-1]
-    assert executive.reason.en == "(level = 3 or a destination on list forbidden)"
-    assert executive.facts.en == "level 1; on forbidden: AA"
-    assert executive.facts.nl == "niveau 1; op forbidden: AA"
+    assert executive.reason.en == "(level = 3 or a destination on list Forbidden destinations)"
+    assert executive.facts.en == "level 1; on Forbidden destinations: AA"
+    assert executive.facts.nl == "niveau 1; op Verboden bestemmingen: AA"

@@ -9,6 +9,7 @@ from travel_app.org.models import Person, Role
 from travel_app.outbox.compose import Recipient, compose
 from travel_app.outbox.queue import queue
 from travel_app.places.geography import place_name
+from travel_app.places.models import AdvisorySource
 from travel_app.trips.notices import officers
 
 
@@ -16,7 +17,7 @@ def _to(person: Person) -> Recipient:
     return Recipient(person.id, person.email, person.name, person.language)
 
 
-def lowerings_waiting(source: str, count: int, run_id: int, today: date) -> None:
+def lowerings_waiting(source: AdvisorySource, count: int, run_id: int, today: date) -> None:
     """Ask the safety officers to confirm or dismiss the lower levels a run reported."""
     queue(
         [
@@ -26,7 +27,7 @@ def lowerings_waiting(source: str, count: int, run_id: int, today: date) -> None
                 _to(p),
                 about=f"advice-run:{run_id}/pending",
                 due_on=today,
-                source=source,
+                source=source.title(p.language),
                 count=count,
             )
             for p in officers()
@@ -35,7 +36,10 @@ def lowerings_waiting(source: str, count: int, run_id: int, today: date) -> None
 
 
 def rise_offers(
-    source: str, places: list[tuple[str, str | None, int, int]], run_id: int, today: date
+    source: AdvisorySource,
+    places: list[tuple[str, str | None, int, int]],
+    run_id: int,
+    today: date,
 ) -> None:
     """Tell the safety officers and the crisis team where a feed raised the level while
     travellers are there or on their way, with a link to write them a crisis message."""
@@ -47,7 +51,7 @@ def rise_offers(
                 _to(p),
                 about=f"advice-run:{run_id}/rise",
                 due_on=today,
-                source=source,
+                source=source.title(p.language),
                 places=[
                     {
                         "name": place_name(c, r, p.language),
@@ -64,7 +68,7 @@ def rise_offers(
     )
 
 
-def stale_source(source: str, code: str, last_success_at: datetime | None, today: date) -> int:
+def stale_source(source: AdvisorySource, last_success_at: datetime | None, today: date) -> int:
     """Tell the safety officers a source has been silent too long (once per silence)."""
     mark = last_success_at.isoformat() if last_success_at else "never"
     return queue(
@@ -73,9 +77,9 @@ def stale_source(source: str, code: str, last_success_at: datetime | None, today
                 "advice_stale",
                 "officer",
                 _to(p),
-                about=f"advice:{code}/stale/{mark}",
+                about=f"advice:{source.code}/stale/{mark}",
                 due_on=today,
-                source=source,
+                source=source.title(p.language),
                 last_success_at=last_success_at,
             )
             for p in officers()

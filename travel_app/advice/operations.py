@@ -427,7 +427,7 @@ def apply_run(
     if rose:
         applied.offers = _offer_crisis_messages(feed, rose, run, today)
     if applied.pending:
-        notices.lowerings_waiting(feed.source.name, len(applied.pending), run.id, today)
+        notices.lowerings_waiting(feed.source, len(applied.pending), run.id, today)
     return applied
 
 
@@ -461,7 +461,7 @@ def _offer_crisis_messages(
             offers[(a.country_code, a.region_code)] = n
     if offers:
         notices.rise_offers(
-            feed.source.name,
+            feed.source,
             [
                 (
                     c,

@@ -248,9 +248,7 @@ def warn_stale(now: datetime, today: date) -> int:
         )
         if since is None or now - since < limit:
             continue
-        queued += notices.stale_source(
-            feed.source.name, feed.source_code, feed.last_success_at, today
-        )
+        queued += notices.stale_source(feed.source, feed.last_success_at, today)
         feed.stale_notified_at = now
         audit_source("advice.stale", feed.source_code, None, since=since)
     return queued

@@ -31,6 +31,7 @@ from travel_app.advice.operations import (
 from travel_app.core.bounds import MAX_ID
 from travel_app.core.db import utcnow
 from travel_app.core.forms import ConfirmForm
+from travel_app.core.upload_limits import file_limit, human_size, limit_attributes, too_large
 from travel_app.extensions import db
 from travel_app.places.geography import place_name
 
@@ -46,9 +47,13 @@ def _feed(code: str) -> AdviceFeed:
     return feed
 
 
-@bp.route("/")
-def index() -> str:
-    """Every source: enabled, last success and error, next run, counts, unmapped names."""
+def upload_limit() -> int:
+    """The largest CSV file accepted (``ADVICE_MAX_BYTES``, within the request limit)."""
+    return file_limit(int(current_app.config["ADVICE_MAX_BYTES"]))
+
+
+def _page(upload_errors: dict[str, str] | None = None, status: int = 200) -> tuple[str, int]:
+    """Every source's page; ``upload_errors`` by source code, shown at the top and at its file."""
     feeds = db.session.scalars(sa.select(AdviceFeed).order_by(AdviceFeed.source_code)).all()
     ranked = sa.select(
         AdviceRun.id,
@@ -66,6 +71,7 @@ def index() -> str:
     pending = db.session.scalar(
         sa.select(sa.func.count()).where(PendingLowering.state == PendingState.PENDING)
     )
+    limit = upload_limit()
     return render_template(
         "advice/index.html",
         feeds=feeds,
@@ -73,12 +79,21 @@ def index() -> str:
         pending=pending,
         forms={f.source_code: FeedForm(obj=f, prefix=f.source_code) for f in feeds},
         upload=UploadForm(),
+        upload_errors=upload_errors or {},
+        upload_hint=_("A CSV file of at most %(size)s.", size=human_size(limit)),
+        upload_limit=limit_attributes(limit),
         confirm=ConfirmForm(),
         has_api={f.source_code: f.adapter in ADAPTERS for f in feeds},
         now=utcnow(),
         stale_hours=current_app.config["ADVICE_STALE_HOURS"],
         outcomes=RunOutcome,
-    )
+    ), status
+
+
+@bp.route("/")
+def index() -> tuple[str, int]:
+    """Every source: enabled, last success and error, next run, counts, unmapped names."""
+    return _page()
 
 
 @bp.route("/<code>/settings", methods=["POST"])
@@ -128,12 +143,14 @@ def upload(code: str) -> Response | tuple[str, int]:
     """Import a CSV file of advice for a source without its own feed (e.g. Belgium's FPS)."""
     feed = _feed(code)
     form = UploadForm()
-    if not form.validate_on_submit() or not form.file.data:
-        abort(400, _("Choose a CSV file to import."))
-    limit = current_app.config["ADVICE_MAX_BYTES"]
+    if not form.validate_on_submit():
+        abort(400)
+    if not form.file.data:
+        return _page({feed.source_code: _("Choose a CSV file to import.")}, 400)
+    limit = upload_limit()
     body = form.file.data.read(limit + 1)
     if len(body) > limit:
-        abort(413)
+        return _page({feed.source_code: too_large(limit)}, 413)
     outcome = runner.run_source(
         feed.source_code, trigger="upload", actor_id=current_user.id, body=body, url="upload:"
     )
@@ -155,6 +172,11 @@ def upload(code: str) -> Response | tuple[str, int]:
         "success",
     )
     return redirect(url_for("advice.index"))
+
+
+def upload_too_large(code: str) -> tuple[str, int]:
+    """A body over the request limit, refused before the view: the page says so at the file."""
+    return _page({_feed(code).source_code: too_large(upload_limit())}, 413)
 
 
 @bp.route("/pending")

@@ -8,10 +8,16 @@ host is answered.
 
 from __future__ import annotations
 
-from flask import Flask, abort, request
+from flask import Flask, abort, current_app, request
 from werkzeug.sansio.utils import host_is_trusted
 
 import config as settings
+
+
+def trusted_host() -> bool:
+    """Whether the request's host is one the service answers to (every host when none is set)."""
+    allowed = settings.allowed_hosts(current_app.config)
+    return not allowed or host_is_trusted(request.host.lower(), allowed)
 
 
 def install(app: Flask) -> None:

@@ -69,3 +69,14 @@ def install(app: Flask) -> None:
         npgettext=lambda c, s, p, n: _catalogue().unpgettext(c, s, p, n),
         newstyle=True,
     )
+    app.jinja_env.globals.update(n_days=n_days, n_hours=n_hours)
+
+
+def n_days(num: int) -> str:
+    """ "1 day", "3 days" in the reader's language: a number of days inside a sentence."""
+    return ngettext("%(num)d day", "%(num)d days", num)
+
+
+def n_hours(num: int) -> str:
+    """ "1 hour", "24 hours" in the reader's language: a number of hours inside a sentence."""
+    return ngettext("%(num)d hour", "%(num)d hours", num)

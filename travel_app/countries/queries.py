@@ -54,7 +54,7 @@ class Series:
     rows: list[Advisory]
 
 
-def series(rows: Iterable[Advisory]) -> list[Series]:
+def series(rows: Iterable[Advisory], locale: str = "en") -> list[Series]:
     """The country-wide history per source, for the chart and its table; on a day with two
     entries of one source the later entry counts."""
     by_source: dict[str, list[Advisory]] = defaultdict(list)
@@ -67,7 +67,9 @@ def series(rows: Iterable[Advisory]) -> list[Series]:
         points: dict[date, int] = {}
         for entry in entries:
             points[entry.effective_on] = entry.level
-        result.append(Series(code, entries[0].source.name, sorted(points.items()), entries))
+        result.append(
+            Series(code, entries[0].source.title(locale), sorted(points.items()), entries)
+        )
     return sorted(result, key=lambda s: s.name.casefold())
 
 

@@ -80,7 +80,7 @@ def show(country: str) -> str:
     today = date.today()
     rows = queries.advisories(code)
     places = current_advisories(today, code)
-    lines = queries.series(rows)
+    lines = queries.series(rows, _locale())
     start, end = chart.span(lines, today)
     levels = {r.level: r for r in risk_levels()}
     names = {level: r.name(_locale()) for level, r in levels.items()}

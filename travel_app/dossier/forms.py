@@ -5,19 +5,27 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from flask import current_app
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from travel_app.core.bounds import DateField
+from travel_app.core.i18n import gettext as _
 from travel_app.core.i18n import lazy_gettext as _l
+from travel_app.core.upload_limits import file_limit, human_size, limit_attributes
 from travel_app.dossier import operations as ops
 from travel_app.dossier.models import DossierItem
 from travel_app.org.models import Person
 from travel_app.trips import routing
 from travel_app.trips.models import Trip
 from workflows.model import Stage
+
+
+def evidence_limit() -> int:
+    """The largest evidence file accepted (``UPLOAD_MAX_BYTES``)."""
+    return file_limit(int(current_app.config["UPLOAD_MAX_BYTES"]))
 
 
 class EvidenceForm(FlaskForm):
@@ -61,7 +69,13 @@ def checklist(
             # A document and its date are asked together, both required, the date named.
             evidence.day.label.text = item.date_label
             evidence.day.render_kw = {"required": True} if item.asks_date else None
-            evidence.upload.render_kw = {"required": True} if item.asks_file else None
+            if item.asks_file:
+                # The limit beside the field before choosing, and the browser's own check of it.
+                limit = evidence_limit()
+                evidence.upload.description = _(
+                    "PDF, JPEG or PNG, at most %(size)s", size=human_size(limit)
+                )
+                evidence.upload.render_kw = {"required": True, **limit_attributes(limit)}
         verify = ops.can_verify(item, trip, person)
         if verify:
             reject = RejectForm(formdata=None, prefix=f"reject{item.id}")

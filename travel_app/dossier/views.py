@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -24,9 +25,17 @@ from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
 from travel_app.core import audit
+from travel_app.core.upload_limits import too_large
 from travel_app.dossier import operations as ops
 from travel_app.dossier import uploads
-from travel_app.dossier.forms import EvidenceForm, RejectForm, Row, StageItems, stage_items
+from travel_app.dossier.forms import (
+    EvidenceForm,
+    RejectForm,
+    Row,
+    StageItems,
+    evidence_limit,
+    stage_items,
+)
 from travel_app.dossier.models import DossierItem
 from travel_app.extensions import db
 from travel_app.org.models import Role
@@ -76,23 +85,34 @@ def _back(trip: Trip) -> Response:
     return redirect(url_for("trips.show", trip_id=trip.id, _anchor="dossier"))
 
 
-def _error(trip: Trip, principals: list[Any], item: DossierItem, message: str) -> tuple[str, int]:
+def _error(
+    trip: Trip, principals: list[Any], item: DossierItem, message: str, status: int = 400
+) -> tuple[str, int]:
+    """The trip page with the refusal at its top and at the item (which takes the focus)."""
     db.session.rollback()
-    return trip_page(trip, principals, 400, item_errors={item.id: message})
+    return trip_page(trip, principals, status, item_errors={item.id: message})
 
 
-def _read_upload(item: DossierItem) -> ops.Upload | str | None:
-    """Store the request's file after checking its size and content; a message if refused."""
+@dataclass(frozen=True)
+class _Refused:
+    """Why the file was refused, and the status that says it (413: over the limit)."""
+
+    message: str
+    status: int = 400
+
+
+def _read_upload(item: DossierItem) -> ops.Upload | _Refused | None:
+    """Store the request's file after checking its size and content; why, if refused."""
     sent = request.files.get(f"item{item.id}-upload")
     if sent is None or not sent.filename:
         return None
-    limit = int(current_app.config["UPLOAD_MAX_BYTES"])
+    limit = evidence_limit()
     content = sent.stream.read(limit + 1)
     if len(content) > limit:
-        abort(413)
+        return _Refused(too_large(limit), 413)
     kind = uploads.detect(content[:16])
     if kind is None:
-        return _("Only PDF, JPEG or PNG files are accepted (judged by their content).")
+        return _Refused(_("Only PDF, JPEG or PNG files are accepted (judged by their content)."))
     name = uploads.store(content, Path(current_app.config["UPLOAD_DIR"]))
     return ops.Upload(name, kind[0], len(content))
 
@@ -108,8 +128,8 @@ def complete(trip_id: int, item_id: int) -> Response | tuple[str, int]:
         messages = [str(m) for errors in form.errors.values() for m in errors]
         return _error(trip, principals, item, "; ".join(messages))
     upload = _read_upload(item)
-    if isinstance(upload, str):
-        return _error(trip, principals, item, upload)
+    if isinstance(upload, _Refused):
+        return _error(trip, principals, item, upload.message, upload.status)
     try:
         ops.complete(
             item, trip, current_user, form.text.data or "", form.day.data, date.today(), upload
@@ -121,6 +141,19 @@ def complete(trip_id: int, item_id: int) -> Response | tuple[str, int]:
     db.session.commit()
     flash(_("Item recorded."), "success")
     return _back(trip)
+
+
+def complete_too_large(trip_id: int, item_id: int) -> tuple[str, int] | None:
+    """A body over MAX_CONTENT_LENGTH, refused before the view ran: the trip page says so at the
+    item, as for a file the view refused; None (the plain 413 page) for whoever may not act on
+    it. The form was never read (nor its token checked), so nothing is saved."""
+    if not current_user.is_authenticated:
+        return None
+    trip, principals = visible_trip(trip_id)
+    item = _item(trip, item_id)
+    if not ops.can_complete(item, trip, current_user):
+        return None
+    return _error(trip, principals, item, too_large(evidence_limit()), 413)
 
 
 @bp.route("/trips/<int:trip_id>/dossier/print")

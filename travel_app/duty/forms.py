@@ -44,7 +44,12 @@ class WhereForm(FlaskForm):
     country = SelectField(
         _l("Country"), validators=[Optional()], validate_choice=False, widget=QuickSelect()
     )
-    region = StringField(_l("Region (ISO code, e.g. ML-7)"), validators=[Optional()])
+    #: The chosen country's regions by name (their ISO 3166-2 code is only the value): filled
+    #: from the submitted country, so the picker works without a script; static/trips.js
+    #: refills it from the same endpoint as the itinerary's when the country changes.
+    region = SelectField(
+        _l("Region"), validators=[Optional()], validate_choice=False, widget=QuickSelect()
+    )
     on = DateField(_l("On"), validators=[Optional()], default=date.today)
     days = IntegerField(
         _l("Days before and after"),
@@ -74,14 +79,23 @@ class WhereForm(FlaskForm):
             ]
         )
         self._faculties = {str(f.id) for f in faculties}
+        country = (self.country.data or "").strip().upper()
+        regions = geography.regions(country, locale) if geography.is_country(country) else ()
+        self.region.choices = choices(
+            [("", _l("Whole country"))] + [(r.code, r.name) for r in regions]
+        )
 
     def validate_country(self, field: Any) -> None:
-        if field.data and not geography.is_country(field.data):
+        if not field.data:
+            return
+        field.data = field.data.strip().upper()
+        if not geography.is_country(field.data):
             raise ValidationError(_l("Unknown country code."))
 
     def validate_region(self, field: Any) -> None:
         if not field.data:
             return
+        # Upper case: links written before the picker (region=ml-7) keep working.
         field.data = field.data.strip().upper()
         if not self.country.data:
             raise ValidationError(_l("Choose the country of the region."))

@@ -60,24 +60,31 @@ def _group(q: Where) -> Any:
     )
 
 
+def _filters(q: Where, place: bool = True) -> list[Any]:
+    """Which stays count at all, whatever the day: active trips, in the place, faculty and
+    level asked for."""
+    chosen: list[Any] = [Trip.state.in_(ACTIVE)]
+    if place and q.country:
+        chosen.append(Leg.country_code == q.country)
+        if q.region:
+            chosen.append(sa.or_(Leg.region_code == q.region, Leg.region_code.is_(None)))
+    if q.faculty_id is not None:
+        chosen.append(Trip.faculty_id == q.faculty_id)
+    if q.level is not None:
+        chosen.append(Trip.level == q.level)
+    return chosen
+
+
 def conditions(q: Where, place: bool = True) -> list[Any]:
     window = [
         Leg.arrives_on <= shift(q.on, q.days),
         Leg.leaves_on >= shift(q.on, -q.days),
-        Trip.state.in_(ACTIVE),
+        *_filters(q, place),
     ]
     # Without a bound when it would fall before year 1: a stay typed as ending in 9999 (even in
     # a draft) makes the longest stay millions of days long.
     if q.longest is not None and q.days + q.longest < (q.on - date.min).days:
         window.append(Leg.arrives_on >= q.on - timedelta(days=q.days + q.longest))
-    if place and q.country:
-        window.append(Leg.country_code == q.country)
-        if q.region:
-            window.append(sa.or_(Leg.region_code == q.region, Leg.region_code.is_(None)))
-    if q.faculty_id is not None:
-        window.append(Trip.faculty_id == q.faculty_id)
-    if q.level is not None:
-        window.append(Trip.level == q.level)
     if q.group == "there":
         window += [Leg.arrives_on <= q.on, Leg.leaves_on >= q.on]
     elif q.group == "arriving":
@@ -173,6 +180,40 @@ def tally(q: Where) -> dict[str, int]:
     ):
         counts[name] = n
     return counts
+
+
+@dataclass(frozen=True)
+class Departure:
+    """The first day after the window on which stays of the selection begin."""
+
+    on: date
+    #: Travellers whose stay begins that day (each counted once).
+    travellers: int
+
+
+def next_departure(q: Where) -> Departure | None:
+    """When the next travellers leave after ``q``'s window, and how many (one statement); None
+    when nobody of the selection is planned to.
+
+    The same stays the list shows (active trips, in the place, faculty and level asked for),
+    the group aside: a stay "leaves" on the day it begins, so for a country it is the day the
+    traveller arrives there. The first day is the index's minimum, then its stays are counted.
+    """
+    after = shift(q.on, q.days)
+    first = (
+        sa.select(sa.func.min(Leg.arrives_on))
+        .join(Trip, Trip.id == Leg.trip_id)
+        .where(*_filters(q), Leg.arrives_on > after)
+        .correlate(None)  # its own stays, not the outer query's
+        .scalar_subquery()
+    )
+    on, travellers = db.session.execute(
+        sa.select(sa.func.min(Leg.arrives_on), sa.func.count(sa.distinct(Trip.traveller_id)))
+        .select_from(Leg)
+        .join(Trip, Trip.id == Leg.trip_id)
+        .where(*_filters(q), Leg.arrives_on == first)
+    ).one()
+    return Departure(on, travellers) if on is not None and travellers else None
 
 
 def travellers_by_country(q: Where) -> list[tuple[str, dict[int | None, int]]]:

@@ -9,7 +9,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import Blueprint, Response, render_template, request
-from flask_babel import get_locale
+from flask_babel import format_date, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -82,12 +82,18 @@ def where() -> str | tuple[str, int]:
         {**{lvl: f"{lvl}: {name}" for lvl, name in levels.items()}, None: _("not assessed")},
     )
     tally = queries.tally(q)
+    # Nobody there, arriving or just back: say when the next ones leave (one more statement).
+    is_empty = not any(tally.values())
+    upcoming = queries.next_departure(q) if is_empty else None
     return render_template(
         "duty/where.html",
         form=form,
         q=q,
         page=queries.stays(q, page, tally),
         tally=tally,
+        is_empty=is_empty,
+        upcoming=upcoming,
+        upcoming_on=format_date(upcoming.on, "d MMMM y") if upcoming else None,
         chart=svg,
         abroad=sum(sum(levels.values()) for _, levels in per_country),
         args=_args(form),

@@ -15,6 +15,7 @@ from flask import current_app
 from flask_babel import force_locale
 
 from travel_app.outbox.queue import Mail
+from travel_app.places.geography import place_name
 from workflows.model import ROLE_TITLES, Procedure
 
 
@@ -75,6 +76,7 @@ def compose(
         "public_url": current_app.config["PUBLIC_URL"].rstrip("/"),
         "locale": recipient.language,
         "role_title": role_title,
+        "place_name": lambda country, region: place_name(country, region, recipient.language),
         **context,
     }
     with force_locale(recipient.language):

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from travel_app.core.db import UTCDateTime, utcnow
 from travel_app.extensions import Model
 from travel_app.org.models import Person
+from travel_app.places import geography
 
 #: The internal scale is 0..3; every source scale maps onto it.
 MIN_LEVEL, MAX_LEVEL = 0, 3
@@ -46,6 +47,16 @@ class AdvisorySource(Model):
     levels: Mapped[list[SourceLevel]] = relationship(
         back_populates="source", order_by="SourceLevel.level"
     )
+
+    def title(self, locale: str = "en") -> str:
+        """The source's name for a reader of ``locale``: a government's source ("Netherlands:
+        Ministerie van Buitenlandse Zaken") begins with its country's name in that language."""
+        if self.government:
+            english = geography.country_name(self.government, "en") + ": "
+            if self.name.startswith(english):
+                own = geography.country_name(self.government, locale)
+                return f"{own}: {self.name[len(english) :]}"
+        return self.name
 
 
 class SourceLevel(Model):

@@ -256,9 +256,6 @@ def gaps(procedure: Procedure) -> Gaps:
     )
 
 
-def source_names() -> dict[str, str]:
-    """Each advisory source's name by its code, so people read names, never codes (one read)."""
-    return {
-        code: name
-        for code, name in db.session.execute(sa.select(AdvisorySource.code, AdvisorySource.name))
-    }
+def source_names(locale: str = "en") -> dict[str, str]:
+    """Each advisory source's name in ``locale`` by its code, so people read names, never codes."""
+    return {s.code: s.title(locale) for s in db.session.scalars(sa.select(AdvisorySource))}

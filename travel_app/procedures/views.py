@@ -19,6 +19,7 @@ from travel_app.core.db import utcnow
 from travel_app.core.forms import ConfirmForm
 from travel_app.core.i18n import gettext as _
 from travel_app.core.permissions import require_admin
+from travel_app.core.upload_limits import file_limit, human_size, limit_attributes, too_large
 from travel_app.extensions import db
 from travel_app.procedures import in_force, operations
 from travel_app.procedures.forms import ExplainForm, UploadForm, max_bytes
@@ -50,7 +51,7 @@ def show() -> str:
         "procedures/show.html",
         procedure=procedure,
         upload=db.session.get(ProcedureUpload, upload_id) if upload_id is not None else None,
-        summary=describe.summary(procedure, locale, operations.source_names()),
+        summary=describe.summary(procedure, locale, operations.source_names(locale)),
         diagram=_drawing(procedure),
         mermaid=describe.mermaid(procedure, locale),
     )
@@ -59,13 +60,18 @@ def show() -> str:
 def _uploads_page(
     form: UploadForm, problems: ProcedureError | None = None, status: int = 200
 ) -> tuple[str, int]:
+    limit = file_limit(max_bytes())
     return render_template(
         "procedures/uploads.html",
         form=form,
         problems=problems,
         uploads=operations.uploads(),
         in_force_id=in_force().upload_id,
-        limit_kb=max_bytes() // 1024,
+        limit_hint=_(
+            "A procedure file in YAML, saved as UTF-8 text, of at most %(size)s.",
+            size=human_size(limit),
+        ),
+        limit_attributes=limit_attributes(limit),
     ), status
 
 
@@ -94,6 +100,13 @@ def upload() -> Response | tuple[str, int]:
     else:
         flash(_("This file was uploaded before: here it is."), "info")
     return redirect(url_for("procedures.preview", upload_id=stored.id), 303)
+
+
+def upload_too_large() -> tuple[str, int]:
+    """A body over the request limit, refused before the view: the page says so at the file."""
+    form = UploadForm()  # empty: the refused body is never read
+    form.file.errors = [too_large(file_limit(max_bytes()))]
+    return _uploads_page(form, status=413)
 
 
 def _upload(upload_id: int) -> ProcedureUpload:
@@ -125,7 +138,7 @@ def preview(upload_id: int) -> tuple[str, int]:
         "procedures/preview.html",
         upload=upload,
         procedure=procedure,
-        summary=describe.summary(procedure, locale, operations.source_names()),
+        summary=describe.summary(procedure, locale, operations.source_names(locale)),
         diagram=_drawing(procedure),
         gaps=operations.gaps(procedure),
         form=form,

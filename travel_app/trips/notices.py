@@ -36,7 +36,7 @@ from travel_app.trips.models import (
     TripPhase,
     TripState,
 )
-from workflows.model import Mode, WhoKind
+from workflows.model import Mode, Text, WhoKind
 
 #: Trip states that end a review with a decision the traveller must hear of.
 DECIDED = (
@@ -193,9 +193,9 @@ def after_decision(trip: Trip, event: TripEvent, today: date, conditions: list[s
         to_traveller(trip, event, "changes_requested", today)
 
 
-def suspended(trip_ids: list[int], reason: str | Mapping[int, str], today: date) -> None:
+def suspended(trip_ids: list[int], reasons: Mapping[int, Text], today: date) -> None:
     """Tell each traveller whose approval a level rise suspended (one read, one insert); the
-    reason is one for all, or each trip's own."""
+    reason is each trip's own, in the traveller's language."""
     if not trip_ids:
         return
     # Joined, not selectin: one statement for any number of trips (selectin chunks by 500).
@@ -220,7 +220,7 @@ def suspended(trip_ids: list[int], reason: str | Mapping[int, str], today: date)
                 due_on=today,
                 attachments=[trip_calendar(trip)],
                 trip=trip,
-                reason=reason if isinstance(reason, str) else reason[trip.id],
+                reason=reasons[trip.id](trip.traveller.language),
             )
             for trip in trips
         ]
@@ -531,7 +531,7 @@ def _supervisors(trip: Trip) -> set[int]:
 def level_changed(
     lowered: dict[int, tuple[int, int]],
     flagged: dict[int, tuple[int, int]],
-    reason: str | Mapping[int, str],
+    reasons: Mapping[int, Text],
     today: date,
 ) -> None:
     """Tell who must hear of a level change that keeps a trip's state (trip id → its new
@@ -581,11 +581,20 @@ def level_changed(
             about=f"trip:{trip.id}/version:{version}",
             due_on=today,
             trip=trip,
-            reason=reason if isinstance(reason, str) else reason[trip.id],
         )
-        mails.append(compose(kind, "traveller", _recipient(trip.traveller), level=level, **common))
+        said = reasons[trip.id]
+        mails.append(
+            compose(
+                kind,
+                "traveller",
+                _recipient(trip.traveller),
+                level=level,
+                reason=said(trip.traveller.language),
+                **common,
+            )
+        )
         mails += [
-            compose(kind, role, _recipient(p), level=level, **common)
+            compose(kind, role, _recipient(p), level=level, reason=said(p.language), **common)
             for p in others
             if p.id != trip.traveller_id
         ]

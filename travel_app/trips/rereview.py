@@ -20,13 +20,17 @@ from travel_app.dossier import operations as dossier
 from travel_app.extensions import db
 from travel_app.org.models import Person
 from travel_app.places.geography import place_name
-from travel_app.places.models import Advisory
+from travel_app.places.models import Advisory, AdvisorySource
 from travel_app.procedures import active_procedure
 from travel_app.trips import notices, routing, transitions
 from travel_app.trips.facts import LegFacts, load_context
 from travel_app.trips.models import GO_STATES, EventKind, Leg, Trip, TripState
 from travel_app.trips.operations import state_for
 from workflows import engine
+from workflows.model import Text
+
+#: A country, or one of its regions.
+Place = tuple[str, str | None]
 
 #: Trips a change of advice can still matter to.
 WATCHED = (
@@ -72,10 +76,33 @@ def react_to_advisory(advisory: Advisory, actor: Person | None, today: date) -> 
     return react_to_advice([advisory], actor, today)
 
 
-def _reason(advisory: Advisory, sources: dict[str, str]) -> str:
-    place = place_name(advisory.country_code, advisory.region_code)
-    source = sources.get(advisory.source_code, advisory.source_code)
-    return f"{place}: level {advisory.level} ({source}, {advisory.effective_on})"
+def _reason(advisory: Advisory, sources: dict[str, AdvisorySource], locale: str) -> str:
+    """Why a trip was re-examined, in ``locale``: the place, its new level and who said so."""
+    place = place_name(advisory.country_code, advisory.region_code, locale)
+    known = sources.get(advisory.source_code)
+    source = known.title(locale) if known is not None else advisory.source_code
+    level = "niveau" if locale == "nl" else "level"
+    return f"{place}: {level} {advisory.level} ({source}, {advisory.effective_on})"
+
+
+def _reasons(advisories: Sequence[Advisory], touched: dict[int, set[Place]]) -> dict[int, Text]:
+    """Each re-examined trip's reason in Dutch and English (the sources read in one statement)."""
+    codes = {a.source_code for a in advisories}
+    sources = {
+        s.code: s
+        for s in db.session.scalars(sa.select(AdvisorySource).where(AdvisorySource.code.in_(codes)))
+    }
+    by_place = {
+        (a.country_code, a.region_code): {loc: _reason(a, sources, loc) for loc in ("nl", "en")}
+        for a in advisories
+    }
+
+    def joined(keys: set[Place], locale: str) -> str:
+        return "; ".join(sorted(by_place[k][locale] for k in keys))
+
+    return {
+        trip_id: Text(joined(keys, "nl"), joined(keys, "en")) for trip_id, keys in touched.items()
+    }
 
 
 def react_to_advice(advisories: Sequence[Advisory], actor: Person | None, today: date) -> Reaction:
@@ -138,17 +165,17 @@ def react_to_advice(advisories: Sequence[Advisory], actor: Person | None, today:
     procedure = active_procedure()
     digest = routing.remember(procedure)
     now = utcnow()
-    by_place = {(a.country_code, a.region_code): _reason(a, ctx.sources) for a in advisories}
+    places = {(a.country_code, a.region_code) for a in advisories}
     touched = {
         trip.id: {
             key
             for leg in trip.legs
             for key in ((leg.country_code, None), (leg.country_code, leg.region_code))
-            if key in by_place
+            if key in places
         }
         for trip in trips.values()
     }
-    reasons = {t: "; ".join(sorted(by_place[k] for k in keys)) for t, keys in touched.items()}
+    reasons = _reasons(advisories, touched)
 
     changes: list[transitions.Change] = []
     #: The people the notify steps of the new routes name, told once the changes are written.
@@ -162,7 +189,7 @@ def react_to_advice(advisories: Sequence[Advisory], actor: Person | None, today:
         old_level = trip.level or 0
         if new_level == old_level:
             continue
-        reason = reasons[trip.id]
+        reason = reasons[trip.id].en  # the timeline's record; the e-mails say it in each language
         base: dict[str, Any] = {
             "trip_id": trip.id,
             "actor_id": actor.id if actor else None,

@@ -621,21 +621,22 @@ def trip_helpers() -> dict[str, Any]:
 
     from travel_app.trips.forms import outcome_title as worded
     from travel_app.trips.operations import conditions_in_force
+    from workflows.conditions import in_words
     from workflows.engine import Outcome
     from workflows.model import Procedure
 
     def step_name(step_id: str, procedure: Any = None) -> str:
         try:
             _stage, step = (procedure or active_procedure()).step(step_id)
-        except KeyError:
-            return step_id
+        except KeyError:  # a step of an older procedure: its id in words, never the bare code
+            return in_words(step_id)
         return step.name(_locale())
 
     def stage_name(stage_id: str, procedure: Any = None) -> str:
         for stage in (procedure or active_procedure()).stages:
             if stage.id == stage_id:
                 return stage.name(_locale())
-        return stage_id
+        return in_words(stage_id)
 
     @pass_context
     def role_title(context: Any, role: str, procedure: Any = None) -> str:
