@@ -66,6 +66,21 @@ def trip_in_review(world: World, make_trip: Callable[..., Trip]) -> Trip:  # noq
     return make_trip()
 
 
+#: The evidence limit while the dossier journey runs (small, so a file over it is cheap to send).
+UPLOAD_LIMIT = 2048
+
+
+@pytest.fixture
+def approved_trip(world: World, make_trip, as_person, app, monkeypatch, tmp_path) -> Trip:  # noqa: F811
+    """The student's trip to Burkina Faso, approved with a condition: its dossier asks files."""
+    from tests.dossier.test_checklist import approved_with_condition
+
+    monkeypatch.setitem(app.config, "UPLOAD_DIR", str(tmp_path / "uploads"))
+    monkeypatch.setitem(app.config, "UPLOAD_MAX_BYTES", UPLOAD_LIMIT)
+    monkeypatch.setitem(app.config, "MAX_CONTENT_LENGTH", UPLOAD_LIMIT + 64 * 1024)
+    return approved_with_condition(world, make_trip, as_person)
+
+
 @pytest.fixture
 def on_duty(world: World, as_person) -> CrisisMessage:  # noqa: F811
     """Travellers abroad (so the chart and table of who is where show) and a crisis message sent."""
@@ -103,6 +118,42 @@ def traveller_pages(visit: Visitor, world: World, trip: Trip) -> None:  # noqa: 
     visit.visit("profile", "/profile")
     visit.visit("refused: admin", "/admin/", 403)
     visit.visit("404 logged in", "/trips/999999", 404)
+
+
+def dossier_pages(visit: Visitor, world: World, trip: Trip) -> None:  # noqa: F811
+    """The traveller's dossier and the pages a refused upload answers with: a file that is no
+    PDF, JPEG or PNG (400) and, with the browser's own check taken away, a body over the
+    request limit (413)."""
+    from tests.dossier.test_checklist import items
+
+    item = items(trip)["travellers_online"]
+    visit.log_in(world.student.email)
+    visit.visit("approved trip with its dossier", f"/trips/{trip.id}")
+    page = visit.page
+    send = page.locator(f"#item-{item.id} form button[type=submit]").first
+    page.locator(f"#item{item.id}-upload").set_input_files(
+        files=[{"name": "scan.pdf", "mimeType": "application/pdf", "buffer": b"MZ" + b"\0" * 64}]
+    )
+    with page.expect_response(lambda r: r.url.endswith("/complete")) as answer:
+        send.click()
+    assert answer.value.status == 400
+    visit.check("refused upload")
+    field = page.locator(f"#item{item.id}-upload")
+    field.evaluate("input => input.removeAttribute('data-max-bytes')")
+    field.set_input_files(
+        files=[
+            {
+                "name": "scan.pdf",
+                "mimeType": "application/pdf",
+                "buffer": b"%PDF-1.4\n" + b"x" * (UPLOAD_LIMIT + 70 * 1024),
+            }
+        ]
+    )
+    with page.expect_response(lambda r: r.url.endswith("/complete")) as answer:
+        page.locator(f"#item-{item.id} form button[type=submit]").first.click()
+    assert answer.value.status == 413
+    visit.check("upload over the limit")
+    visit.visit("crisis sheet of the approved trip", f"/trips/{trip.id}/dossier/print")
 
 
 def decider_pages(visit: Visitor, world: World, trip: Trip) -> None:  # noqa: F811

@@ -17,8 +17,10 @@ from tests.e2e.journeys import (  # noqa: F401  (the fixtures the journeys need)
     Visitor,
     administrator_pages,
     anonymous_pages,
+    approved_trip,
     as_person,
     decider_pages,
+    dossier_pages,
     make_trip,
     on_duty,
     safety_officer_pages,
@@ -159,3 +161,10 @@ def test_the_first_tab_reaches_a_skip_link_that_moves_focus_to_the_content(
     assert page.locator("#skip-link").is_visible()
     page.keyboard.press("Enter")
     assert page.evaluate("document.activeElement.id") == "main"
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_the_dossier_and_refused_uploads_pass_axe(audit, world, approved_trip, locale):  # noqa: F811
+    check = audit(locale)
+    dossier_pages(check, world, approved_trip)
+    check.finish()

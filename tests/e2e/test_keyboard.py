@@ -24,8 +24,10 @@ from tests.e2e.journeys import (  # noqa: F401  (the fixtures the journeys need)
     Visitor,
     administrator_pages,
     anonymous_pages,
+    approved_trip,
     as_person,
     decider_pages,
+    dossier_pages,
     make_trip,
     on_duty,
     safety_officer_pages,
@@ -367,7 +369,17 @@ class KeyboardWalk(Visitor):
     def inspect(self, name: str) -> None:
         page = self.page
         # From the top of the page, as a keyboard user arriving there.
-        page.evaluate("() => { document.activeElement.blur(); window.scrollTo(0, 0); }")
+        # (A page that puts focus on an error, as a refused upload does, is walked from the top
+        # too: focusing the body moves the browser's starting point for Tab back there.)
+        page.evaluate(
+            """() => {
+              document.activeElement.blur();
+              document.body.setAttribute('tabindex', '-1');
+              document.body.focus();
+              document.body.removeAttribute('tabindex');
+              window.scrollTo(0, 0);
+            }"""
+        )
         keys = Keyboard(page, f"[{self.locale}] {name}")
         seen: set[int] = set()
         same = 0
@@ -430,6 +442,11 @@ def test_the_safety_officers_pages_can_be_tabbed_through(
 @pytest.mark.parametrize("locale", LOCALES)
 def test_the_administrators_pages_can_be_tabbed_through(walk, world, locale):  # noqa: F811
     administrator_pages(walk(locale), world)
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_the_dossier_and_refused_uploads_can_be_tabbed_through(walk, world, approved_trip, locale):  # noqa: F811
+    dossier_pages(walk(locale), world, approved_trip)
 
 
 def test_the_walk_fails_on_an_invisible_focus(live_server, browser):

@@ -20,8 +20,10 @@ from tests.e2e.journeys import (  # noqa: F401  (the fixtures the journeys need)
     Visitor,
     administrator_pages,
     anonymous_pages,
+    approved_trip,
     as_person,
     decider_pages,
+    dossier_pages,
     make_trip,
     on_duty,
     safety_officer_pages,
@@ -138,3 +140,10 @@ def test_the_check_finds_a_code_in_the_text_but_not_in_attributes(reader, world)
         check.finish()
     assert "'ML-7'" in str(failed.value)
     assert "supervisor_approval" not in str(failed.value)
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_the_dossier_and_refused_uploads_show_no_codes(reader, world, approved_trip, locale):  # noqa: F811
+    check = reader(locale)
+    dossier_pages(check, world, approved_trip)
+    check.finish()

@@ -18,8 +18,10 @@ from tests.e2e.journeys import (  # noqa: F401  (the fixtures the journeys need)
     Visitor,
     administrator_pages,
     anonymous_pages,
+    approved_trip,
     as_person,
     decider_pages,
+    dossier_pages,
     make_trip,
     on_duty,
     safety_officer_pages,
@@ -189,3 +191,10 @@ def test_the_check_fails_on_a_page_that_scrolls_sideways(on_phone, world):  # no
         check.finish()
     assert "login with a wide block" in str(failed.value)
     assert "#too-wide" in str(failed.value)
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_the_dossier_and_refused_uploads_fit_a_phone(on_phone, world, approved_trip, locale):  # noqa: F811
+    check = on_phone(locale)
+    dossier_pages(check, world, approved_trip)
+    check.finish()

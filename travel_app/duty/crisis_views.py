@@ -7,7 +7,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, url_for
-from flask_babel import force_locale
+from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy.orm import joinedload
@@ -102,7 +102,9 @@ def crisis_new() -> Response | str | tuple[str, int]:
         db.session.rollback()
         flash(refused.reason(_locale()), "error")
         return render_template("duty/crisis_new.html", **context), refused.status
-    flash(_("Sent to %(n)s travellers.", n=audience), "success")
+    flash(
+        ngettext("Sent to %(num)d traveller.", "Sent to %(num)d travellers.", audience), "success"
+    )
     return redirect(url_for("duty.crisis_show", message_id=message.id))
 
 
@@ -159,7 +161,14 @@ def crisis_remind(message_id: int) -> Response | tuple[str, int]:
         flash(refused.reason(_locale()), "error")
         return redirect(url_for("duty.crisis_show", message_id=message.id))
     if n:
-        flash(_("Sent once more to %(n)s travellers who have not answered.", n=n), "success")
+        flash(
+            ngettext(
+                "Sent once more to %(num)d traveller who has not answered.",
+                "Sent once more to %(num)d travellers who have not answered.",
+                n,
+            ),
+            "success",
+        )
     else:
         flash(_("Nobody left to remind: everyone answered or was reminded."), "info")
     return redirect(url_for("duty.crisis_show", message_id=message.id))

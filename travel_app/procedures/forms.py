@@ -13,6 +13,7 @@ from wtforms.validators import ValidationError
 
 from travel_app.core.i18n import gettext as _
 from travel_app.core.i18n import lazy_gettext as _l
+from travel_app.core.upload_limits import file_limit, too_large
 
 #: The largest procedure file accepted (the shipped ones are about 10 KB).
 MAX_BYTES = 256 * 1024
@@ -39,15 +40,10 @@ class UploadForm(FlaskForm):
         sent: Any = field.data
         if not isinstance(sent, FileStorage) or not sent.filename:
             raise ValidationError(_("Choose a procedure file to upload."))
-        limit = max_bytes()
+        limit = file_limit(max_bytes())
         body = sent.stream.read(limit + 1)
         if len(body) > limit:
-            raise ValidationError(
-                _(
-                    "The file is too large: a procedure file may be at most %(kb)s KB.",
-                    kb=limit // 1024,
-                )
-            )
+            raise ValidationError(too_large(limit))
         if not body.strip():
             raise ValidationError(_("The file is empty."))
         try:
