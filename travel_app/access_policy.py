@@ -153,7 +153,8 @@ def allowed_method(rule: Access, method: str) -> bool:
 
 
 def enforce() -> Response | None:
-    """The app's first ``before_request``: refuse what the table does not allow."""
+    """Before every view: refuse what the table does not allow (the 413 handler asks it too, as
+    a body over the limit stops the request in the CSRF check, before this hook runs)."""
     endpoint = request.endpoint
     if endpoint is None:  # no route matched: routing answers 404 or 405
         return None
