@@ -17,6 +17,9 @@ from typing import Any
 import pytest
 from werkzeug.serving import make_server
 
+from tests.e2e.journeys import approved_trip, on_duty, trip_in_review  # noqa: F401  (fixtures)
+from tests.trips.conftest import as_person, make_trip, world  # noqa: F401  (fixtures)
+
 CHROMIUM = os.environ.get("E2E_CHROMIUM") or shutil.which("chromium")
 
 pytestmark = pytest.mark.e2e

@@ -218,3 +218,40 @@ def administrator_pages(visit: Visitor, world: World) -> None:  # noqa: F811
     visit.visit("deputies", "/admin/deputies")
     visit.visit("outbox", "/admin/outbox")
     visit.visit("country", "/countries/ML")
+
+
+def _fixture(request: pytest.FixtureRequest, name: str) -> Any:
+    return request.getfixturevalue(name)
+
+
+def _administrator(visit: Visitor, request: pytest.FixtureRequest) -> None:
+    _fixture(request, "trip_in_review")  # a trip on record, as in the other journeys
+    administrator_pages(visit, _fixture(request, "world"))
+
+
+#: Every journey by name, walked with the fixtures it asks for; each check (accessibility,
+#: phone width, no codes, keyboard) walks them all, in both languages.
+JOURNEYS: dict[str, Callable[[Visitor, pytest.FixtureRequest], None]] = {
+    "anonymous": lambda visit, request: anonymous_pages(visit),
+    "traveller": lambda visit, request: traveller_pages(
+        visit, _fixture(request, "world"), _fixture(request, "trip_in_review")
+    ),
+    "decider": lambda visit, request: decider_pages(
+        visit, _fixture(request, "world"), _fixture(request, "trip_in_review")
+    ),
+    "safety officer": lambda visit, request: safety_officer_pages(
+        visit,
+        _fixture(request, "world"),
+        _fixture(request, "trip_in_review"),
+        _fixture(request, "on_duty"),
+    ),
+    "administrator": _administrator,
+    "dossier": lambda visit, request: dossier_pages(
+        visit, _fixture(request, "world"), _fixture(request, "approved_trip")
+    ),
+}
+
+
+def walk(journey: str, visit: Visitor, request: pytest.FixtureRequest) -> None:
+    """Walk the named journey with ``visit`` (its fixtures asked for by name)."""
+    JOURNEYS[journey](visit, request)

@@ -12,22 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.journeys import (  # noqa: F401  (the fixtures the journeys need)
-    LOCALES,
-    Visitor,
-    administrator_pages,
-    anonymous_pages,
-    approved_trip,
-    as_person,
-    decider_pages,
-    dossier_pages,
-    make_trip,
-    on_duty,
-    safety_officer_pages,
-    traveller_pages,
-    trip_in_review,
-    world,
-)
+from tests.e2e.journeys import JOURNEYS, LOCALES, Visitor, walk
 from tests.js_modules import JS, node_project
 
 pytestmark = pytest.mark.e2e
@@ -99,37 +84,10 @@ def audit(live_server, audited_page, axe_source) -> Callable[[str], Audit]:
 
 
 @pytest.mark.parametrize("locale", LOCALES)
-def test_the_pages_without_a_login_pass_axe(audit, locale):
+@pytest.mark.parametrize("journey", JOURNEYS)
+def test_every_page_of_the_journey_pass_axe(audit, journey, locale, request):
     check = audit(locale)
-    anonymous_pages(check)
-    check.finish()
-
-
-@pytest.mark.parametrize("locale", LOCALES)
-def test_the_travellers_pages_pass_axe(audit, world, trip_in_review, locale):  # noqa: F811
-    check = audit(locale)
-    traveller_pages(check, world, trip_in_review)
-    check.finish()
-
-
-@pytest.mark.parametrize("locale", LOCALES)
-def test_the_deciders_pages_pass_axe(audit, world, trip_in_review, locale):  # noqa: F811
-    check = audit(locale)
-    decider_pages(check, world, trip_in_review)
-    check.finish()
-
-
-@pytest.mark.parametrize("locale", LOCALES)
-def test_the_safety_officers_pages_pass_axe(audit, world, trip_in_review, on_duty, locale):  # noqa: F811
-    check = audit(locale)
-    safety_officer_pages(check, world, trip_in_review, on_duty)
-    check.finish()
-
-
-@pytest.mark.parametrize("locale", LOCALES)
-def test_the_administrators_pages_pass_axe(audit, world, trip_in_review, locale):  # noqa: F811
-    check = audit(locale)
-    administrator_pages(check, world)
+    walk(journey, check, request)
     check.finish()
 
 
@@ -152,7 +110,7 @@ def test_the_audit_fails_on_a_serious_violation(audit):
 def test_the_first_tab_reaches_a_skip_link_that_moves_focus_to_the_content(
     live_server,
     page,
-    world,  # noqa: F811
+    world,
 ):
     """Keyboard users skip the menu: the first Tab shows the skip link, Enter lands in main."""
     page.goto(f"{live_server}/login")
@@ -161,10 +119,3 @@ def test_the_first_tab_reaches_a_skip_link_that_moves_focus_to_the_content(
     assert page.locator("#skip-link").is_visible()
     page.keyboard.press("Enter")
     assert page.evaluate("document.activeElement.id") == "main"
-
-
-@pytest.mark.parametrize("locale", LOCALES)
-def test_the_dossier_and_refused_uploads_pass_axe(audit, world, approved_trip, locale):  # noqa: F811
-    check = audit(locale)
-    dossier_pages(check, world, approved_trip)
-    check.finish()

@@ -19,22 +19,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.conftest import PASSWORD
-from tests.e2e.journeys import (  # noqa: F401  (the fixtures the journeys need)
-    LOCALES,
-    Visitor,
-    administrator_pages,
-    anonymous_pages,
-    approved_trip,
-    as_person,
-    decider_pages,
-    dossier_pages,
-    make_trip,
-    on_duty,
-    safety_officer_pages,
-    traveller_pages,
-    trip_in_review,
-    world,
-)
+from tests.e2e.journeys import JOURNEYS, LOCALES, Visitor, walk
 
 pytestmark = pytest.mark.e2e
 
@@ -202,7 +187,7 @@ ARRIVES, MOVES_ON, LEAVES = date(NEXT_YEAR, 6, 6), date(NEXT_YEAR, 7, 7), date(N
 def test_a_trip_is_filed_and_refused_with_a_comment_by_keyboard_alone(
     live_server,
     page,
-    world,  # noqa: F811
+    world,
     locale,
 ):
     errors: list[str] = []
@@ -409,44 +394,14 @@ class KeyboardWalk(Visitor):
 
 
 @pytest.fixture
-def walk(live_server, page) -> Callable[[str], KeyboardWalk]:
+def tab_walk(live_server, page) -> Callable[[str], KeyboardWalk]:
     return lambda locale: KeyboardWalk(page, live_server, locale)
 
 
-def test_the_pages_without_a_login_can_be_tabbed_through(walk):
-    for locale in LOCALES:
-        anonymous_pages(walk(locale))
-
-
 @pytest.mark.parametrize("locale", LOCALES)
-def test_the_travellers_pages_can_be_tabbed_through(walk, world, trip_in_review, locale):  # noqa: F811
-    traveller_pages(walk(locale), world, trip_in_review)
-
-
-@pytest.mark.parametrize("locale", LOCALES)
-def test_the_deciders_pages_can_be_tabbed_through(walk, world, trip_in_review, locale):  # noqa: F811
-    decider_pages(walk(locale), world, trip_in_review)
-
-
-@pytest.mark.parametrize("locale", LOCALES)
-def test_the_safety_officers_pages_can_be_tabbed_through(
-    walk,
-    world,  # noqa: F811
-    trip_in_review,  # noqa: F811
-    on_duty,  # noqa: F811
-    locale,
-):
-    safety_officer_pages(walk(locale), world, trip_in_review, on_duty)
-
-
-@pytest.mark.parametrize("locale", LOCALES)
-def test_the_administrators_pages_can_be_tabbed_through(walk, world, locale):  # noqa: F811
-    administrator_pages(walk(locale), world)
-
-
-@pytest.mark.parametrize("locale", LOCALES)
-def test_the_dossier_and_refused_uploads_can_be_tabbed_through(walk, world, approved_trip, locale):  # noqa: F811
-    dossier_pages(walk(locale), world, approved_trip)
+@pytest.mark.parametrize("journey", JOURNEYS)
+def test_every_page_of_the_journey_can_be_tabbed_through(tab_walk, journey, locale, request):
+    walk(journey, tab_walk(locale), request)
 
 
 def test_the_walk_fails_on_an_invisible_focus(live_server, browser):

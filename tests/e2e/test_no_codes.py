@@ -15,22 +15,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.journeys import (  # noqa: F401  (the fixtures the journeys need)
-    LOCALES,
-    Visitor,
-    administrator_pages,
-    anonymous_pages,
-    approved_trip,
-    as_person,
-    decider_pages,
-    dossier_pages,
-    make_trip,
-    on_duty,
-    safety_officer_pages,
-    traveller_pages,
-    trip_in_review,
-    world,
-)
+from tests.e2e.journeys import JOURNEYS, LOCALES, Visitor, walk
 from tests.no_codes import codes_in
 
 pytestmark = pytest.mark.e2e
@@ -83,47 +68,14 @@ def reader(live_server, page) -> Callable[[str], CodeCheck]:
 
 
 @pytest.mark.parametrize("locale", LOCALES)
-def test_the_pages_without_a_login_show_no_codes(reader, locale):
+@pytest.mark.parametrize("journey", JOURNEYS)
+def test_every_page_of_the_journey_show_no_codes(reader, journey, locale, request):
     check = reader(locale)
-    anonymous_pages(check)
+    walk(journey, check, request)
     check.finish()
 
 
-@pytest.mark.parametrize("locale", LOCALES)
-def test_the_travellers_pages_show_no_codes(reader, world, trip_in_review, locale):  # noqa: F811
-    check = reader(locale)
-    traveller_pages(check, world, trip_in_review)
-    check.finish()
-
-
-@pytest.mark.parametrize("locale", LOCALES)
-def test_the_deciders_pages_show_no_codes(reader, world, trip_in_review, locale):  # noqa: F811
-    check = reader(locale)
-    decider_pages(check, world, trip_in_review)
-    check.finish()
-
-
-@pytest.mark.parametrize("locale", LOCALES)
-def test_the_safety_officers_pages_show_no_codes(
-    reader,
-    world,  # noqa: F811
-    trip_in_review,  # noqa: F811
-    on_duty,  # noqa: F811
-    locale,
-):
-    check = reader(locale)
-    safety_officer_pages(check, world, trip_in_review, on_duty)
-    check.finish()
-
-
-@pytest.mark.parametrize("locale", LOCALES)
-def test_the_administrators_pages_show_no_codes(reader, world, trip_in_review, locale):  # noqa: F811
-    check = reader(locale)
-    administrator_pages(check, world)
-    check.finish()
-
-
-def test_the_check_finds_a_code_in_the_text_but_not_in_attributes(reader, world):  # noqa: F811
+def test_the_check_finds_a_code_in_the_text_but_not_in_attributes(reader, world):
     """The check can fail: a region code in the text is found; one in a link is not."""
     check = reader("en")
     check.visit("login", "/login")
@@ -140,10 +92,3 @@ def test_the_check_finds_a_code_in_the_text_but_not_in_attributes(reader, world)
         check.finish()
     assert "'ML-7'" in str(failed.value)
     assert "supervisor_approval" not in str(failed.value)
-
-
-@pytest.mark.parametrize("locale", LOCALES)
-def test_the_dossier_and_refused_uploads_show_no_codes(reader, world, approved_trip, locale):  # noqa: F811
-    check = reader(locale)
-    dossier_pages(check, world, approved_trip)
-    check.finish()

@@ -13,22 +13,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.journeys import (  # noqa: F401  (the fixtures the journeys need)
-    LOCALES,
-    Visitor,
-    administrator_pages,
-    anonymous_pages,
-    approved_trip,
-    as_person,
-    decider_pages,
-    dossier_pages,
-    make_trip,
-    on_duty,
-    safety_officer_pages,
-    traveller_pages,
-    trip_in_review,
-    world,
-)
+from tests.e2e.journeys import JOURNEYS, LOCALES, Visitor, walk
 from tests.e2e.test_trip_journey import screenshot
 
 pytestmark = pytest.mark.e2e
@@ -133,47 +118,14 @@ def on_phone(live_server, phone_page) -> Callable[[str], WidthCheck]:
 
 
 @pytest.mark.parametrize("locale", LOCALES)
-def test_the_pages_without_a_login_fit_a_phone(on_phone, locale):
+@pytest.mark.parametrize("journey", JOURNEYS)
+def test_every_page_of_the_journey_fit_a_phone(on_phone, journey, locale, request):
     check = on_phone(locale)
-    anonymous_pages(check)
+    walk(journey, check, request)
     check.finish()
 
 
-@pytest.mark.parametrize("locale", LOCALES)
-def test_the_travellers_pages_fit_a_phone(on_phone, world, trip_in_review, locale):  # noqa: F811
-    check = on_phone(locale)
-    traveller_pages(check, world, trip_in_review)
-    check.finish()
-
-
-@pytest.mark.parametrize("locale", LOCALES)
-def test_the_deciders_pages_fit_a_phone(on_phone, world, trip_in_review, locale):  # noqa: F811
-    check = on_phone(locale)
-    decider_pages(check, world, trip_in_review)
-    check.finish()
-
-
-@pytest.mark.parametrize("locale", LOCALES)
-def test_the_safety_officers_pages_fit_a_phone(
-    on_phone,
-    world,  # noqa: F811
-    trip_in_review,  # noqa: F811
-    on_duty,  # noqa: F811
-    locale,
-):
-    check = on_phone(locale)
-    safety_officer_pages(check, world, trip_in_review, on_duty)
-    check.finish()
-
-
-@pytest.mark.parametrize("locale", LOCALES)
-def test_the_administrators_pages_fit_a_phone(on_phone, world, trip_in_review, locale):  # noqa: F811
-    check = on_phone(locale)
-    administrator_pages(check, world)
-    check.finish()
-
-
-def test_the_check_fails_on_a_page_that_scrolls_sideways(on_phone, world):  # noqa: F811
+def test_the_check_fails_on_a_page_that_scrolls_sideways(on_phone, world):
     """The check can fail: a block wider than the phone is found, and named."""
     check = on_phone("en")
     check.visit("login", "/login")
@@ -191,10 +143,3 @@ def test_the_check_fails_on_a_page_that_scrolls_sideways(on_phone, world):  # no
         check.finish()
     assert "login with a wide block" in str(failed.value)
     assert "#too-wide" in str(failed.value)
-
-
-@pytest.mark.parametrize("locale", LOCALES)
-def test_the_dossier_and_refused_uploads_fit_a_phone(on_phone, world, approved_trip, locale):  # noqa: F811
-    check = on_phone(locale)
-    dossier_pages(check, world, approved_trip)
-    check.finish()
