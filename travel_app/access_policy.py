@@ -49,6 +49,10 @@ POLICY: dict[str, Access] = {
     "auth.logout": public(*POST),
     "auth.set_language": public(*POST),
     "auth.profile": logged_in(*GET),
+    # Their own absence and deputy: the view refuses people no work waits for, and a link
+    # that is not their own.
+    "auth.name_deputy": logged_in(*POST),
+    "auth.end_own_deputy": logged_in(*POST),
     # Reached from an e-mail without logging in: the signed link is the proof.
     "duty.answer": public(*BOTH),
     "duty.checkin_link": public(*BOTH),

@@ -174,6 +174,11 @@ def decider_pages(visit: Visitor, world: World, trip: Trip) -> None:  # noqa: F8
     form.locator("button[type=submit]").click()
     expect(visit.page.locator(".flash.success")).to_be_visible()
     visit.check("decision recorded")
+    visit.visit("profile with the deputy form", "/profile")
+    visit.page.fill("#away-deputy", "nobody@uni.example")
+    visit.page.locator("#away-form [type=submit]").click()  # no dates, an unknown deputy
+    expect(visit.page.locator("#away-deputy")).to_have_attribute("aria-invalid", "true")
+    visit.check("refused deputy form")
 
 
 def safety_officer_pages(

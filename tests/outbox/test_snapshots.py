@@ -305,6 +305,16 @@ CASES: list[tuple[str, str, dict[str, Any]]] = [
             ),
         },
     ),
+    (
+        "deputy_named",
+        "deputy",
+        {
+            "absent": SimpleNamespace(name="Hugo Head"),
+            "starts_on": date(2027, 3, 1),
+            "ends_on": date(2027, 3, 14),
+            "note": "Conference in Lima",
+        },
+    ),
 ]
 
 

@@ -26,6 +26,7 @@ from travel_app.core.forms import choices
 from travel_app.core.i18n import lazy_gettext as _l
 from travel_app.core.widgets import QuickSelect
 from travel_app.extensions import db
+from travel_app.org.forms import PersonEmailField, person_by_email
 from travel_app.org.models import (
     ALLOWED_PARENT,
     DeclaredRoleAssignment,
@@ -33,7 +34,6 @@ from travel_app.org.models import (
     Role,
     Unit,
     UnitKind,
-    normalise_email,
 )
 from travel_app.places import geography
 from travel_app.places.models import AdvisorySource, CountryList, RiskLevel, SourceLevel
@@ -52,23 +52,6 @@ LANGUAGES = (("nl", "Nederlands"), ("en", "English"))
 
 def _strip(value: Any) -> Any:
     return value.strip() if isinstance(value, str) else value
-
-
-def _person_by_email(email: str) -> Person | None:
-    return db.session.scalar(sa.select(Person).where(Person.email == normalise_email(email)))
-
-
-class PersonEmailField(EmailField):
-    """An e-mail field that resolves to an existing person (``.person``)."""
-
-    person: Person | None = None
-
-    def pre_validate(self, form: Any) -> None:
-        self.person = None
-        if self.data:
-            self.person = _person_by_email(self.data)
-            if self.person is None:
-                raise ValidationError(_l("Nobody with this e-mail address is known."))
 
 
 class AdvisoryForm(FlaskForm):
@@ -278,7 +261,7 @@ class PersonForm(FlaskForm):
         self.nationalities.choices = choices((p.code, p.name) for p in geography.countries(locale))
 
     def validate_email(self, field: Any) -> None:
-        existing = _person_by_email(field.data)
+        existing = person_by_email(field.data)
         if existing is not None and existing is not self._person:
             raise ValidationError(_l("Another person has this e-mail address."))
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
@@ -24,9 +25,12 @@ from travel_app.auth import sessions
 from travel_app.auth.forms import LanguageForm, LoginForm, LogoutForm
 from travel_app.auth.passwords import verify_password
 from travel_app.core import audit
+from travel_app.core.forms import ConfirmForm
 from travel_app.extensions import db, limiter
-from travel_app.org.models import Person, normalise_email
-from travel_app.org.queries import acting_for, deputies_of, supervisor_of
+from travel_app.org import operations as org_ops
+from travel_app.org.forms import AwayForm
+from travel_app.org.models import Deputy, Person, normalise_email
+from travel_app.org.queries import acting_for, deputies_of, own_deputyships, supervisor_of
 
 bp = Blueprint("auth", __name__)
 
@@ -106,20 +110,71 @@ def logout() -> Response:
     return redirect(url_for("auth.login"))
 
 
-@bp.route("/profile")
-@login_required
-def profile() -> str:
-    from datetime import date
-
+def _profile(away: AwayForm | None = None, status: int = 200) -> tuple[str, int]:
+    """The profile page; ``away`` is the deputy form as filled in (with its errors)."""
     today = date.today()
+    may_name = org_ops.names_own_deputy(current_user)
+    if away is None and may_name:
+        away = AwayForm(me=current_user, today=today, formdata=None, prefix="away")
     return render_template(
         "auth/profile.html",
         person=current_user,
         supervisor=supervisor_of(current_user),
         deputies=deputies_of(current_user, today),
         acting=acting_for(current_user, today),
+        own_links=own_deputyships(current_user, today) if may_name else [],
+        away_form=away if may_name else None,
+        confirm=ConfirmForm(),
+        today=today,
         language_form=LanguageForm(language=current_user.language, next=url_for("auth.profile")),
+    ), status
+
+
+@bp.route("/profile")
+@login_required
+def profile() -> tuple[str, int]:
+    """The person's own details, who acts for them, their language and their deputies."""
+    return _profile()
+
+
+@bp.route("/profile/deputies", methods=["POST"])
+@login_required
+def name_deputy() -> Response | tuple[str, int]:
+    """Someone work waits for records their absence and who acts for them; the deputy is told."""
+    if not org_ops.names_own_deputy(current_user):
+        abort(403)
+    today = date.today()
+    form = AwayForm(me=current_user, today=today, prefix="away")
+    if not form.validate():
+        flash(_("Nothing was saved: correct the marked fields."), "error")
+        return _profile(form, 400)
+    assert form.deputy.person is not None
+    org_ops.name_own_deputy(
+        person=current_user,
+        deputy=form.deputy.person,
+        starts_on=form.starts_on.data,
+        ends_on=form.ends_on.data,
+        note=form.note.data or "",
+        today=today,
     )
+    db.session.commit()
+    flash(_("Your deputy is named and told by e-mail."), "success")
+    return redirect(url_for("auth.profile", _anchor="away"))
+
+
+@bp.route("/profile/deputies/<int:link_id>/end", methods=["POST"])
+@login_required
+def end_own_deputy(link_id: int) -> Response:
+    """End (or drop, if not begun) one of the person's own deputyships; others' are not theirs."""
+    link = db.session.get(Deputy, link_id)
+    if link is None or link.person_id != current_user.id:
+        abort(404)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    org_ops.end_deputy(link, date.today(), actor=current_user)
+    db.session.commit()
+    flash(_("Deputyship ended."), "success")
+    return redirect(url_for("auth.profile", _anchor="away"))
 
 
 @bp.route("/language", methods=["POST"])

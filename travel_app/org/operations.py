@@ -20,6 +20,8 @@ from travel_app.org.models import (
     Unit,
     UnitKind,
 )
+from travel_app.outbox.compose import Recipient, compose
+from travel_app.outbox.queue import queue
 from workflows.model import UNIT_KINDS, DeclaredRole, Text
 
 
@@ -209,3 +211,42 @@ def end_deputy(link: Deputy, today: date, actor: Person | None) -> None:
     else:
         link.ends_on = min(link.ends_on, today)
         audit.record("deputy.end", link, actor, ends_on=link.ends_on)
+
+
+def names_own_deputy(person: Person) -> bool:
+    """Whether ``person`` may name their own deputy: someone work waits for (a role holder, a
+    unit head, a PhD promoter)."""
+    if person.roles or person.headed_units:
+        return True
+    return db.session.scalar(sa.select(sa.exists().where(Person.promoter_id == person.id))) or False
+
+
+def name_own_deputy(
+    *, person: Person, deputy: Person, starts_on: date, ends_on: date, note: str, today: date
+) -> Deputy:
+    """``person`` records their own absence and deputy; the deputy is told by e-mail."""
+    link = add_deputy(
+        person=person,
+        deputy=deputy,
+        starts_on=starts_on,
+        ends_on=ends_on,
+        note=note,
+        actor=person,
+    )
+    db.session.flush()
+    queue(
+        [
+            compose(
+                "deputy_named",
+                "deputy",
+                Recipient(deputy.id, deputy.email, deputy.name, deputy.language),
+                about=f"deputy:{link.id}/named",
+                due_on=today,
+                absent=person,
+                starts_on=starts_on,
+                ends_on=ends_on,
+                note=note,
+            )
+        ]
+    )
+    return link

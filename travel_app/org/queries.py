@@ -80,3 +80,15 @@ def acting_for(deputy: Person, on: date) -> list[Deputy]:
             .order_by(Deputy.starts_on)
         )
     )
+
+
+def own_deputyships(person: Person, today: date) -> list[Deputy]:
+    """``person``'s deputies now and to come (not those that ended), soonest first."""
+    return list(
+        db.session.scalars(
+            sa.select(Deputy)
+            .options(selectinload(Deputy.deputy))
+            .where(Deputy.person_id == person.id, Deputy.ends_on >= today)
+            .order_by(Deputy.starts_on, Deputy.id)
+        )
+    )
