@@ -4,6 +4,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
 PYTEST_ARGS ?=
+# `make test` runs the suite in this many processes (pytest-xdist), one per core of a CI machine;
+# PYTEST_WORKERS=1 (or 0) runs it in one process, PYTEST_WORKERS=auto in one per core.
+PYTEST_WORKERS ?= 2
+XDIST_ARGS = $(if $(filter 0 1,$(PYTEST_WORKERS)),,-n $(PYTEST_WORKERS))
 
 .PHONY: run test test-fast lint format install install-test install-bench lock translations clean-instance bench
 
@@ -41,12 +45,12 @@ run: install
 	$(BIN)/python -m travel_app.devserver
 
 test: install-test lint
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest $(XDIST_ARGS) $(PYTEST_ARGS)
 
 # A quick local loop: everything but the browser, the real worker processes and the fault
 # drills (CI and `make test` run those too).
 test-fast: install-test
-	$(BIN)/pytest -m "not e2e and not celery_worker" --ignore=tests/drills $(PYTEST_ARGS)
+	$(BIN)/pytest $(XDIST_ARGS) -m "not e2e and not celery_worker" --ignore=tests/drills $(PYTEST_ARGS)
 
 lint: install-test
 	$(BIN)/ruff check .

@@ -51,6 +51,42 @@ def _int(name: str, default: int) -> int:
         raise ConfigError(f"{name} must be a whole number, not {value!r}.") from None
 
 
+def _sso_file() -> dict:
+    """The identity providers' settings: the YAML file named by SSO_CONFIG_FILE (docs/deploy.md)."""
+    path = os.environ.get("SSO_CONFIG_FILE")
+    if not path:
+        return {}
+    import yaml
+
+    try:
+        with open(path, encoding="utf-8") as handle:
+            data = yaml.safe_load(handle) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise ConfigError(f"SSO_CONFIG_FILE={path} cannot be read: {exc}") from None
+    if not isinstance(data, dict) or not isinstance(data.get("providers", []), list):
+        raise ConfigError(f"SSO_CONFIG_FILE={path} must hold a mapping with a 'providers' list.")
+    return data
+
+
+_SSO = _sso_file()
+
+
+def _json_dict(name: str, default: dict) -> dict:
+    """A JSON object from the environment variable ``name``, else ``default``."""
+    value = os.environ.get(name)
+    if not value:
+        return default
+    import json
+
+    try:
+        data = json.loads(value)
+    except ValueError:
+        data = None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{name} must be a JSON object, such as {json.dumps(default)}.")
+    return data
+
+
 def dev_server_address() -> tuple[str, str]:
     """Return the host and port ``make run`` serves the web app on: HOST and PORT."""
     return os.environ.get("HOST") or "127.0.0.1", os.environ.get("PORT") or "5000"
@@ -83,6 +119,15 @@ class Config:
     #: How many reverse proxies in front of the app set X-Forwarded-* headers (0: trust none).
     TRUSTED_PROXIES = _int("TRUSTED_PROXIES", 0)
 
+    #: Sign-in with the university's account: the identity providers (a button each on the
+    #: login page), whether someone unknown to the service gets an account at first sign-in,
+    #: and whether e-mail and password still work beside them (administrators' break-glass).
+    SSO_PROVIDERS: list = _SSO.get("providers", [])
+    SSO_SELF_REGISTRATION = _bool(
+        "SSO_SELF_REGISTRATION", bool(_SSO.get("self_registration", True))
+    )
+    LOCAL_LOGIN_ENABLED = _bool("LOCAL_LOGIN_ENABLED", bool(_SSO.get("local_login", True)))
+
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     #: Argon2id parameters for new password hashes (travel_app.auth.passwords.PROFILES).
@@ -98,6 +143,13 @@ class Config:
         os.environ.get("RATELIMIT_STORAGE_URI") or os.environ.get("REDIS_URL") or "memory://"
     )
     RATELIMIT_STRATEGY = "moving-window"
+    #: Local accounts (travel_app.auth): hours a password-reset link works (it also dies once
+    #: used or once the password changes), whether administrators who log in with a password
+    #: must use two-step verification (TOTP; development turns it off for the demo accounts),
+    #: and the name authenticator apps show beside the account.
+    PASSWORD_RESET_HOURS = _int("PASSWORD_RESET_HOURS", 2)
+    ADMIN_TOTP_REQUIRED = _bool("ADMIN_TOTP_REQUIRED", True)
+    TOTP_ISSUER = os.environ.get("TOTP_ISSUER", "Safe Passage")
     RATELIMIT_HEADERS_ENABLED = False
     REMEMBER_COOKIE_HTTPONLY = True
 
@@ -168,6 +220,22 @@ class Config:
     OUTBOX_MAX_ATTEMPTS = _int("OUTBOX_MAX_ATTEMPTS", 8)
     OUTBOX_RETRY_BASE_SECONDS = _int("OUTBOX_RETRY_BASE_SECONDS", 60)
     HEARTBEAT_STALE_AFTER_SECONDS = _int("HEARTBEAT_STALE_AFTER_SECONDS", 300)
+    #: SCIM provisioning (/scim/v2, travel_app.scim): a User's userType to a traveller category
+    #: (JSON, keys without case), the category when none applies, and the largest request body.
+    SCIM_CATEGORY_MAP: dict = _json_dict(
+        "SCIM_CATEGORY_MAP",
+        {
+            "staff": "atp",
+            "employee": "atp",
+            "faculty": "professor",
+            "professor": "professor",
+            "postdoc": "postdoc",
+            "phd": "phd",
+            "student": "student",
+        },
+    )
+    SCIM_DEFAULT_CATEGORY = os.environ.get("SCIM_DEFAULT_CATEGORY", "atp")
+    SCIM_MAX_BYTES = _int("SCIM_MAX_BYTES", 1024 * 1024)
 
     CELERY: dict = {
         "broker_url": os.environ.get("CELERY_BROKER_URL")
@@ -190,6 +258,8 @@ class Config:
 
 class DevelopmentConfig(Config):
     ENV_NAME = "development"
+    #: The demo's administrator logs in with the shared demo password, without an authenticator.
+    ADMIN_TOTP_REQUIRED = _bool("ADMIN_TOTP_REQUIRED", False)
 
 
 class TestingConfig(Config):
@@ -199,6 +269,8 @@ class TestingConfig(Config):
     WTF_CSRF_ENABLED = False
     #: Cheap hashing keeps thousands of test accounts fast; the algorithm is the same.
     PASSWORD_HASH_PROFILE = "cheapest-for-tests"
+    #: Administrators log in with a password alone, except in the tests of two-step verification.
+    ADMIN_TOTP_REQUIRED = False
     BABEL_DEFAULT_LOCALE = "en"
     SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite://")
     #: Recorded feeds are served locally: short timeouts and backoff keep fault tests quick.

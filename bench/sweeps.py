@@ -397,6 +397,11 @@ def _pending(kind: str) -> Callable[[list[int]], int]:
     return count
 
 
+def _both(*counts: Callable[[list[int]], int]) -> Callable[[list[int]], int]:
+    """Add the counts of several kinds of mail one sweep queues."""
+    return lambda ids: sum(count(ids) for count in counts)
+
+
 def _trips_where(*criteria: Any) -> Callable[[list[int]], int]:
     def count(ids: list[int]) -> int:
         return db.session.scalar(
@@ -494,8 +499,11 @@ SWEEPS = [
         "escalate_steps",
         "review",
         lambda w, p: _pair(reminders.escalate_steps(w.today), "tasks", "queued"),
-        _mails("task_escalation", "trip:{}/round:1/step:" + STEP),
-        "mails queued",
+        _both(
+            _mails("task_escalation", "trip:{}/round:1/step:" + STEP),
+            _pending("task_reassigned"),  # a step without a deputy is handed on
+        ),
+        "mails queued (overdue notices and handovers)",
     ),
     Sweep(
         "purge_after_return",

@@ -4,6 +4,12 @@ The database is SQLite in a temporary file by default, or ``TEST_DATABASE_URL`` 
 CI). The schema comes from the Alembic migrations, so every run also proves that they apply.
 Each test ends by emptying every table and restoring the reference rows the migration inserted,
 so committed data (from requests, CLI commands or a real Celery worker) never leaks between tests.
+
+``make test`` runs the suite over both cores (pytest-xdist). Each worker process has a database
+of its own: a SQLite file in its own temporary directory, or on PostgreSQL ``<name>_gw0``,
+``<name>_gw1``, … beside ``TEST_DATABASE_URL``'s (created when absent). Likewise its own Redis
+databases, counted down from ``TEST_REDIS_URL``'s number: two per worker, the broker's and a
+spare one (see ``worker_redis_url``). Servers started by tests listen on free ports.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ from datetime import date
 from email import policy
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import flask_migrate
 import pytest
@@ -38,6 +45,37 @@ TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL")
 PASSWORD = "correct horse battery"
 
+#: The pytest-xdist worker this process is ("gw0", "gw1", …), "" in a serial run. A pytest run
+#: started by a test inherits it, and so uses the databases of the worker that started it.
+XDIST_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+WORKER_INDEX = int(XDIST_WORKER[2:]) if XDIST_WORKER[2:].isdigit() else 0
+REDIS_DBS_PER_WORKER = 2
+
+
+#: Tests under this folder drive Chromium; over several processes they all run in one.
+BROWSER_TESTS = "tests/e2e/"
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """With ``--dist loadgroup`` (pyproject.toml), the browser tests run in one process, in order.
+
+    One Chromium instead of one per process, and the screenshots under ``docs/screenshots`` come
+    out the same each run (two journeys photograph the same page: the later one's is kept). The
+    other process runs the rest meanwhile. Grouped by path here because pytest-xdist 3.8's own
+    ``xdist_group`` marks are ignored under pytest 9.2 (pytest-dev/pytest-xdist#1386).
+    """
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadGroupScheduling
+
+    class BrowserTestsTogether(LoadGroupScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            if nodeid.startswith(BROWSER_TESTS):
+                return BROWSER_TESTS
+            return str(super()._split_scope(nodeid))
+
+    return BrowserTestsTogether(config, log)
+
 
 class IsolatedClient(FlaskClient):
     """Run every request in its own app context, as a real server does.
@@ -51,10 +89,57 @@ class IsolatedClient(FlaskClient):
             return super().open(*args, **kwargs)
 
 
+def worker_database_url(url: str) -> str:
+    """This worker's PostgreSQL database beside ``url``'s (``test_gw1``), created if absent."""
+    if not XDIST_WORKER:
+        return url
+    base = sa.make_url(url)
+    name = f"{base.database}_{XDIST_WORKER}"
+    server = sa.create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with server.connect() as conn:
+            # One creation at a time: CREATE DATABASE copies template1, and runs outside a
+            # transaction, so workers starting together take turns.
+            conn.execute(
+                sa.text("SELECT pg_advisory_lock(hashtext('safe-passage-test-databases'))")
+            )
+            exists = conn.scalar(
+                sa.text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}
+            )
+            if not exists:
+                conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+            conn.execute(
+                sa.text("SELECT pg_advisory_unlock(hashtext('safe-passage-test-databases'))")
+            )
+    except sa.exc.SQLAlchemyError as exc:
+        pytest.fail(f"cannot create the test database {name} beside {url}: {exc}", pytrace=False)
+    finally:
+        server.dispose()
+    return base.set(database=name).render_as_string(hide_password=False)
+
+
+def worker_redis_url(spare: bool = False) -> str:
+    """This worker's Redis database: the broker's, or (``spare``) one a test may fill and empty.
+
+    Counted down from ``TEST_REDIS_URL``'s number: a serial run uses 15 and 14, worker gw0
+    also 15 and 14, gw1 13 and 12, and so on.
+    """
+    assert TEST_REDIS_URL, "only with TEST_REDIS_URL"
+    parts = urlsplit(TEST_REDIS_URL)
+    number = int(parts.path.strip("/") or 0) - REDIS_DBS_PER_WORKER * WORKER_INDEX - int(spare)
+    if number < 0:
+        pytest.fail(
+            f"TEST_REDIS_URL={TEST_REDIS_URL} leaves worker {XDIST_WORKER} no Redis database of"
+            " its own: use a higher database number (15) or fewer workers",
+            pytrace=False,
+        )
+    return urlunsplit(parts._replace(path=f"/{number}"))
+
+
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     if TEST_DATABASE_URL:
-        return TEST_DATABASE_URL
+        return worker_database_url(TEST_DATABASE_URL)
     return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
 
 
@@ -63,11 +148,12 @@ def broker_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     if TEST_REDIS_URL:
         import redis
 
+        url = worker_redis_url()
         try:
-            redis.Redis.from_url(TEST_REDIS_URL, socket_connect_timeout=5).ping()
+            redis.Redis.from_url(url, socket_connect_timeout=5).ping()
         except redis.RedisError as exc:
-            pytest.fail(f"TEST_REDIS_URL={TEST_REDIS_URL} is unreachable: {exc}", pytrace=False)
-        return TEST_REDIS_URL
+            pytest.fail(f"TEST_REDIS_URL={url} is unreachable: {exc}", pytrace=False)
+        return url
     return f"sqla+sqlite:///{tmp_path_factory.mktemp('broker') / 'broker.db'}"
 
 

@@ -107,6 +107,10 @@ def select_locale() -> str:
     )
 
 
+#: Route arguments that carry a secret (signed single-use links): never logged or audited.
+SECRET_ARGS = frozenset({"token", "signed"})
+
+
 def register_blueprints(app: Flask) -> None:
     from travel_app import access_policy
     from travel_app.core import bounds, hosts
@@ -122,17 +126,25 @@ def register_blueprints(app: Flask) -> None:
         if response.status_code in (403, 429):
             db.session.rollback()
             actor = current_user if current_user.is_authenticated else None
+            # A signed link's secret (a reset token, a check-in signature) still works: it
+            # goes to neither the log nor the audit trail, only the route's pattern does.
+            args = dict(request.view_args or {})
+            path = request.path
+            if SECRET_ARGS & set(args):
+                args = {k: ("[secret]" if k in SECRET_ARGS else v) for k, v in args.items()}
+                path = request.url_rule.rule if request.url_rule is not None else "-"
             app.logger.warning(
                 "access refused (%s): %s %s for person %s",
                 response.status_code,
                 request.method,
-                request.path,
+                path,
                 actor.id if actor is not None else "anonymous",
             )
-            record_refusal(actor, request.endpoint, request.method, request.path, request.view_args)
+            record_refusal(actor, request.endpoint, request.method, path, args)
             db.session.commit()
         return response
 
+    import travel_app.admin.import_views
     import travel_app.duty.checkin_views
     import travel_app.duty.crisis_views
     import travel_app.duty.incident_views  # noqa: F401
@@ -145,9 +157,18 @@ def register_blueprints(app: Flask) -> None:
     from travel_app.home.views import bp as home_bp
     from travel_app.outbox.views import bp as outbox_bp
     from travel_app.procedures.views import bp as procedures_bp
+    from travel_app.sso.oidc import settings_of as oidc_settings
+    from travel_app.sso.settings import parse as parse_sso_providers
+    from travel_app.sso.views import bp as sso_bp
     from travel_app.trips.views import bp as trips_bp
 
+    # A wrong provider setting stops the start, naming the provider and the key.
+    for provider in parse_sso_providers(app.config.get("SSO_PROVIDERS")):
+        if provider.kind == "oidc":
+            oidc_settings(provider)
+
     app.register_blueprint(auth_bp)
+    app.register_blueprint(sso_bp)
     app.register_blueprint(home_bp)
     app.register_blueprint(countries_bp)
     app.register_blueprint(trips_bp)
@@ -157,6 +178,13 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(procedures_bp, url_prefix="/admin")
     app.register_blueprint(outbox_bp, url_prefix="/admin")
     app.register_blueprint(advice_bp, url_prefix="/admin/advice")
+    from travel_app.scim.views import bp as scim_bp
+
+    app.register_blueprint(scim_bp, url_prefix="/scim/v2")
+    # Token routes read no cookie, so a CSRF token would protect nothing (access_policy).
+    for endpoint, rule in access_policy.POLICY.items():
+        if rule.scope is not None:
+            csrf.exempt(app.view_functions[endpoint])
 
 
 def register_errorhandlers(app: Flask) -> None:
@@ -173,6 +201,7 @@ def register_errorhandlers(app: Flask) -> None:
     from werkzeug.datastructures import ImmutableMultiDict
     from werkzeug.exceptions import HTTPException
 
+    from travel_app.admin.import_views import upload_too_large as hr_import_too_large
     from travel_app.advice.views import upload_too_large as advice_too_large
     from travel_app.core.hosts import trusted_host
     from travel_app.dossier.views import complete_too_large
@@ -183,6 +212,7 @@ def register_errorhandlers(app: Flask) -> None:
         "dossier.complete": complete_too_large,
         "advice.upload": advice_too_large,
         "procedures.upload": procedure_too_large,
+        "admin.hr_import": hr_import_too_large,
     }
 
     @app.errorhandler(413)
@@ -290,6 +320,7 @@ def register_template_context(app: Flask) -> None:
     from travel_app.places.geography import country_name, place_name, region_name
     from travel_app.procedures import active_procedure
     from travel_app.procedures.categories import category_title
+    from travel_app.sso.settings import providers as sso_providers
 
     def person_category(code: str) -> str:
         """A person's category by the procedure's title; administrators see a stray code marked."""
@@ -307,6 +338,7 @@ def register_template_context(app: Flask) -> None:
             "tag_title": lambda code: active_procedure().names.title(
                 "tag", code, str(get_locale())
             ),
+            "sso_login_providers": sso_providers,
         }
 
 
@@ -315,13 +347,17 @@ def register_commands(app: Flask) -> None:
     from travel_app.auth.commands import users_cli
     from travel_app.core.audit_commands import audit_cli
     from travel_app.demo.commands import demo_cli
+    from travel_app.org.commands import org_cli
     from travel_app.procedures.commands import procedures_cli
+    from travel_app.tokens.commands import tokens_cli
 
     app.cli.add_command(advisories_cli)
     app.cli.add_command(users_cli)
     app.cli.add_command(audit_cli)
     app.cli.add_command(demo_cli)
+    app.cli.add_command(org_cli)
     app.cli.add_command(procedures_cli)
+    app.cli.add_command(tokens_cli)
 
 
 def register_celery(app: Flask) -> None:

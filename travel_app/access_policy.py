@@ -23,6 +23,8 @@ class Access:
     public: bool = False
     #: Empty: any logged-in user; otherwise one of these roles.
     roles: tuple[Role, ...] = ()
+    #: Set: no login at all, but a service token with this scope (a machine; cookies ignored).
+    scope: str | None = None
 
 
 def public(*methods: str) -> Access:
@@ -37,7 +39,13 @@ def roles(*held: Role, methods: tuple[str, ...] = ("GET",)) -> Access:
     return Access(frozenset(methods), roles=held)
 
 
+def token(scope: str, *methods: str) -> Access:
+    """A machine's door: a bearer service token with ``scope`` (travel_app.tokens)."""
+    return Access(frozenset(methods), scope=scope)
+
+
 GET, POST, BOTH = ("GET",), ("POST",), ("GET", "POST")
+SCIM_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 ADMIN = (Role.ADMIN,)
 DUTY = (Role.SAFETY_OFFICER, Role.CRISIS_TEAM)
 CRISIS = (Role.CRISIS_TEAM,)
@@ -46,9 +54,27 @@ POLICY: dict[str, Access] = {
     "static": public(*GET),
     # Login, logout and the language switch work without an account.
     "auth.login": public(*BOTH),
+    # Sign-in with SAML: the IdP's answer is signed, and the metadata is for the federation.
+    "sso.saml_start": public(*GET),
+    "sso.saml_acs": public(*POST),
+    "sso.saml_metadata": public(*GET),
+    # Sign-in with OpenID Connect: the provider's answer must match the state this browser
+    # started with, and its ID token is checked against the provider's keys.
+    "sso.oidc_start": public(*GET),
+    "sso.oidc_callback": public(*GET),
     "auth.logout": public(*POST),
     "auth.set_language": public(*POST),
     "auth.profile": logged_in(*GET),
+    # Local accounts: the code step after a right password (the session holds the proof), a
+    # forgotten password asked for by address, and the e-mailed signed link.
+    "auth.login_code": public(*BOTH),
+    "auth.forgot_password": public(*BOTH),
+    "auth.reset_password": public(*BOTH),
+    # One's own password and two-step verification: the view acts on the logged-in person only.
+    "auth.change_password": logged_in(*POST),
+    "auth.two_step_setup": logged_in(*BOTH),
+    "auth.two_step_off": logged_in(*POST),
+    "auth.recovery_codes": logged_in(*POST),
     # Their own absence and deputy: the view refuses people no work waits for, and a link
     # that is not their own.
     "auth.name_deputy": logged_in(*POST),
@@ -111,6 +137,10 @@ POLICY: dict[str, Access] = {
     "admin.role_revoke": roles(*ADMIN, methods=POST),
     "admin.declared_role_grant": roles(*ADMIN, methods=POST),
     "admin.declared_role_revoke": roles(*ADMIN, methods=POST),
+    # Import from HR: the dry run (POST) writes nothing; the apply writes what it showed.
+    "admin.hr_import": roles(*ADMIN, methods=BOTH),
+    "admin.hr_import_apply": roles(*ADMIN, methods=POST),
+    "admin.hr_import_done": roles(*ADMIN),
     "admin.deputies": roles(*ADMIN, methods=BOTH),
     "admin.deputy_end": roles(*ADMIN, methods=POST),
     "admin.advisories": roles(*ADMIN, methods=BOTH),
@@ -136,11 +166,43 @@ POLICY: dict[str, Access] = {
     "procedures.preview": roles(*ADMIN),
     "procedures.activate": roles(*ADMIN, methods=POST),
     "procedures.withdraw": roles(*ADMIN, methods=POST),
+    # SCIM 2.0 provisioning by the identity provider: a token with the scope "scim". Every
+    # route takes every method, so a method it does not serve gets a SCIM 405, not a page.
+    **{
+        f"scim.{name}": token("scim", *SCIM_METHODS)
+        for name in (
+            "service_provider_config",
+            "resource_types",
+            "resource_type",
+            "schemas",
+            "schema",
+            "users",
+            "users_search",
+            "user",
+            "groups",
+            "groups_search",
+            "group",
+            "search_all",
+            "root",
+            "elsewhere",
+        )
+    },
 }
 
-#: Routes that take a POST without a CSRF token. None: even the signed one-click links show a
-#: button whose form carries a token, so a link alone never changes anything.
-CSRF_EXEMPT: frozenset[str] = frozenset()
+#: Routes that take a POST without a CSRF token: only an identity provider's signed answer. Even
+#: the signed one-click links show a button whose form carries a token, so a link alone never
+#: changes anything.
+CSRF_EXEMPT: frozenset[str] = frozenset(
+    {
+        # The IdP posts the signed SAML answer from its own site; the assertion is the proof,
+        # and it must answer a request this browser started (InResponseTo).
+        "sso.saml_acs",
+    }
+)
+
+
+#: A token route reads no cookie, so a forged cross-site request carries nothing it accepts.
+CSRF_EXEMPT = CSRF_EXEMPT | {e for e, rule in POLICY.items() if rule.scope}
 
 
 def install(app: Flask) -> None:
@@ -166,6 +228,11 @@ def enforce() -> Response | None:
     if rule is None or not allowed_method(rule, request.method):
         abort(403)
     if rule.public:
+        return None
+    if rule.scope is not None:
+        from travel_app.tokens.guard import require_token
+
+        require_token(rule.scope)  # raises TokenRefused, which the route's blueprint answers
         return None
     if not current_user.is_authenticated:
         from travel_app.extensions import login_manager

@@ -1,6 +1,7 @@
 """Import every model module so the metadata (and Alembic) sees all tables."""
 
 from travel_app.advice.models import AdviceFeed, AdviceRun, PendingLowering
+from travel_app.auth.models import RecoveryCode
 from travel_app.core.audit import AuditEvent
 from travel_app.core.heartbeat import Heartbeat
 from travel_app.countries.models import CountryNote, EmbassyContact
@@ -24,6 +25,9 @@ from travel_app.places.models import (
     SourceLevel,
 )
 from travel_app.procedures.models import ProcedureUpload
+from travel_app.scim.models import ScimGroup, ScimGroupMember, ScimUser
+from travel_app.sso.models import ExternalIdentity, UsedAssertion
+from travel_app.tokens.models import ServiceToken
 from travel_app.trips.models import Leg, ProcedureText, Trip, TripEvent, TripTask
 
 __all__ = [
@@ -42,6 +46,7 @@ __all__ = [
     "Deputy",
     "DossierItem",
     "EmbassyContact",
+    "ExternalIdentity",
     "Heartbeat",
     "Incident",
     "IncidentEntry",
@@ -51,11 +56,17 @@ __all__ = [
     "Person",
     "ProcedureText",
     "ProcedureUpload",
+    "RecoveryCode",
     "RiskLevel",
     "RoleAssignment",
+    "ScimGroup",
+    "ScimGroupMember",
+    "ScimUser",
+    "ServiceToken",
     "SourceLevel",
     "Trip",
     "TripEvent",
     "TripTask",
     "Unit",
+    "UsedAssertion",
 ]

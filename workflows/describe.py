@@ -58,6 +58,21 @@ def _step_line(step: Step, locale: str, procedure: Procedure | None = None) -> s
             + ("na " if locale == "nl" else "after ")
             + step.escalation.after.describe(locale)
         )
+        taker = step.escalation.reassign_to
+        if taker is not None:
+            if procedure is not None:
+                title = procedure.role_title(taker, locale)
+            else:
+                nl_to, en_to = ROLE_TITLES.get(taker, (taker, taker))
+                title = nl_to if locale == "nl" else en_to
+            parts.append(
+                (
+                    "zonder plaatsvervanger overgedragen aan "
+                    if locale == "nl"
+                    else "without a deputy handed to "
+                )
+                + title
+            )
     return f"{step.name(locale)}: " + ", ".join(parts)
 
 

@@ -194,6 +194,11 @@ class Actor:
     heads_of_traveller: frozenset[str] = frozenset()
     #: Set when the actor acts as someone's deputy.
     on_behalf_of: int | None = None
+    #: Steps handed to this actor (an escalation, a holder who left): theirs to fill, whoever
+    #: the step names.
+    holds: frozenset[str] = frozenset()
+    #: Steps handed away from this actor: no longer theirs, unless they hold the step's role.
+    released: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -507,6 +512,12 @@ def _enter(route_: Route, index: int, settled: tuple[str, ...], passed: Position
 
 def _eligible(step: Step, actor: Actor, procedure: Procedure) -> bool:
     who = step.who
+    if step.id in actor.holds:
+        return True
+    if step.id in actor.released and not (
+        who.kind is WhoKind.COMMITTEE or (who.kind is WhoKind.ROLE and who.unit_kind is None)
+    ):
+        return False
     if who.kind is WhoKind.SUPERVISOR:
         return actor.supervises_traveller
     if who.kind is WhoKind.FACULTY_AUTHORITY:

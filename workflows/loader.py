@@ -1224,7 +1224,7 @@ def _step(r: _Reader, item: Any, path: str, committees: dict[str, Committee]) ->
     if "escalate" in item:
         here = f"{path}.escalate"
         esc = r.need(item, "escalate", path, dict)
-        r.keys(esc, here, {"after", "after_days", "to"})
+        r.keys(esc, here, {"after", "after_days", "to", "reassign_to"})
         after = r.duration(esc, "after", here, old="after_days")
         if after is None:
             r.missing(
@@ -1243,7 +1243,23 @@ def _step(r: _Reader, item: Any, path: str, committees: dict[str, Committee]) ->
             )
         elif to != "deputy" and to not in wide:
             r.problem(f"{here}.to", f"escalate to 'deputy' or a role; {_unknown_role(to, wide)}")
-        escalation = Escalation(after, to)
+        taker = esc.get("reassign_to")
+        if taker is not None and not isinstance(taker, str):
+            r.problem(f"{here}.reassign_to", "name one role, e.g. reassign_to: safety_officer")
+            taker = None
+        elif taker == "faculty_authority" or (taker in r.roles and taker not in wide):
+            r.problem(
+                f"{here}.reassign_to",
+                f"role '{taker}' is held per faculty or unit: an overdue step is handed to a "
+                "role held for the whole university (e.g. safety_officer)",
+            )
+        elif taker is not None and taker not in wide:
+            r.problem(
+                f"{here}.reassign_to",
+                "an overdue step is handed to a role held for the whole university; "
+                + _unknown_role(taker, wide - {"faculty_authority"}),
+            )
+        escalation = Escalation(after, to, taker)
         if after.calendar_days > deadline.calendar_days:
             r.problem(
                 f"{here}.after" if "after" in esc else f"{here}.after_days",

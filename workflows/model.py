@@ -219,6 +219,18 @@ class Escalation:
     after: Duration
     #: ``deputy`` or a role.
     to: str
+    #: The university-wide role the step is handed to when no deputy acts on it (None: the
+    #: role ``to`` names, or for ``to: deputy`` the procedure's fallback role).
+    reassign_to: str | None = None
+
+    def taker(self, fallback_role: str) -> str | None:
+        """The role that takes the step when no deputy acts on it; None when the escalation
+        only tells (``to: faculty_authority``, a role held per faculty, takes nothing over)."""
+        if self.reassign_to is not None:
+            return self.reassign_to
+        if self.to == "deputy":
+            return fallback_role
+        return None if self.to == "faculty_authority" else self.to
 
 
 @dataclass(frozen=True)

@@ -398,7 +398,9 @@ def tab_walk(live_server, page) -> Callable[[str], KeyboardWalk]:
     return lambda locale: KeyboardWalk(page, live_server, locale)
 
 
-@pytest.mark.parametrize("locale", LOCALES)
+# The focus order and its visibility do not depend on the language; the walk runs in Dutch, the
+# default and the longer texts (the keyboard-only filing above runs in both), which halves its time.
+@pytest.mark.parametrize("locale", ["nl"])
 @pytest.mark.parametrize("journey", JOURNEYS)
 def test_every_page_of_the_journey_can_be_tabbed_through(tab_walk, journey, locale, request):
     walk(journey, tab_walk(locale), request)

@@ -7,6 +7,7 @@ It leaves screenshots of the filing form, the inbox and the timeline in ``docs/s
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -51,7 +52,11 @@ def log_out(page) -> None:
 
 def screenshot(page, name: str) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / name), full_page=True)
+    # Written aside, then renamed into place: a reader (or a second test process) never sees
+    # half a file.
+    part = SCREENSHOTS / f".{name}.{os.getpid()}.part"
+    part.write_bytes(page.screenshot(full_page=True))
+    part.replace(SCREENSHOTS / name)
 
 
 def decide_from_inbox(page, step: str, outcome: str, conditions: str = "") -> None:

@@ -167,6 +167,18 @@ CASES: list[tuple[str, str, dict[str, Any]]] = [
         },
     ),
     (
+        "task_reassigned",
+        "holder",
+        {
+            "trip": _trip(TripState.IN_REVIEW),
+            "step_name": "Supervisor",
+            "due": date(2027, 1, 12),
+            "former": "Paula Promoter",
+            "reason": "escalation",
+            "as_role": "safety_officer",
+        },
+    ),
+    (
         "step_notice",
         "informed",
         {"trip": _trip(TripState.IN_REVIEW), "step_name": "Dean informed"},
@@ -314,6 +326,11 @@ CASES: list[tuple[str, str, dict[str, Any]]] = [
             "ends_on": date(2027, 3, 14),
             "note": "Conference in Lima",
         },
+    ),
+    (
+        "password_reset",
+        "person",
+        {"url": "https://safe-passage.uni.example/password/reset/TOKEN", "hours": 2},
     ),
 ]
 

@@ -75,6 +75,9 @@ def _post_urls(scene) -> list[str]:  # noqa: F811
     values.update(upload_id=1)
     values.update(code="be_fps")
     values.update(answer="safe", signed="x")
+    values.update(token="x")  # a password-reset link's token
+    values.update(provider_id="x")  # an identity provider (none is configured here: 404)
+    values.update(id="1", rest="x")  # SCIM ids and paths (a token route: 401 without one)
     urls = []
     for route in routes(ROUTE_APP):
         if route.method != "POST" or route.endpoint == "auth.logout":

@@ -10,10 +10,12 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
+from tests.conftest import login
 from tests.security.conftest import ROUTE_APP, routes
 from travel_app.access_policy import CSRF_EXEMPT, POLICY, public
 from travel_app.core.audit import AuditEvent
 from travel_app.extensions import csrf
+from travel_app.org.models import Role
 
 #: The only doors open without an account. Adding one must be a deliberate change here.
 PUBLIC = {
@@ -21,8 +23,16 @@ PUBLIC = {
     "auth.login",
     "auth.logout",
     "auth.set_language",
+    "auth.login_code",  # the code step: only after a right password (held in the session)
+    "auth.forgot_password",  # answers the same whether or not the account exists
+    "auth.reset_password",  # signed link from a password-reset e-mail
     "duty.answer",  # signed link from a crisis e-mail
     "duty.checkin_link",  # signed link from a check-in e-mail
+    "sso.oidc_start",  # sends the browser to the university's OpenID provider
+    "sso.oidc_callback",  # the provider's answer: state, signed ID token, nonce checked
+    "sso.saml_start",  # sends the browser to the university's SAML IdP
+    "sso.saml_acs",  # the IdP's answer: signed assertion, audience, InResponseTo, replay checked
+    "sso.saml_metadata",  # the service's SAML metadata, for the federation
 }
 
 
@@ -71,13 +81,30 @@ def test_a_method_the_policy_does_not_list_is_refused(other_app):
     assert client.post("/both").status_code == 403
 
 
+#: Machines' doors (a service token, no login): refused with 401, never sent to a login page.
+TOKEN_ROUTES = [r for r in routes(ROUTE_APP) if POLICY[r.endpoint].scope]
+
+
 @pytest.mark.parametrize(
-    "route", [r for r in routes(ROUTE_APP) if r.endpoint not in PUBLIC], ids=str
+    "route",
+    [r for r in routes(ROUTE_APP) if r.endpoint not in PUBLIC and not POLICY[r.endpoint].scope],
+    ids=str,
 )
 def test_every_non_public_route_sends_an_anonymous_visitor_to_login(client, route):
     response = client.open(route.url, method=route.method)
     assert response.status_code == 302, route
     assert response.location.startswith("/login"), route
+
+
+def test_every_token_route_refuses_a_visitor_without_a_token(client, make_person):
+    assert len(TOKEN_ROUTES) > 30
+    for logged_in in (False, True):
+        if logged_in:  # a session cookie opens no token route
+            assert login(client, make_person(roles=(Role.ADMIN,)).email).status_code == 302
+        for route in TOKEN_ROUTES:
+            response = client.open(route.url, method=route.method)
+            assert response.status_code == 401, (route, logged_in)
+            assert response.headers["WWW-Authenticate"].startswith("Bearer"), route
 
 
 def test_role_routes_refuse_a_logged_in_traveller_and_audit_each_refusal(app, client, login_as):

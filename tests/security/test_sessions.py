@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from tests.conftest import PASSWORD, TEST_REDIS_URL, login
+from tests.conftest import PASSWORD, TEST_REDIS_URL, login, worker_redis_url
 from travel_app.auth import sessions
 from travel_app.core.audit import AuditEvent
 from travel_app.extensions import limiter
@@ -154,7 +154,7 @@ def test_next_is_followed_only_to_local_paths(client, make_person):
 def test_with_redis_the_failure_count_is_shared_by_every_web_process(other_app, make_person):
     """Production counts failures in Redis: a second process (here: a second app, with its own
     storage connection) refuses what the first one counted."""
-    url = TEST_REDIS_URL.rsplit("/", 1)[0] + "/14"
+    url = worker_redis_url(spare=True)  # this worker's own, beside its broker's
     person = make_person()
     try:
         first = other_app(RATELIMIT_STORAGE_URI=url)

@@ -192,8 +192,8 @@ def test_an_unknown_co_traveller_is_echoed_as_text_not_markup(world, as_person):
     assert counts() == (0, 0, 0, 0)
 
 
-def test_a_trip_needs_someone_to_decide_each_step(world, as_person, make_person):
-    loner = make_person(name="No Unit")  # no unit, no promoter: no supervisor
+def test_a_trip_needs_someone_to_decide_each_step(world, as_person, make_person, make_unit):
+    loner = make_person(name="No Head", unit=make_unit())  # a unit without a head: no supervisor
     response = as_person(loner).post("/trips/new", data=form())
     assert response.status_code == 400
     page = response.get_data(as_text=True)
@@ -204,6 +204,26 @@ def test_a_trip_needs_someone_to_decide_each_step(world, as_person, make_person)
     page = checked.get_data(as_text=True)
     assert "Nobody can decide: Supervisor&#39;s approval" in page
     assert "Nobody can decide: supervisor" not in page
+
+
+def test_someone_without_a_unit_keeps_the_draft_but_cannot_submit(world, as_person, make_person):
+    newcomer = make_person(name="Unit Missing")  # signed in with a unit the service lacks
+    client = as_person(newcomer)
+    assert "Your unit is missing" in client.get("/").get_data(as_text=True)
+    response = client.post("/trips/new", data=form(), follow_redirects=True)
+    page = response.get_data(as_text=True)
+    assert "Your unit is missing in Safe Passage" in page
+    trips, _legs, _events, tasks = counts()
+    assert (trips, tasks) == (1, 0)
+    trip = db.session.scalars(sa.select(Trip)).one()
+    assert trip.state is TripState.DRAFT
+    # The administrator gives a unit: the same draft can now be submitted.
+    newcomer.unit = world.student.unit
+    db.session.commit()
+    resubmitted = client.post(f"/trips/{trip.id}/edit", data=form(version=str(trip.version)))
+    assert resubmitted.status_code == 302
+    db.session.refresh(trip)
+    assert trip.state is not TripState.DRAFT
 
 
 def test_after_a_refused_submission_the_form_still_files_a_new_trip(world, as_person):

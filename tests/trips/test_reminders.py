@@ -55,9 +55,10 @@ def test_an_overdue_step_escalates_to_the_deputy_or_else_the_safety_officer(worl
     trip = make_trip()
     _, escalate_on, _ = task_days(trip)
     assert sweep(escalate_on) == (1, 1)
-    [(to, subject, _)] = mails("task_escalation")
-    assert to == world.safety_officer.email  # the promoter has no deputy
-    assert subject == "Overdue: Supervisor's approval for Sam Student"
+    # The promoter has no deputy: the step is handed to the safety officer, who is told.
+    [(to, subject, _)] = mails("task_reassigned")
+    assert to == world.safety_officer.email
+    assert subject == "Now yours to decide: Supervisor's approval for Sam Student"
 
     org_ops.add_deputy(
         person=world.colleague,
@@ -99,8 +100,14 @@ def test_the_sweep_runs_the_same_statements_for_10_and_1000_due_steps(
 
     def run(n):
         bulk_trips(world, n, state=None, task_for=world.promoter)
+        # Every task the promoter's again (an escalation hands a step to the safety officer).
         db.session.execute(
-            sa.update(TripTask).values(remind_on=date.today(), escalate_on=date.today())
+            sa.update(TripTask).values(
+                assignee_id=world.promoter.id,
+                role=None,
+                remind_on=date.today(),
+                escalate_on=date.today(),
+            )
         )
         db.session.execute(sa.text("UPDATE trip SET state = 'in_review'"))
         db.session.commit()
@@ -165,8 +172,8 @@ def test_the_procedure_says_who_takes_an_escalation_nobody_else_can(
     trip = make_trip()
     _, escalate_on, _ = task_days(trip)
     assert sweep(escalate_on) == (1, 1)
-    [(to, _, _)] = mails("task_escalation")
-    assert to == world.executive.email  # the promoter has no deputy
+    [(to, _, _)] = mails("task_reassigned")
+    assert to == world.executive.email  # the promoter has no deputy: the executive takes it
 
 
 def test_a_fallback_role_held_per_faculty_is_refused():

@@ -209,6 +209,10 @@ def people() -> str:
     if q:
         like = f"%{q.lower()}%"
         query = query.where(sa.or_(sa.func.lower(Person.name).like(like), Person.email.like(like)))
+    missing = "unit" if request.args.get("missing") == "unit" else ""
+    without_unit = sa.and_(Person.unit_id.is_(None), Person.is_active_account.is_(True))
+    if missing:
+        query = query.where(without_unit)
     pagination = db.paginate(query, page=page, per_page=PAGE_SIZE, error_out=False)
     held = _declared_roles([p.id for p in pagination.items])
     procedure = active_procedure()
@@ -221,6 +225,8 @@ def people() -> str:
         q=q,
         declared=titles,
         strays=undeclared_categories(procedure),
+        missing=missing,
+        unit_missing=db.session.scalar(sa.select(sa.func.count()).where(without_unit)),
     )
 
 
@@ -294,9 +300,12 @@ def _apply_person_form(form: PersonForm, person: Person | None) -> Person:
         )
         person.is_active_account = form.is_active.data
         return person
-    org_ops.update_person(
-        person, actor=current_user, is_active_account=form.is_active.data, **fields
-    )
+    org_ops.update_person(person, actor=current_user, **fields)
+    # One writer for (de)activation: it hands open steps on and ends the sessions.
+    if person.is_active_account and not form.is_active.data:
+        org_ops.deactivate_person(person, actor=current_user, today=date.today(), source="admin")
+    elif form.is_active.data and not person.is_active_account:
+        org_ops.reactivate_person(person, actor=current_user, source="admin")
     if form.password.data:
         org_ops.set_password(person, form.password.data, actor=current_user)
     return person

@@ -7,6 +7,7 @@ import sqlalchemy as sa
 from email_validator import EmailNotValidError, validate_email
 from flask.cli import AppGroup
 
+from travel_app.auth import operations as auth_ops
 from travel_app.auth.passwords import password_problem
 from travel_app.extensions import db
 from travel_app.org import operations
@@ -106,3 +107,18 @@ def set_password(email: str, password: str) -> None:
     operations.set_password(person, password, actor=None)
     db.session.commit()
     click.echo(f"Password set for {person.email}.")
+
+
+@users_cli.command("reset-two-step")
+@click.argument("email")
+def reset_two_step(email: str) -> None:
+    """Switch two-step verification off for someone who lost both phone and recovery codes."""
+    person = db.session.scalar(sa.select(Person).where(Person.email == normalise_email(email)))
+    if person is None:
+        raise click.ClickException(f"No account for {email}.")
+    auth_ops.disable_two_step(person, actor=None)
+    db.session.commit()
+    click.echo(
+        f"Two-step verification is off for {person.email}; they set it up again at their next "
+        "login (administrators must)."
+    )

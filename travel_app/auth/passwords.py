@@ -14,6 +14,8 @@ _hasher = PasswordHasher()
 _DUMMY_HASH = _hasher.hash("not-a-real-password")
 
 MIN_LENGTH = 10
+#: Longer input is refused before hashing (Argon2 would take it, but nobody types this much).
+MAX_LENGTH = 1000
 
 
 def configure(profile: str) -> None:
@@ -23,6 +25,7 @@ def configure(profile: str) -> None:
 
 
 def hash_password(password: str) -> str:
+    """Hash ``password`` with the configured Argon2id profile."""
     return _hasher.hash(password)
 
 

@@ -15,12 +15,20 @@ from flask_login import login_user, logout_user
 
 from travel_app.org.models import Person
 
-EPOCH, LOGIN_AT, SEEN_AT = "_epoch", "_login_at", "_seen_at"
+EPOCH, LOGIN_AT, SEEN_AT, METHOD = "_epoch", "_login_at", "_seen_at", "_method"
+#: A password was right and a two-step code is awaited: who, when, under which epoch, and where
+#: to go after. Not logged in yet.
+PENDING = "_pending_second_step"
+#: How long the code page waits after the password step.
+PENDING_SECONDS = 300
+#: How the session was started: with the service's own password (administrators must then
+#: use two-step verification), or by a sign-in elsewhere (``start(person, method="sso")``).
+PASSWORD = "password"
 #: Seconds between refreshes of the idle clock, so not every request rewrites the cookie.
 SEEN_RESOLUTION = 60
 
 
-def start(person: Person) -> None:
+def start(person: Person, method: str = PASSWORD) -> None:
     """A fresh session for ``person``: nothing from before login survives."""
     session.clear()
     login_user(person)
@@ -28,6 +36,48 @@ def start(person: Person) -> None:
     session[EPOCH] = person.session_epoch
     session[LOGIN_AT] = now
     session[SEEN_AT] = now
+    session[METHOD] = method
+
+
+def renew(person: Person) -> None:
+    """Carry this session over to ``person``'s new epoch (after a password change): the other
+    sessions end, this one goes on as it was started."""
+    method = session.get(METHOD, PASSWORD)
+    start(person, method)
+
+
+def started_with_password() -> bool:
+    """Whether this session was started with the service's own password."""
+    return bool(session.get(METHOD, PASSWORD) == PASSWORD)
+
+
+def await_second_step(person: Person, next_url: str | None) -> None:
+    """The password was right; remember that (not logged in) until the code page is answered."""
+    language = session.get("language")
+    session.clear()
+    if language is not None:  # the code page speaks the language chosen on the login page
+        session["language"] = language
+    session[PENDING] = {
+        "id": person.id,
+        "epoch": person.session_epoch,
+        "at": int(time.time()),
+        "next": next_url or "",
+    }
+
+
+def pending_second_step() -> tuple[int, int, str] | None:
+    """The person id, epoch and next page of a recent password step; None: none, or too old."""
+    pending = session.get(PENDING)
+    if not isinstance(pending, dict):
+        return None
+    if int(time.time()) - int(pending.get("at", 0)) > PENDING_SECONDS:
+        return None
+    return int(pending["id"]), int(pending["epoch"]), str(pending.get("next", ""))
+
+
+def forget_second_step() -> None:
+    """Drop a pending password step (it expired, or the person gave up)."""
+    session.pop(PENDING, None)
 
 
 def is_live(person: Person) -> bool:

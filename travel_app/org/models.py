@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, joinedload, mapped_column, relationship, selectinload, validates
 
+from travel_app.core.crypto import EncryptedText
 from travel_app.core.db import UTCDateTime, enum_column, utcnow
 from travel_app.core.i18n import lazy_gettext as _l
 from travel_app.extensions import Model
@@ -138,6 +139,18 @@ class Person(UserMixin, Model):
     password_hash: Mapped[str | None] = mapped_column(sa.String(255))
     #: Moved on at logout: login cookies of an earlier epoch are refused (auth.sessions).
     session_epoch: Mapped[int] = mapped_column(default=0, server_default="0")
+    #: The TOTP secret (base32), encrypted at rest; set while enrolling, kept while switched on.
+    #: Deferred: read (and decrypted) only when a code is checked, not with every person loaded.
+    totp_secret: Mapped[str | None] = mapped_column(EncryptedText, deferred=True)
+    #: When two-step verification was confirmed with a code; null: off (or still enrolling).
+    totp_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: The last TOTP time-step accepted: a code is refused once its step (or an earlier) is used.
+    totp_last_step: Mapped[int | None] = mapped_column()
+    #: The person's stable identifier in the university's systems (eduPersonPrincipalName,
+    #: employee number): how SCIM, the HR import and a first sign-in find them. Never the e-mail.
+    external_id: Mapped[str | None] = mapped_column(sa.String(255), unique=True)
+    #: When the account was deactivated (SCIM, HR import, administrator); null while active.
+    deactivated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     unit: Mapped[Unit | None] = relationship(foreign_keys=[unit_id])

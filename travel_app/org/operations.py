@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
 from travel_app.auth.passwords import hash_password
 from travel_app.core import audit
+from travel_app.core.db import utcnow
 from travel_app.core.errors import Refused
 from travel_app.extensions import db
 from travel_app.org.models import (
@@ -20,9 +22,13 @@ from travel_app.org.models import (
     Unit,
     UnitKind,
 )
+from travel_app.org.queries import deputies_of, holders_of
 from travel_app.outbox.compose import Recipient, compose
 from travel_app.outbox.queue import queue
 from workflows.model import UNIT_KINDS, DeclaredRole, Text
+
+if TYPE_CHECKING:
+    from travel_app.trips.models import TripTask
 
 
 class RoleRefused(Refused):
@@ -63,6 +69,7 @@ def create_person(
     nationalities: list[str] | None = None,
     promoter: Person | None = None,
     password: str | None = None,
+    external_id: str | None = None,
     actor: Person | None = None,
 ) -> Person:
     """Add a person; ``category`` is a code of the procedure in force (a :class:`Category`
@@ -76,6 +83,7 @@ def create_person(
         nationalities=[n.upper() for n in nationalities or []],
         promoter=promoter,
         password_hash=hash_password(password) if password else None,
+        external_id=external_id,
     )
     db.session.add(person)
     audit.record("person.create", person, actor, email=person.email)
@@ -93,9 +101,82 @@ def update_person(person: Person, *, actor: Person | None, **fields: object) -> 
         audit.record("person.update", person, actor, fields=sorted(changed))
 
 
-def set_password(person: Person, password: str, actor: Person | None) -> None:
+def deactivate_person(
+    person: Person, *, actor: Person | None, today: date, source: str
+) -> list[TripTask]:
+    """Close ``person``'s account and hand their open review tasks on; return the moved tasks.
+
+    Nothing of theirs is deleted: trips, history and roles stay (a reactivation finds them).
+    Every session they hold ends. Each open task assigned to them by name goes to their active
+    deputy of ``today``, else to an active safety officer (never to the trip's own traveller);
+    a task nobody can take stays where it is, and the audit event lists it. ``source`` says who
+    asked ("scim", "import", "admin"). Deactivating an inactive person changes nothing.
+    """
+    if not person.is_active_account:
+        return []
+    # Function-level: trips imports org, so org reaches for the task writer only when needed.
+    from travel_app.trips.models import TripTask
+    from travel_app.trips.reassign import reassign_task
+
+    person.is_active_account = False
+    person.deactivated_at = utcnow()
+    person.session_epoch += 1
+    tasks = list(
+        db.session.scalars(
+            sa.select(TripTask)
+            .where(TripTask.assignee_id == person.id, TripTask.closed_at.is_(None))
+            .order_by(TripTask.id)
+        )
+    )
+    candidates = [*deputies_of(person, today), *holders_of(Role.SAFETY_OFFICER)] if tasks else []
+    moved: list[TripTask] = []
+    stuck: list[int] = []
+    for task in tasks:
+        to = next(
+            (
+                c
+                for c in candidates
+                if c.id not in (person.id, task.trip.traveller_id) and c.is_active_account
+            ),
+            None,
+        )
+        if to is None:
+            stuck.append(task.id)
+            continue
+        reassign_task(task, to, reason="deactivated", actor=actor, today=today)
+        moved.append(task)
+    audit.record(
+        "person.deactivate",
+        person,
+        actor,
+        source=source,
+        tasks_moved=[t.id for t in moved],
+        tasks_left=stuck,
+    )
+    return moved
+
+
+def reactivate_person(person: Person, *, actor: Person | None, source: str) -> None:
+    """Open a deactivated account again; tasks handed on stay with whoever took them."""
+    if person.is_active_account:
+        return
+    person.is_active_account = True
+    person.deactivated_at = None
+    audit.record("person.reactivate", person, actor, source=source)
+
+
+def set_password(
+    person: Person, password: str, actor: Person | None, *, action: str = "person.set_password"
+) -> None:
+    """Set a new password and end every session of ``person`` (a caller may start its own anew).
+
+    The one writer of a password: a change on the profile, a reset link, an administrator or the
+    command line. ``action`` names the audit event (``auth.password_change``, ...).
+    """
     person.password_hash = hash_password(password)
-    audit.record("person.set_password", person, actor)
+    # Cookies of the old epoch stop working, and so do reset links made before (auth.reset).
+    person.session_epoch += 1
+    audit.record(action, person, actor)
 
 
 def grant_role(

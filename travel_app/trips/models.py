@@ -111,6 +111,8 @@ class EventKind(enum.Enum):
     SAFE_RETURN_OVERDUE = "safe_return_overdue"
     PRIVATE_DATA_CLEARED = "private_data_cleared"
     UNCLEARED = "uncleared"
+    #: An open step handed to someone else (escalation with no deputy, a holder who left).
+    REASSIGNED = "reassigned"
 
     @property
     def title(self) -> str:
@@ -144,6 +146,7 @@ EVENT_TITLES = {
         " removed (each traveller gives their own)"
     ),
     EventKind.UNCLEARED: _l("Departure day without clearance: dossier items still open"),
+    EventKind.REASSIGNED: _l("Step handed to someone else"),
 }
 
 
@@ -322,6 +325,9 @@ class TripTask(Model):
     #: The advice step this decision waits for: until the advice is given nobody is mailed and
     #: no deadline runs (``due_on`` is provisional); then the task opens, dated from that day.
     waiting_for: Mapped[str | None] = mapped_column(sa.String(100))
+    #: When the task was handed to a holder other than the route named (``trips.reassign``):
+    #: they may decide the step, whoever it names; null while it is held as routed.
+    reassigned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     trip: Mapped[Trip] = relationship()
     assignee: Mapped[Person | None] = relationship()

@@ -335,7 +335,9 @@ def task_mails(rows: list[dict[str, Any]], today: date, kind: str, day_field: st
 
     ``task`` and ``task_reminder`` go to the deciders (named person and deputies, or the role's
     holders); ``task_escalation`` goes where the step's escalation points: the named person's
-    deputies (else the safety officer) or a role.
+    deputies (else the safety officer) or a role. The escalation sweep sends it only where the
+    step stays put (a deputy acts, or nobody can take it); otherwise it hands the step over
+    (:mod:`travel_app.trips.reassign`), which tells the new holder.
     """
     if not rows:
         return []

@@ -22,7 +22,7 @@ from travel_app.dossier import reminders as dossier_reminders
 from travel_app.extensions import db
 from travel_app.org.models import Person, Role
 from travel_app.procedures import active_procedure
-from travel_app.trips import access, notices, routing, transitions
+from travel_app.trips import access, notices, reassign, routing, transitions
 from travel_app.trips.access import can_update_own_details
 from travel_app.trips.facts import Context, LegFacts, PlaceSources, load_context
 from travel_app.trips.models import (
@@ -372,6 +372,8 @@ def _engine_actor(trip: Trip, person: Person, principal: Person) -> engine.Actor
     wide = {c for c, r in procedure.roles.items() if not r.builtin and r.unit_kind is None}
     if wide:
         declared |= wide & set(db.session.scalars(access.declared_codes([principal.id])))
+    # A step handed to the principal (or away from them) by ``trips.reassign``.
+    holds, released = reassign.held_steps(trip, principal)
     return engine.Actor(
         person_id=person.id,
         roles=frozenset(
@@ -383,6 +385,8 @@ def _engine_actor(trip: Trip, person: Person, principal: Person) -> engine.Actor
         faculty_authority_of_traveller=faculty,
         heads_of_traveller=frozenset(heads),
         on_behalf_of=principal.id if principal.id != person.id else None,
+        holds=holds,
+        released=released,
     )
 
 
@@ -445,6 +449,15 @@ def _keep_group(trip: Trip, data: TripData) -> None:
         raise Incomplete({"co_travellers": GROUP_FIXED})
 
 
+#: Why someone without a unit cannot file yet (they can still save a draft).
+UNIT_MISSING = Text(
+    "Uw eenheid ontbreekt in Safe Passage. De beheerder moet ze instellen voor u een reis kunt"
+    " indienen; uw ontwerp blijft bewaard.",
+    "Your unit is missing in Safe Passage. The administrator must set it before you can submit"
+    " a trip; your draft is kept.",
+)
+
+
 def _require_traveller(trip: Trip, person: Person) -> None:
     if trip.traveller_id != person.id:
         raise ActionRefused(
@@ -502,6 +515,10 @@ def submit_trip(trip: Trip, actor: Person, expected_version: int, today: date) -
         raise ActionRefused(
             Text("Deze reis is al ingediend.", "This trip has already been submitted.")
         )
+    if actor.unit_id is None:
+        # Signed in or provisioned with a unit the service does not know: no supervisor and no
+        # faculty to route to until the administrator settles it.
+        raise ActionRefused(UNIT_MISSING)
     claim(trip, expected_version)
     if trip.departure_on is None or trip.departure_on < today:
         raise Incomplete(

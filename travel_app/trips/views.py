@@ -31,6 +31,7 @@ from travel_app.trips.forms import (
 from travel_app.trips.models import Trip, TripState
 from travel_app.trips.operations import (
     PRIVATE_FIELDS,
+    UNIT_MISSING,
     ActionRefused,
     Incomplete,
     TripChanged,
@@ -261,6 +262,11 @@ def _file(trip: Trip | None) -> Response | tuple[str, int]:
         trip = save_draft(
             trip, current_user, data, (-1 if version is None else version) if trip else None
         )
+        if action == "submit" and current_user.unit_id is None:
+            # Nobody to route to until the administrator gives a unit: keep the draft.
+            db.session.commit()
+            flash(UNIT_MISSING(_locale()), "error")
+            return redirect(url_for("trips.edit", trip_id=trip.id))
         if action == "submit":
             submitted = submit_trip(trip, current_user, trip.version, today)
         elif action == "resubmit":
