@@ -94,7 +94,7 @@ def create_user(new: User, *, token: ServiceToken, today: date) -> ScimUser:
         attributes=_attributes(new),
     )
     db.session.add(row)
-    _set_active(person, new, today, created=True)
+    _set_active(person, new, today)
     audit.record("scim.user.create", person, None, token=token.name, user_name=values.user_name)
     return row
 
@@ -232,13 +232,12 @@ def _update_person(person: Person, values: PersonValues, old: User | None, new: 
     org_ops.update_person(person, actor=None, **fields)
 
 
-def _set_active(person: Person, new: User, today: date, *, created: bool = False) -> None:
-    """The provider's word on ``active`` wins. Unsent on a POST (the provider creates the user
-    again): active; unsent on a PUT or PATCH: nothing changes, so a leaver the HR import or an
-    administrator deactivated is not brought back by an update that omits the flag."""
+def _set_active(person: Person, new: User, today: date) -> None:
+    """The provider's word on ``active`` wins; unsent (or removed by PATCH) means active, as the
+    SCIM compliance checks expect of a removed attribute."""
     if new.active is False:
         org_ops.deactivate_person(person, actor=None, today=today, source="scim")
-    elif new.active is True or created:
+    else:
         org_ops.reactivate_person(person, actor=None, source="scim")
 
 
