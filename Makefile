@@ -4,9 +4,11 @@ VENV := .venv
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
 PYTEST_ARGS ?=
-# `make test` runs the suite in this many processes (pytest-xdist), one per core of a CI machine;
-# PYTEST_WORKERS=1 (or 0) runs it in one process, PYTEST_WORKERS=auto in one per core.
-PYTEST_WORKERS ?= 2
+# `make test` runs the suite in one process by default: on the 2-core CI machine two pytest-xdist
+# workers competed with PostgreSQL, Chromium and the identity providers for the same cores and
+# the PostgreSQL pass got slower, not faster. PYTEST_WORKERS=2 (or auto) runs it in that many
+# processes (each with its own database and Redis numbers) on a machine with cores to spare.
+PYTEST_WORKERS ?= 1
 XDIST_ARGS = $(if $(filter 0 1,$(PYTEST_WORKERS)),,-n $(PYTEST_WORKERS))
 
 .PHONY: run test test-fast lint format install install-test install-bench lock translations clean-instance bench
