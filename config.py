@@ -151,6 +151,8 @@ class Config:
     ADMIN_TOTP_REQUIRED = _bool("ADMIN_TOTP_REQUIRED", True)
     TOTP_ISSUER = os.environ.get("TOTP_ISSUER", "Safe Passage")
     RATELIMIT_HEADERS_ENABLED = False
+    #: Requests one API token may send (flask-limiter's notation); over it: 429, Retry-After.
+    API_RATE_LIMIT = os.environ.get("API_RATE_LIMIT", "600/minute")
     REMEMBER_COOKIE_HTTPONLY = True
 
     #: Where mail goes when MAIL_SERVER is unset: one .eml file per message.
@@ -215,6 +217,8 @@ class Config:
     ADVICE_MAX_BYTES = _int("ADVICE_MAX_BYTES", 20 * 1024 * 1024)
     ADVICE_STALE_HOURS = _int("ADVICE_STALE_HOURS", 48)
     OUTBOX_INTERVAL_SECONDS = _int("OUTBOX_INTERVAL_SECONDS", 15)
+    #: How often the beat sends the webhook deliveries that are due (travel_app/webhooks).
+    WEBHOOK_SWEEP_SECONDS = _int("WEBHOOK_SWEEP_SECONDS", 15)
     OUTBOX_BATCH = _int("OUTBOX_BATCH", 50)
     OUTBOX_LEASE_SECONDS = _int("OUTBOX_LEASE_SECONDS", 300)
     OUTBOX_MAX_ATTEMPTS = _int("OUTBOX_MAX_ATTEMPTS", 8)

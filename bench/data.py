@@ -7,8 +7,8 @@ N trips spread over 14 countries (Mali's regions among them), 40 departments in 
 way today are travelling (so who-is-where has people), in-review trips wait at their
 supervisor's step. One bench user (admin, safety officer and crisis team) has 2,000 trips of
 their own (the trip list), 2,000 steps waiting in their inbox, and one trip with a timeline of
-300 events. A statement at a time would take an hour at 100,000 trips; sets of 5,000 rows take
-seconds.
+300 events; :func:`api_token` gives them a personal token for the JSON API. A statement at a
+time would take an hour at 100,000 trips; sets of 5,000 rows take seconds.
 """
 
 from __future__ import annotations
@@ -293,6 +293,32 @@ def fill(engine: sa.Engine, n: int, *, seed: int = 7, progress: bool = True) -> 
     with engine.begin() as conn:
         refresh_statistics(conn)
     return Filled(bench_id=bench_id, long_trip_id=long_trip_id, trips=n)
+
+
+def issue_api_token() -> str:
+    """A personal API token for the bench user, every scope a person's token may carry (in an
+    app context; committed)."""
+    from travel_app.extensions import db
+    from travel_app.tokens.models import PERSONAL_SCOPES
+    from travel_app.tokens.operations import issue_token
+
+    person = db.session.scalar(sa.select(Person).where(Person.email == EMAIL))
+    _token, plaintext = issue_token("bench", list(PERSONAL_SCOPES), None, None, owner=person)
+    db.session.commit()
+    return plaintext
+
+
+def api_token(url: str) -> str:
+    """:func:`issue_api_token` on the filled database at ``url``."""
+    from config import TestingConfig
+    from travel_app import create_app
+    from travel_app.extensions import db
+
+    app = create_app(TestingConfig, SQLALCHEMY_DATABASE_URI=url, MAIL_FILE_DIR="/tmp")
+    with app.app_context():
+        plaintext = issue_api_token()
+        db.engine.dispose()
+    return plaintext
 
 
 def main() -> None:

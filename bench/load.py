@@ -3,7 +3,9 @@
 Used by bench/run.py. The app runs with the production settings (SAFE_PASSAGE_ENV=production,
 2 sync workers), the baseline (bench/baseline.py) identically on another port; the load tool is
 wrk (Debian's package) when present, else a Python keep-alive client, the same for both. Runs
-alternate baseline and page so that a noisy neighbour hurts both alike.
+alternate baseline and page so that a noisy neighbour hurts both alike. Pages are requested with
+the logged-in session's cookie, the JSON API (/api/v1) with a personal token
+(``Authorization: Bearer``).
 """
 
 from __future__ import annotations
@@ -48,7 +50,15 @@ def production_env(database_url: str, redis_url: str) -> dict[str, str]:
         MEDICAL_NOTE_KEYS=Fernet.generate_key().decode(),
         TRUSTED_PROXIES="0",
         ALLOWED_HOSTS="127.0.0.1,localhost",  # gunicorn on a local port; test clients
+        PUBLIC_URL="http://127.0.0.1",  # production refuses to start without it (e-mail links)
+        # The bench user is an administrator who logs in with a password and no authenticator
+        # app: with two-step verification required, every page (and the API) would send them
+        # to enrol.
+        ADMIN_TOTP_REQUIRED="0",
         SAFE_PASSAGE_INSTANCE=str(Path("/tmp/safe-passage-bench")),
+        # The bench's one API token sends far more than a client may: the limiter still counts
+        # every request (in Redis, as in production) but never refuses one.
+        API_RATE_LIMIT="1000000/minute",
     )
     env.pop("FLASK_DEBUG", None)
     return env
@@ -96,15 +106,24 @@ def gunicorn(app: str, env: dict[str, str], workers: int, log: Path) -> Iterator
             proc.kill()
 
 
-class Session:
-    """A logged-in browser, reduced to its cookie and CSRF token."""
+def auth_headers(cookie: str = "", bearer: str = "") -> dict[str, str]:
+    """The headers that say who is asking: a session cookie (pages), a bearer token (the API)."""
+    headers = {"Cookie": f"session={cookie}"} if cookie else {}
+    if bearer:
+        headers["Authorization"] = f"Bearer {bearer}"
+    return headers
 
-    def __init__(self, port: int) -> None:
-        self.port, self.cookie, self.token = port, "", ""
+
+class Session:
+    """A logged-in browser, reduced to its cookie and CSRF token; or an API client, reduced to
+    its personal token (``bearer``)."""
+
+    def __init__(self, port: int, bearer: str = "") -> None:
+        self.port, self.cookie, self.token, self.bearer = port, "", "", bearer
 
     def request(self, method: str, path: str, body: dict | None = None) -> tuple[int, str, dict]:
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
-        headers = {"Cookie": f"session={self.cookie}"} if self.cookie else {}
+        headers = auth_headers(self.cookie, self.bearer)
         data = None
         if body is not None:
             data = urlencode(body)
@@ -159,7 +178,15 @@ def _ms(text: str) -> float:
     return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
 
 
-def wrk(port: int, path: str, cookie: str, seconds: int, connections: int, threads: int) -> Load:
+def wrk(
+    port: int,
+    path: str,
+    cookie: str,
+    seconds: int,
+    connections: int,
+    threads: int,
+    bearer: str = "",
+) -> Load:
     cmd = [
         "wrk",
         f"-t{threads}",
@@ -169,8 +196,8 @@ def wrk(port: int, path: str, cookie: str, seconds: int, connections: int, threa
         "30s",
         "--latency",
     ]
-    if cookie:
-        cmd += ["-H", f"Cookie: session={cookie}"]
+    for name, value in auth_headers(cookie, bearer).items():
+        cmd += ["-H", f"{name}: {value}"]
     out = subprocess.run(
         [*cmd, f"http://127.0.0.1:{port}{path}"], capture_output=True, text=True, check=True
     ).stdout
@@ -188,14 +215,20 @@ def wrk(port: int, path: str, cookie: str, seconds: int, connections: int, threa
 
 
 def python_load(
-    port: int, path: str, cookie: str, seconds: int, connections: int, _threads: int
+    port: int,
+    path: str,
+    cookie: str,
+    seconds: int,
+    connections: int,
+    _threads: int,
+    bearer: str = "",
 ) -> Load:
     """The fallback tool: ``connections`` keep-alive clients in threads."""
     latencies: list[float] = []
     errors = [0]
     lock = threading.Lock()
     stop = time.monotonic() + seconds
-    headers = {"Cookie": f"session={cookie}"} if cookie else {}
+    headers = auth_headers(cookie, bearer)
 
     def client() -> None:
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)

@@ -43,13 +43,23 @@ class PageResult:
         return self.page.median(attr) / self.baseline.median(attr)
 
 
+API = "/api/v1/"
+
+
 def pages(filled: data.Filled) -> dict[str, str]:
+    """The measured paths by name; those under /api/v1 are asked with the bench user's token."""
     return {
         "trip list": "/trips",
+        "trip list (API)": f"{API}trips?limit=50",
         "approver inbox": "/inbox",
         f"trip page ({data.TIMELINE_EVENTS} events)": f"/trips/{filled.long_trip_id}",
         f"who is where ({filled.trips:,} trips)": "/duty/where?country=ML",
     }
+
+
+def short(name: str) -> str:
+    """A row's name without the size it was measured at ("(API)" stays)."""
+    return name if name.endswith("(API)") else name.split(" (")[0]
 
 
 def measure_pages(
@@ -58,6 +68,7 @@ def measure_pages(
     engine = migrated_engine(url)
     filled = data.fill(engine, n)
     engine.dispose()
+    bearer = data.api_token(url)
     tool_name, tool = load.load_tool()
     env = load.production_env(url, REDIS)
     results = []
@@ -66,8 +77,11 @@ def measure_pages(
         load.gunicorn("bench.baseline:app", env, 2, workdir / f"base-{label}.log") as base_port,
     ):
         for name, path in pages(filled).items():
-            session = load.Session(app_port)
-            session.login(data.EMAIL, data.PASSWORD)
+            if path.startswith(API):
+                session = load.Session(app_port, bearer=bearer)
+            else:
+                session = load.Session(app_port)
+                session.login(data.EMAIL, data.PASSWORD)
             status, _, _ = session.request("GET", path)
             if status != 200:
                 raise RuntimeError(f"{path} answered {status} before the load")
@@ -75,7 +89,9 @@ def measure_pages(
             for run in range(runs):
                 print(f"  {label}: {name}, run {run + 1} of {runs}", flush=True)
                 base.runs.append(tool(base_port, f"/row/{filled.long_trip_id}", "", seconds, 32, 2))
-                page.runs.append(tool(app_port, path, session.cookie, seconds, 32, 2))
+                page.runs.append(
+                    tool(app_port, path, session.cookie, seconds, 32, 2, bearer=session.bearer)
+                )
             status, _, _ = session.request("GET", path)
             if status != 200:
                 raise RuntimeError(f"{path} answered {status} after the load")
@@ -83,13 +99,14 @@ def measure_pages(
         decided: list[str] = []
         if label == "PostgreSQL":
             print("  PostgreSQL: decisions by 32 clients", flush=True)
-            decided = flows.decisions(url, app_port, base_port, filled, seconds)
+            decided = flows.decisions(url, app_port, base_port, filled, seconds, bearer)
     print(f"  load tool: {tool_name}")
     return results, decided
 
 
 def count_statements(url: str, n: int) -> dict[str, int]:
-    """Statements per page for one logged-in request, on a database of ``n`` trips."""
+    """Statements per page for one logged-in request (the API's: one with the bench user's
+    token), on a database of ``n`` trips."""
     from config import TestingConfig
     from travel_app import create_app
     from travel_app.extensions import db
@@ -103,16 +120,19 @@ def count_statements(url: str, n: int) -> dict[str, int]:
         client = app.test_client()
         response = client.post("/login", data={"email": data.EMAIL, "password": data.PASSWORD})
         assert response.status_code == 302
+        api_client = app.test_client()  # no session: the token alone
+        bearer = load.auth_headers(bearer=data.issue_api_token())
         for name, path in pages(filled).items():
-            name = name.split(" (")[0]
-            client.get(path)  # warm the session
+            name = short(name)
+            asking, headers = (api_client, bearer) if path.startswith(API) else (client, {})
+            asking.get(path, headers=headers)  # warm the session (the token: its last use)
             seen: list[str] = []
 
             def count(*_args: Any, _seen: list[str] = seen) -> None:
                 _seen.append("x")
 
             sa.event.listen(db.engine, "before_cursor_execute", count)
-            assert client.get(path).status_code == 200, path
+            assert asking.get(path, headers=headers).status_code == 200, path
             sa.event.remove(db.engine, "before_cursor_execute", count)
             counts[name] = len(seen)
         db.engine.dispose()
@@ -233,7 +253,10 @@ def main() -> None:
                 f" {data.OWN_TRIPS:,} trips of their own and {data.INBOX_STEPS:,} steps in their"
                 f" inbox, on a database of {args.trips:,} trips; 50 rows per page. The app runs"
                 " under gunicorn with the production settings (2 sync workers), the baseline"
-                " (`bench/baseline.py`: one row by primary key) likewise on another port; the load"
+                " (`bench/baseline.py`: one row by primary key) likewise on another port. The"
+                " API's rows ask /api/v1 with a personal token of the same user (`Authorization:"
+                " Bearer`, no cookie; API_RATE_LIMIT raised so that the limiter counts every"
+                " request but refuses none), against the same baseline. The load"
                 f" tool is {tool_name}, 2 threads and 32 connections, {args.seconds} s per run,"
                 f" {args.runs} runs alternating baseline and page; medians, with the spread of"
                 " req/s over the runs.",
@@ -254,7 +277,8 @@ def main() -> None:
             ok = small[name] == large[name] and large[name] <= 8
             rows.append(f"| {name} | {small[name]} | {large[name]} | {'✓' if ok else '✗'} |")
         report += section(
-            "Statements per page", ["One logged-in request each (SQLite).", "", *rows]
+            "Statements per page",
+            ["One logged-in request each (the API's: with the token; SQLite).", "", *rows],
         )
 
         sizes = [1_000, 10_000] if args.quick else [10_000, 100_000]

@@ -24,6 +24,9 @@ def create_app(config: type[settings.Config] | None = None, **overrides: Any) ->
         instance_path=str(settings.INSTANCE_DIR),
         instance_relative_config=False,
     )
+    from travel_app.core.json_provider import SafeJSONProvider
+
+    app.json = SafeJSONProvider(app)
     app.config.from_object(profile)
     app.config["CELERY"] = dict(profile.CELERY)
     app.config.update(overrides)
@@ -181,14 +184,35 @@ def register_blueprints(app: Flask) -> None:
     from travel_app.scim.views import bp as scim_bp
 
     app.register_blueprint(scim_bp, url_prefix="/scim/v2")
+    # Access tokens in the browser (travel_app/tokens/views.py).
+    from travel_app.tokens.views import bp as tokens_bp
+
+    app.register_blueprint(tokens_bp)
+    # Webhooks (travel_app/webhooks).
+    from travel_app.webhooks.views import bp as webhooks_bp
+
+    app.register_blueprint(webhooks_bp, url_prefix="/admin")
+    # Booking import (travel_app/bookings).
+    from travel_app.bookings.views import bp as bookings_bp
+
+    app.register_blueprint(bookings_bp, url_prefix="/bookings")
+    # The JSON API (travel_app/api).
+    from travel_app.api.views import bp as api_bp
+
+    app.register_blueprint(api_bp, url_prefix="/api/v1")
     # Token routes read no cookie, so a CSRF token would protect nothing (access_policy).
-    for endpoint, rule in access_policy.POLICY.items():
-        if rule.scope is not None:
-            csrf.exempt(app.view_functions[endpoint])
+    for endpoint in access_policy.CSRF_EXEMPT:
+        csrf.exempt(app.view_functions[endpoint])
 
 
 def register_errorhandlers(app: Flask) -> None:
-    def render_error(error: Any) -> tuple[str, int]:
+    def render_error(error: Any) -> Any:
+        if request.path == "/api/v1" or request.path.startswith("/api/v1/"):
+            # A path the routes could not even match (an id beyond any column): the API's
+            # problem document, as for every other API error.
+            from travel_app.api.views import http_problem
+
+            return http_problem(error)
         code = getattr(error, "code", 500)
         return render_template("errors/error.html", code=code, error=error), code
 
@@ -344,7 +368,9 @@ def register_template_context(app: Flask) -> None:
 
 def register_commands(app: Flask) -> None:
     from travel_app.advice.commands import advisories_cli
+    from travel_app.api.commands import api_cli
     from travel_app.auth.commands import users_cli
+    from travel_app.bookings.commands import bookings_cli
     from travel_app.core.audit_commands import audit_cli
     from travel_app.demo.commands import demo_cli
     from travel_app.org.commands import org_cli
@@ -352,7 +378,9 @@ def register_commands(app: Flask) -> None:
     from travel_app.tokens.commands import tokens_cli
 
     app.cli.add_command(advisories_cli)
+    app.cli.add_command(api_cli)
     app.cli.add_command(users_cli)
+    app.cli.add_command(bookings_cli)
     app.cli.add_command(audit_cli)
     app.cli.add_command(demo_cli)
     app.cli.add_command(org_cli)

@@ -25,6 +25,8 @@ class Access:
     roles: tuple[Role, ...] = ()
     #: Set: no login at all, but a service token with this scope (a machine; cookies ignored).
     scope: str | None = None
+    #: With ``scope``: only a personal token, whose owner becomes the current user.
+    personal: bool = False
 
 
 def public(*methods: str) -> Access:
@@ -42,6 +44,12 @@ def roles(*held: Role, methods: tuple[str, ...] = ("GET",)) -> Access:
 def token(scope: str, *methods: str) -> Access:
     """A machine's door: a bearer service token with ``scope`` (travel_app.tokens)."""
     return Access(frozenset(methods), scope=scope)
+
+
+def api(scope: str, *methods: str, held: tuple[Role, ...] = ()) -> Access:
+    """The JSON API's door: a personal token with ``scope``; its owner acts (``held``: one of
+    these roles too). Cookies never count, so a browser session cannot be ridden."""
+    return Access(frozenset(methods), roles=held, scope=scope, personal=True)
 
 
 GET, POST, BOTH = ("GET",), ("POST",), ("GET", "POST")
@@ -187,6 +195,57 @@ POLICY: dict[str, Access] = {
             "elsewhere",
         )
     },
+    # Access tokens in the browser (travel_app/tokens/views.py).
+    # One's own personal tokens: the view lists, makes and revokes the logged-in person's only.
+    "tokens.personal": logged_in(*BOTH),
+    "tokens.personal_revoke": logged_in(*BOTH),
+    # Service tokens, and anyone's personal tokens to revoke (a leaver's).
+    "tokens.service": roles(*ADMIN, methods=BOTH),
+    "tokens.person_tokens": roles(*ADMIN),
+    "tokens.admin_revoke": roles(*ADMIN, methods=BOTH),
+    # Webhooks (travel_app/webhooks).
+    "webhooks.index": roles(*ADMIN, methods=BOTH),
+    "webhooks.edit": roles(*ADMIN, methods=BOTH),
+    "webhooks.delete": roles(*ADMIN, methods=BOTH),
+    "webhooks.deliveries": roles(*ADMIN),
+    "webhooks.resend": roles(*ADMIN, methods=POST),
+    # Booking import (travel_app/bookings).
+    # Administrators and safety officers file an agency's bookings as drafts (dry run first).
+    "bookings.upload": roles(Role.ADMIN, Role.SAFETY_OFFICER, methods=BOTH),
+    "bookings.apply": roles(Role.ADMIN, Role.SAFETY_OFFICER, methods=POST),
+    "bookings.applied": roles(Role.ADMIN, Role.SAFETY_OFFICER),
+    # The JSON API (travel_app/api): its description is public; every other route takes a
+    # personal token with the route's scope, and the view checks the object for its owner.
+    "api.openapi": public(*GET),
+    "api.docs": public(*GET),
+    "api.elsewhere": public(*SCIM_METHODS),
+    "api.list_trips": api("trips:read", *GET),
+    "api.show_trip": api("trips:read", *GET),
+    "api.create_trip": api("trips:write", *POST),
+    "api.update_trip": api("trips:write", "PUT"),
+    "api.submit": api("trips:write", *POST),
+    "api.withdraw": api("trips:write", *POST),
+    "api.change": api("trips:write", *POST),
+    "api.tasks": api("decide", *GET),
+    "api.decide": api("decide", *POST),
+    # API: dossier items (travel_app/api/dossier.py).
+    "api.list_dossier": api("trips:read", *GET),
+    "api.complete_item": api("trips:write", *POST),
+    "api.verify_item": api("decide", *POST),
+    "api.reject_item": api("decide", *POST),
+    "api.evidence": api("trips:read", *GET),
+    # API: advisories and risk levels (travel_app/api/places.py).
+    "api.show_place": api("advisories", *GET),
+    "api.list_advisories": api("advisories", *GET),
+    "api.set_advisory": api("advisories", *POST, held=ADMIN),
+    # API: who is where and crisis messages (travel_app/api/duty.py).
+    "api.duty_where": api("duty", *GET, held=DUTY),
+    "api.create_crisis": api("duty", *POST, held=DUTY),
+    "api.show_crisis": api("duty", *GET, held=DUTY),
+    # API: people and units (travel_app/api/people.py).
+    "api.list_people": api("people:read", *GET, held=ADMIN),
+    "api.show_person": api("people:read", *GET, held=ADMIN),
+    "api.list_units": api("people:read", *GET, held=ADMIN),
 }
 
 #: Routes that take a POST without a CSRF token: only an identity provider's signed answer. Even
@@ -197,6 +256,8 @@ CSRF_EXEMPT: frozenset[str] = frozenset(
         # The IdP posts the signed SAML answer from its own site; the assertion is the proof,
         # and it must answer a request this browser started (InResponseTo).
         "sso.saml_acs",
+        # Any other path under /api/v1 answers a 404 or 405 problem: it changes nothing.
+        "api.elsewhere",
     }
 )
 
@@ -230,9 +291,13 @@ def enforce() -> Response | None:
     if rule.public:
         return None
     if rule.scope is not None:
-        from travel_app.tokens.guard import require_token
+        from travel_app.tokens.guard import act_as_owner, require_token
 
-        require_token(rule.scope)  # raises TokenRefused, which the route's blueprint answers
+        token = require_token(rule.scope)  # raises TokenRefused, which the blueprint answers
+        if rule.personal:
+            owner = act_as_owner(token)
+            if rule.roles and not owner.has_any_role(*rule.roles):
+                abort(403)
         return None
     if not current_user.is_authenticated:
         from travel_app.extensions import login_manager

@@ -52,6 +52,10 @@ def celery_init_app(app: Flask) -> Celery:
             "task": "advice.fetch_due",
             "schedule": timedelta(seconds=app.config["ADVICE_SWEEP_SECONDS"]),
         },
+        "webhooks": {
+            "task": "webhooks.sweep",
+            "schedule": timedelta(seconds=app.config["WEBHOOK_SWEEP_SECONDS"]),
+        },
         **celery_app.conf.get("beat_schedule", {}),
     }
     celery_app.set_default()
@@ -60,7 +64,8 @@ def celery_init_app(app: Flask) -> Celery:
     import travel_app.core.tasks
     import travel_app.dossier.tasks
     import travel_app.outbox.tasks
-    import travel_app.trips.tasks  # noqa: F401
+    import travel_app.trips.tasks
+    import travel_app.webhooks.tasks  # noqa: F401
 
     app.extensions["celery"] = celery_app
     return celery_app

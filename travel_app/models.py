@@ -1,6 +1,7 @@
 """Import every model module so the metadata (and Alembic) sees all tables."""
 
 from travel_app.advice.models import AdviceFeed, AdviceRun, PendingLowering
+from travel_app.api.models import IdempotentRequest
 from travel_app.auth.models import RecoveryCode
 from travel_app.core.audit import AuditEvent
 from travel_app.core.heartbeat import Heartbeat
@@ -29,6 +30,12 @@ from travel_app.scim.models import ScimGroup, ScimGroupMember, ScimUser
 from travel_app.sso.models import ExternalIdentity, UsedAssertion
 from travel_app.tokens.models import ServiceToken
 from travel_app.trips.models import Leg, ProcedureText, Trip, TripEvent, TripTask
+from travel_app.webhooks.models import (
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEvent,
+    WebhookSubscription,
+)
 
 __all__ = [
     "AdviceFeed",
@@ -48,6 +55,7 @@ __all__ = [
     "EmbassyContact",
     "ExternalIdentity",
     "Heartbeat",
+    "IdempotentRequest",
     "Incident",
     "IncidentEntry",
     "Leg",
@@ -69,4 +77,8 @@ __all__ = [
     "TripTask",
     "Unit",
     "UsedAssertion",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookEvent",
+    "WebhookSubscription",
 ]

@@ -63,8 +63,11 @@ def test_a_region_raised_overnight_suspends_the_trip_and_mails_its_people_once(
     assert "advice.fetch_due" in logs, logs
     db.session.rollback()
     assert db.session.get(Trip, trip.id).state is TripState.SUSPENDED
-    runs = db.session.scalars(sa.select(AdviceRun)).all()
-    assert [r.outcome.value for r in runs] == ["applied"]
+    runs = db.session.scalars(sa.select(AdviceRun).order_by(AdviceRun.id)).all()
+    # On a busy machine a beat tick can start a second fetch before the first has moved the
+    # source's next run on; it applies after the first (the row lock) and finds nothing new.
+    assert [r.outcome.value for r in runs][:1] == ["applied"]
+    assert {r.outcome.value for r in runs[1:]} <= {"unchanged"}
     assert (
         db.session.scalar(
             sa.select(sa.func.count()).where(

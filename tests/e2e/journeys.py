@@ -116,6 +116,7 @@ def traveller_pages(visit: Visitor, world: World, trip: Trip) -> None:  # noqa: 
     visit.visit("countries", "/countries")
     visit.visit("country", "/countries/ML")
     visit.visit("profile", "/profile")
+    visit.visit("access tokens", "/profile/tokens")
     visit.visit("refused: admin", "/admin/", 403)
     visit.visit("404 logged in", "/trips/999999", 404)
 
@@ -222,6 +223,7 @@ def administrator_pages(visit: Visitor, world: World) -> None:  # noqa: F811
     visit.check("country list")
     visit.visit("deputies", "/admin/deputies")
     visit.visit("outbox", "/admin/outbox")
+    visit.visit("access tokens", "/admin/tokens")
     visit.visit("country", "/countries/ML")
 
 

@@ -1,4 +1,7 @@
-"""Every page a role reaches passes axe-core's checks, in Dutch and in English, in a real browser.
+"""Every page a role reaches passes axe-core's checks, in Dutch and in English, in a real browser,
+shows no internal code (tests/e2e/test_no_codes.py) and fits a phone
+(tests/e2e/test_phone_width.py): one walk of each journey checks all three (a walk takes a
+minute).
 
 axe-core (the npm package pinned in tests/js) runs inside Chromium on each page as the user sees
 it. A violation of impact "serious" or "critical" fails the test; "minor" and "moderate" ones are
@@ -13,7 +16,10 @@ from typing import Any
 import pytest
 
 from tests.e2e.journeys import JOURNEYS, LOCALES, Visitor, walk
+from tests.e2e.test_no_codes import VISIBLE_TEXT
+from tests.e2e.test_phone_width import PHONE, WidthCheck
 from tests.js_modules import JS, node_project
+from tests.no_codes import codes_in
 
 pytestmark = pytest.mark.e2e
 
@@ -43,13 +49,15 @@ def audited_page(browser) -> Iterator[Any]:
 
 
 class Audit(Visitor):
-    """Runs axe on pages and keeps what it found, by page."""
+    """Runs axe on pages and reads their visible text for internal codes; keeps what it found,
+    by page (one walk for both checks: each walk of every journey costs a minute)."""
 
     def __init__(self, page: Any, base: str, axe: str, locale: str) -> None:
         super().__init__(page, base, locale)
         self.axe = axe
         self.failing: list[str] = []
         self.reported: list[str] = []
+        self.codes: list[str] = []
 
     def inspect(self, name: str) -> None:
         page = self.page
@@ -66,6 +74,8 @@ class Audit(Visitor):
                 self.failing.append(line)
             else:
                 self.reported.append(line + (f" [allowed: {allowed}]" if allowed else ""))
+        for hit in codes_in(page.evaluate(VISIBLE_TEXT)):
+            self.codes.append(f"[{self.locale}] {name} ({page.url}): {hit}")
 
     def finish(self) -> None:
         print(f"\naxe-core on {len(self.pages)} pages ({self.locale}): {', '.join(self.pages)}")
@@ -76,6 +86,7 @@ class Audit(Visitor):
         assert not self.failing, "serious or critical accessibility violations:\n" + "\n".join(
             self.failing
         )
+        assert not self.codes, "internal codes shown to people:\n" + "\n".join(self.codes)
 
 
 @pytest.fixture
@@ -83,10 +94,37 @@ def audit(live_server, audited_page, axe_source) -> Callable[[str], Audit]:
     return lambda locale: Audit(audited_page, live_server, axe_source, locale)
 
 
+class JourneyCheck(Audit):
+    """axe-core and the codes at the browser's width, then the same page narrowed to a phone's
+    (the layout follows the window, as on a phone turned from landscape) for the width check."""
+
+    def __init__(self, page: Any, base: str, axe: str, locale: str) -> None:
+        super().__init__(page, base, axe, locale)
+        self.width = WidthCheck(page, base, locale)
+
+    def inspect(self, name: str) -> None:
+        super().inspect(name)
+        desktop = self.page.viewport_size
+        self.page.set_viewport_size(PHONE)
+        try:
+            self.width.inspect(name)
+        finally:
+            self.page.set_viewport_size(desktop)
+
+    def finish(self) -> None:
+        self.width.pages = self.pages
+        try:
+            self.width.finish()
+        finally:
+            super().finish()
+
+
 @pytest.mark.parametrize("locale", LOCALES)
 @pytest.mark.parametrize("journey", JOURNEYS)
-def test_every_page_of_the_journey_pass_axe(audit, journey, locale, request):
-    check = audit(locale)
+def test_every_page_of_the_journey_pass_axe_show_no_codes_and_fit_a_phone(
+    live_server, audited_page, axe_source, journey, locale, request
+):
+    check = JourneyCheck(audited_page, live_server, axe_source, locale)
     walk(journey, check, request)
     check.finish()
 

@@ -3,7 +3,8 @@
 The safety officer on call and the traveller in the field use phones. A page passes when the
 document is no wider than the window (``scrollWidth <= clientWidth``); a table, chart or code block
 may scroll inside a box of its own, as long as that box fits. A failure names the page and the
-elements that stick out, widest first.
+elements that stick out, widest first. The walk of every journey that measures the pages is the
+one that runs axe (tests/e2e/test_accessibility.py); here, the proof that the check can fail.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.journeys import JOURNEYS, LOCALES, Visitor, walk
+from tests.e2e.journeys import Visitor
 from tests.e2e.test_trip_journey import screenshot
 
 pytestmark = pytest.mark.e2e
@@ -115,14 +116,6 @@ def phone_page(browser) -> Iterator[Any]:
 @pytest.fixture
 def on_phone(live_server, phone_page) -> Callable[[str], WidthCheck]:
     return lambda locale: WidthCheck(phone_page, live_server, locale)
-
-
-@pytest.mark.parametrize("locale", LOCALES)
-@pytest.mark.parametrize("journey", JOURNEYS)
-def test_every_page_of_the_journey_fit_a_phone(on_phone, journey, locale, request):
-    check = on_phone(locale)
-    walk(journey, check, request)
-    check.finish()
 
 
 def test_the_check_fails_on_a_page_that_scrolls_sideways(on_phone, world):

@@ -109,6 +109,11 @@ EVENT = SimpleNamespace(comment="Add the accommodation in Mopti, please.")
 
 #: (kind, role, context): one case per template pair in templates/mail.
 CASES: list[tuple[str, str, dict[str, Any]]] = [
+    (
+        "booking_draft",
+        "traveller",
+        {"trips": [_trip(TripState.DRAFT)], "agency": "Uniglobe"},
+    ),
     ("submitted", "traveller", {"trip": _trip(TripState.IN_REVIEW), "event": EVENT}),
     (
         "group_draft",

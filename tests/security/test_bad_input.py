@@ -78,6 +78,9 @@ def _post_urls(scene) -> list[str]:  # noqa: F811
     values.update(token="x")  # a password-reset link's token
     values.update(provider_id="x")  # an identity provider (none is configured here: 404)
     values.update(id="1", rest="x")  # SCIM ids and paths (a token route: 401 without one)
+    values.update(elsewhere="x")  # a path under /api/v1 that no operation serves
+    values.update(token_id=1)  # an access token (none here: 404)
+    values.update(subscription_id=1, delivery_id=1)  # webhooks (none here: 404)
     urls = []
     for route in routes(ROUTE_APP):
         if route.method != "POST" or route.endpoint == "auth.logout":

@@ -11,6 +11,7 @@ from flask import (
     abort,
     current_app,
     flash,
+    g,
     redirect,
     render_template,
     request,
@@ -535,6 +536,19 @@ def require_two_step_for_administrators() -> Response | None:
     """An administrator logged in with a password, without two-step verification, enrols
     before any other page works (ADMIN_TOTP_REQUIRED)."""
     if request.endpoint is None or request.endpoint in ENROLMENT_OPEN:
+        return None
+    if g.get("service_token") is not None:
+        # A token request has no session to send to the enrolment page. An administrator who
+        # logs in with a password and has not enrolled (say, made the token before becoming
+        # one) is refused; one who signs in with the university's account is not asked.
+        person = current_user._get_current_object()
+        if (
+            current_app.config["ADMIN_TOTP_REQUIRED"]
+            and person.is_admin
+            and person.password_hash
+            and not twofactor.is_enabled(person)
+        ):
+            abort(403)
         return None
     if not current_app.config["ADMIN_TOTP_REQUIRED"] or not current_user.is_authenticated:
         return None

@@ -218,11 +218,25 @@ def record(
     return add(action, obj, actor, **data)
 
 
+def _via_token() -> int | None:
+    """The id of the access token the current request came in with, if any: every change made
+    through the API names the token in its audit entry."""
+    from flask import g, has_request_context
+
+    if not has_request_context():
+        return None
+    token = g.get("service_token")
+    return token.id if token is not None else None
+
+
 def add(action: str, obj: Any, actor: Person | None = None, **data: Any) -> AuditEvent:
     """:func:`record` without the flush, for an ``obj`` that has its id: set-based callers
     add many events and let one flush insert them together."""
     if obj.id is None:
         raise ValueError(f"{type(obj).__name__} has no id yet: use audit.record")
+    via = _via_token()
+    if via is not None:
+        data.setdefault("via_token", via)
     event = AuditEvent(
         action=action,
         object_type=type(obj).__name__.lower(),
@@ -252,6 +266,9 @@ def row(
     action: str, object_type: str, object_id: int | str, actor_id: int | None, **data: Any
 ) -> dict[str, Any]:
     """One audit row for :func:`add_rows`, its data made JSON the way the chain hashes it."""
+    via = _via_token()
+    if via is not None:
+        data.setdefault("via_token", via)
     return {
         "action": action,
         "object_type": object_type,

@@ -36,6 +36,7 @@ from travel_app.org.models import Person, Role, RoleAssignment
 from travel_app.outbox.compose import Recipient, compose
 from travel_app.outbox.queue import queue
 from travel_app.trips.models import Leg, Trip
+from travel_app.webhooks import events as webhooks
 from workflows.model import Text
 
 SALT = "crisis-answer"
@@ -240,6 +241,7 @@ def record_answer(
         via=via.value,
         entry=entry.id,
     )
+    webhooks.crisis_answer(recipient, entry, previous, now)  # outbox rows of crisis.answered
     if answer is Answer.HELP and previous is not Answer.HELP:
         _alert(recipient, entry)
     return entry

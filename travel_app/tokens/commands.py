@@ -13,7 +13,7 @@ from travel_app.extensions import db
 from travel_app.tokens.models import SCOPES, ServiceToken
 from travel_app.tokens.operations import issue_token, revoke_token
 
-tokens_cli = AppGroup("tokens", help="Manage service tokens (SCIM provisioning).")
+tokens_cli = AppGroup("tokens", help="Manage service tokens (SCIM provisioning, the JSON API).")
 MAX_NAME = ServiceToken.name.type.length
 
 
@@ -37,7 +37,9 @@ def create_token(name: str, scopes: tuple[str, ...], days: int | None) -> None:
     name = name.strip()
     if not 0 < len(name) <= MAX_NAME:
         raise click.BadParameter(f"give a name of 1 to {MAX_NAME} characters", param_hint="--name")
-    if db.session.scalar(sa.select(ServiceToken.id).where(ServiceToken.name == name)):
+    if db.session.scalar(
+        sa.select(ServiceToken.id).where(ServiceToken.name == name, ServiceToken.owner_id.is_(None))
+    ):
         raise click.ClickException(f"A token named {name!r} exists already; choose another name.")
     expires_on = date.today() + timedelta(days=days) if days else None
     token, plaintext = issue_token(name, list(scopes), actor=None, expires_on=expires_on)
@@ -69,7 +71,9 @@ def list_tokens() -> None:
 @click.argument("name")
 def revoke(name: str) -> None:
     """Stop the token NAME working, at once."""
-    token = db.session.scalar(sa.select(ServiceToken).where(ServiceToken.name == name))
+    token = db.session.scalar(
+        sa.select(ServiceToken).where(ServiceToken.name == name, ServiceToken.owner_id.is_(None))
+    )
     if token is None:
         raise click.ClickException(f"No token named {name!r}.")
     revoke_token(token, actor=None, now=utcnow())

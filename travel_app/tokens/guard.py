@@ -6,6 +6,7 @@ from flask import g, request
 
 from travel_app.core.db import utcnow
 from travel_app.extensions import db
+from travel_app.org.models import Person
 from travel_app.tokens.models import ServiceToken
 from travel_app.tokens.operations import TokenRefused, verify
 
@@ -27,10 +28,23 @@ def require_token(scope: str) -> ServiceToken:
     return token
 
 
+def act_as_owner(token: ServiceToken) -> Person:
+    """Make a personal token's owner the request's user (no session, no cookie); a service
+    token acts for nobody and is refused."""
+    if token.owner is None:
+        raise TokenRefused(
+            403,
+            "personal_token_required",
+            "This needs a personal token; service tokens act for no person.",
+        )
+    g._login_user = token.owner  # what Flask-Login's current_user reads
+    return token.owner
+
+
 def current_token() -> ServiceToken:
     """The token the request came in with (only on routes the access table gives a scope)."""
     token: ServiceToken = g.service_token
     return token
 
 
-__all__ = ["TokenRefused", "bearer_token", "current_token", "require_token"]
+__all__ = ["TokenRefused", "act_as_owner", "bearer_token", "current_token", "require_token"]

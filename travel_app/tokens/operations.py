@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from travel_app.core import audit
 from travel_app.extensions import db
 from travel_app.org.models import Person
-from travel_app.tokens.models import SCOPES, ServiceToken
+from travel_app.tokens.models import PERSONAL_SCOPES, SCOPES, ServiceToken
 
 #: Marks the secret as ours, so a scanner that finds one in a repository knows what it is.
 PREFIX = "sp_"
@@ -34,15 +34,21 @@ def hash_token(plaintext: str) -> str:
 
 
 def issue_token(
-    name: str, scopes: list[str], actor: Person | None, expires_on: date | None
+    name: str,
+    scopes: list[str],
+    actor: Person | None,
+    expires_on: date | None,
+    owner: Person | None = None,
 ) -> tuple[ServiceToken, str]:
     """Make a token for ``scopes``; return the row and the token, which is never shown again.
 
-    It stops working at the start of ``expires_on`` (UTC); None: when revoked.
+    It stops working at the start of ``expires_on`` (UTC); None: when revoked. With ``owner``
+    it is a personal token acting as that person (only the API's scopes).
     """
-    unknown = sorted(set(scopes) - set(SCOPES))
+    allowed = PERSONAL_SCOPES if owner is not None else tuple(SCOPES)
+    unknown = sorted(set(scopes) - set(allowed))
     if unknown or not scopes:
-        raise ValueError(f"unknown scopes {unknown}; give one or more of {sorted(SCOPES)}")
+        raise ValueError(f"unknown scopes {unknown}; give one or more of {sorted(allowed)}")
     plaintext = PREFIX + secrets.token_urlsafe(32)
     token = ServiceToken(
         name=name,
@@ -50,9 +56,18 @@ def issue_token(
         scopes=sorted(set(scopes)),
         expires_at=datetime.combine(expires_on, time(), UTC) if expires_on else None,
         created_by=actor,
+        owner=owner,
     )
     db.session.add(token)
-    audit.record("token.issue", token, actor, name=name, scopes=token.scopes, expires_on=expires_on)
+    audit.record(
+        "token.issue",
+        token,
+        actor,
+        name=name,
+        scopes=token.scopes,
+        expires_on=expires_on,
+        owner=owner.id if owner is not None else None,
+    )
     return token, plaintext
 
 
@@ -74,6 +89,8 @@ def verify(plaintext: str | None, scope: str, now: datetime) -> ServiceToken:
     )
     if token is None or not token.is_usable(now):
         raise TokenRefused(401, "invalid_token", "The bearer token is unknown, revoked or expired.")
+    if token.owner is not None and not token.owner.is_active:
+        raise TokenRefused(401, "invalid_token", "The token's owner is no longer active.")
     if scope not in token.scopes:
         raise TokenRefused(
             403, "insufficient_scope", f"The token does not have the scope {scope!r}."

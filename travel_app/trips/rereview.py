@@ -26,6 +26,7 @@ from travel_app.trips import notices, routing, transitions
 from travel_app.trips.facts import LegFacts, load_context
 from travel_app.trips.models import GO_STATES, EventKind, Leg, Trip, TripState
 from travel_app.trips.operations import state_for
+from travel_app.webhooks import events as webhooks
 from workflows import engine
 from workflows.model import Text
 
@@ -114,6 +115,7 @@ def react_to_advice(advisories: Sequence[Advisory], actor: Person | None, today:
     db.session.flush()
     if not advisories:
         return Reaction()
+    webhooks.risk_levels(advisories)  # the outbox rows of risk_level.changed
     whole = sorted({a.country_code for a in advisories if a.region_code is None})
     parts = sorted({(a.country_code, a.region_code) for a in advisories if a.region_code})
     matches = []

@@ -26,6 +26,7 @@ from travel_app.core import audit
 from travel_app.core.db import utcnow
 from travel_app.extensions import db
 from travel_app.trips.models import EventKind, Trip, TripEvent, TripTask
+from travel_app.webhooks import events as webhooks
 from workflows.engine import Outcome
 
 #: Rows per INSERT statement (the driver's bound-parameter limit may split it further: SQLite
@@ -139,6 +140,7 @@ def write(changes: Sequence[Change], now: datetime | None = None) -> list[TripEv
         ],
         now,
     )
+    webhooks.trip_states(changes, ids, now)  # the outbox rows of trip.state_changed
     return [TripEvent(id=ids[row["trip_id"]], **row) for row in rows]
 
 

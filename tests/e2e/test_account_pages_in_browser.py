@@ -3,7 +3,8 @@ accessibility violation, and each page fits a phone 390 px wide (one walk does b
 
 The walk: a forgotten password (asked, refused), the reset link (valid, refused, expired), the
 code step at login (and a wrong code), enrolment with its QR code, the recovery codes, and the
-profile with two-step verification on.
+profile with two-step verification on. Here beside the other browser tests, so that all of
+them share one browser (tests/auth holds the rest of local accounts).
 """
 
 from __future__ import annotations
@@ -13,9 +14,8 @@ from typing import Any
 
 import pytest
 
-from tests.auth.conftest import app_code
+from tests.auth.conftest import app_code, with_two_step  # noqa: F401  (fixture)
 from tests.conftest import PASSWORD
-from tests.e2e.conftest import browser, live_server  # noqa: F401  (fixtures)
 from tests.e2e.journeys import LOCALES, Visitor
 from tests.e2e.test_accessibility import Audit, axe_source  # noqa: F401
 from tests.e2e.test_phone_width import PHONE, WidthCheck
@@ -74,7 +74,7 @@ def account_pages(visit: Visitor, app: Any, enrolled: Any, newcomer: Any, secret
 
 
 @pytest.fixture
-def accounts(app, make_person, with_two_step):
+def accounts(app, make_person, with_two_step):  # noqa: F811
     """Someone with two-step verification on, and someone without, speaking ``locale``."""
 
     def make(locale: str) -> tuple[Any, Any, str]:
