@@ -131,7 +131,7 @@ def test_a_new_version_keeps_the_old_one_in_the_history_with_its_author(
         "Old advice.",
         "New advice.",
     ]
-    saves = AuditEvent.query.filter_by(action="country_note.save").all()
+    saves = AuditEvent.query.filter_by(action="country_note.save").order_by(AuditEvent.id).all()
     assert [(e.actor_id, e.data["language"]) for e in saves] == [
         (first.id, "en"),
         (second.id, "en"),

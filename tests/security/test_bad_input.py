@@ -50,6 +50,15 @@ PATH_VALUES = {
 
 def _snapshot() -> dict[str, str]:
     """A digest of every table's rows, so an update shows as well as an insert."""
+    tables = [t for t in db.metadata.sorted_tables if t.name not in MAY_CHANGE]
+    if db.engine.dialect.name == "postgresql":
+        # One statement for all the tables: taken after each of some 5,000 posts, a SELECT
+        # per table cost most of this test's four minutes on PostgreSQL.
+        digest = "md5(coalesce(string_agg(x::text, '|' ORDER BY x::text), ''))"
+        query = " UNION ALL ".join(
+            f"SELECT '{t.name}', {digest} FROM \"{t.name}\" AS x" for t in tables
+        )
+        return {name: value for name, value in db.session.execute(sa.text(query))}
     digests = {}
     for table in db.metadata.sorted_tables:
         if table.name in MAY_CHANGE:
