@@ -24,7 +24,6 @@ import io
 import itertools
 import json
 import re
-import time
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -37,6 +36,7 @@ import sqlalchemy as sa
 from flask import current_app
 
 from travel_app.core import audit
+from travel_app.core import stash as kept
 from travel_app.core.audit import AuditEvent
 from travel_app.core.errors import Refused
 from travel_app.core.i18n import gettext as _
@@ -73,8 +73,6 @@ MAX_ROWS = 20_000
 #: How much of a value a message quotes back.
 QUOTED = 80
 #: A dry run waits this long for its apply; older stashed uploads are removed.
-STASH_HOURS = 24
-DIGEST_RE = re.compile(r"[0-9a-f]{64}")
 #: Day-first dates as European agencies write them, beside ISO 8601.
 ISO_DATE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
 DAY_FIRST = re.compile(r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})")
@@ -932,35 +930,15 @@ def apply(plan: Plan, *, actor: Person | None, today: date) -> Applied:
 
 
 def stash(upload: Upload, directory: Path, now: float | None = None) -> str:
-    """Keep ``upload`` on disk under its sha256 until it is applied; return the key. Uploads
-    older than :data:`STASH_HOURS` are removed on the way."""
-    directory.mkdir(parents=True, exist_ok=True)
-    cutoff = (now if now is not None else time.time()) - STASH_HOURS * 3600
-    for old in directory.glob("*.json"):
-        try:
-            if old.stat().st_mtime < cutoff:
-                old.unlink()
-        except FileNotFoundError:  # removed by another request meanwhile
-            pass
-    digest = upload.digest
-    path = directory / f"{digest}.json"
-    if not path.exists():
-        partial = directory / f"{digest}.{time.monotonic_ns()}.part"
-        partial.write_bytes(upload.serialise())
-        partial.replace(path)
-    return digest
+    """Keep ``upload`` on disk under its sha256 until it is applied; return the key."""
+    return kept.keep(upload.digest, upload.serialise(), directory, now)
 
 
 def unstash(digest: str, directory: Path) -> Upload | None:
     """The upload kept under ``digest``; None when there is none, or its content no longer
     has that sha256."""
-    if not DIGEST_RE.fullmatch(digest):
-        return None
-    try:
-        data = json.loads((directory / f"{digest}.json").read_bytes())
-    except (OSError, ValueError):
-        return None
-    if not isinstance(data, dict):
+    data = kept.read(digest, directory)
+    if data is None:
         return None
     text, agency = data.get("text"), data.get("agency")
     if not isinstance(text, str) or not isinstance(agency, str):
@@ -969,10 +947,7 @@ def unstash(digest: str, directory: Path) -> Upload | None:
     return upload if upload.digest == digest else None
 
 
-def discard(digest: str, directory: Path) -> None:
-    """Remove an applied upload."""
-    if DIGEST_RE.fullmatch(digest):
-        (directory / f"{digest}.json").unlink(missing_ok=True)
+discard = kept.discard
 
 
 def lines_title(lines: Sequence[int]) -> str:

@@ -19,7 +19,6 @@ import hashlib
 import io
 import json
 import re
-import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
@@ -29,6 +28,7 @@ import sqlalchemy as sa
 from email_validator import EmailNotValidError, validate_email
 
 from travel_app.core import audit
+from travel_app.core import stash as kept
 from travel_app.core.errors import Refused
 from travel_app.core.i18n import gettext as _
 from travel_app.extensions import db
@@ -71,8 +71,6 @@ MAX_NAME = 200
 MAX_EMAIL = 254
 MAX_EXTERNAL_ID = 255
 #: A dry run waits this long for its apply; older stashed uploads are removed.
-STASH_HOURS = 24
-DIGEST_RE = re.compile(r"[0-9a-f]{64}")
 NONE = "—"
 #: Where the audit trail and the deactivation verb say the change came from.
 SOURCE = "import"
@@ -1250,35 +1248,15 @@ def _set_promoter(
 
 
 def stash(upload: Upload, directory: Path, now: float | None = None) -> str:
-    """Keep ``upload`` on disk under its sha256 until it is applied; return the key. Uploads
-    older than :data:`STASH_HOURS` are removed on the way."""
-    directory.mkdir(parents=True, exist_ok=True)
-    cutoff = (now if now is not None else time.time()) - STASH_HOURS * 3600
-    for old in directory.glob("*.json"):
-        try:
-            if old.stat().st_mtime < cutoff:
-                old.unlink()
-        except FileNotFoundError:  # removed by another request meanwhile
-            pass
-    digest = upload.digest
-    path = directory / f"{digest}.json"
-    if not path.exists():
-        partial = directory / f"{digest}.{time.monotonic_ns()}.part"
-        partial.write_bytes(upload.serialise())
-        partial.replace(path)
-    return digest
+    """Keep ``upload`` on disk under its sha256 until it is applied; return the key."""
+    return kept.keep(upload.digest, upload.serialise(), directory, now)
 
 
 def unstash(digest: str, directory: Path) -> Upload | None:
     """The upload kept under ``digest``; None when there is none, or its content no longer
     has that sha256."""
-    if not DIGEST_RE.fullmatch(digest):
-        return None
-    try:
-        data = json.loads((directory / f"{digest}.json").read_bytes())
-    except (OSError, ValueError):
-        return None
-    if not isinstance(data, dict):
+    data = kept.read(digest, directory)
+    if data is None:
         return None
     texts = {k: data.get(k) for k in ("units", "people")}
     if not all(v is None or isinstance(v, str) for v in texts.values()):
@@ -1287,10 +1265,7 @@ def unstash(digest: str, directory: Path) -> Upload | None:
     return upload if upload.digest == digest else None
 
 
-def discard(digest: str, directory: Path) -> None:
-    """Remove an applied upload."""
-    if DIGEST_RE.fullmatch(digest):
-        (directory / f"{digest}.json").unlink(missing_ok=True)
+discard = kept.discard
 
 
 def describe(plan: Plan) -> Iterable[str]:
