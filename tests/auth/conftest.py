@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -62,3 +63,53 @@ def with_two_step(db: Any) -> Callable[[Person], tuple[str, list[str]]]:
         return secret, codes
 
     return switch_on
+
+
+@dataclass
+class PageParts:
+    """What a page offers: its forms (action, method), every field and every link (href, text)."""
+
+    forms: list[dict[str, str]] = field(default_factory=list)
+    #: Every input, select and textarea of the page, with ``form`` = the action of its form.
+    fields: list[dict[str, str]] = field(default_factory=list)
+    links: list[tuple[str, str]] = field(default_factory=list)
+
+    def fields_where(self, **wanted: str) -> list[dict[str, str]]:
+        """The fields whose attributes have the values given (``type="password"``, …)."""
+        return [f for f in self.fields if all(f.get(k) == v for k, v in wanted.items())]
+
+
+def page_parts(page: str) -> PageParts:
+    """Read ``page`` as a browser shows it: which forms, fields and links it has."""
+    from html.parser import HTMLParser
+
+    parts = PageParts()
+
+    class _Reader(HTMLParser):
+        form: str | None = None
+        link: list[str] | None = None
+
+        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+            named = {k: v or "" for k, v in attrs}
+            if tag == "form":
+                self.form = named.get("action", "")
+                parts.forms.append({"action": self.form, "method": named.get("method", "get")})
+            elif tag in ("input", "select", "textarea"):
+                kind = named.get("type", "text") if tag == "input" else tag
+                parts.fields.append(dict(named, tag=tag, type=kind, form=self.form or ""))
+            elif tag == "a":
+                self.link = [named.get("href", ""), ""]
+
+        def handle_data(self, data: str) -> None:
+            if self.link is not None:
+                self.link[1] += data
+
+        def handle_endtag(self, tag: str) -> None:
+            if tag == "form":
+                self.form = None
+            elif tag == "a" and self.link is not None:
+                parts.links.append((self.link[0], " ".join(self.link[1].split())))
+                self.link = None
+
+    _Reader().feed(page)
+    return parts

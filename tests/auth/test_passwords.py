@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from flask import Flask
 
-from tests.auth.conftest import signed_in_elsewhere
+from tests.auth.conftest import page_parts, signed_in_elsewhere
 from tests.conftest import PASSWORD, login, outbox_rows
 from travel_app.auth import reset
 from travel_app.core.audit import AuditEvent
@@ -263,6 +266,58 @@ def test_without_local_login_the_password_pages_do_not_exist(other_app, make_per
     assert client.get("/password/forgot").status_code == 404
     assert _forgot(client, person.email).status_code == 404
     assert client.get(reset.reset_path(token)).status_code == 404
+
+
+#: A provider as a deployment configures one (nothing is fetched until someone presses it).
+UNIVERSITY_ACCOUNT = {
+    "id": "uni",
+    "kind": "oidc",
+    "title": {"nl": "Universiteitsaccount", "en": "University account"},
+    "issuer": "https://login.uni.example",
+    "client_id": "safe-passage",
+    "client_secret": "not-used-here",
+}
+
+
+def test_without_local_login_the_login_page_has_only_the_providers_button(
+    other_app: Callable[..., Flask],
+) -> None:
+    app = other_app(LOCAL_LOGIN_ENABLED=False, SSO_PROVIDERS=[UNIVERSITY_ACCOUNT])
+    client = app.test_client()
+
+    response = client.get("/login?next=/trips", headers={"Accept-Language": "en"})
+
+    assert response.status_code == 200
+    page = page_parts(response.get_data(as_text=True))
+    assert page.fields_where(type="password") == []
+    assert page.fields_where(name="email") == [] and page.fields_where(name="password") == []
+    assert [f for f in page.forms if f["action"] == "/login"] == []
+    assert "/password/forgot" not in [href for href, _ in page.links]
+    assert ("/login/oidc/uni?next=/trips", "University account") in [
+        (href.replace("%2F", "/"), text) for href, text in page.links
+    ]
+
+
+def test_without_local_login_a_password_posted_anyway_is_not_found_and_logs_nobody_in(
+    other_app: Callable[..., Flask], make_person: Callable[..., Person], db: Any
+) -> None:
+    """Even with the right password and a valid form token: 404, no session, no audit entry."""
+    app = other_app(
+        LOCAL_LOGIN_ENABLED=False, SSO_PROVIDERS=[UNIVERSITY_ACCOUNT], WTF_CSRF_ENABLED=True
+    )
+    person = make_person()
+    client = app.test_client()
+    login_page = page_parts(client.get("/login").get_data(as_text=True))
+    [token] = {f["value"] for f in login_page.fields_where(name="csrf_token")}
+
+    response = client.post(
+        "/login", data={"email": person.email, "password": PASSWORD, "csrf_token": token}
+    )
+
+    assert response.status_code == 404
+    assert client.get("/").status_code == 302  # still sent to the login page
+    assert _events(db, "auth.login", person) == []
+    assert _events(db, "auth.failed", person) == []
 
 
 def test_a_throttled_reset_link_leaves_its_secret_in_neither_log_nor_audit(

@@ -6,6 +6,7 @@ session; every test that uses it starts from a reset provider with its own clien
 
 from __future__ import annotations
 
+import contextlib
 import json
 import subprocess
 import sys
@@ -213,6 +214,34 @@ class SamlIdP:
         (self.sp_metadata_dir / f"{name}.xml").write_bytes(metadata_xml)
 
 
+@contextlib.contextmanager
+def _running_idp(folder: Path, settings: dict[str, Any]) -> Iterator[str]:
+    """Run ``tests.sso.saml_idp`` with ``settings`` until the block ends; yield its address."""
+    settings_file = folder / "idp.json"
+    settings_file.write_text(json.dumps(settings))
+    log = (folder / "idp.log").open("w")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tests.sso.saml_idp", str(settings_file)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=log,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        first = process.stdout.readline()  # blocks until it listens (or dies: empty line)
+        if not first.startswith("ready "):
+            log.flush()
+            pytest.fail(f"the SAML test IdP did not start: {(folder / 'idp.log').read_text()}")
+        yield f"http://localhost:{first.split()[1]}"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        if process.stdout is not None:
+            process.stdout.close()
+        log.close()
+
+
 @pytest.fixture(scope="session")
 def saml_idp_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SamlIdP]:
     """The SAML IdP process, for the whole session; it prints its port when it listens."""
@@ -232,30 +261,35 @@ def saml_idp_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SamlId
         # The service signs its requests: the IdP refuses one that is not.
         "want_signed_requests": True,
     }
-    settings_file = folder / "idp.json"
-    settings_file.write_text(json.dumps(settings))
-    log = (folder / "idp.log").open("w")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "tests.sso.saml_idp", str(settings_file)],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=log,
-        text=True,
-    )
-    try:
-        assert process.stdout is not None
-        first = process.stdout.readline()  # blocks until it listens (or dies: empty line)
-        if not first.startswith("ready "):
-            log.flush()
-            pytest.fail(f"the SAML test IdP did not start: {(folder / 'idp.log').read_text()}")
-        url = f"http://localhost:{first.split()[1]}"
+    with _running_idp(folder, settings) as url:
         yield SamlIdP(url, sp_metadata_dir, sp_key, sp_cert)
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-        if process.stdout is not None:
-            process.stdout.close()
-        log.close()
+
+
+@pytest.fixture(scope="session")
+def second_saml_idp_server(
+    tmp_path_factory: pytest.TempPathFactory, saml_idp_server: SamlIdP
+) -> Iterator[SamlIdP]:
+    """Another university's IdP: its own entity id (its address) and its own key.
+
+    It also takes requests addressed to the first IdP, as an IdP answering for someone else
+    would: the service's request then comes back answered, and signed, by the wrong issuer.
+    """
+    folder = tmp_path_factory.mktemp("saml-second")
+    sp_metadata_dir = folder / "sps"
+    sp_metadata_dir.mkdir()
+    idp_key, idp_cert = _write_key_pair(folder, "idp", "Another University IdP")
+    settings = {
+        "host_name": "localhost",
+        "key_file": idp_key,
+        "cert_file": idp_cert,
+        "other_key_file": idp_key,
+        "other_cert_file": idp_cert,
+        "sp_metadata_dir": str(sp_metadata_dir),
+        "want_signed_requests": True,
+        "also_answers_at": [f"{saml_idp_server.url}/sso/redirect"],
+    }
+    with _running_idp(folder, settings) as url:
+        yield SamlIdP(url, sp_metadata_dir, saml_idp_server.sp_key, saml_idp_server.sp_cert)
 
 
 def saml_provider_settings(idp: SamlIdP, **options: Any) -> dict[str, Any]:
@@ -299,16 +333,22 @@ def register_saml_sp(app: Flask, idp: SamlIdP) -> bytes:
     assert metadata.status_code == 200, metadata.status_code
     public = urlsplit(app.config["PUBLIC_URL"])
     idp.register(f"{public.hostname}-{public.port}", metadata.data)
-    return metadata.data
+    return bytes(metadata.data)
 
 
 def saml_idp_answer(
-    client: Any, *, username: str = SAML_USER, password: str = SAML_PASSWORD, next: str = ""
+    client: Any,
+    *,
+    username: str = SAML_USER,
+    password: str = SAML_PASSWORD,
+    next: str = "",
+    answered_by: SamlIdP | None = None,
 ) -> tuple[str, dict[str, str]]:
     """Go to the IdP as the login page's button does, log in, and return what it would post.
 
     The answer is the IdP's auto-submitting form: the ACS path and its fields, for the test to
-    post with the Flask test client.
+    post with the Flask test client. ``answered_by`` takes the request to that IdP instead of
+    the one the service sent it to.
     """
     from html.parser import HTMLParser
 
@@ -318,7 +358,7 @@ def saml_idp_answer(
     # What the IdP's login form carries: the request as the redirect brought it.
     fields = dict(parse_qsl(urlsplit(location).query))
     fields.update(username=username, password=password)
-    base = location.split("/sso/")[0]
+    base = answered_by.url if answered_by is not None else location.split("/sso/")[0]
     answer = requests.post(f"{base}/sso/login", data=fields, timeout=10)
     assert answer.status_code == 200, answer.text
 

@@ -111,10 +111,18 @@ class IdentityProvider:
         #: pysaml2 IdPs by signing key and registered services (building one reads them all).
         self.servers: dict[Any, Server] = {}
         self.metadata_xml = create_metadata_string(
-            None, config=self._config(settings["key_file"], settings["cert_file"], [])
+            None,
+            config=self._config(settings["key_file"], settings["cert_file"], [], published=True),
         ).decode()
 
-    def _config(self, key_file: str, cert_file: str, sp_metadata: list[str]) -> IdPConfig:
+    def _config(
+        self, key_file: str, cert_file: str, sp_metadata: list[str], *, published: bool = False
+    ) -> IdPConfig:
+        sso = [f"{self.base}/sso/redirect"]
+        if not published:
+            # Requests addressed to another IdP's endpoint are taken too (``also_answers_at``),
+            # though the metadata names only this IdP's own.
+            sso += list(self.settings.get("also_answers_at") or [])
         conf = {
             "entityid": self.entity_id,
             "xmlsec_binary": self.settings.get("xmlsec_binary", "/usr/bin/xmlsec1"),
@@ -127,9 +135,7 @@ class IdentityProvider:
                 "idp": {
                     "name": "Test University IdP",
                     "endpoints": {
-                        "single_sign_on_service": [
-                            (f"{self.base}/sso/redirect", BINDING_HTTP_REDIRECT),
-                        ],
+                        "single_sign_on_service": [(url, BINDING_HTTP_REDIRECT) for url in sso],
                     },
                     "want_authn_requests_signed": bool(self.settings.get("want_signed_requests")),
                     "name_id_format": [NAMEID_FORMAT_PERSISTENT, NAMEID_FORMAT_TRANSIENT],

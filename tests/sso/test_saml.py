@@ -333,3 +333,63 @@ def test_an_unusable_idp_is_a_clear_refusal(app, saml, client, db, monkeypatch, 
     response = client.get(f"/login/saml/{SAML_PROVIDER_ID}")
 
     _assert_refused(response, client, db, RefusalReason.IDP_ERROR, status=502)
+
+
+# --- the settings ---------------------------------------------------------------------------
+
+
+def test_a_mistyped_setting_is_named_not_ignored(
+    app: Any, saml: SamlIdP, client: Any, db: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A misspelt ``idp_metadata_cert`` would load the federation's metadata unchecked."""
+    settings = saml_provider_settings(saml, idp_metadata_certificate="/etc/federation-signer.crt")
+    monkeypatch.setitem(app.config, "SSO_PROVIDERS", [settings])
+
+    response = client.get(f"/login/saml/{SAML_PROVIDER_ID}")
+
+    _assert_refused(response, client, db, RefusalReason.IDP_ERROR, status=502)
+    [refused] = _audits(db, "auth.sso_refused")
+    assert "idp_metadata_certificate" in refused.data["detail"]
+    assert client.get(METADATA).status_code == 503
+
+
+def test_the_deployment_guides_saml_settings_are_accepted_as_written(
+    app: Any, saml: SamlIdP, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """docs/deploy.md's SAML examples pass the checks the app makes, and the Belnet one serves
+    the metadata step 1 of the guide says to open (with this machine's key files)."""
+    import yaml
+
+    from travel_app.sso import saml as saml_module
+    from travel_app.sso.settings import parse
+
+    guide = (Path(__file__).resolve().parents[2] / "docs" / "deploy.md").read_text()
+    shared = guide.split("## Sign-in with the university's account", 1)[1].split("\n## ", 1)[0]
+    section = guide.split("## Sign-in with SAML 2.0", 1)[1].split("\n## ", 1)[0]
+    [shared_block] = re.findall(r"```yaml\n(.*?)```", shared, re.S)
+    blocks = re.findall(r"```yaml\n(.*?)```", section, re.S)
+
+    common = yaml.safe_load(shared_block)
+    assert set(common) == {"self_registration", "local_login", "providers"}  # what config.py reads
+    assert [p.kind for p in parse(common["providers"])] == ["saml"]
+    raw = [p for block in blocks for p in yaml.safe_load(block)["providers"]]
+    providers = parse(raw)
+    assert [p.id for p in providers] == ["belnet"]
+    [belnet] = providers
+    assert set(belnet.options) <= set(saml_module.OPTIONS)
+    assert belnet.mapping.subject == "eduPersonPrincipalName"
+    source = saml_module._metadata_source(belnet)
+    [remote] = source["remote"]
+    assert remote["url"].startswith("https://") and "<" not in remote["url"]
+    assert remote["cert"]  # the federation's signature is checked
+
+    here = dict(raw[0], sp_key_file=saml.sp_key, sp_cert_file=saml.sp_cert)
+    monkeypatch.setitem(app.config, "SSO_PROVIDERS", [here])
+    response = app.test_client().get("/saml/belnet/metadata.xml")
+
+    assert response.status_code == 200
+    descriptor = entity_descriptor_from_string(response.data.decode())
+    public = app.config["PUBLIC_URL"].rstrip("/")
+    assert descriptor.entity_id == f"{public}/saml/belnet/metadata.xml"
+    [acs] = descriptor.spsso_descriptor[0].assertion_consumer_service
+    assert acs.location == f"{public}/saml/belnet/acs"

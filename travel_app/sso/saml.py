@@ -79,6 +79,23 @@ ALIASES = {
 }
 #: Where the IdP's metadata was loaded from URL, how long it is kept before it is fetched again.
 DEFAULT_REFRESH_HOURS = 24
+#: The settings a SAML provider may have besides id, kind, title and attributes (deploy.md).
+OPTIONS = (
+    "idp_metadata_url",
+    "idp_metadata_file",
+    "idp_metadata_cert",
+    "idp_entity_id",
+    "idp_metadata_refresh_hours",
+    "sp_key_file",
+    "sp_cert_file",
+    "sp_entity_id",
+    "want_response_signed",
+    "name_id_format",
+    "accepted_time_diff",
+    "required_attributes",
+    "optional_attributes",
+    "xmlsec_binary",
+)
 
 
 class ProviderUnavailable(Exception):
@@ -140,6 +157,11 @@ def _metadata_source(provider: Provider) -> dict[str, Any]:
 def _settings(provider: Provider, *, with_idp: bool) -> dict[str, Any]:
     """pysaml2's SP configuration for ``provider``, from its options and PUBLIC_URL."""
     options = provider.options
+    # A misspelt name is never ignored: ``idp_metadata_cert`` mistyped would load the
+    # federation's metadata without checking its signature.
+    unknown = sorted(set(options) - set(OPTIONS))
+    if unknown:
+        raise ProviderUnavailable(f"unknown setting(s) {', '.join(unknown)}")
     key, cert = _files(provider)
     sp: dict[str, Any] = {
         "name": provider.label("en"),
