@@ -18,7 +18,7 @@ import random
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +29,26 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from travel_app.auth.passwords import hash_password
 from travel_app.core.db import refresh_statistics
-from travel_app.models import Leg, Person, RoleAssignment, Trip, TripEvent, TripTask, Unit
+from travel_app.duty.models import incident_trip
+from travel_app.models import (
+    Advisory,
+    CheckinEntry,
+    CrisisAnswerEntry,
+    CrisisMessage,
+    CrisisRecipient,
+    DossierItem,
+    Incident,
+    Leg,
+    OutboxMessage,
+    Person,
+    RoleAssignment,
+    Trip,
+    TripEvent,
+    TripTask,
+    Unit,
+)
+from travel_app.trips.models import DECIDED_STATES
+from workflows.calendar import working_days_between
 
 EMAIL = "bench@bench.example"
 PASSWORD = "bench-password-1"
@@ -80,6 +99,8 @@ def _event(
         "to_state": after,
         "level": 2,
         "data": {},
+        "step_working_days": None,
+        "request_working_days": None,
     }
 
 
@@ -293,6 +314,360 @@ def fill(engine: sa.Engine, n: int, *, seed: int = 7, progress: bool = True) -> 
     with engine.begin() as conn:
         refresh_statistics(conn)
     return Filled(bench_id=bench_id, long_trip_id=long_trip_id, trips=n)
+
+
+# -- What the reports read besides the trips (bench/reports.py) --------------------------------
+
+#: Shares of the decided steps that got a reminder and an escalation, and of the trips cleared
+#: to travel that got an expiry warning (the outbox rows the reports count).
+REMINDED, ESCALATED, EXPIRY_WARNED = 0.15, 0.04, 0.01
+DOSSIER_TRIPS, CRISIS_MESSAGES, CRISIS_REACH, CHECKINS = 100, 6, 150, 400
+
+
+def fill_reports(engine: sa.Engine, filled: Filled, *, seed: int = 11) -> None:
+    """Give a filled database what the reports count besides the trips themselves.
+
+    Submissions weeks before departure and decisions days after them (not all this instant), a
+    safety officer's step before the supervisor's at level 2 and up, deputies, late and
+    uncleared trips, changes after approval, suspensions, a few hundred dossier items, crisis
+    messages with their answers, check-ins, incidents, advice whose level changes, and the
+    reminders, escalations and expiry warnings sent. Only bench/reports.py calls it: the
+    other benchmarks keep measuring the plain :func:`fill`.
+    """
+    rng = random.Random(seed)
+    now = _now()
+    today = now.date()
+    go = ("approved", "approved_with_conditions")
+    with engine.begin() as conn:
+        trips = conn.execute(
+            sa.select(
+                Trip.id,
+                Trip.state,
+                Trip.departure_on,
+                Trip.return_on,
+                Trip.level,
+                Trip.traveller_id,
+            )
+            .where(Trip.state != "draft", Trip.id != filled.long_trip_id)
+            .order_by(Trip.id)
+        ).all()
+        decided_ids = set(
+            conn.execute(
+                sa.select(TripTask.trip_id).where(TripTask.closed_at.is_not(None))
+            ).scalars()
+        )
+        people = conn.execute(sa.select(Person.id, Person.email)).all()
+        emails = dict(people)
+        decided_states = {s.value for s in DECIDED_STATES}
+        trip_rows, event_rows, task_rows = [], [], []
+        new_tasks, new_events, mails = [], [], []
+        for t in trips:
+            lead = rng.randint(10, 120)
+            submitted = datetime.combine(t.departure_on - timedelta(days=lead), time(9), UTC)
+            submitted = min(submitted + timedelta(minutes=rng.randint(0, 480)), now)
+            decided = min(submitted + timedelta(days=min(int(rng.expovariate(1 / 6)), 40)), now)
+            gone = t.state.value in go and t.departure_on <= today
+            trip_rows.append(
+                {
+                    "b_id": t.id,
+                    "b_submitted": submitted,
+                    "b_late": rng.random() < 0.08,
+                    "b_uncleared": datetime.combine(t.departure_on, time(6), UTC)
+                    if gone and rng.random() < 0.03
+                    else None,
+                }
+            )
+            event_rows.append({"b_trip": t.id, "b_kind": "submitted", "b_at": submitted})
+            opened = submitted
+            if t.id in decided_ids:
+                if (t.level or 0) >= 2:  # the safety officer decides first
+                    opened = submitted + (decided - submitted) * rng.uniform(0.2, 0.8)
+                    new_tasks.append(_task(t.id, "safety_officer", submitted, opened))
+                    new_events.append(
+                        {
+                            **_event(t.id, "decision", filled.bench_id, "in_review", "in_review"),
+                            "at": opened,
+                            "step_id": "safety_officer",
+                            "outcome": "approve",
+                            # As the decision verb records them (weekdays: no holidays here).
+                            "step_working_days": working_days_between(
+                                submitted.date(), opened.date()
+                            ),
+                        }
+                    )
+                deputy = t.traveller_id if rng.random() < 0.05 else None
+                event_rows.append(
+                    {
+                        "b_trip": t.id,
+                        "b_kind": "decision",
+                        "b_at": decided,
+                        "b_deputy": deputy,
+                        "b_step_days": working_days_between(opened.date(), decided.date()),
+                        "b_request_days": working_days_between(submitted.date(), decided.date())
+                        if t.state.value in decided_states
+                        else None,
+                    }
+                )
+                for kind, share, when in (
+                    ("change_notified", 0.02, decided + timedelta(days=rng.randint(1, 10))),
+                    ("change_reopened", 0.005, decided + timedelta(days=rng.randint(1, 10))),
+                    ("suspended", 0.005, now - timedelta(days=rng.randint(1, 300))),
+                ):
+                    if t.state.value in go and rng.random() < share and when <= now:
+                        new_events.append(
+                            _event(t.id, kind, filled.bench_id, t.state.value, t.state.value)
+                            | {"at": when, "outcome": None}
+                        )
+            task = _task(t.id, "supervisor", opened, decided if t.id in decided_ids else None)
+            task_rows.append({f"b_{k}": v for k, v in task.items() if k != "step_id"})
+            recipient = emails[filled.bench_id]
+            two = t.id in decided_ids and (t.level or 0) >= 2
+            for step in ("supervisor", "safety_officer") if two else ("supervisor",):
+                for kind, share, day in (
+                    ("task_reminder", REMINDED, opened.date() + timedelta(days=7)),
+                    ("task_escalation", ESCALATED, opened.date() + timedelta(days=15)),
+                ):
+                    if rng.random() < share and day <= today:
+                        mails.append(
+                            _mail(recipient, kind, f"trip:{t.id}/round:1/step:{step}", day, now)
+                        )
+            if gone and rng.random() < EXPIRY_WARNED:
+                k = rng.randint(1, 10**6)
+                about = f"trip:{t.id}/expiry:{k}" + (f",{k + 1}" if k % 3 == 0 else "")
+                day = t.departure_on - timedelta(days=5)
+                mails.append(_mail(emails[t.traveller_id], "expiry_warning", about, day, now))
+        _update(
+            conn,
+            sa.update(Trip)
+            .where(Trip.id == sa.bindparam("b_id"))
+            .values(
+                submitted_at=sa.bindparam("b_submitted"),
+                is_late=sa.bindparam("b_late"),
+                uncleared_at=sa.bindparam("b_uncleared"),
+            ),
+            trip_rows,
+        )
+        _update(
+            conn,
+            sa.update(TripEvent)
+            .where(TripEvent.trip_id == sa.bindparam("b_trip"))
+            .where(TripEvent.kind == sa.bindparam("b_kind"))
+            .values(
+                at=sa.bindparam("b_at"),
+                on_behalf_of_id=sa.bindparam("b_deputy"),
+                step_working_days=sa.bindparam("b_step_days"),
+                request_working_days=sa.bindparam("b_request_days"),
+            ),
+            [
+                {"b_deputy": None, "b_step_days": None, "b_request_days": None, **r}
+                for r in event_rows
+            ],
+        )
+        _update(
+            conn,
+            sa.update(TripTask)
+            .where(TripTask.trip_id == sa.bindparam("b_trip_id"))
+            .where(TripTask.step_id == "supervisor")
+            .values(
+                opened_on=sa.bindparam("b_opened_on"),
+                due_on=sa.bindparam("b_due_on"),
+                remind_on=sa.bindparam("b_remind_on"),
+                escalate_on=sa.bindparam("b_escalate_on"),
+                closed_at=sa.bindparam("b_closed_at"),
+            ),
+            task_rows,
+        )
+        for table, rows in ((TripTask, new_tasks), (TripEvent, new_events), (OutboxMessage, mails)):
+            for chunk in _chunks(rows):
+                conn.execute(sa.insert(table), chunk)
+        gone_trips = [t for t in trips if t.state.value in go and t.departure_on <= today]
+        _fill_dossiers(conn, rng, rng.sample(gone_trips, min(DOSSIER_TRIPS, len(gone_trips))))
+        _fill_duty(conn, rng, gone_trips, filled.bench_id, now)
+        _fill_advice(conn, rng, today)
+    with engine.begin() as conn:
+        refresh_statistics(conn)
+
+
+def _task(trip_id: int, step: str, opened: datetime, closed: datetime | None) -> dict[str, Any]:
+    return {
+        "trip_id": trip_id,
+        "round": 1,
+        "step_id": step,
+        "opened_on": opened.date(),
+        "due_on": opened.date() + timedelta(days=14),
+        "remind_on": opened.date() + timedelta(days=7),
+        "escalate_on": opened.date() + timedelta(days=15),
+        "closed_at": closed,
+    }
+
+
+def _mail(recipient: str, kind: str, about: str, day: date, now: datetime) -> dict[str, Any]:
+    return {
+        "recipient": recipient,
+        "kind": kind,
+        "about": about,
+        "due_on": day,
+        "language": "en",
+        "subject": kind,
+        "text": kind,
+        "attachments": [],
+        "status": "sent",
+        "attempts": 1,
+        "next_attempt_at": now,
+        "sent_at": now,
+        "created_at": now,
+    }
+
+
+def _update(conn: sa.Connection, statement: Any, rows: list[dict[str, Any]]) -> None:
+    for chunk in _chunks(rows):
+        conn.execute(statement, chunk)
+
+
+def _fill_dossiers(conn: sa.Connection, rng: random.Random, trips: list[Any]) -> None:
+    """Four items per trip: most settled in time, some late, some never, some verified."""
+    rows = []
+    for t in trips:
+        for rule in ("passport", "insurance_check", "risk_analysis", "briefing"):
+            luck = rng.random()
+            verify = rule == "insurance_check"
+            done = datetime.combine(t.departure_on, time(12), UTC) + timedelta(
+                days=rng.randint(-20, -1) if luck < 0.8 else rng.randint(1, 5)
+            )
+            rows.append(
+                {
+                    "trip_id": t.id,
+                    "rule_id": rule,
+                    "name_nl": rule,
+                    "name_en": rule,
+                    "owner": "traveller",
+                    "due_days_before": 14,
+                    "due_on": t.departure_on - timedelta(days=14),
+                    "evidence_kind": "text",
+                    "needs_verification": verify,
+                    "status": "open" if luck > 0.9 else "verified" if verify else "done",
+                    "evidence_text": "ok",
+                    "done_at": None if luck > 0.9 else done,
+                    "verified_at": done + timedelta(days=1) if verify and luck <= 0.9 else None,
+                    "created_at": done - timedelta(days=30),
+                }
+            )
+    conn.execute(sa.insert(DossierItem), rows)
+
+
+def _fill_duty(
+    conn: sa.Connection, rng: random.Random, trips: list[Any], author_id: int, now: datetime
+) -> None:
+    """Crisis messages to the travellers away on their day, their answers (a few call for
+    help, some answer twice), check-ins and incidents."""
+    for m in range(CRISIS_MESSAGES):
+        day = now.date() - timedelta(days=20 + 45 * m)
+        sent = datetime.combine(day, time(10), UTC)
+        away, seen = [], set()
+        for t in trips:
+            if t.departure_on <= day <= t.return_on and t.traveller_id not in seen:
+                away.append(t)
+                seen.add(t.traveller_id)
+            if len(away) == CRISIS_REACH:
+                break
+        message_id = conn.execute(
+            sa.insert(CrisisMessage)
+            .values(
+                author_id=author_id,
+                instruction="acknowledge",
+                subject_nl=f"Bericht {m}",
+                subject_en=f"Message {m}",
+                body_nl="Laat weten hoe het gaat.",
+                body_en="Tell us how you are.",
+                selection={"day": day.isoformat()},
+                sent_on=day,
+                created_at=sent,
+                answers_until=sent + timedelta(days=3),
+            )
+            .returning(CrisisMessage.id)
+        ).scalar_one()
+        if not away:
+            continue
+        recipients = conn.execute(
+            sa.insert(CrisisRecipient).returning(CrisisRecipient.id),
+            [
+                {"message_id": message_id, "person_id": t.traveller_id, "trip_id": t.id}
+                for t in away
+            ],
+        ).scalars()
+        answers = []
+        for recipient_id in recipients:
+            if rng.random() < 0.85:
+                at = sent + timedelta(minutes=rng.expovariate(1 / 90))
+                for again in range(2 if rng.random() < 0.1 else 1):
+                    answers.append(
+                        {
+                            "recipient_id": recipient_id,
+                            "at": at + timedelta(hours=again),
+                            "answer": "help" if rng.random() < 0.04 else "safe",
+                            "via": "link" if rng.random() < 0.7 else "app",
+                        }
+                    )
+        if answers:
+            conn.execute(sa.insert(CrisisAnswerEntry), answers)
+    away = [t for t in trips if t.departure_on < t.return_on]
+    if not away:
+        return
+    conn.execute(
+        sa.insert(CheckinEntry),
+        [
+            {
+                "trip_id": t.id,
+                "at": datetime.combine(t.departure_on + timedelta(days=1), time(18), UTC),
+                "answer": "help" if rng.random() < 0.05 else "well",
+                "via": "app",
+            }
+            for t in rng.sample(away, min(CHECKINS, len(away)))
+        ],
+    )
+    for k in range(4):
+        incident_id = conn.execute(
+            sa.insert(Incident)
+            .values(
+                title=f"Incident {k}",
+                opened_by_id=author_id,
+                opened_at=now - timedelta(days=30 + 60 * k),
+            )
+            .returning(Incident.id)
+        ).scalar_one()
+        conn.execute(
+            sa.insert(incident_trip),
+            [
+                {"incident_id": incident_id, "trip_id": t.id}
+                for t in rng.sample(trips, min(3, len(trips)))
+            ],
+        )
+
+
+def _fill_advice(conn: sa.Connection, rng: random.Random, today: date) -> None:
+    """Two years of advice from two sources for every country, and for three of Mali's
+    regions: a new advice every 45 days, its level a step up or down or the same."""
+    places = [(c, None) for c in COUNTRIES] + [("ML", r) for r in ML_REGIONS[:3]]
+    rows: list[dict[str, Any]] = []
+    for country, region in places:
+        for source in ("be_fps", "uk_fcdo"):
+            level = rng.randint(1, 3)
+            for k in range(16):
+                level = min(3, max(0, level + rng.choice((-1, 0, 0, 1))))
+                rows.append(
+                    {
+                        "country_code": country,
+                        "region_code": region,
+                        "level": level,
+                        "source_code": source,
+                        "effective_on": today - timedelta(days=720 - 45 * k),
+                        "summary": f"Advice {k}",
+                        "tags": [],
+                        "is_demo": False,
+                        "created_at": _now(),
+                    }
+                )
+    conn.execute(sa.insert(Advisory), rows)
 
 
 def issue_api_token() -> str:

@@ -23,7 +23,7 @@ import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import advice, data, flows, load
+from bench import advice, data, flows, load, reports
 from bench.common import machine, migrated_engine
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -279,6 +279,12 @@ def main() -> None:
         report += section(
             "Statements per page",
             ["One logged-in request each (the API's: with the token; SQLite).", "", *rows],
+        )
+
+        beside = [(label, url and reports.beside(url)) for label, url in databases]
+        measured = reports.run(beside, args.trips, work)
+        report += section(
+            "Reports", [reports.describe(args.trips, 15, 3), "", *reports.table(measured)]
         )
 
         sizes = [1_000, 10_000] if args.quick else [10_000, 100_000]

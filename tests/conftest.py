@@ -15,9 +15,11 @@ spare one (see ``worker_redis_url``). Servers started by tests listen on free po
 from __future__ import annotations
 
 import email
+import io
 import itertools
 import os
 import socket
+import zipfile
 from collections.abc import Callable, Iterator
 from datetime import date
 from email import policy
@@ -444,6 +446,22 @@ def make_advisory(db: Any) -> Callable[..., Advisory]:
         return advisory
 
     return make
+
+
+def readable(response: Any) -> str:
+    """What a response says, as text: a page as it is; a spreadsheet (a zip of XML parts) by
+    the text of its parts; a PDF as its bytes read one to a character."""
+    body = response.get_data()
+    if response.mimetype == "application/pdf":
+        return body.decode("latin-1")
+    if body[:4] == b"PK\x03\x04":
+        with zipfile.ZipFile(io.BytesIO(body)) as parts:
+            return "\n".join(
+                parts.read(name).decode("utf-8")
+                for name in parts.namelist()
+                if name.endswith((".xml", ".rels"))
+            )
+    return str(response.get_data(as_text=True))
 
 
 def login(client: FlaskClient, email: str, password: str = PASSWORD) -> Any:

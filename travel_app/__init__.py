@@ -196,6 +196,10 @@ def register_blueprints(app: Flask) -> None:
     from travel_app.bookings.views import bp as bookings_bp
 
     app.register_blueprint(bookings_bp, url_prefix="/bookings")
+    # Reports for the safety office and the board (travel_app/reports).
+    from travel_app.reports.views import bp as reports_bp
+
+    app.register_blueprint(reports_bp)
     # The JSON API (travel_app/api).
     from travel_app.api.views import bp as api_bp
 

@@ -57,6 +57,7 @@ SCIM_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 ADMIN = (Role.ADMIN,)
 DUTY = (Role.SAFETY_OFFICER, Role.CRISIS_TEAM)
 CRISIS = (Role.CRISIS_TEAM,)
+REPORTS = (Role.SAFETY_OFFICER, Role.EXECUTIVE, Role.ADMIN, Role.FACULTY_AUTHORITY)
 
 POLICY: dict[str, Access] = {
     "static": public(*GET),
@@ -120,6 +121,14 @@ POLICY: dict[str, Access] = {
     "dossier.sheet": logged_in(*GET),
     "duty.checkin_in_app": logged_in(*POST),
     # Duty of care.
+    # Reports (travel_app/reports): the safety office, the executive and administrators; a
+    # faculty authority reads their own faculty's figures (the view narrows them).
+    "reports.index": roles(*REPORTS),
+    "reports.table_csv": roles(*REPORTS),
+    "reports.table_xlsx": roles(*REPORTS),
+    "reports.workbook": roles(*REPORTS),
+    "reports.printable": roles(*REPORTS),
+    "reports.pdf": roles(*REPORTS),
     "duty.where": roles(*DUTY),
     "duty.where_csv": roles(*DUTY),
     "duty.crisis_list": roles(*DUTY),

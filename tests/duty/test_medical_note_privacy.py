@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
+from tests.conftest import readable
 from tests.duty.conftest import page_urls, stay
 from tests.duty.test_crisis import send
 from travel_app.duty.models import CrisisMessage, Incident
@@ -47,7 +48,7 @@ def test_no_page_shows_emergency_or_medical_data_to_anyone_but_the_traveller(
     urls = page_urls(app, scene)
     assert f"/trips/{scene['trip_id']}" in urls and "/duty/where" in urls
     for url in urls:
-        body = client.get(url).get_data(as_text=True)
+        body = readable(client.get(url))
         assert "Penicillin" not in body, url
         assert CONTACT not in body and "Aunt Agatha" not in body, url
 
@@ -57,5 +58,5 @@ def test_the_crisis_team_sees_it_only_through_the_logged_opening(
 ):
     client = as_person(crisis)
     for url in page_urls(app, scene):
-        body = client.get(url).get_data(as_text=True)
+        body = readable(client.get(url))
         assert "Penicillin" not in body and CONTACT not in body, url

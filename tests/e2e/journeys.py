@@ -199,6 +199,7 @@ def safety_officer_pages(
     visit.visit("crisis messages", "/duty/crisis")
     visit.visit("crisis message", f"/duty/crisis/{message.id}")
     visit.visit("incidents", "/duty/incidents")
+    visit.visit("reports", "/reports")
     visit.visit("risk levels", "/risk-levels")
     visit.visit("country", "/countries/ML")
     visit.visit("advice sources", "/admin/advice/")

@@ -10,7 +10,7 @@ from flask import Flask
 from werkzeug.routing import IntegerConverter, PathConverter
 
 from config import TestingConfig
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, readable  # noqa: F401 - the security tests import it here
 from travel_app import create_app
 from travel_app.org.models import Role
 

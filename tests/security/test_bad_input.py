@@ -17,7 +17,7 @@ import sqlalchemy as sa
 
 from tests.conftest import login
 from tests.duty.conftest import crisis  # noqa: F401 - fixtures the scene needs
-from tests.security.conftest import ROUTE_APP, STAFF_ROLES, routes
+from tests.security.conftest import ROUTE_APP, STAFF_ROLES, readable, routes
 from tests.security.test_authorization_matrix import scene  # noqa: F401 - the shared scene
 from tests.trips.conftest import make_trip, world  # noqa: F401
 from travel_app.extensions import db
@@ -74,7 +74,7 @@ def _field_names(client, urls) -> set[str]:
     for url in urls:
         response = client.get(url)
         response.close()
-        names.update(re.findall(r'name="([^"]+)"', response.get_data(as_text=True)))
+        names.update(re.findall(r'name="([^"]+)"', readable(response)))
     return names - {"csrf_token"}
 
 
@@ -150,7 +150,7 @@ def test_every_form_refuses_hostile_values_cleanly(
         if "/static/" in url:
             continue
         response = client.get(url)
-        body = response.get_data(as_text=True)
+        body = readable(response)
         response.close()
         assert response.status_code < 500, url
         assert HOSTILE["html"] not in body, url

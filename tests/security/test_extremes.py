@@ -22,7 +22,7 @@ from werkzeug.routing import IntegerConverter, PathConverter
 from wtforms.fields.core import UnboundField
 
 from tests.conftest import login
-from tests.security.conftest import ROUTE_APP, Route, routes
+from tests.security.conftest import ROUTE_APP, Route, readable, routes
 from travel_app.core import bounds
 from travel_app.core.audit import AuditEvent
 from travel_app.demo import data
@@ -96,7 +96,7 @@ def _fields(clients: dict, urls: list[str]) -> tuple[set[str], set[str]]:
     for client in clients.values():
         for url in urls:
             response = client.get(url)
-            for tag in INPUT_TAG.findall(response.get_data(as_text=True)):
+            for tag in INPUT_TAG.findall(readable(response)):
                 name = NAME.search(tag)
                 if name and name.group(1) != "csrf_token":
                     (dated if 'type="date"' in tag else other).add(name.group(1))

@@ -19,6 +19,7 @@ import sqlalchemy as sa
 
 from tests.duty.conftest import crisis, page_urls  # noqa: F401 - shared fixture
 from tests.duty.test_crisis import send
+from tests.security.conftest import readable
 from tests.trips.conftest import as_person, world  # noqa: F401 - shared fixtures
 from tests.trips.test_journey import form
 from tests.trips.test_rereview import approve_all
@@ -205,7 +206,7 @@ def test_no_traveller_s_private_data_reaches_another_traveller_s_pages_mails_or_
     for viewer in viewers:
         client = as_person(viewer)
         for url in sorted(urls):
-            body = client.get(url).get_data(as_text=True)
+            body = readable(client.get(url))
             match = TRIP_URL.match(url) or PERSON_URL.match(url)
             owner = None
             if match:

@@ -8,6 +8,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.types import TypeDecorator
 
 
@@ -88,3 +89,67 @@ def alembic_render_item(type_: str, obj: Any, autogen_context: Any) -> str | boo
     if type_ == "type" and isinstance(obj, UTCDateTime):
         return "sa.DateTime(timezone=True)"
     return False
+
+
+class utc_day(sa.sql.functions.FunctionElement[Any]):
+    """The UTC calendar day of a :class:`UTCDateTime` column, as a DATE on every database
+    (SQLite keeps text, where a CAST would read the year as a number)."""
+
+    type = sa.Date()
+    inherit_cache = True
+    name = "utc_day"
+
+
+@compiles(utc_day)
+def _utc_day_default(element: utc_day, compiler: Any, **kw: Any) -> str:
+    (value,) = element.clauses
+    return f"CAST(({compiler.process(value, **kw)} AT TIME ZONE 'UTC') AS DATE)"
+
+
+@compiles(utc_day, "sqlite")
+def _utc_day_sqlite(element: utc_day, compiler: Any, **kw: Any) -> str:
+    (value,) = element.clauses
+    return f"date(({compiler.process(value, **kw)}))"
+
+
+class days_between(sa.sql.functions.FunctionElement[Any]):
+    """Whole days from the first DATE to the second (negative when it comes before)."""
+
+    type = sa.Integer()
+    inherit_cache = True
+    name = "days_between"
+
+
+@compiles(days_between)
+def _days_between_default(element: days_between, compiler: Any, **kw: Any) -> str:
+    first, second = element.clauses
+    return f"(({compiler.process(second, **kw)}) - ({compiler.process(first, **kw)}))"
+
+
+@compiles(days_between, "sqlite")
+def _days_between_sqlite(element: days_between, compiler: Any, **kw: Any) -> str:
+    first, second = element.clauses
+    return (
+        f"CAST(julianday(({compiler.process(second, **kw)}))"
+        f" - julianday(({compiler.process(first, **kw)})) AS INTEGER)"
+    )
+
+
+class month_of(sa.sql.functions.FunctionElement[Any]):
+    """A DATE's year and month as text, ``2026-03``: one key to group by on every database."""
+
+    type = sa.String()
+    inherit_cache = True
+    name = "month_of"
+
+
+@compiles(month_of)
+def _month_of_default(element: month_of, compiler: Any, **kw: Any) -> str:
+    (value,) = element.clauses
+    return f"to_char(({compiler.process(value, **kw)}), 'YYYY-MM')"
+
+
+@compiles(month_of, "sqlite")
+def _month_of_sqlite(element: month_of, compiler: Any, **kw: Any) -> str:
+    (value,) = element.clauses
+    return f"strftime('%Y-%m', ({compiler.process(value, **kw)}))"

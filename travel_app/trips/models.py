@@ -68,6 +68,10 @@ GO_STATES = frozenset(
 )
 #: States in which the engine is deciding (open tasks exist).
 REVIEW_STATES = frozenset({TripState.IN_REVIEW, TripState.SUSPENDED})
+#: The outcomes of a final decision: the trip may go, with or without conditions, or may not.
+DECIDED_STATES = frozenset(
+    {TripState.APPROVED, TripState.APPROVED_WITH_CONDITIONS, TripState.REJECTED}
+)
 
 
 class TripPhase(enum.Enum):
@@ -243,6 +247,17 @@ class Trip(Model):
 
     __table_args__ = (
         sa.Index("ix_trip_state_departure", "state", "departure_on"),
+        # The reports: a year's trips grouped by what they count, read from the index alone.
+        sa.Index(
+            "ix_trip_report",
+            "departure_on",
+            "state",
+            "level",
+            "faculty_id",
+            "is_late",
+            "uncleared_at",
+            "return_on",
+        ),
         # The return-day sweeps: trips by phase and return date; departure day by phase too.
         sa.Index("ix_trip_phase_return", "phase", "return_on"),
         sa.Index("ix_trip_phase_departure", "phase", "departure_on"),
@@ -292,6 +307,8 @@ class Leg(Model):
         sa.Index("ix_trip_leg_place", "country_code", "region_code", "arrives_on"),
         # Who is where on a day, over all countries: stays by date.
         sa.Index("ix_trip_leg_dates", "arrives_on", "leaves_on"),
+        # The reports: each trip's countries and regions, from the index alone.
+        sa.Index("ix_trip_leg_trip_place", "trip_id", "country_code", "region_code"),
         sa.Index("ix_trip_leg_nights", "nights"),
         sa.CheckConstraint("nights >= 0", name="nights"),
     )
@@ -335,6 +352,16 @@ class TripTask(Model):
     __table_args__ = (
         sa.Index("ix_trip_task_open_assignee", "assignee_id", "closed_at"),
         sa.Index("ix_trip_task_open_role", "role", "closed_at"),
+        # The reports: the steps due in a period, read from the index alone.
+        sa.Index(
+            "ix_trip_task_due",
+            "due_on",
+            "waiting_for",
+            "closed_at",
+            "trip_id",
+            "round",
+            "step_id",
+        ),
         # The reminder sweeps: open tasks whose day has come.
         sa.Index(
             "ix_trip_task_remind",
@@ -378,6 +405,11 @@ class TripEvent(Model):
     level: Mapped[int | None]
     #: The advice per destination at that moment, and event-specific details (old and new values).
     data: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
+    #: A decision's time, in working days by its procedure's calendar, kept as it is taken so
+    #: the reports read them without rebuilding each step's history: since the decided step
+    #: last opened; and, on the trip's first final decision, since the request was submitted.
+    step_working_days: Mapped[int | None]
+    request_working_days: Mapped[int | None]
 
     trip: Mapped[Trip] = relationship(back_populates="events")
     actor: Mapped[Person | None] = relationship(foreign_keys=[actor_id])
@@ -385,8 +417,18 @@ class TripEvent(Model):
 
     __table_args__ = (
         sa.Index("ix_trip_event_round", "trip_id", "round"),
-        # The inbox's news: recent events of two kinds, newest first.
-        sa.Index("ix_trip_event_kind_at", "kind", "at"),
+        # The inbox's news: recent events of two kinds, newest first; the reports read a
+        # period's decisions from the same index alone.
+        sa.Index(
+            "ix_trip_event_kind_at",
+            "kind",
+            "at",
+            "step_id",
+            "step_working_days",
+            "request_working_days",
+            "on_behalf_of_id",
+            "trip_id",
+        ),
     )
 
 

@@ -26,6 +26,7 @@ from travel_app.trips import access, notices, reassign, routing, transitions
 from travel_app.trips.access import can_update_own_details
 from travel_app.trips.facts import Context, LegFacts, PlaceSources, load_context
 from travel_app.trips.models import (
+    DECIDED_STATES,
     GO_STATES,
     REVIEW_STATES,
     EventKind,
@@ -35,6 +36,7 @@ from travel_app.trips.models import (
     TripState,
 )
 from workflows import engine
+from workflows.calendar import working_days_between
 from workflows.engine import DecisionRefused, Outcome, Position, Route, State
 from workflows.model import Procedure, Text
 
@@ -631,6 +633,7 @@ def decide_step(
     plan = routing.plan_tasks(trip, procedure, route, pos, date.today())
     # One read of the advice for the timeline's snapshot and, on approval, the dossier.
     ctx = load_context(date.today(), trip.countries, [trip.traveller_id])
+    step_days, request_days = _decision_days(trip, procedure, plan.opened.get(step_id))
     event = _event(
         trip,
         EventKind.DECISION,
@@ -643,11 +646,37 @@ def decide_step(
         comment=decision.comment,
         conditions=list(decision.conditions),
         data={"advice": ctx.snapshot(leg_facts(leg) for leg in trip.legs)},
+        step_working_days=step_days,
+        request_working_days=request_days,
     )
     notices.tasks_opened(plan.asked, date.today())
     notices.after_decision(trip, event, date.today(), conditions=list(pos.conditions))
     _open_dossier(trip, pos.conditions, date.today(), ctx)
     return trip.state
+
+
+def _decision_days(
+    trip: Trip, procedure: Procedure, opened: date | None
+) -> tuple[int | None, int | None]:
+    """A decision's working days by the trip's procedure: since its step last opened, and,
+    when it decides the request for the first time, since the request was submitted."""
+    today = date.today()
+    step_days = working_days_between(opened, today, procedure.holidays) if opened else None
+    if trip.state not in DECIDED_STATES or trip.submitted_at is None:
+        return step_days, None
+    decided_before = db.session.scalar(
+        sa.select(
+            sa.exists().where(
+                TripEvent.trip_id == trip.id,
+                TripEvent.kind == EventKind.DECISION,
+                TripEvent.to_state.in_([s.value for s in DECIDED_STATES]),
+            )
+        )
+    )
+    if decided_before:
+        return step_days, None
+    submitted = trip.submitted_at.date()
+    return step_days, working_days_between(submitted, today, procedure.holidays)
 
 
 def _open_dossier(

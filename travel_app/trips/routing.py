@@ -317,6 +317,9 @@ class TaskPlan:
     #: The people the notify steps of the stages reached name (:func:`notice_rows`): told,
     #: never given a task.
     told: list[dict[str, Any]] = field(default_factory=list)
+    #: The day each step of the round open before this change last opened (a decision's
+    #: working days count from it).
+    opened: dict[str, date] = field(default_factory=dict)
 
     @property
     def asked(self) -> list[dict[str, Any]]:
@@ -372,6 +375,10 @@ def plan_tasks(
     have = set()
     plan = TaskPlan()
     for task in existing:
+        if task.round == trip.round:
+            plan.opened[task.step_id] = max(
+                task.opened_on, plan.opened.get(task.step_id, task.opened_on)
+            )
         if task.round != trip.round or task.step_id not in waiting:
             plan.close.append(task.id)
             continue

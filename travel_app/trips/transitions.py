@@ -70,6 +70,10 @@ class Change:
     audit: dict[str, Any] = field(default_factory=dict)
     #: Waiting tasks whose advice came in: ``b_id`` and their new dates (``routing.plan_tasks``).
     wake: list[dict[str, Any]] = field(default_factory=list)
+    #: A decision's working days since its step opened, and since submission on the trip's
+    #: first final decision (the reports' facts).
+    step_working_days: int | None = None
+    request_working_days: int | None = None
 
 
 def event_row(change: Change, at: datetime) -> dict[str, Any]:
@@ -89,6 +93,8 @@ def event_row(change: Change, at: datetime) -> dict[str, Any]:
         "to_state": change.to_state,
         "level": change.level,
         "data": change.data,
+        "step_working_days": change.step_working_days,
+        "request_working_days": change.request_working_days,
     }
 
 

@@ -1,0 +1,1 @@
+"""Reports for the safety office, the risk committee and the board."""
