@@ -225,7 +225,7 @@ def main() -> None:
             " logins there, and the delivery measurement uses it as the broker."
         )
     databases = [("SQLite", None)]
-    if not args.no_postgres and _postgres_ready(args.postgres):
+    if not args.no_postgres and reports.ensure_database(args.postgres):
         databases.append(("PostgreSQL", args.postgres))
 
     report = [
@@ -344,24 +344,6 @@ def _redis_ready() -> bool:
         return bool(redis.Redis.from_url(REDIS_BROKER, socket_connect_timeout=2).ping())
     except redis.RedisError:
         return False
-
-
-def _postgres_ready(url: str) -> bool:
-    """Create the benchmark database when the server is there; say so when it is not."""
-    admin = sa.create_engine(url.rsplit("/", 1)[0] + "/postgres", isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            name = url.rsplit("/", 1)[1]
-            if not conn.scalar(
-                sa.text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}
-            ):
-                conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-        return True
-    except sa.exc.OperationalError as exc:
-        print(f"PostgreSQL not reachable ({exc.orig}); measuring SQLite only.")
-        return False
-    finally:
-        admin.dispose()
 
 
 if __name__ == "__main__":
