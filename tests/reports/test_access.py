@@ -10,6 +10,7 @@ import pytest
 
 from tests.reports.conftest import ROUTES, Arts, csv_rows, exports_audited, leg
 from travel_app.org.models import Role
+from travel_app.reports import exports
 from travel_app.reports.exports import pdf_available
 
 
@@ -52,7 +53,7 @@ def test_university_wide_readers_open_every_report_and_see_the_menu_link(
 
     answered = {url: client.get(url).status_code for url in ROUTES}
 
-    pdf = 200 if pdf_available() else 503
+    pdf = 200 if pdf_available() else 404
     assert answered == {**dict.fromkeys(ROUTES, 200), "/reports/report.pdf": pdf}
     home = client.get("/")
     assert 'id="nav-reports"' in home.text
@@ -191,3 +192,18 @@ def test_an_export_audit_row_names_the_period_and_the_filters(world: Any, as_per
     (row,) = exports_audited()
     assert row.object_id == "2025-q3"
     assert row.data["filters"] == ["Country: Mali"]
+
+
+def test_without_pango_the_pdf_is_neither_offered_nor_a_server_error(
+    world: Any, as_person: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A machine without Pango cannot make PDFs (it cannot be uninstalled here, so the check
+    that finds it missing answers False): no link, a 404 that says what to do, no audit row."""
+    monkeypatch.setattr(exports, "pdf_available", lambda: False)
+    client = as_person(world.safety_officer)
+    page = client.get("/reports?year=2026")
+    assert page.status_code == 200 and "/reports/report.pdf" not in page.text
+    response = client.get("/reports/report.pdf?year=2026")
+    assert response.status_code == 404
+    assert "print it to PDF from the browser" in response.text
+    assert exports_audited() == []

@@ -311,7 +311,8 @@ def pdf() -> Response | tuple[str, int]:
             "This server cannot make PDF files. Open the printable report and print it to PDF"
             " from the browser."
         )
-        return render_template("errors/error.html", code=503, error=None, reason=reason), 503
+        # Not a server fault: this server makes no PDF (the page offers no link to one).
+        return render_template("errors/error.html", code=404, error=None, reason=reason), 404
     static = Path(current_app.static_folder or "static")
     # WeasyPrint fetches nothing from the network: the stylesheet travels as a data: URL.
     css = (static / "report-print.css").read_bytes()
