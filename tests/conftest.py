@@ -596,3 +596,13 @@ def outbox_rows(kind: str) -> list[Any]:
             .order_by(OutboxMessage.id)
         ).all()
     )
+
+
+def tampered(token: str) -> str:
+    """Return the signed token with one signature character changed: its signature no longer fits.
+
+    The last base64 character of a signature carries padding bits: changing only it may decode to
+    the same bytes and leave the signature valid, so the character changed is one well inside.
+    """
+    at = len(token) - 6
+    return token[:at] + ("A" if token[at] != "A" else "B") + token[at + 1 :]
