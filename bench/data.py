@@ -51,6 +51,19 @@ from travel_app.trips.models import DECIDED_STATES
 from workflows.calendar import working_days_between
 
 EMAIL = "bench@bench.example"
+#: The advice behind the long trip's leg when each of its events was written.
+ADVICE_THEN = [
+    {
+        "place": "ML",
+        "country": "ML",
+        "region": None,
+        "source_name": "FOD Buitenlandse Zaken",
+        "level": 2,
+        "source": "be_fps",
+        "effective_on": "2026-01-15",
+        "advisory_id": None,
+    }
+]
 PASSWORD = "bench-password-1"
 CHUNK = 5000
 COUNTRIES = ["ML", "AF", "SY", "KE", "CO", "NG", "IN", "TR", "EG", "ET", "LB", "PK", "CD", "YE"]
@@ -305,7 +318,8 @@ def fill(engine: sa.Engine, n: int, *, seed: int = 7, progress: bool = True) -> 
                     "from_state": "in_review",
                     "to_state": "in_review",
                     "level": 2,
-                    "data": {"advice": {"ML": 2}},
+                    # As the service keeps it (trips.facts.snapshot): the advice per leg.
+                    "data": {"advice": ADVICE_THEN},
                 }
                 for k in range(TIMELINE_EVENTS)
             ],

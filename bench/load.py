@@ -121,7 +121,9 @@ class Session:
     def __init__(self, port: int, bearer: str = "") -> None:
         self.port, self.cookie, self.token, self.bearer = port, "", "", bearer
 
-    def request(self, method: str, path: str, body: dict | None = None) -> tuple[int, str, dict]:
+    def request(
+        self, method: str, path: str, body: dict[str, str] | None = None
+    ) -> tuple[int, str, dict[str, str]]:
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
         headers = auth_headers(self.cookie, self.bearer)
         data = None
@@ -139,14 +141,14 @@ class Session:
 
     def login(self, email: str, password: str) -> None:
         _, page, _ = self.request("GET", "/login")
-        self.token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+        self.token = _found(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
         status, _, _ = self.request(
             "POST", "/login", {"email": email, "password": password, "csrf_token": self.token}
         )
         if status != 302:
             raise RuntimeError(f"login failed with {status}")
         _, page, _ = self.request("GET", "/")
-        self.token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+        self.token = _found(r'name="csrf_token" value="([^"]+)"', page).group(1)
 
 
 @dataclass
@@ -162,7 +164,7 @@ class Series:
     runs: list[Load] = field(default_factory=list)
 
     def median(self, attr: str) -> float:
-        return statistics.median(getattr(r, attr) for r in self.runs)
+        return float(statistics.median(getattr(r, attr) for r in self.runs))
 
     def spread(self, attr: str) -> str:
         values = [getattr(r, attr) for r in self.runs]
@@ -173,8 +175,19 @@ class Series:
         )
 
 
+def _found(pattern: str, text: str) -> re.Match[str]:
+    """The first match of ``pattern`` in ``text``; an error that shows the text if none."""
+    found = re.search(pattern, text)
+    if found is None:
+        raise RuntimeError(f"{pattern!r} not found in:\n{text[:2000]}")
+    return found
+
+
 def _ms(text: str) -> float:
-    value, unit = re.fullmatch(r"([\d.]+)(us|ms|s)", text).groups()
+    found = re.fullmatch(r"([\d.]+)(us|ms|s)", text)
+    if found is None:
+        raise RuntimeError(f"not a duration: {text!r}")
+    value, unit = found.groups()
     return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
 
 
@@ -201,9 +214,9 @@ def wrk(
     out = subprocess.run(
         [*cmd, f"http://127.0.0.1:{port}{path}"], capture_output=True, text=True, check=True
     ).stdout
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
-    p50 = _ms(re.search(r"\s50%\s+(\S+)", out).group(1))
-    p99 = _ms(re.search(r"\s99%\s+(\S+)", out).group(1))
+    rps = float(_found(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    p50 = _ms(_found(r"\s50%\s+(\S+)", out).group(1))
+    p99 = _ms(_found(r"\s99%\s+(\S+)", out).group(1))
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     socket_errors = re.search(r"Socket errors: (.*)", out)
     if socket_errors:

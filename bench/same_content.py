@@ -15,20 +15,29 @@ or policy. :func:`create` builds that app (Flask, SQLAlchemy Core, compiled Jinj
 - ``POST /decide/TASK_ID`` (form ``version``, ``outcome``): one transaction that moves the trip
   on, closes the step, and inserts the event, the audit record and the e-mail row.
 
-:func:`main` requests each route 30 times in process (Flask's test client) beside the real page
-measured the same way, checks that both show the same trips, events and counts, and prints
-the medians, the statements per request and the ratio service / baseline.
+:func:`measure` requests each route in process (Flask's test client) in turn with the real page
+and the one-row baseline, checks that the real page and the route show the same trips, events
+and counts, and returns a :class:`Row` per page and one for the decision (medians, statements
+per request, the ratios); :func:`table` renders them, and ``make bench`` (bench/run.py) reports
+them beside the same pages under load. :func:`main` prints the table; ``--production`` runs
+the service with the production settings gunicorn has under load (in a process of its own,
+since the settings are read from the environment), else it runs with TestingConfig. Under
+gunicorn the app is ``bench.same_content_wsgi:app``.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
+from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import partial
 from pathlib import Path
@@ -128,6 +137,7 @@ event = sa.Table(
     sa.Column("level", sa.Integer),
     sa.Column("data", sa.JSON),
 )
+decision = event.alias("decision")
 audit = sa.Table(
     "audit_event",
     meta,
@@ -209,6 +219,9 @@ TEMPLATES = {
 <td>{{ t.due_on }}{% if t.due_on < today %} overdue{% endif %}</td></tr>
 {% else %}<tr><td colspan="7">Nothing waits for you.</td></tr>{% endfor %}
 </table><p class="pager">{{ total }} steps</p>
+{% if news %}<h2>News on trips you decided</h2><ul id="updates">{% for e in news %}
+<li>{{ e.at.strftime('%Y-%m-%d') }} · <a href="/trip/{{ e.trip_id }}">{{ e.purpose }}</a>
+({{ e.name }}): {{ e.kind }}</li>{% endfor %}</ul>{% endif %}
 {% endblock %}""",
     "trip.html": """{% extends "base.html" %}{% block title %}{{ trip.purpose }}{% endblock %}
 {% block content %}<h1>{{ trip.purpose }}</h1>
@@ -228,8 +241,9 @@ TEMPLATES = {
 {{ e.to_state }}{% endif %}{% if e.level is not none %} · level {{ e.level }}{% endif %}</div>
 {% if e.comment %}<blockquote>{{ e.comment }}</blockquote>{% endif %}
 {% if e.conditions %}<ul>{% for c in e.conditions %}<li>{{ c }}</li>{% endfor %}</ul>{% endif %}
-{% if e.data and e.data.advice %}<div>Advice then: {% for place, level in e.data.advice.items() %}
-{{ place }} {{ level }}{% if not loop.last %}; {% endif %}{% endfor %}</div>{% endif %}
+{% if e.data and e.data.advice %}<div>Advice then: {% for a in e.data.advice %}
+{{ a.place }} {{ a.level }}{% if a.source %} ({{ a.source_name or a.source }}, {{ a.effective_on }})
+{% endif %}{% if not loop.last %}; {% endif %}{% endfor %}</div>{% endif %}
 </li>{% endfor %}</ol>{% endblock %}""",
     "where.html": """{% extends "base.html" %}{% block title %}Who is where{% endblock %}
 {% block content %}<h1>Who is where</h1>
@@ -334,8 +348,33 @@ def create(database_url: str) -> Flask:
                 .offset((page - 1) * PAGE_SIZE)
             ).all()
             legs = _legs_of(conn, [r.trip_id for r in rows])
+            # The page's news: the last month's minor changes and lowered levels on trips the
+            # user decided (the real inbox shows them under its table).
+            decided = (
+                sa.select(decision.c.id)
+                .where(
+                    decision.c.trip_id == event.c.trip_id,
+                    decision.c.kind == "decision",
+                    decision.c.actor_id == user,
+                )
+                .exists()
+            )
+            news = conn.execute(
+                sa.select(event.c.at, event.c.trip_id, event.c.kind, trip.c.purpose, person.c.name)
+                .join(trip, trip.c.id == event.c.trip_id)
+                .join(person, person.c.id == trip.c.traveller_id)
+                .where(
+                    event.c.kind.in_(("change_notified", "level_lowered")),
+                    event.c.at >= _now() - timedelta(days=30),
+                    decided,
+                )
+                .order_by(event.c.at.desc(), event.c.id.desc())
+                .limit(20)
+            ).all()
         total = rows[0].total if rows else 0
-        return render_template("inbox.html", tasks=rows, legs=legs, total=total, today=date.today())
+        return render_template(
+            "inbox.html", tasks=rows, legs=legs, total=total, today=date.today(), news=news
+        )
 
     @app.get("/trip/<int:trip_id>")
     def show(trip_id: int) -> str:
@@ -545,6 +584,101 @@ def create(database_url: str) -> Flask:
 
 # -- Measuring ---------------------------------------------------------------------------------
 
+#: Real / same-content time at most: a page twice (half the throughput), a decision thrice.
+PAGE_TARGET = 2.0
+DECISION_TARGET = 3.0
+
+
+@dataclass
+class Row:
+    """One page, or the decision, measured in process against both baselines (median ms)."""
+
+    name: str
+    real_ms: float
+    same_ms: float
+    one_row_ms: float
+    statements: int
+    same_statements: int
+    shown: str
+    target: float = PAGE_TARGET
+    database: str = ""
+
+    @property
+    def to_same(self) -> float:
+        """Real / same-content time (the target: at most ``target``)."""
+        return self.real_ms / self.same_ms
+
+    @property
+    def to_one_row(self) -> float:
+        """Real / one-row time (the machine's ceiling: no target)."""
+        return self.real_ms / self.one_row_ms
+
+    @property
+    def meets(self) -> bool:
+        """Whether the real page is within its target of the same-content baseline."""
+        return self.to_same <= self.target
+
+
+def table(rows: list[Row]) -> list[str]:
+    """The rows as a markdown table (with a database column when they name one)."""
+    with_db = any(r.database for r in rows)
+    lines = [
+        "| page |" + (" database |" if with_db else "") + " real ms | same-content ms"
+        " | one-row ms | real ÷ same content (≤ 2; decision ≤ 3) | real ÷ one row"
+        " | statements real / same content | same content shown |",
+        "|---|" + ("---|" if with_db else "") + "---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        lines.append(
+            f"| {r.name} |"
+            + (f" {r.database} |" if with_db else "")
+            + f" {r.real_ms:.1f} | {r.same_ms:.1f} | {r.one_row_ms:.2f}"
+            f" | {r.to_same:.2f} {'✓' if r.meets else '✗'} | {r.to_one_row:.0f}"
+            f" | {r.statements} / {r.same_statements} | {r.shown} |"
+        )
+    return lines
+
+
+def routes(filled: Any, on: date) -> list[tuple[str, str, str]]:
+    """(name, real path, same-content path) of each measured page on the filled database."""
+    from bench import data
+
+    user = filled.bench_id
+    return [
+        ("trip list", "/trips", f"/mine?user={user}"),
+        ("approver inbox", "/inbox", f"/inbox?user={user}"),
+        (
+            f"trip page ({data.TIMELINE_EVENTS} events)",
+            f"/trips/{filled.long_trip_id}",
+            f"/trip/{filled.long_trip_id}",
+        ),
+        (
+            f"who is where ({filled.trips:,} trips)",
+            "/duty/where?country=ML",
+            f"/where?on={on.isoformat()}&country=ML",
+        ),
+    ]
+
+
+def filled_of(url: str) -> Any:
+    """The bench user, the trip with the longest timeline and the number of trips at ``url``."""
+    from bench import data
+
+    engine = sa.create_engine(url)
+    with engine.connect() as conn:
+        bench_id = conn.execute(
+            sa.select(person.c.id).where(person.c.email == data.EMAIL)
+        ).scalar_one()
+        long_trip = conn.execute(
+            sa.select(event.c.trip_id)
+            .group_by(event.c.trip_id)
+            .order_by(sa.func.count().desc())
+            .limit(1)
+        ).scalar_one()
+        trips = conn.execute(sa.select(sa.func.count()).select_from(trip)).scalar_one()
+    engine.dispose()
+    return data.Filled(bench_id=bench_id, long_trip_id=long_trip, trips=trips)
+
 
 def _section(html: str, start: str) -> str:
     """The table that opens with ``start`` (the measured list, not the menus around it)."""
@@ -595,6 +729,15 @@ def _same_timeline(real: str, base: str) -> str:
     return f"{count} events, {legs} legs"
 
 
+#: How each page's content is compared, in the order of :func:`routes`.
+CHECKS: list[Callable[[str, str], str]] = [
+    _same_list('class="trips"'),
+    _same_list('id="inbox"'),
+    _same_timeline,
+    _same_where,
+]
+
+
 def _timed(
     *targets: tuple[Callable[[], Any], sa.Engine], repeat: int
 ) -> list[tuple[float, int, list[Any]]]:
@@ -629,118 +772,132 @@ def _get(client: Any, path: str) -> Any:
     return _ok(client.get(path))
 
 
+def _post(client: Any, path: str) -> Any:
+    return _ok(client.post(path))
+
+
 def _ok(response: Any, *codes: int) -> Any:
     assert response.status_code in (codes or (200,)), (response.status_code, response.request)
     return response
 
 
-def _one_row(url: str, trip_id: int, repeat: int) -> tuple[float, float]:
-    """The old reference, bench/baseline.py, measured the same way: median ms of reading one
-    row and of bumping its version."""
-    os.environ["DATABASE_URL"] = url  # read when bench.baseline is imported (this process only)
-    from bench import baseline
+def _one_row(url: str) -> tuple[Any, sa.Engine]:
+    """The one-row reference, bench/baseline.py, on ``url``: its test client and engine."""
+    import importlib
 
+    # bench.baseline reads DATABASE_URL when imported: (re)load it for this database.
+    saved = os.environ.get("DATABASE_URL")
+    os.environ["DATABASE_URL"] = url
+    try:
+        if "bench.baseline" in sys.modules:
+            baseline = importlib.reload(sys.modules["bench.baseline"])
+        else:
+            from bench import baseline
+    finally:
+        if saved is None:
+            del os.environ["DATABASE_URL"]
+        else:
+            os.environ["DATABASE_URL"] = saved
     with baseline.app.app_context():
         engine = baseline.db.engine
-    client = baseline.app.test_client()
-    [(read, _, _)] = _timed((partial(_get, client, f"/row/{trip_id}"), engine), repeat=repeat)
-    [(bump, _, _)] = _timed((partial(_post, client, f"/bump/{trip_id}"), engine), repeat=repeat)
-    engine.dispose()
-    return read, bump
+    return baseline.app.test_client(), engine
 
 
-def _post(client: Any, path: str) -> Any:
-    return _ok(client.post(path))
+_CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
 
-def measure(url: str, repeat: int) -> list[str]:
-    """Each route against its real page on the filled database at ``url``: markdown lines."""
-    from bench import data
+def _csrf(html: str) -> str:
+    """The page's CSRF token, or "" where the settings turn CSRF off (TestingConfig)."""
+    found = _CSRF.search(html)
+    return found.group(1) if found else ""
+
+
+def _real_app(url: str) -> Any:
+    """The service: with the settings of the environment when SAFE_PASSAGE_ENV names
+    production (as gunicorn runs it under load), else TestingConfig (CSRF off)."""
     from config import TestingConfig
     from travel_app import create_app
+
+    if os.environ.get("SAFE_PASSAGE_ENV") == "production":
+        if os.environ.get("DATABASE_URL") != url:
+            raise SystemExit("with production settings, DATABASE_URL must be --database-url")
+        return create_app()
+    return create_app(TestingConfig, SQLALCHEMY_DATABASE_URI=url, MAIL_FILE_DIR="/tmp")
+
+
+def measure(url: str, repeat: int) -> list[Row]:
+    """Each page and a decision against both baselines on the filled database at ``url``:
+    real page, same-content route and one-row read in turn, ``repeat`` times each."""
+    from bench import data
     from travel_app.extensions import db
 
-    engine = sa.create_engine(url)
-    with engine.connect() as conn:
-        bench_id = conn.execute(
-            sa.select(person.c.id).where(person.c.email == data.EMAIL)
-        ).scalar_one()
-        long_trip = conn.execute(
-            sa.select(event.c.trip_id)
-            .group_by(event.c.trip_id)
-            .order_by(sa.func.count().desc())
-            .limit(1)
-        ).scalar_one()
-        trips = conn.execute(sa.select(sa.func.count()).select_from(trip)).scalar_one()
-    engine.dispose()
-    filled = data.Filled(bench_id=bench_id, long_trip_id=long_trip, trips=trips)
-    today = date.today().isoformat()
-
+    filled = filled_of(url)
     base_app = create(url)
     base_engine: sa.Engine = base_app.extensions["same_content_engine"]
     base = base_app.test_client()
-    real_app = create_app(TestingConfig, SQLALCHEMY_DATABASE_URI=url, MAIL_FILE_DIR="/tmp")
-    rows = [
-        "| page | real ms | same-content ms | real / same content | one-row ms | real / one row"
-        " | statements real / same content | same content shown |",
-        "|---|---|---|---|---|---|---|---|",
-    ]
-    one_row, bump = _one_row(url, long_trip, repeat)
-    pages: list[tuple[str, str, str, Callable[[str, str], str]]] = [
-        ("trip list", "/trips", f"/mine?user={bench_id}", _same_list('class="trips"')),
-        ("approver inbox", "/inbox", f"/inbox?user={bench_id}", _same_list('id="inbox"')),
-        (
-            f"trip page ({data.TIMELINE_EVENTS} events)",
-            f"/trips/{long_trip}",
-            f"/trip/{long_trip}",
-            _same_timeline,
-        ),
-        (
-            f"who is where ({trips:,} trips)",
-            "/duty/where?country=ML",
-            f"/where?on={today}&country=ML",
-            _same_where,
-        ),
-    ]
+    one, one_engine = _one_row(url)
+    real_app = _real_app(url)
     with real_app.app_context():
         real_engine = db.engine
     # Each request outside that context pushes its own and ends its session, as in production:
     # a context held around the requests would keep one session and its identity map.
     client = real_app.test_client()
-    login = client.post("/login", data={"email": data.EMAIL, "password": data.PASSWORD})
-    assert login.status_code == 302, login.status_code
-    for name, real_path, base_path, same in pages:
-        (real_ms, real_n, real_r), (base_ms, base_n, base_r) = _timed(
+    # As a browser's: production's requests are https (PREFERRED_URL_SCHEME), whose CSRF check
+    # wants a referrer from the same host.
+    client.environ_base["HTTP_REFERER"] = "https://localhost/"
+    login = client.post(
+        "/login",
+        data={
+            "email": data.EMAIL,
+            "password": data.PASSWORD,
+            "csrf_token": _csrf(_get(client, "/login").get_data(as_text=True)),
+        },
+    )
+    assert login.status_code == 302, (login.status_code, login.get_data(as_text=True)[:2000])
+    token = _csrf(_get(client, "/").get_data(as_text=True))
+    rows = []
+    read = partial(_get, one, f"/row/{filled.long_trip_id}")
+    for (name, real_path, base_path), same in zip(
+        routes(filled, date.today()), CHECKS, strict=True
+    ):
+        (real_ms, real_n, real_r), (base_ms, base_n, base_r), (one_ms, _, _) = _timed(
             (partial(_get, client, real_path), real_engine),
             (partial(_get, base, base_path), base_engine),
+            (read, one_engine),
             repeat=repeat,
         )
         shown = same(real_r[-1].get_data(as_text=True), base_r[-1].get_data(as_text=True))
-        rows.append(
-            f"| {name} | {real_ms:.1f} | {base_ms:.1f} | {real_ms / base_ms:.1f} | {one_row:.1f}"
-            f" | {real_ms / one_row:.1f} | {real_n} / {base_n} | {shown} |"
+        rows.append(Row(name, real_ms, base_ms, one_ms, real_n, base_n, shown))
+    rows.append(
+        _decisions(
+            url,
+            filled,
+            (client, real_engine, token),
+            (base, base_engine),
+            (partial(_post, one, f"/bump/{filled.long_trip_id}"), one_engine),
+            repeat,
         )
-    rows.append(_decisions(url, filled, client, real_engine, base, base_engine, repeat, bump))
-    real_engine.dispose()
-    base_engine.dispose()
+    )
+    for engine in (real_engine, base_engine, one_engine):
+        engine.dispose()
     return rows
 
 
 def _decisions(
     url: str,
     filled: Any,
-    client: Any,
-    real_engine: sa.Engine,
-    base: Any,
-    base_engine: sa.Engine,
+    real_side: tuple[Any, sa.Engine, str],
+    base_side: tuple[Any, sa.Engine],
+    bump: tuple[Callable[[], Any], sa.Engine],
     repeat: int,
-    bump: float,
-) -> str:
-    """``repeat`` + 1 decisions through the real page (on trips routed by the operations) and
-    as many through the baseline (on the bulk-filled open steps); each must add its event,
-    audit record and e-mail row."""
+) -> Row:
+    """``repeat`` + 1 decisions through the real page (on trips routed by the operations),
+    as many through the baseline (on the bulk-filled open steps) and bumps of one row; each
+    decision must add its event, audit record and e-mail row."""
     from bench.flows import _routed_trips
 
+    client, real_engine, token = real_side
+    base, base_engine = base_side
     routed = _routed_trips(url, filled, repeat + 1)
     with base_engine.connect() as conn:
         real_trips = iter(
@@ -751,23 +908,17 @@ def _decisions(
             ).all()
         )
         open_steps = iter(
-            conn.execute(
-                sa.select(task.c.id, trip.c.version)
-                .join(trip, trip.c.id == task.c.trip_id)
-                .where(
-                    task.c.assignee_id == filled.bench_id,
-                    task.c.closed_at.is_(None),
-                    trip.c.state == "in_review",
-                    trip.c.id.not_in(routed),  # those are the real page's to decide
-                )
-                .order_by(task.c.id.desc())
-                .limit(repeat + 1)
-            ).all()
+            conn.execute(open_steps_query(filled.bench_id, routed).limit(repeat + 1)).all()
         )
 
     def real() -> Any:
         chosen = next(real_trips)
-        form = {"step_id": "supervisor", "outcome": "approve", "version": chosen.version}
+        form = {
+            "step_id": "supervisor",
+            "outcome": "approve",
+            "version": chosen.version,
+            "csrf_token": token,
+        }
         return _ok(client.post(f"/trips/{chosen.id}/decide", data=form), 302)
 
     def baseline() -> Any:
@@ -792,19 +943,54 @@ def _decisions(
             ] + [conn.execute(q).scalar_one() for q in marked]
 
     before = counts()
-    (real_ms, real_n, _), (base_ms, base_n, _) = _timed(
-        (real, real_engine), (baseline, base_engine), repeat=repeat
+    (real_ms, real_n, _), (base_ms, base_n, _), (bump_ms, _, _) = _timed(
+        (real, real_engine), (baseline, base_engine), bump, repeat=repeat
     )
     added = [a - b for b, a in zip(before, counts(), strict=True)]
     done = repeat + 1
     assert added[3:] == [done] * 3, f"the baseline's decisions added {added[3:]}"
     service = [total - own for total, own in zip(added[:3], added[3:], strict=True)]
     assert all(n >= done for n in service), f"the service's decisions added {service}"
-    return (
-        f"| decision (one transaction) | {real_ms:.1f} | {base_ms:.1f} | {real_ms / base_ms:.1f}"
-        f" | {bump:.1f} | {real_ms / bump:.1f} | {real_n} / {base_n}"
-        " | baseline: 1 event, audit record and e-mail row each; service: ≥ 1 each |"
+    return Row(
+        "decision (one transaction)",
+        real_ms,
+        base_ms,
+        bump_ms,
+        real_n,
+        base_n,
+        "same content: 1 event, audit record and e-mail row each; service: ≥ 1 each",
+        target=DECISION_TARGET,
     )
+
+
+def open_steps_query(user: int, routed: list[int]) -> sa.Select[Any]:
+    """The user's open steps on bulk-filled trips in review, newest first: the ones the
+    same-content decision takes (the routed trips are the real page's to decide)."""
+    return (
+        sa.select(task.c.id, trip.c.version)
+        .join(trip, trip.c.id == task.c.trip_id)
+        .where(
+            task.c.assignee_id == user,
+            task.c.closed_at.is_(None),
+            trip.c.state == "in_review",
+            trip.c.id.not_in(routed),
+        )
+        .order_by(task.c.id.desc())
+    )
+
+
+def measure_apart(url: str, repeat: int, env: dict[str, str]) -> list[Row]:
+    """:func:`measure` in a fresh process with the environment ``env`` (the settings are read
+    from the environment when ``config`` is first imported, so production needs its own)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "rows.json"
+        cmd = [sys.executable, __file__, "--database-url", url, "--repeat", str(repeat)]
+        done = subprocess.run(
+            [*cmd, "--json", str(out)], env=env, capture_output=True, text=True, check=False
+        )
+        if done.returncode:
+            raise RuntimeError(f"{' '.join(cmd)} failed:\n{done.stderr[-4000:]}")
+        return [Row(**row) for row in json.loads(out.read_text())]
 
 
 def main() -> None:
@@ -813,6 +999,14 @@ def main() -> None:
     parser.add_argument("--database-url", required=True)
     parser.add_argument("--fill", type=int, help="first empty the database and fill N trips")
     parser.add_argument("--repeat", type=int, default=30)
+    parser.add_argument(
+        "--production",
+        action="store_true",
+        help="run the service with the production settings gunicorn has under load (needs"
+        " Redis at --redis) rather than TestingConfig",
+    )
+    parser.add_argument("--redis", default="redis://127.0.0.1:6379/9")
+    parser.add_argument("--json", help="write the rows there as JSON instead of printing")
     args = parser.parse_args()
     if args.fill:
         from bench import data
@@ -821,7 +1015,19 @@ def main() -> None:
         engine = migrated_engine(args.database_url)
         data.fill(engine, args.fill, progress=False)
         engine.dispose()
-    print("\n".join(measure(args.database_url, args.repeat)))
+    if args.production:
+        from bench.load import production_env
+
+        env = production_env(args.database_url, args.redis)
+        rows = measure_apart(args.database_url, args.repeat, env)
+    else:
+        rows = measure(args.database_url, args.repeat)
+    if args.json:
+        Path(args.json).write_text(json.dumps([asdict(r) for r in rows]))
+        return
+    settings = "production" if args.production else os.environ.get("SAFE_PASSAGE_ENV", "testing")
+    print(f"The service with {settings} settings; medians of {args.repeat} requests each.\n")
+    print("\n".join(table(rows)))
 
 
 if __name__ == "__main__":

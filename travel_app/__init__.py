@@ -84,13 +84,13 @@ def register_extensions(app: Flask) -> None:
 
     @login_manager.user_loader
     def load_user(user_id: str) -> Any:
-        from travel_app.org.models import CURRENT_USER, Person
+        from travel_app.org.queries import signed_in_person
 
         if not user_id.isdigit():
             return None
         from travel_app.auth import sessions
 
-        person = db.session.get(Person, int(user_id), options=CURRENT_USER)
+        person = signed_in_person(int(user_id))
         if person is None or not person.is_active or not sessions.is_live(person):
             return None
         return person
@@ -345,10 +345,15 @@ def register_errorhandlers(app: Flask) -> None:
 def register_template_context(app: Flask) -> None:
     from flask_babel import get_locale
 
+    from travel_app import menu
+    from travel_app.core import links
     from travel_app.places.geography import country_name, place_name, region_name
     from travel_app.procedures import active_procedure
     from travel_app.procedures.categories import category_title
     from travel_app.sso.settings import providers as sso_providers
+
+    menu.install(app)
+    links.install(app)
 
     def person_category(code: str) -> str:
         """A person's category by the procedure's title; administrators see a stray code marked."""
@@ -357,15 +362,21 @@ def register_template_context(app: Flask) -> None:
 
     @app.context_processor
     def inject() -> dict[str, Any]:
+        # The language of this rendering, read once: a list of 50 trips names 50 places or
+        # more, and e-mails are rendered inside force_locale, which this context follows.
+        locale = str(get_locale())
         return {
-            "locale": str(get_locale()),
-            "country_name": lambda code: country_name(code, str(get_locale())),
-            "region_name": lambda code: region_name(code, str(get_locale())),
-            "place_name": lambda c, r: place_name(c, r, str(get_locale())),
-            "category_title": person_category,
-            "tag_title": lambda code: active_procedure().names.title(
-                "tag", code, str(get_locale())
+            "locale": locale,
+            "country_name": lambda code: country_name(code, locale),
+            "region_name": lambda code: region_name(code, locale),
+            "place_name": lambda c, r: place_name(c, r, locale),
+            # A trip's destinations in a list's cell, joined in Python: a loop in the template
+            # per row of 50 cost more than the names.
+            "places_of": lambda legs: "; ".join(
+                place_name(leg.country_code, leg.region_code, locale) for leg in legs
             ),
+            "category_title": person_category,
+            "tag_title": lambda code: active_procedure().names.title("tag", code, locale),
             "sso_login_providers": sso_providers,
         }
 

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 
 from tests.trips.conftest import day, decide, leg, trip_data
 from tests.trips.test_rereview import approve_all, raise_level
+from travel_app.dossier.operations import items_of
 from travel_app.extensions import db
 from travel_app.outbox.models import OutboxMessage
 from travel_app.trips import operations as ops
@@ -140,3 +141,18 @@ def test_a_suspension_goes_out_with_the_version_the_level_rise_wrote(world, make
     assert kind == "suspended"
     db.session.refresh(trip)
     assert trip_event(calendar, trip)["sequence"] == trip.version > before["sequence"]
+
+
+def test_the_calendar_is_written_as_icalendar_writes_it_and_reads_back_as_filed(world, make_trip):
+    purpose = "Fieldwork, soil; samples \\ tools\nsecond line — " + "é" * 60
+    city = "Bobo-Dioulasso, quartier; « Sud »"
+    trip = approve_all(make_trip(leg("BF", 30, 40, city=city), purpose=purpose), world)
+    for _, calendar in calendars(trip):
+        event = trip_event(calendar, trip)
+        assert str(event["summary"]) == f"Trip: {purpose}"
+        assert str(event["location"]).startswith(f"{city} (")
+    written = trip_calendar(trip, items_of(trip))["content"]
+    # Escaped and folded (75 octets a line at most, no character cut) as icalendar does it.
+    assert "\r\n " in written
+    assert all(len(line.encode()) <= 75 for line in written.split("\r\n"))
+    assert icalendar.Calendar.from_ical(written).to_ical().decode() == written

@@ -32,7 +32,7 @@ from travel_app.tokens.guard import current_token
 from travel_app.tokens.operations import TokenRefused
 from travel_app.trips import access, queries
 from travel_app.trips.forms import DecisionForm, TripForm
-from travel_app.trips.models import Trip, TripState, TripTask
+from travel_app.trips.models import Trip, TripState
 from travel_app.trips.operations import (
     UNIT_MISSING,
     Incomplete,
@@ -657,7 +657,7 @@ def tasks(query: schemas.PageQuery) -> Any:
     """Your inbox: the open steps waiting for you (or for whom you stand in), 50 a page."""
     me = _me()
     page = queries.inbox(me, access.identities(me, _today()), query.page)
-    items: list[TripTask] = list(page.items)
+    items: list[queries.InboxTask] = list(page.items)
     return schemas.TaskList(
         items=[
             schemas.TaskOut(

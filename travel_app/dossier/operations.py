@@ -12,7 +12,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 
@@ -100,6 +100,19 @@ def add_stage_bound(asked: Sequence[tuple[int, engine.DossierItem]]) -> int:
     return len(rows)
 
 
+#: The statements a decision runs here, built once: building and keying a statement costs
+#: more than running it (about 0.1 ms each).
+_HAVE = sa.select(DossierItem.rule_id, DossierItem.before_stage, DossierItem.blocking).where(
+    DossierItem.trip_id == sa.bindparam("trip_id")
+)
+_ITEMS = (
+    sa.select(DossierItem)
+    .where(DossierItem.trip_id == sa.bindparam("trip_id"))
+    .order_by(DossierItem.due_on, DossierItem.id)
+)
+_INSERT = cast(sa.Table, DossierItem.__table__).insert()
+
+
 def generate(
     trip: Trip,
     conditions: tuple[str, ...],
@@ -126,14 +139,7 @@ def generate(
         route = _route_of(trip, procedure)
     facts = ctx.facts(procedure, trip.traveller_id, legs, trip.flags or ())
     risk = engine.assess_risk(procedure, facts)
-    existing = {
-        row.rule_id: row
-        for row in db.session.execute(
-            sa.select(DossierItem.rule_id, DossierItem.before_stage, DossierItem.blocking).where(
-                DossierItem.trip_id == trip.id
-            )
-        )
-    }
+    existing = {row.rule_id: row for row in db.session.execute(_HAVE, {"trip_id": trip.id})}
     rows = []
     moved: dict[tuple[str | None, bool, date], list[str]] = defaultdict(list)
     asked = engine.dossier_items(procedure, facts, risk, route)
@@ -185,6 +191,8 @@ def generate(
                 "owner": "traveller",
                 "due_days_before": condition_due.amount,
                 "due_on": condition_due.before(trip.departure_on, procedure.holidays),
+                "before_stage": None,
+                "blocking": False,
                 "evidence_kind": "text",
                 "needs_verification": True,
                 "max_age_years": None,
@@ -193,7 +201,8 @@ def generate(
             }
         )
     if rows:
-        db.session.execute(sa.insert(DossierItem), rows)
+        # Every row has the same columns, so one INSERT takes them all.
+        db.session.execute(_INSERT, rows)
     return len(rows)
 
 
@@ -311,13 +320,7 @@ def can_see_evidence(trip: Trip, person: Person, principals: list[Person]) -> bo
 
 
 def items_of(trip: Trip) -> list[DossierItem]:
-    return list(
-        db.session.scalars(
-            sa.select(DossierItem)
-            .where(DossierItem.trip_id == trip.id)
-            .order_by(DossierItem.due_on, DossierItem.id)
-        )
-    )
+    return list(db.session.scalars(_ITEMS, {"trip_id": trip.id}))
 
 
 def can_complete(item: DossierItem, trip: Trip, person: Person) -> bool:

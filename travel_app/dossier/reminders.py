@@ -97,25 +97,24 @@ def _fresh(kind: str, wanted: dict[int, tuple[str, date]]) -> dict[int, date]:
     }
 
 
-def checklist(trip: Trip, today: date) -> int:
-    """The checklist e-mail when a trip's dossier is generated or grows (caller's transaction)."""
+def checklist(trip: Trip, today: date) -> list[Mail]:
+    """The checklist e-mail when a trip's dossier is generated or grows (none when nothing is
+    open), for the caller to queue with the other mails of its change."""
     db.session.flush()
     items = ops.items_of(trip)
     open_items = [i for i in items if i.status in OPEN]
     if not open_items:
-        return 0
-    return queue(
-        [
-            _mail(
-                "dossier_checklist",
-                trip,
-                today,
-                open_items,
-                about=f"trip:{trip.id}/dossier/round:{trip.round}",
-                total=len(items),
-            )
-        ]
-    )
+        return []
+    return [
+        _mail(
+            "dossier_checklist",
+            trip,
+            today,
+            open_items,
+            about=f"trip:{trip.id}/dossier/round:{trip.round}",
+            total=len(items),
+        )
+    ]
 
 
 def reminder_day(departure: date, today: date, offsets: tuple[int, ...]) -> date | None:

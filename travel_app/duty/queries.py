@@ -7,10 +7,11 @@ that country whose region was not given: in a crisis, an unknown region is not a
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
-from typing import Any
+from functools import cache
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 
@@ -52,48 +53,104 @@ def bounded(q: Where) -> Where:
     return replace(q, longest=db.session.scalar(sa.select(sa.func.max(Leg.nights))) or 0)
 
 
-def _group(q: Where) -> Any:
+class _Shape(NamedTuple):
+    """Which conditions a selection has. The page's statements are built once per shape and
+    take the selection's values as parameters (``_values``): building them anew, and their
+    cache keys, took longer than SQLite took to answer them."""
+
+    country: bool
+    region: bool
+    faculty: bool
+    level: bool
+    bounded: bool
+    group: str | None
+
+
+#: A condition's value by its name: the value itself, or a parameter that takes it.
+Param = Callable[[str], Any]
+
+
+def _earliest_arrival(q: Where) -> date | None:
+    """The earliest start of a stay that can reach the window (see ``bounded``), None without a
+    bound: also when it would fall before year 1, as a stay typed as ending in 9999 (even in a
+    draft) makes the longest stay millions of days long."""
+    if q.longest is not None and q.days + q.longest < (q.on - date.min).days:
+        return q.on - timedelta(days=q.days + q.longest)
+    return None
+
+
+def _shape(q: Where, place: bool = True) -> _Shape:
+    has_country = bool(place and q.country)
+    return _Shape(
+        country=has_country,
+        region=bool(has_country and q.region),
+        faculty=q.faculty_id is not None,
+        level=q.level is not None,
+        bounded=_earliest_arrival(q) is not None,
+        group=q.group if q.group in (*GROUPS, "present") else None,
+    )
+
+
+def _values(q: Where) -> dict[str, Any]:
+    """The values of ``q``'s conditions by name, as its statements take them."""
+    return {
+        "day": q.on,
+        "window_start": shift(q.on, -q.days),
+        "window_end": shift(q.on, q.days),
+        "country": q.country,
+        "region": q.region,
+        "faculty_id": q.faculty_id,
+        "level": q.level,
+        "earliest_arrival": _earliest_arrival(q),
+    }
+
+
+def _group(param: Param) -> Any:
+    day = param("day")
     return sa.case(
-        (sa.and_(Leg.arrives_on <= q.on, Leg.leaves_on >= q.on), "there"),
-        (Leg.arrives_on > q.on, "arriving"),
+        (sa.and_(Leg.arrives_on <= day, Leg.leaves_on >= day), "there"),
+        (Leg.arrives_on > day, "arriving"),
         else_="left",
     )
 
 
-def _filters(q: Where, place: bool = True) -> list[Any]:
+def _filters(shape: _Shape, param: Param) -> list[Any]:
     """Which stays count at all, whatever the day: active trips, in the place, faculty and
     level asked for."""
     chosen: list[Any] = [Trip.state.in_(ACTIVE)]
-    if place and q.country:
-        chosen.append(Leg.country_code == q.country)
-        if q.region:
-            chosen.append(sa.or_(Leg.region_code == q.region, Leg.region_code.is_(None)))
-    if q.faculty_id is not None:
-        chosen.append(Trip.faculty_id == q.faculty_id)
-    if q.level is not None:
-        chosen.append(Trip.level == q.level)
+    if shape.country:
+        chosen.append(Leg.country_code == param("country"))
+        if shape.region:
+            chosen.append(sa.or_(Leg.region_code == param("region"), Leg.region_code.is_(None)))
+    if shape.faculty:
+        chosen.append(Trip.faculty_id == param("faculty_id"))
+    if shape.level:
+        chosen.append(Trip.level == param("level"))
     return chosen
 
 
-def conditions(q: Where, place: bool = True) -> list[Any]:
+def _conditions(shape: _Shape, param: Param) -> list[Any]:
     window = [
-        Leg.arrives_on <= shift(q.on, q.days),
-        Leg.leaves_on >= shift(q.on, -q.days),
-        *_filters(q, place),
+        Leg.arrives_on <= param("window_end"),
+        Leg.leaves_on >= param("window_start"),
+        *_filters(shape, param),
     ]
-    # Without a bound when it would fall before year 1: a stay typed as ending in 9999 (even in
-    # a draft) makes the longest stay millions of days long.
-    if q.longest is not None and q.days + q.longest < (q.on - date.min).days:
-        window.append(Leg.arrives_on >= q.on - timedelta(days=q.days + q.longest))
-    if q.group == "there":
-        window += [Leg.arrives_on <= q.on, Leg.leaves_on >= q.on]
-    elif q.group == "arriving":
-        window.append(Leg.arrives_on > q.on)
-    elif q.group == "left":
-        window.append(Leg.leaves_on < q.on)
-    elif q.group == "present":  # there or arriving: whom a crisis message is for
-        window.append(Leg.leaves_on >= q.on)
+    if shape.bounded:
+        window.append(Leg.arrives_on >= param("earliest_arrival"))
+    if shape.group == "there":
+        window += [Leg.arrives_on <= param("day"), Leg.leaves_on >= param("day")]
+    elif shape.group == "arriving":
+        window.append(Leg.arrives_on > param("day"))
+    elif shape.group == "left":
+        window.append(Leg.leaves_on < param("day"))
+    elif shape.group == "present":  # there or arriving: whom a crisis message is for
+        window.append(Leg.leaves_on >= param("day"))
     return window
+
+
+def conditions(q: Where, place: bool = True) -> list[Any]:
+    """The stays of ``q``, as conditions holding its values (for statements of other pages)."""
+    return _conditions(_shape(q, place), _values(q).__getitem__)
 
 
 COLUMNS = (
@@ -118,8 +175,10 @@ COLUMNS = (
 )
 
 
-def _rows(q: Where) -> sa.Select:
-    group = _group(q)
+@cache
+def _rows(shape: _Shape) -> sa.Select:
+    """The stays of a selection of ``shape``, in the list's order."""
+    group = _group(sa.bindparam)
     order = sa.case((group == "there", 0), (group == "arriving", 1), else_=2)
     # The traveller's answer to the latest crisis message that reached this trip.
     answer = (
@@ -144,9 +203,15 @@ def _rows(q: Where) -> sa.Select:
         .join(Trip, Trip.id == Leg.trip_id)
         .join(Person, Person.id == Trip.traveller_id)
         .outerjoin(Unit, Unit.id == Trip.faculty_id)
-        .where(*conditions(q))
+        .where(*_conditions(shape, sa.bindparam))
         .order_by(order, Leg.arrives_on, Person.name, Leg.id)
     )
+
+
+@cache
+def _page(shape: _Shape) -> sa.Select:
+    """A page of ``_rows(shape)`` from row ``skip``."""
+    return _rows(shape).limit(PAGE_SIZE).offset(sa.bindparam("skip"))
 
 
 def stays(q: Where, page: int, tallied: dict[str, int]) -> Page:
@@ -158,28 +223,35 @@ def stays(q: Where, page: int, tallied: dict[str, int]) -> Page:
     total = tallied[q.group] if q.group in GROUPS else sum(tallied.values())
     if q.group == "present":
         total = tallied["there"] + tallied["arriving"]
-    rows = db.session.execute(_rows(q).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
+    rows = db.session.execute(
+        _page(_shape(q)), {**_values(q), "skip": (page - 1) * PAGE_SIZE}
+    ).all()
     return Page(list(rows), page, total)
 
 
 def all_stays(q: Where) -> Any:
     """Every stay of the selection, read in batches (the crisis team's CSV export)."""
-    return db.session.execute(_rows(q).execution_options(yield_per=1000))
+    return db.session.execute(_rows(_shape(q)), _values(q), execution_options={"yield_per": 1000})
 
 
 def tally(q: Where) -> dict[str, int]:
     """How many stays are there, arriving and left (one statement)."""
-    group = _group(q)
     counts = dict.fromkeys(GROUPS, 0)
-    for name, n in db.session.execute(
+    for name, n in db.session.execute(_tally(_shape(replace(q, group=None))), _values(q)):
+        counts[name] = n
+    return counts
+
+
+@cache
+def _tally(shape: _Shape) -> sa.Select:
+    group = _group(sa.bindparam)
+    return (
         sa.select(group, sa.func.count())
         .select_from(Leg)
         .join(Trip, Trip.id == Leg.trip_id)
-        .where(*conditions(replace(q, group=None)))
+        .where(*_conditions(shape, sa.bindparam))
         .group_by(group)
-    ):
-        counts[name] = n
-    return counts
+    )
 
 
 @dataclass(frozen=True)
@@ -200,10 +272,11 @@ def next_departure(q: Where) -> Departure | None:
     traveller arrives there. The first day is the index's minimum, then its stays are counted.
     """
     after = shift(q.on, q.days)
+    chosen = _filters(_shape(q), _values(q).__getitem__)
     first = (
         sa.select(sa.func.min(Leg.arrives_on))
         .join(Trip, Trip.id == Leg.trip_id)
-        .where(*_filters(q), Leg.arrives_on > after)
+        .where(*chosen, Leg.arrives_on > after)
         .correlate(None)  # its own stays, not the outer query's
         .scalar_subquery()
     )
@@ -211,7 +284,7 @@ def next_departure(q: Where) -> Departure | None:
         sa.select(sa.func.min(Leg.arrives_on), sa.func.count(sa.distinct(Trip.traveller_id)))
         .select_from(Leg)
         .join(Trip, Trip.id == Leg.trip_id)
-        .where(*_filters(q), Leg.arrives_on == first)
+        .where(*chosen, Leg.arrives_on == first)
     ).one()
     return Departure(on, travellers) if on is not None and travellers else None
 
@@ -224,13 +297,20 @@ def travellers_by_country(q: Where) -> list[tuple[str, dict[int | None, int]]]:
     overview = replace(q, days=0, country=None, region=None, group="there")
     per: dict[str, dict[int | None, int]] = {}
     for country, level, n in db.session.execute(
-        sa.select(Leg.country_code, Trip.level, sa.func.count(sa.distinct(Trip.id)))
-        .join(Trip, Trip.id == Leg.trip_id)
-        .where(*conditions(overview, place=False))
-        .group_by(Leg.country_code, Trip.level)
+        _by_country(_shape(overview, place=False)), _values(overview)
     ):
         per.setdefault(country, {})[level] = n
     return sorted(per.items(), key=lambda item: (-sum(item[1].values()), item[0]))
+
+
+@cache
+def _by_country(shape: _Shape) -> sa.Select:
+    return (
+        sa.select(Leg.country_code, Trip.level, sa.func.count(sa.distinct(Trip.id)))
+        .join(Trip, Trip.id == Leg.trip_id)
+        .where(*_conditions(shape, sa.bindparam))
+        .group_by(Leg.country_code, Trip.level)
+    )
 
 
 def present_by_place(on: date, countries: Collection[str]) -> dict[tuple[str, str | None], int]:

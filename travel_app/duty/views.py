@@ -21,6 +21,7 @@ from travel_app.extensions import db
 from travel_app.org.models import Role, Unit, UnitKind
 from travel_app.places import geography
 from travel_app.places.queries import risk_levels
+from travel_app.trips.models import TripPhase
 
 bp = Blueprint("duty", __name__)
 #: Who may see where travellers are: the safety office and the crisis team.
@@ -72,12 +73,13 @@ def where() -> str | tuple[str, int]:
     if not form.validate():
         return render_template("duty/where.html", form=form, page=None), 400
     q = _selection(form)
+    locale = _locale()
     page = min(max(request.args.get("page", 1, type=int), 1), MAX_PAGE)
-    levels = {r.level: r.name(_locale()) for r in risk_levels()}
+    levels = {r.level: r.name(locale) for r in risk_levels()}
     per_country = queries.travellers_by_country(q)
     svg = chart.bars(
         per_country,
-        {code: geography.country_name(code, _locale()) for code, _ in per_country},
+        {code: geography.country_name(code, locale) for code, _ in per_country},
         _("Travellers abroad on %(day)s, by country and level", day=q.on.isoformat()),
         {**{lvl: f"{lvl}: {name}" for lvl, name in levels.items()}, None: _("not assessed")},
     )
@@ -85,11 +87,18 @@ def where() -> str | tuple[str, int]:
     # Nobody there, arriving or just back: say when the next ones leave (one more statement).
     is_empty = not any(tally.values())
     upcoming = queries.next_departure(q) if is_empty else None
+    stays = queries.stays(q, page, tally)
     return render_template(
         "duty/where.html",
         form=form,
         q=q,
-        page=queries.stays(q, page, tally),
+        page=stays,
+        # Each place on the page named once and each phase translated once, not once per row.
+        place_names={
+            place: geography.place_name(*place, locale)
+            for place in {(r.country_code, r.region_code) for r in stays.items}
+        },
+        phases={phase: phase.title for phase in TripPhase},
         tally=tally,
         is_empty=is_empty,
         upcoming=upcoming,

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from functools import cache
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -32,13 +33,22 @@ class Mail:
     attachments: list[dict[str, Any]] = field(default_factory=list)
 
 
-def _insert() -> Any:
-    dialect = db.session.get_bind().dialect.name
+#: The table, not the mapped class: the insert sets up no ORM bulk insert (nor a flush first).
+TABLE = cast(sa.Table, OutboxMessage.__table__)
+
+
+@cache
+def _insert(dialect: str) -> Any:
+    """The conflict-free insert, built once per dialect and the same for any number of rows
+    (executed with a list of them): a multi-row ``values()`` was built and compiled again on
+    every call."""
     if dialect == "postgresql":
-        return postgresql.insert(OutboxMessage)
-    if dialect == "sqlite":
-        return sqlite.insert(OutboxMessage)
-    raise NotImplementedError(f"outbox: no conflict-free insert for {dialect}")
+        stmt: Any = postgresql.insert(TABLE)
+    elif dialect == "sqlite":
+        stmt = sqlite.insert(TABLE)
+    else:
+        raise NotImplementedError(f"outbox: no conflict-free insert for {dialect}")
+    return stmt.on_conflict_do_nothing(index_elements=list(KEY)).returning(TABLE.c.id)
 
 
 def _row(mail: Mail) -> dict[str, Any]:
@@ -63,7 +73,8 @@ def _row(mail: Mail) -> dict[str, Any]:
 
 
 def queue(mails: list[Mail]) -> int:
-    """Add the mails to the current transaction in one statement; return how many are new.
+    """Add the mails to the current transaction in one statement (the driver pages a batch of
+    thousands); return how many are new.
 
     The database's unique key decides: a mail already queued (by this transaction, an earlier
     one or a concurrent sweep) is skipped, never sent twice. Nothing is written if the caller
@@ -71,10 +82,9 @@ def queue(mails: list[Mail]) -> int:
     """
     if not mails:
         return 0
-    rows = list({tuple(_row(m)[k] for k in KEY): _row(m) for m in mails}.values())
-    stmt = _insert().values(rows).on_conflict_do_nothing(index_elements=list(KEY))
-    result = db.session.execute(stmt.returning(OutboxMessage.id))
-    return len(result.all())
+    rows = list({tuple(row[k] for k in KEY): row for row in map(_row, mails)}.values())
+    dialect = db.session.get_bind().dialect.name
+    return len(db.session.execute(_insert(dialect), rows).all())
 
 
 def pending_count() -> int:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import gettext
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 
 import pycountry
 
@@ -34,6 +34,11 @@ def is_country(code: str | None) -> bool:
 OUTSIDE_ISO = {"XK": {"en": "Kosovo", "nl": "Kosovo"}}
 
 
+#: Names asked per row of every list: kept, a few thousand at most (codes come from requests too).
+NAMES_KEPT = 4096
+
+
+@lru_cache(maxsize=NAMES_KEPT)
 def country_name(code: str, locale: str = "en") -> str:
     """The country's name in ``locale`` (Kosovo too, which ISO 3166-1 leaves unassigned)."""
     country = pycountry.countries.get(alpha_2=code.upper())
@@ -69,6 +74,7 @@ def region_in_country(region_code: str, country_code: str) -> bool:
     return sub is not None and sub.country_code == country_code.upper()
 
 
+@lru_cache(maxsize=NAMES_KEPT)
 def region_name(code: str, locale: str = "en") -> str:
     """The region's name in ``locale`` where the ISO data translates it (Henegouwen, Beieren),
     else its own name (Gao); its code only when ISO 3166-2 does not know it."""

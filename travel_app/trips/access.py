@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -74,7 +75,7 @@ def can_view(trip: Trip, person: Person, principals: list[Person]) -> bool:
     return bool(db.session.scalar(sa.select(involved)))
 
 
-def declared_codes(person_ids: list[int]) -> sa.Select[str]:
+def declared_codes(person_ids: list[int] | sa.BindParameter[Any]) -> sa.Select[str]:
     """The university-wide roles of the procedure these people hold, as a subquery (a task for
     such a role is theirs, as a task for a built-in role is its holders')."""
     return sa.select(DeclaredRoleAssignment.code).where(

@@ -450,27 +450,70 @@ class Context:
         return declared is None or declared.builtin or role in self.declared_wide
 
 
-def load_context(today: date, countries: Iterable[str], people: Iterable[int]) -> Context:
-    """Load advice, lists and the organisation for these countries and travellers (7 queries)."""
+#: The statements of :func:`load_context`, built once: building and keying a statement costs
+#: more than running it (about 0.1 ms each).
+_ADVICE = (
+    sa.select(
+        Advisory.id,
+        Advisory.country_code,
+        Advisory.region_code,
+        Advisory.level,
+        Advisory.source_code,
+        Advisory.effective_on,
+        Advisory.tags,
+    )
+    .where(Advisory.country_code.in_(sa.bindparam("countries", expanding=True)))
+    .order_by(Advisory.effective_on, Advisory.id)
+)
+_LISTS = (
+    sa.select(CountryListEntry.country_code, CountryList.code)
+    .join(CountryList)
+    .where(CountryListEntry.country_code.in_(sa.bindparam("countries", expanding=True)))
+)
+_SOURCES = sa.select(AdvisorySource.code, AdvisorySource.name)
+_PEOPLE = sa.select(
+    Person.id,
+    Person.unit_id,
+    Person.promoter_id,
+    Person.category,
+    Person.nationalities,
+).where(Person.id.in_(sa.bindparam("people", expanding=True)))
+_UNITS = sa.select(Unit.id, Unit.parent_id, Unit.head_id, Unit.kind)
+_FACULTY_AUTHORITIES = (
+    sa.select(RoleAssignment.unit_id, RoleAssignment.person_id)
+    .join(Person, Person.id == RoleAssignment.person_id)
+    .where(
+        RoleAssignment.role == Role.FACULTY_AUTHORITY,
+        Person.is_active_account.is_(True),
+    )
+    .order_by(Person.name)
+)
+_DECLARED = (
+    sa.select(
+        DeclaredRoleAssignment.code,
+        DeclaredRoleAssignment.unit_id,
+        DeclaredRoleAssignment.person_id,
+    )
+    .join(Person, Person.id == DeclaredRoleAssignment.person_id)
+    .where(Person.is_active_account.is_(True))
+    .order_by(Person.name, Person.id)
+)
+
+
+def load_context(
+    today: date, countries: Iterable[str], people: Iterable[int], *, organisation: bool = True
+) -> Context:
+    """Load advice, lists and the organisation for these countries and travellers (7 queries).
+
+    Without the ``organisation`` (units and role holders) the context judges places and
+    travellers, for a snapshot of the advice or a dossier, but names no deciders (4 queries).
+    """
     countries = sorted(set(countries))
     people = sorted(set(people))
     ctx = Context(today=today, policy=risk_policy())
     if countries:
         advice: dict[tuple[str, str | None], list[Advice]] = defaultdict(list)
-        rows = db.session.execute(
-            sa.select(
-                Advisory.id,
-                Advisory.country_code,
-                Advisory.region_code,
-                Advisory.level,
-                Advisory.source_code,
-                Advisory.effective_on,
-                Advisory.tags,
-            )
-            .where(Advisory.country_code.in_(countries))
-            .order_by(Advisory.effective_on, Advisory.id)
-        )
-        for row in rows:
+        for row in db.session.execute(_ADVICE, {"countries": countries}):
             advice[(row.country_code, row.region_code)].append(
                 Advice(
                     row.id,
@@ -484,23 +527,10 @@ def load_context(today: date, countries: Iterable[str], people: Iterable[int]) -
             )
         ctx.advice = dict(advice)
         lists: dict[str, set[str]] = defaultdict(set)
-        for country, code in db.session.execute(
-            sa.select(CountryListEntry.country_code, CountryList.code)
-            .join(CountryList)
-            .where(CountryListEntry.country_code.in_(countries))
-        ):
+        for country, code in db.session.execute(_LISTS, {"countries": countries}):
             lists[country].add(code)
         ctx.lists = dict(lists)
-        ctx.sources = {
-            code: name
-            for code, name in db.session.execute(
-                sa.select(AdvisorySource.code, AdvisorySource.name)
-            )
-        }
-    ctx.units = {
-        row.id: (row.parent_id, row.head_id, row.kind)
-        for row in db.session.execute(sa.select(Unit.id, Unit.parent_id, Unit.head_id, Unit.kind))
-    }
+        ctx.sources = {code: name for code, name in db.session.execute(_SOURCES)}
     if people:
         ctx.people = {
             row.id: PersonFacts(
@@ -510,39 +540,19 @@ def load_context(today: date, countries: Iterable[str], people: Iterable[int]) -
                 row.category,
                 tuple(str(n).upper() for n in row.nationalities or ()),
             )
-            for row in db.session.execute(
-                sa.select(
-                    Person.id,
-                    Person.unit_id,
-                    Person.promoter_id,
-                    Person.category,
-                    Person.nationalities,
-                ).where(Person.id.in_(people))
-            )
+            for row in db.session.execute(_PEOPLE, {"people": people})
         }
+    if not organisation:
+        return ctx
+    ctx.units = {
+        row.id: (row.parent_id, row.head_id, row.kind) for row in db.session.execute(_UNITS)
+    }
     holders: dict[int | None, list[int]] = defaultdict(list)
-    for unit_id, person_id in db.session.execute(
-        sa.select(RoleAssignment.unit_id, RoleAssignment.person_id)
-        .join(Person, Person.id == RoleAssignment.person_id)
-        .where(
-            RoleAssignment.role == Role.FACULTY_AUTHORITY,
-            Person.is_active_account.is_(True),
-        )
-        .order_by(Person.name)
-    ):
+    for unit_id, person_id in db.session.execute(_FACULTY_AUTHORITIES):
         holders[unit_id].append(person_id)
     ctx.faculty_authorities = {k: v for k, v in holders.items() if k is not None}
     declared: dict[tuple[str, int], list[int]] = defaultdict(list)
-    for code, unit_id, person_id in db.session.execute(
-        sa.select(
-            DeclaredRoleAssignment.code,
-            DeclaredRoleAssignment.unit_id,
-            DeclaredRoleAssignment.person_id,
-        )
-        .join(Person, Person.id == DeclaredRoleAssignment.person_id)
-        .where(Person.is_active_account.is_(True))
-        .order_by(Person.name, Person.id)
-    ):
+    for code, unit_id, person_id in db.session.execute(_DECLARED):
         if unit_id is not None:
             declared[(code, unit_id)].append(person_id)
         else:

@@ -148,21 +148,22 @@ def _about(trip: Trip, event: TripEvent) -> str:
 
 def to_traveller(trip: Trip, event: TripEvent, kind: str, today: date, **context: Any) -> None:
     """Tell the traveller (``submitted``, ``decided``, ``changes_requested``, ``suspended``)."""
+    queue([traveller_mail(trip, event, kind, today, **context)])
+
+
+def traveller_mail(trip: Trip, event: TripEvent, kind: str, today: date, **context: Any) -> Mail:
+    """The mail of :func:`to_traveller`, for a caller that queues it with others."""
     db.session.flush()
-    queue(
-        [
-            compose(
-                kind,
-                "traveller",
-                _recipient(trip.traveller),
-                about=_about(trip, event),
-                due_on=today,
-                attachments=[trip_calendar(trip)],
-                trip=trip,
-                event=event,
-                **context,
-            )
-        ]
+    return compose(
+        kind,
+        "traveller",
+        _recipient(trip.traveller),
+        about=_about(trip, event),
+        due_on=today,
+        attachments=[trip_calendar(trip)],
+        trip=trip,
+        event=event,
+        **context,
     )
 
 
@@ -187,10 +188,16 @@ def group_draft(companion: Trip, filing: Trip, event: TripEvent, today: date) ->
 
 def after_decision(trip: Trip, event: TripEvent, today: date, conditions: list[str]) -> None:
     """The traveller hears of the end of a review, and of requested changes; not of each step."""
+    queue(decision_mails(trip, event, today, conditions))
+
+
+def decision_mails(trip: Trip, event: TripEvent, today: date, conditions: list[str]) -> list[Mail]:
+    """The mails of :func:`after_decision`, for a caller that queues them with others."""
     if trip.state in DECIDED:
-        to_traveller(trip, event, "decided", today, conditions=conditions)
-    elif trip.state is TripState.CHANGES_REQUESTED:
-        to_traveller(trip, event, "changes_requested", today)
+        return [traveller_mail(trip, event, "decided", today, conditions=conditions)]
+    if trip.state is TripState.CHANGES_REQUESTED:
+        return [traveller_mail(trip, event, "changes_requested", today)]
+    return []
 
 
 def suspended(trip_ids: list[int], reasons: Mapping[int, Text], today: date) -> None:
@@ -235,8 +242,13 @@ def tasks_opened(rows: list[dict[str, Any]], today: date) -> None:
     ``notice`` rows (``routing.notice_rows``) are the people a notify step names: they are
     told, for their information (:func:`step_notices`).
     """
+    queue(opened_mails(rows, today))
+
+
+def opened_mails(rows: list[dict[str, Any]], today: date) -> list[Mail]:
+    """The mails of :func:`tasks_opened`, for a caller that queues them with others."""
     tasks = [r for r in rows if not r.get("notice") and not r.get("waiting_for")]
-    queue(task_mails(tasks, today, "task", "due_on") + step_notices(rows, today))
+    return task_mails(tasks, today, "task", "due_on") + step_notices(rows, today)
 
 
 def step_notices(rows: list[dict[str, Any]], today: date) -> list[Mail]:

@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
-from typing import Any
+from functools import cache
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.orm import attributes
@@ -21,6 +22,7 @@ from travel_app.dossier import operations as dossier
 from travel_app.dossier import reminders as dossier_reminders
 from travel_app.extensions import db
 from travel_app.org.models import Person, Role
+from travel_app.outbox.queue import Mail, queue
 from travel_app.procedures import active_procedure
 from travel_app.trips import access, notices, reassign, routing, transitions
 from travel_app.trips.access import can_update_own_details
@@ -183,23 +185,40 @@ def _fresh(trip: Trip, expected_version: int) -> None:
         raise TripChanged()
 
 
-def claim(trip: Trip, expected_version: int) -> None:
+@cache
+def _claim_statement(columns: tuple[str, ...]) -> sa.Update:
+    """The conditional UPDATE of :func:`claim` that also sets ``columns``, built once: on the
+    table, so no ORM bulk update is set up, and building and keying a statement costs more
+    than running it."""
+    table = cast(sa.Table, Trip.__table__)
+    return (
+        table.update()
+        .where(table.c.id == sa.bindparam("b_id"), table.c.version == sa.bindparam("b_version"))
+        .values(
+            version=table.c.version + 1, **{name: sa.bindparam(f"b_{name}") for name in columns}
+        )
+    )
+
+
+def claim(trip: Trip, expected_version: int, **values: Any) -> None:
     """Take the trip at the version the user saw, or raise :class:`TripChanged`.
 
     The conditional UPDATE also locks the row on PostgreSQL until the commit, so a second
-    request waits, then finds the version moved on.
+    request waits, then finds the version moved on. ``values`` are trip columns the verb
+    already knows, set in the same statement (a decision's new state).
     """
     if trip.version != expected_version:
         raise TripChanged()
     result = db.session.execute(
-        sa.update(Trip)
-        .where(Trip.id == trip.id, Trip.version == expected_version)
-        .values(version=Trip.version + 1)
-        .execution_options(synchronize_session=False)
+        _claim_statement(tuple(sorted(values))),
+        {"b_id": trip.id, "b_version": expected_version}
+        | {f"b_{name}": value for name, value in values.items()},
     )
     if result.rowcount != 1:  # type: ignore[attr-defined]
         raise TripChanged()
     attributes.set_committed_value(trip, "version", expected_version + 1)
+    for name, value in values.items():
+        attributes.set_committed_value(trip, name, value)
 
 
 def _event(
@@ -554,7 +573,7 @@ def submit_trip(trip: Trip, actor: Person, expected_version: int, today: date) -
     trip.submitted_at = utcnow()
     event = _route_trip(trip, procedure, ctx, actor, EventKind.SUBMITTED, group=trip.group_id)
     notices.to_traveller(trip, event, "submitted", today)
-    _open_dossier(trip, (), today, ctx, submitted=True)
+    queue(_open_dossier(trip, (), today, ctx, submitted=True))
     if trip.state in notices.DECIDED:
         # A route of stages that wait for nobody (notices only) is approved at submission.
         notices.after_decision(trip, event, today, conditions=[])
@@ -627,12 +646,13 @@ def decide_step(
         raise ActionRefused(refused.reason) from None
     decision = recorded[-1]
     assert isinstance(decision, engine.Decision)
-    claim(trip, expected_version)
     previous = trip.state
-    trip.state = state_for(pos, is_suspension(trip))
-    plan = routing.plan_tasks(trip, procedure, route, pos, date.today())
-    # One read of the advice for the timeline's snapshot and, on approval, the dossier.
-    ctx = load_context(date.today(), trip.countries, [trip.traveller_id])
+    claim(trip, expected_version, state=state_for(pos, is_suspension(trip)))
+    today = date.today()
+    plan = routing.plan_tasks(trip, procedure, route, pos, today)
+    # One read of the advice for the timeline's snapshot and, on approval, the dossier (which
+    # judges the places and the traveller; nobody is named here, so no organisation).
+    ctx = load_context(today, trip.countries, [trip.traveller_id], organisation=False)
     step_days, request_days = _decision_days(trip, procedure, plan.opened.get(step_id))
     event = _event(
         trip,
@@ -649,10 +669,23 @@ def decide_step(
         step_working_days=step_days,
         request_working_days=request_days,
     )
-    notices.tasks_opened(plan.asked, date.today())
-    notices.after_decision(trip, event, date.today(), conditions=list(pos.conditions))
-    _open_dossier(trip, pos.conditions, date.today(), ctx)
+    # The deciders asked next, the traveller and the dossier's checklist: one insert.
+    queue(
+        notices.opened_mails(plan.asked, today)
+        + notices.decision_mails(trip, event, today, conditions=list(pos.conditions))
+        + _open_dossier(trip, pos.conditions, today, ctx)
+    )
     return trip.state
+
+
+#: Whether a decision ended a review of the trip before (built once, as the claim).
+_DECIDED_BEFORE = sa.select(
+    sa.exists().where(
+        TripEvent.trip_id == sa.bindparam("trip_id"),
+        TripEvent.kind == EventKind.DECISION,
+        TripEvent.to_state.in_(sorted(s.value for s in DECIDED_STATES)),
+    )
+)
 
 
 def _decision_days(
@@ -664,16 +697,7 @@ def _decision_days(
     step_days = working_days_between(opened, today, procedure.holidays) if opened else None
     if trip.state not in DECIDED_STATES or trip.submitted_at is None:
         return step_days, None
-    decided_before = db.session.scalar(
-        sa.select(
-            sa.exists().where(
-                TripEvent.trip_id == trip.id,
-                TripEvent.kind == EventKind.DECISION,
-                TripEvent.to_state.in_([s.value for s in DECIDED_STATES]),
-            )
-        )
-    )
-    if decided_before:
+    if db.session.scalar(_DECIDED_BEFORE, {"trip_id": trip.id}):
         return step_days, None
     submitted = trip.submitted_at.date()
     return step_days, working_days_between(submitted, today, procedure.holidays)
@@ -686,9 +710,9 @@ def _open_dossier(
     ctx: Context | None = None,
     *,
     submitted: bool = False,
-) -> None:
+) -> list[Mail]:
     """An approved or registered trip gets its mission dossier (new items only), and the
-    traveller its checklist by e-mail.
+    traveller its checklist by e-mail: returned, for the caller to queue with its others.
 
     A trip just ``submitted`` (or resubmitted) to review gets the items due with the request
     or before a stage of its route at once, on its page: its deciders wait for the blocking
@@ -697,11 +721,12 @@ def _open_dossier(
     if submitted and trip.state in REVIEW_STATES:
         dossier.generate(trip, (), today, ctx, stage_bound_only=True)
     elif trip.state in GO_STATES and dossier.generate(trip, conditions, today, ctx):
-        dossier_reminders.checklist(trip, today)
+        return dossier_reminders.checklist(trip, today)
+    return []
 
 
 def _advice_now(trip: Trip) -> list[dict[str, object]]:
-    ctx = load_context(date.today(), trip.countries, [])
+    ctx = load_context(date.today(), trip.countries, [], organisation=False)
     return ctx.snapshot(leg_facts(leg) for leg in trip.legs)
 
 
@@ -740,7 +765,7 @@ def resubmit_trip(trip: Trip, actor: Person, expected_version: int, today: date)
             suspension=suspension,
             reason="resubmitted with a different route",
         )
-        _open_dossier(trip, (), today, ctx, submitted=True)
+        queue(_open_dossier(trip, (), today, ctx, submitted=True))
         return trip.state
     _, pos = engine.resubmit(procedure, stored, routing.round_events(trip))
     previous = trip.state
@@ -756,7 +781,7 @@ def resubmit_trip(trip: Trip, actor: Person, expected_version: int, today: date)
         data={"advice": ctx.snapshot(legs)},
     )
     notices.tasks_opened(plan.asked, today)
-    _open_dossier(trip, (), today, ctx, submitted=True)
+    queue(_open_dossier(trip, (), today, ctx, submitted=True))
     return trip.state
 
 

@@ -98,6 +98,37 @@ def event_row(change: Change, at: datetime) -> dict[str, Any]:
     }
 
 
+#: Statements built once: building and keying a statement costs more than running it (about
+#: 0.1 ms each), and a decision runs a dozen.
+_EVENTS = cast(sa.Table, TripEvent.__table__)
+_TASKS = cast(sa.Table, TripTask.__table__)
+_INSERT_EVENTS = (
+    _EVENTS.insert()
+    .returning(_EVENTS.c.trip_id, _EVENTS.c.id)
+    .execution_options(insertmanyvalues_page_size=PAGE)
+)
+_CLOSE_TASKS = (
+    _TASKS.update()
+    .where(_TASKS.c.id.in_(sa.bindparam("b_ids", expanding=True)))
+    .values(closed_at=sa.bindparam("b_now"))
+)
+_CLOSE_TRIPS = (
+    _TASKS.update()
+    .where(_TASKS.c.trip_id == sa.bindparam("b_trip"), _TASKS.c.closed_at.is_(None))
+    .values(closed_at=sa.bindparam("b_now"))
+)
+_CLOSE_STEPS = (
+    _TASKS.update()
+    .where(
+        _TASKS.c.trip_id == sa.bindparam("b_trip"),
+        _TASKS.c.round == sa.bindparam("b_round"),
+        _TASKS.c.step_id == sa.bindparam("b_step"),
+        _TASKS.c.closed_at.is_(None),
+    )
+    .values(closed_at=sa.bindparam("b_now"))
+)
+
+
 def write(changes: Sequence[Change], now: datetime | None = None) -> list[TripEvent]:
     """Write ``changes`` (one per trip) in a fixed number of statements; return their timeline
     events (with ids, not attached to the session) in the same order."""
@@ -112,17 +143,9 @@ def write(changes: Sequence[Change], now: datetime | None = None) -> list[TripEv
     if opened:
         db.session.execute(sa.insert(TripTask), opened)
     rows = [event_row(change, now) for change in changes]
-    table = cast(sa.Table, TripEvent.__table__)
     # One event per trip and write, so the ids come back by trip (in no particular order:
     # asking for the parameters' order makes SQLite insert row by row).
-    ids: dict[int, int] = dict(
-        db.session.execute(
-            table.insert()
-            .returning(table.c.trip_id, table.c.id)
-            .execution_options(insertmanyvalues_page_size=PAGE),
-            rows,
-        ).all()
-    )
+    ids: dict[int, int] = dict(db.session.execute(_INSERT_EVENTS, rows).all())
     if len(ids) != len(changes):
         raise ValueError("transitions.write takes one change per trip")
     audit.add_rows(
@@ -172,35 +195,19 @@ def _update_trips(changes: Sequence[Change], now: datetime) -> None:
 def _close_tasks(changes: Sequence[Change], now: datetime) -> None:
     """Close whole trips' open tasks in one executemany, single tasks in one UPDATE, and the
     tasks of the recommendations given in one executemany."""
-    whole = [{"b_trip": c.trip_id} for c in changes if c.close == ALL]
+    whole = [{"b_trip": c.trip_id, "b_now": now} for c in changes if c.close == ALL]
     ids = [i for c in changes if c.close != ALL for i in c.close]
-    table = cast(sa.Table, TripTask.__table__)
     given = [
-        {"b_trip": c.trip_id, "b_round": c.round, "b_step": c.step_id}
+        {"b_trip": c.trip_id, "b_round": c.round, "b_step": c.step_id, "b_now": now}
         for c in changes
         if c.kind is EventKind.DECISION and c.outcome in RECOMMENDATIONS and c.close != ALL
     ]
     if given:
-        db.session.execute(
-            table.update()
-            .where(
-                table.c.trip_id == sa.bindparam("b_trip"),
-                table.c.round == sa.bindparam("b_round"),
-                table.c.step_id == sa.bindparam("b_step"),
-                table.c.closed_at.is_(None),
-            )
-            .values(closed_at=now),
-            given,
-        )
+        db.session.execute(_CLOSE_STEPS, given)
     if whole:
-        db.session.execute(
-            table.update()
-            .where(table.c.trip_id == sa.bindparam("b_trip"), table.c.closed_at.is_(None))
-            .values(closed_at=now),
-            whole,
-        )
+        db.session.execute(_CLOSE_TRIPS, whole)
     if ids:
-        db.session.execute(table.update().where(table.c.id.in_(ids)).values(closed_at=now))
+        db.session.execute(_CLOSE_TASKS, {"b_ids": ids, "b_now": now})
 
 
 def _wake_tasks(changes: Sequence[Change]) -> None:

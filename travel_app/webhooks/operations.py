@@ -202,14 +202,15 @@ def delete_subscription(subscription: WebhookSubscription, actor: Person) -> Non
     db.session.delete(subscription)
 
 
+#: Built once: each trip change asks it, and building a statement costs more than running it.
+_ACTIVE = sa.select(WebhookSubscription.id, WebhookSubscription.events).where(
+    WebhookSubscription.is_active.is_(True)
+)
+
+
 def listeners(kind: str) -> list[int]:
     """The ids of the active subscriptions that listen to ``kind`` (one small read)."""
-    rows = db.session.execute(
-        sa.select(WebhookSubscription.id, WebhookSubscription.events).where(
-            WebhookSubscription.is_active.is_(True)
-        )
-    ).all()
-    return [row.id for row in rows if kind in (row.events or [])]
+    return [row.id for row in db.session.execute(_ACTIVE) if kind in (row.events or [])]
 
 
 def _insert(model: Any, conflict: list[str], rows: list[dict[str, Any]]) -> list[int]:
