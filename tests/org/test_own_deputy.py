@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+import pytest
 import sqlalchemy as sa
 
-from tests.trips.conftest import as_person, make_trip, world  # noqa: F401  (fixtures)
+from tests.org.test_declared_roles import granted, own_roles, people  # noqa: F401  (fixtures)
+from tests.trips.conftest import as_person, decide, make_trip, world  # noqa: F401  (fixtures)
 from travel_app.core.audit import AuditEvent
 from travel_app.extensions import db
-from travel_app.org.models import Deputy
+from travel_app.org.models import DeclaredRoleAssignment, Deputy
 from travel_app.outbox.models import OutboxMessage
 
 TODAY = date.today()
@@ -96,3 +98,50 @@ def test_only_ones_own_deputyship_can_be_ended_from_the_profile(world, as_person
     assert promoter.post(f"/profile/deputies/{link.id}/end").status_code == 302
     assert links() == []  # not begun yet: dropped, with an audit record
     assert db.session.scalar(sa.select(sa.func.count()).where(AuditEvent.action == "deputy.remove"))
+
+
+@pytest.mark.parametrize(
+    ("holder", "step"),
+    [("science", "faculty_risk"), ("committee", "committee")],
+    ids=["faculty-officer-named-on-the-step", "body-member-by-role"],
+)
+def test_a_holder_of_a_role_the_procedure_declares_names_a_deputy_who_gets_their_steps(
+    own_roles,  # noqa: F811
+    world,  # noqa: F811
+    people,  # noqa: F811
+    as_person,  # noqa: F811
+    make_trip,  # noqa: F811
+    holder,
+    step,
+):
+    granted(world, people, as_person)
+    trip = make_trip(purpose="Fieldwork in Mopti")
+    if step == "committee":  # the faculty's step first, so the body's opens
+        assert decide(as_person(people["science"]), trip, "faculty_risk").status_code == 302
+    deputy = world.colleague
+    assert "Fieldwork in Mopti" not in as_person(deputy).get("/inbox").get_data(as_text=True)
+
+    client = as_person(people[holder])
+    page = client.get("/profile").get_data(as_text=True)
+    assert 'id="away-form"' in page and "When you are away" in page
+    assert name(client, deputy.email).status_code == 302
+    [link] = links()
+    assert (link.person_id, link.deputy_id) == (people[holder].id, deputy.id)
+
+    acting = as_person(deputy)
+    assert "Fieldwork in Mopti" in acting.get("/inbox").get_data(as_text=True)
+    response = decide(acting, trip, step, on_behalf_of=people[holder].id)
+    assert response.status_code == 302
+
+
+def test_a_role_the_procedure_no_longer_declares_names_no_deputy(
+    own_roles,  # noqa: F811
+    world,  # noqa: F811
+    people,  # noqa: F811
+    as_person,  # noqa: F811
+):
+    db.session.add(DeclaredRoleAssignment(person_id=people["law"].id, code="old_board"))
+    db.session.commit()
+    client = as_person(people["law"])
+    assert 'id="away-form"' not in client.get("/profile").get_data(as_text=True)
+    assert name(client, world.colleague.email).status_code == 403

@@ -25,6 +25,7 @@ from travel_app.org.models import (
 from travel_app.org.queries import deputies_of, holders_of
 from travel_app.outbox.compose import Recipient, compose
 from travel_app.outbox.queue import queue
+from travel_app.procedures import active_procedure
 from workflows.model import UNIT_KINDS, DeclaredRole, Text
 
 if TYPE_CHECKING:
@@ -296,10 +297,19 @@ def end_deputy(link: Deputy, today: date, actor: Person | None) -> None:
 
 def names_own_deputy(person: Person) -> bool:
     """Whether ``person`` may name their own deputy: someone work waits for (a role holder, a
-    unit head, a PhD promoter)."""
+    unit head, a PhD promoter, a holder of a role the procedure in force declares)."""
     if person.roles or person.headed_units:
         return True
-    return db.session.scalar(sa.select(sa.exists().where(Person.promoter_id == person.id))) or False
+    # A code the procedure no longer declares names nobody, so no work waits for its holder.
+    declared = list(active_procedure().roles)
+    waits = sa.or_(
+        sa.exists().where(Person.promoter_id == person.id),
+        sa.exists().where(
+            DeclaredRoleAssignment.person_id == person.id,
+            DeclaredRoleAssignment.code.in_(declared),
+        ),
+    )
+    return bool(db.session.scalar(sa.select(waits)))
 
 
 def name_own_deputy(

@@ -24,6 +24,7 @@ from scim2_models import (
 )
 
 from travel_app.core import audit
+from travel_app.core.audit import AuditEvent
 from travel_app.core.bounds import MAX_ID
 from travel_app.core.db import utcnow
 from travel_app.extensions import db
@@ -233,12 +234,36 @@ def _update_person(person: Person, values: PersonValues, old: User | None, new: 
 
 
 def _set_active(person: Person, new: User, today: date) -> None:
-    """The provider's word on ``active`` wins; unsent (or removed by PATCH) means active, as the
-    SCIM compliance checks expect of a removed attribute."""
+    """The provider's word on ``active`` wins. Unsent (or removed by PATCH) means active, as the
+    SCIM compliance checks expect of a removed attribute, but only undoes a deactivation SCIM
+    made: a leaver the HR import or an administrator deactivated stays so until the provider
+    sends ``active: true``."""
     if new.active is False:
         org_ops.deactivate_person(person, actor=None, today=today, source="scim")
-    else:
+    elif new.active is True or _deactivated_by_scim(person):
         org_ops.reactivate_person(person, actor=None, source="scim")
+
+
+def _deactivated_by_scim(person: Person) -> bool:
+    """Whether the newest deactivation of an inactive ``person`` came through SCIM.
+
+    Read from the audit trail (one statement on its per-object index): every deactivation of an
+    existing person goes through :func:`org_ops.deactivate_person`, which records its source. An
+    account closed without such an entry (an administrator created it inactive) is no SCIM's.
+    """
+    if person.is_active_account:
+        return False
+    data = db.session.scalar(
+        sa.select(AuditEvent.data)
+        .where(
+            AuditEvent.object_type == "person",
+            AuditEvent.object_id == str(person.id),
+            AuditEvent.action == "person.deactivate",
+        )
+        .order_by(AuditEvent.id.desc())
+        .limit(1)
+    )
+    return data is not None and data.get("source") == "scim"
 
 
 def _language_source(resource: User) -> tuple[str | None, str | None]:
