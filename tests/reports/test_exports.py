@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import logging
 import os
 import re
@@ -17,13 +18,17 @@ import sys
 import zipfile
 from collections.abc import Iterator
 
+import pypdf
 import pytest
+from flask.testing import FlaskClient
 from hypothesis import given
 from hypothesis import strategies as st
 from openpyxl import load_workbook  # type: ignore[import-untyped]
 
 from config import BASE_DIR
+from tests.reports.test_privacy import officer, private_trip, query  # noqa: F401 - fixtures
 from travel_app.reports.exports import (
+    RUNNING_HEADINGS,
     csv_bytes,
     file_name,
     pdf_available,
@@ -288,6 +293,72 @@ def test_pdf_uses_inlined_data_urls() -> None:
     with_image = pdf_bytes(f'<p>Logo</p><img src="{pixel}" style="width:2cm">')
     assert with_image.startswith(b"%PDF-")
     assert len(with_image) > len(without)  # the image is in the file
+
+
+#: The report's sections, in order, as the printed report numbers them (English).
+SECTIONS = (
+    "1. Trips",
+    "2. Decisions",
+    "3. Late requests and changes",
+    "4. Preparation",
+    "5. Duty of care",
+    "6. Advisories",
+)
+
+
+def first_lines(pdf: bytes) -> list[str]:
+    """Each page's first line as a reader sees it, from the top of the page (pypdf's layout
+    mode: a heading printed in the page's top margin comes first)."""
+    pages = pypdf.PdfReader(io.BytesIO(pdf)).pages
+    texts = [(page.extract_text(extraction_mode="layout") or "").strip() for page in pages]
+    return [text.splitlines()[0].strip() if text else "" for text in texts]
+
+
+def section_of(line: str) -> tuple[int, bool]:
+    """The section a page's first line heads (0 for none), and whether it says "continued"."""
+    for number, heading in enumerate(SECTIONS, start=1):
+        if line == heading:
+            return number, False
+        if line == f"{heading} (continued)":
+            return number, True
+    return 0, False
+
+
+@pytest.mark.usefixtures("pdf")
+def test_each_pdf_page_after_the_cover_starts_with_its_section_heading(
+    officer: FlaskClient,  # noqa: F811
+    private_trip: dict[str, str],  # noqa: F811
+) -> None:
+    response = officer.get(f"/reports/report.pdf?{query(private_trip)}")
+    assert response.status_code == 200
+    lines = first_lines(response.data)
+    assert lines[0] == "Travel to risk areas: report"  # the cover
+    sections = [section_of(line) for line in lines[1:]]
+    assert all(number for number, _continued in sections), lines
+    # Every section in order, each from a new page headed by its title; a page more of the
+    # same section repeats the title, "continued".
+    assert sorted(sections) == sections
+    assert [number for number, continued in sections if not continued] == [1, 2, 3, 4, 5, 6]
+    for (before, _c), (number, continued) in itertools.pairwise(sections):
+        assert continued == (number == before)
+
+
+@pytest.mark.usefixtures("pdf")
+def test_a_section_longer_than_a_page_repeats_its_heading_on_each_page() -> None:
+    rows = "".join(f"<p>Row {n}</p>" for n in range(150))
+    html = (
+        '<section><h1>Jaarverslag</h1></section><section style="page-break-before: always">'
+        '<h2 class="report-section-heading" data-continued="vervolg">1. Reizen</h2>'
+        f'{rows}</section><section style="page-break-before: always">'
+        '<h2 class="report-section-heading" data-continued="vervolg">2. Beslissingen</h2>'
+        "<p>Kort.</p></section>"
+    )
+    lines = first_lines(pdf_bytes(html, stylesheets=[RUNNING_HEADINGS]))
+    assert len(lines) > 4  # the first section takes three pages or more
+    assert lines[0] == "Jaarverslag"
+    assert lines[1] == "1. Reizen"
+    assert set(lines[2:-1]) == {"1. Reizen (vervolg)"}
+    assert lines[-1] == "2. Beslissingen"  # a section's own first page: its heading, once
 
 
 @pytest.mark.parametrize("error", ["ImportError", "OSError"])

@@ -8,13 +8,17 @@ written directly so that each date is exactly the one counted; `today` is 1 Dece
 
 from __future__ import annotations
 
+import io
 from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from openpyxl import load_workbook  # type: ignore[import-untyped]
 
+from tests.conftest import login
+from tests.reports.conftest import csv_rows
 from travel_app.core import audit
 from travel_app.dossier.models import DossierItem, ItemStatus
 from travel_app.duty.models import (
@@ -29,11 +33,13 @@ from travel_app.duty.models import (
     Instruction,
     incident_trip,
 )
+from travel_app.extensions import db as _db
 from travel_app.org.models import Category, Role, UnitKind
 from travel_app.outbox.models import OutboxMessage, OutboxStatus
 from travel_app.places.models import Advisory
 from travel_app.procedures import active_procedure
 from travel_app.reports import period as periods
+from travel_app.reports import queries
 from travel_app.reports.queries import Selection
 from travel_app.reports.report import build, percentile
 from travel_app.reports.tables import Report
@@ -81,9 +87,9 @@ class World:
             ("t7", "2026-09-01", "2026-09-04", TripState.REGISTERED, 0, "sci", False, False,
              [("FR", None, "2026-09-01", "2026-09-04")]),
             ("t8", "2025-12-20", "2026-01-02", TripState.APPROVED, 2, "sci", False, False,
-             [("ML", None, "2025-12-20", "2026-01-02")]),
+             [("ML", "ML-7", "2025-12-20", "2026-01-02")]),
             ("t9", "2025-05-01", "2025-05-02", TripState.CANCELLED, 1, "art", False, False,
-             [("KE", None, "2025-05-01", "2025-05-02")]),
+             [("KE", "KE-30", "2025-05-01", "2025-05-02")]),
             ("t10", "2026-04-01", "2026-04-03", TripState.DRAFT, None, "sci", False, False,
              [("ML", None, "2026-04-01", "2026-04-03")]),
             ("t11", "2027-02-01", "2027-02-03", TripState.APPROVED, 3, "sci", False, False,
@@ -217,26 +223,54 @@ class World:
             ("t8", EventKind.CHANGE_NOTIFIED, "2025-12-01"),
         ):
             add(TripEvent(trip_id=t(name).id, at=at(day), kind=kind, round=1))
-        # Suspensions: t1 (Mali and Burkina Faso) and t5 (Mali) on 1 February.
-        # The timeline keeps each destination's advice and the level before: Mali rose to 3
-        # (Belgian advice); Burkina Faso, on t1's way, stayed at 1 and did not suspend it.
-        advice = {
-            "t1": [
-                {"country": "ML", "region": "ML-7", "level": 3, "source": "be_fps"},
-                {"country": "BF", "region": None, "level": 1, "source": "be_fps"},
-            ],
-            "t5": [{"country": "ML", "region": None, "level": 3, "source": "be_fps"}],
-        }
-        for name in ("t1", "t5"):
-            add(
-                TripEvent(
-                    trip_id=t(name).id,
-                    at=at("2026-02-01"),
-                    kind=EventKind.SUSPENDED,
-                    round=1,
-                    data={"advice": advice[name], "previous_level": 2},
-                )
+        # Advice. Mali by the Belgian ministry: 2 (2025, the first row: no change), raised to 3
+        # on 1 February, lowered to 2 on 1 September, raised to 3 again on 1 October. Mali's
+        # region 7 once (no change). Afghanistan by the British: 3 in 2025 and 3 again in May
+        # (no change).
+        self.advice: dict[tuple[str, str], Advisory] = {}
+        for country, region, level, source, day in (
+            ("ML", None, 2, "be_fps", "2025-06-01"),
+            ("ML", None, 3, "be_fps", "2026-02-01"),
+            ("ML", None, 2, "be_fps", "2026-09-01"),
+            ("ML", None, 3, "be_fps", "2026-10-01"),
+            ("ML", "ML-7", 3, "be_fps", "2026-03-01"),
+            ("AF", None, 3, "uk_fcdo", "2025-01-01"),
+            ("AF", None, 3, "uk_fcdo", "2026-05-01"),
+        ):
+            self.advice[(region or country, day)] = advisory = Advisory(
+                country_code=country,
+                region_code=region,
+                level=level,
+                source_code=source,
+                effective_on=date.fromisoformat(day),
+                summary="Advice",
             )
+            add(advisory)
+        self.db.session.flush()
+        # Suspensions by Mali's first rise (1 February): t1 (Mali and Burkina Faso) and t5
+        # (Mali); by its second (1 October): t11. The timeline keeps each destination's advice,
+        # with the advisory's id, and the level before: Mali rose to 3 (Belgian advice); Burkina
+        # Faso, on t1's way, stayed at 1 and did not suspend it.
+        february = self.advice[("ML", "2026-02-01")].id
+        october = self.advice[("ML", "2026-10-01")].id
+        suspensions = [
+            ("t1", "2026-02-01", [
+                {"country": "ML", "region": "ML-7", "level": 3, "source": "be_fps",
+                 "advisory_id": february},
+                {"country": "BF", "region": None, "level": 1, "source": "be_fps",
+                 "advisory_id": None},
+            ]),
+            ("t5", "2026-02-01", [
+                {"country": "ML", "region": None, "level": 3, "source": "be_fps",
+                 "advisory_id": february},
+            ]),
+            ("t11", "2026-10-01", [
+                {"country": "ML", "region": None, "level": 3, "source": "be_fps",
+                 "advisory_id": october},
+            ]),
+        ]  # fmt: skip
+        for name, day, advice in suspensions:
+            self.suspend(name, day, advice, previous_level=2)
         # Mails: reminders sent for t1 and t6, one still pending, one of 2025; an escalation
         # for t2; an expiry warning for t2 naming two items.
         mails = [
@@ -324,27 +358,20 @@ class World:
         for name, when in (("t2", at("2026-03-06", 11)), ("t8", at("2025-12-21"))):
             event = audit.add("trip.break_glass", t(name), self.officer, reason="test")
             event.at = when
-        # Advice. Mali by the Belgian ministry: 2 (2025, the first row: no change), raised to 3
-        # on 1 February, lowered to 2 on 1 September. Mali's region 7 once (no change).
-        # Afghanistan by the British: 3 in 2025 and 3 again in May (no change).
-        for country, region, level, source, day in (
-            ("ML", None, 2, "be_fps", "2025-06-01"),
-            ("ML", None, 3, "be_fps", "2026-02-01"),
-            ("ML", None, 2, "be_fps", "2026-09-01"),
-            ("ML", "ML-7", 3, "be_fps", "2026-03-01"),
-            ("AF", None, 3, "uk_fcdo", "2025-01-01"),
-            ("AF", None, 3, "uk_fcdo", "2026-05-01"),
-        ):
-            add(
-                Advisory(
-                    country_code=country,
-                    region_code=region,
-                    level=level,
-                    source_code=source,
-                    effective_on=date.fromisoformat(day),
-                    summary="Advice",
-                )
+
+    def suspend(
+        self, name: str, day: str, advice: list[dict[str, Any]], previous_level: int
+    ) -> None:
+        """A suspension on the trip's timeline, keeping its advice as the writer does."""
+        self.db.session.add(
+            TripEvent(
+                trip_id=self.t(name).id,
+                at=at(day),
+                kind=EventKind.SUSPENDED,
+                round=1,
+                data={"advice": advice, "previous_level": previous_level},
             )
+        )
 
     def _message(self, day: str, hour: int) -> CrisisMessage:
         message = CrisisMessage(
@@ -433,8 +460,8 @@ def test_trips_by_level_faculty_month_and_outcome_add_up_to_the_same_total(app, 
     assert outcome["Still in review"] == (1, 0, 1)  # t6
     assert outcome["Total"] == (7, 2, 5)
     month = rows(report, "trips-by-month")
-    assert len(month) == 12
-    assert {k: v[0] for k, v in month.items() if v[0]} == {
+    assert len(month) == 12 + 1  # and the total
+    assert {k: v[0] for k, v in month.items() if v[0] and k != "Total"} == {
         "January 2026": 1,
         "March 2026": 1,
         "June 2026": 1,
@@ -443,8 +470,12 @@ def test_trips_by_level_faculty_month_and_outcome_add_up_to_the_same_total(app, 
         "September 2026": 1,
         "December 2026": 1,
     }
-    assert month["May 2026"] == (0, 1) and month["December 2026"] == (1, 1)  # t9, t8 in 2025
-    assert sum(v[0] for v in month.values()) == 7
+    # Each month against the same month of 2025 (t9 in May, t8 in December), with the change.
+    assert month["January 2026"] == (1, 0, 1)  # t1
+    assert month["May 2026"] == (0, 1, -1)  # t9 left in May 2025
+    assert month["December 2026"] == (1, 1, 0)  # t3 against t8
+    assert month["February 2026"] == (0, 0, 0)
+    assert month["Total"] == (7, 2, 5)  # the same total as by level, faculty and outcome
 
 
 def test_levels_by_name(app, world):
@@ -466,7 +497,21 @@ def test_countries_and_regions(app, world):
     assert "Total" not in countries  # the rows do not add up to trips: no total is claimed
     regions = report.table("trips-by-region")
     assert regions is not None
-    assert sorted(regions.rows) == [("Colombia", "Antioquia", 1), ("Mali", "Gao", 1)]
+    assert [c.title for c in regions.columns] == [
+        "Country",
+        "Region",
+        "Trips",
+        "Previous period",
+        "Change",
+    ]
+    # 2026: t1 to Gao (Mali), t6 to Antioquia (Colombia); 2025: t8 to Gao, t9 to Nairobi.
+    # Sorted by country name, then by trips.
+    assert regions.rows == (
+        ("Colombia", "Antioquia", 1, 0, 1),
+        ("Kenya", "Nairobi City", 0, 1, -1),
+        ("Mali", "Gao", 1, 1, 0),
+    )
+    assert regions.total is None  # a trip to two regions counts in both: no total is claimed
 
 
 def test_decision_times_in_working_days(app, world):
@@ -550,13 +595,168 @@ def test_advisories(app, world):
     report = report_for(app, year_2026())
     changes = report.table("level-changes")
     assert changes is not None
-    # Mali by the Belgian ministry: raised once and lowered once; nothing else changed level.
-    assert [(r[0], r[2], r[3]) for r in changes.rows] == [("Mali", 1, 1)]
-    assert "Belgium" in str(changes.rows[0][1])
-    suspended = report.table("suspended-trips")
-    assert suspended is not None
-    assert [(r[0], r[2]) for r in suspended.rows] == [("Mali", 2)]  # not Burkina Faso
-    assert "Belgium" in str(suspended.rows[0][1])
+    assert [c.title for c in changes.columns] == [
+        "Country",
+        "Region",
+        "Source",
+        "In force from",
+        "Level before",
+        "Level after",
+        "Trips suspended",
+    ]
+    # Mali by the Belgian ministry, one row per change: raised on 1 February (t1 and t5
+    # suspended), lowered on 1 September, raised again on 1 October (t11 suspended). Not Mali's
+    # region 7 (its first advice, which suspended nothing), not Afghanistan (same level again),
+    # and no row for Burkina Faso, on t1's way, which did not rise.
+    assert [(r[0], r[1], r[3], r[4], r[5], r[6]) for r in changes.rows] == [
+        ("Mali", "Whole country", "2026-02-01", 2, 3, 2),
+        ("Mali", "Whole country", "2026-09-01", 3, 2, 0),
+        ("Mali", "Whole country", "2026-10-01", 2, 3, 1),
+    ]
+    assert all("Belgium" in str(r[2]) for r in changes.rows)
+    assert report.table("suspended-trips") is None  # the changes' table says it, per change
+    # The arts faculty: only t5 of the first rise.
+    art = report_for(app, Selection(period=periods.year(2026), faculty_id=world.art.id))
+    arts_changes = art.table("level-changes")
+    assert arts_changes is not None
+    assert [(r[3], r[6]) for r in arts_changes.rows] == [
+        ("2026-02-01", 1),
+        ("2026-09-01", 0),
+        ("2026-10-01", 0),
+    ]
+    # Another country: none of Mali's changes.
+    kenya = report_for(app, Selection(period=periods.year(2026), country="KE"))
+    assert kenya.table("level-changes").rows == ()  # type: ignore[union-attr]
+
+
+def test_a_first_advice_that_suspended_trips_is_listed_with_them(app, world):
+    db = world.db
+    # France by the British, first advice at level 2 on 20 August: t7 (registered at level 0)
+    # suspended. Kenya by the British, first advice at level 1 on 10 November: t3's timeline
+    # names no advice above its level before (1; its level came from elsewhere), so the
+    # highest advice it names counts.
+    france = Advisory(country_code="FR", level=2, source_code="uk_fcdo",
+                      effective_on=date(2026, 8, 20), summary="Advice")  # fmt: skip
+    kenya = Advisory(country_code="KE", level=1, source_code="uk_fcdo",
+                     effective_on=date(2026, 11, 10), summary="Advice")  # fmt: skip
+    db.session.add_all([france, kenya])
+    db.session.flush()
+    world.suspend("t7", "2026-08-20", [
+        {"country": "FR", "region": None, "level": 2, "source": "uk_fcdo",
+         "advisory_id": france.id},
+    ], previous_level=0)  # fmt: skip
+    world.suspend("t3", "2026-11-10", [
+        {"country": "KE", "region": None, "level": 1, "source": "uk_fcdo",
+         "advisory_id": kenya.id},
+    ], previous_level=1)  # fmt: skip
+    db.session.commit()
+    changes = report_for(app, year_2026()).table("level-changes")
+    assert changes is not None
+    listed = {(r[0], r[3]): (r[4], r[5], r[6]) for r in changes.rows}
+    assert listed[("France", "2026-08-20")] == (None, 2, 1)  # no level before: a first advice
+    assert listed[("Kenya", "2026-11-10")] == (None, 1, 1)
+    assert listed[("Mali", "2026-02-01")] == (2, 3, 2)  # unchanged
+    assert len(listed) == 5
+
+
+def sent(about: str, kind: str = "task_reminder", day: str = "2026-03-02") -> OutboxMessage:
+    """A mail the outbox sent, keyed by what it is about."""
+    return OutboxMessage(
+        recipient="someone@uni.example",
+        kind=kind,
+        about=about,
+        due_on=date.fromisoformat(day),
+        subject="s",
+        text="t",
+        status=OutboxStatus.SENT,
+    )
+
+
+def mail_statements(sel: Selection) -> tuple[queries.Mails, list[tuple[str, Any]]]:
+    """The mails counted for ``sel``, and the statements (with their parameters) it ran."""
+    ran: list[tuple[str, Any]] = []
+
+    def seen(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        ran.append((statement, parameters))
+
+    sa.event.listen(_db.engine, "before_cursor_execute", seen)
+    try:
+        counted = queries.mails(sel)
+    finally:
+        sa.event.remove(_db.engine, "before_cursor_execute", seen)
+    return counted, ran
+
+
+def test_a_narrowed_report_matches_each_mail_to_its_trip_in_the_database(app, world):
+    t1, t2 = world.t("t1"), world.t("t2")
+    # A key naming only the trip is t1's; the others name no trip the reports count: not a
+    # number, a number run into letters, another subject, no number at all.
+    for about in (
+        f"trip:{t1.id}",
+        "trip:x1/round:1/step:supervisor",
+        f"trip:{t2.id}x/round:1/step:supervisor",
+        "person:5/round:1/step:supervisor",
+        "trip:/round:1/step:supervisor",
+    ):
+        world.db.session.add(sent(about))
+    world.db.session.commit()
+    sci = Selection(period=periods.year(2026), faculty_id=world.sci.id)
+    art = Selection(period=periods.year(2026), faculty_id=world.art.id)
+    # The sciences' trips: reminders for t1 (twice now) and t6; the escalation and the expiry
+    # warning naming two items for t2. The arts' trips: none.
+    counted, ran = mail_statements(sci)
+    assert counted == queries.Mails(reminders=3, escalations=1, expiry_warnings=1, expired_items=2)
+    assert mail_statements(art)[0] == queries.Mails(0, 0, 0, 0)
+    # The whole university counts every sent mail of the kinds, whatever its key.
+    assert queries.mails(year_2026()).reminders == 2 + 5
+    # One statement, whose parameters do not grow with the mails or the trips they name.
+    assert len(ran) == 1
+    for k in range(40):
+        world.db.session.add(sent(f"trip:{900_000 + k}/round:1/step:supervisor"))
+    world.db.session.commit()
+    again, ran_again = mail_statements(sci)
+    assert again == counted
+    assert len(ran_again) == 1 and len(ran_again[0][1]) == len(ran[0][1])
+
+
+def test_the_exports_and_the_printable_report_show_the_comparisons(app, world, client):
+    assert login(client, world.officer.email).status_code == 302
+    year = "period=year&year=2026"
+    regions = csv_rows(client.get(f"/reports/trips-by-region.csv?{year}").data)
+    assert regions == [
+        ["Country", "Region", "Trips", "Previous period", "Change"],
+        ["Colombia", "Antioquia", "1", "0", "1"],
+        ["Kenya", "Nairobi City", "0", "1", "-1"],
+        ["Mali", "Gao", "1", "1", "0"],
+    ]
+    months = csv_rows(client.get(f"/reports/trips-by-month.csv?{year}").data)
+    assert months[0] == ["Month", "Trips", "Same month of the previous period", "Change"]
+    assert months[5] == ["May 2026", "0", "1", "-1"]
+    assert months[-1] == ["Total", "7", "2", "5"]
+    changes = csv_rows(client.get(f"/reports/level-changes.csv?{year}").data)
+    assert changes[0][-1] == "Trips suspended"
+    assert [(r[3], r[-1]) for r in changes[1:]] == [
+        ("2026-02-01", "2"),
+        ("2026-09-01", "0"),
+        ("2026-10-01", "1"),
+    ]
+    workbook = load_workbook(io.BytesIO(client.get(f"/reports/report.xlsx?{year}").data))
+    sheet = workbook["Trips by region"]
+    header = next(row for row in sheet.iter_rows(values_only=True) if row and row[0] == "Country")
+    assert header == ("Country", "Region", "Trips", "Previous period", "Change")
+    assert ("Mali", "Gao", 1, 1, 0) in set(sheet.iter_rows(values_only=True))
+    assert any(
+        row[-1] == "Trips suspended"
+        for row in workbook["Changes of level"].iter_rows(values_only=True)
+    )
+    printed = client.get(f"/reports/print?{year}").text
+    for key, heading in (
+        ("trips-by-region", "Previous period"),
+        ("trips-by-month", "Change"),
+        ("level-changes", "Trips suspended"),
+    ):
+        table = printed.split(f'id="table-{key}"', 1)[1].split("</table>", 1)[0]
+        assert f">{heading}</th>" in table, key
 
 
 def test_filters_narrow_every_figure(app, world):
@@ -688,8 +888,34 @@ def test_a_step_handed_to_someone_else_counts_as_an_escalation(app, world):
     assert rows(report_for(app, narrowed), "decision-workload")["Escalation e-mails sent"] == (2,)
 
 
-def test_a_from_to_period_does_not_pair_its_months_with_the_period_before(app, world):
+def test_a_from_to_period_compares_each_month_with_the_same_days_before(app, world):
     span = periods.between(date(2026, 1, 15), date(2026, 3, 14))
-    month = rows(report_for(app, Selection(period=span)), "trips-by-month")
-    # t1 left on 10 January, before the period; t2 on 5 March.
-    assert month == {"January 2026": (0, None), "February 2026": (0, None), "March 2026": (1, None)}
+    report = report_for(app, Selection(period=span))
+    # 59 days (17 + 28 + 14); the previous period is the 59 days before: 17 November 2025 to
+    # 14 January 2026, which holds t8 (20 December) and t1 (10 January). Each month's days
+    # are compared with the days 59 earlier: 15-31 January with 17 November - 3 December
+    # (nothing), February with 4-31 December (t8), 1-14 March with 1-14 January (t1).
+    month = rows(report, "trips-by-month")
+    assert month == {
+        "January 2026": (0, 0, 0),
+        "February 2026": (0, 1, -1),
+        "March 2026": (1, 1, 0),  # t2 on 5 March against t1
+        "Total": (1, 2, -1),
+    }
+    assert rows(report, "trips-by-level")["Total"] == (1, 2, -1)  # the same two periods
+    table = report.table("trips-by-month")
+    assert table is not None
+    assert table.columns[2].title == "Same days of the previous period"
+    assert "59 days earlier" in table.note
+
+
+def test_a_quarter_compares_each_month_with_the_same_month_of_the_quarter_before(app, world):
+    month = rows(report_for(app, Selection(period=periods.quarter(2026, 1))), "trips-by-month")
+    # January against October (nothing), February against November, March against December
+    # (t8 on 20 December 2025).
+    assert month == {
+        "January 2026": (1, 0, 1),  # t1
+        "February 2026": (0, 0, 0),
+        "March 2026": (1, 1, 0),  # t2 against t8
+        "Total": (2, 1, 1),
+    }

@@ -193,7 +193,7 @@ def test_no_table_export_holds_a_private_detail(
 ) -> None:
     q = query(private_trip)
     keys = table_keys(officer.get(f"/reports?{q}").text)
-    assert len(keys) == 17
+    assert len(keys) == 16
 
     found = {}
     for key in keys:

@@ -251,8 +251,18 @@ def _data_only_fetcher_class() -> Any:
     return DataOnlyFetcher
 
 
-def pdf_bytes(html: str, base_url: str | None = None) -> bytes:
-    """The HTML page rendered as PDF by WeasyPrint, which loads nothing but ``data:`` URLs.
+#: The printed report's running heading: a section longer than a page repeats its heading,
+#: "(continued)", at the top of each further page, so every page after the cover starts with
+#: the heading of its section. WeasyPrint draws it; a browser prints without it.
+RUNNING_HEADINGS = """
+@page { @top-left { content: string(section, first-except); font-weight: 700; font-size: 11pt; } }
+.report-section-heading { string-set: section content() " (" attr(data-continued) ")"; }
+"""
+
+
+def pdf_bytes(html: str, base_url: str | None = None, stylesheets: Sequence[str] = ()) -> bytes:
+    """The HTML page rendered as PDF by WeasyPrint, which loads nothing but ``data:`` URLs;
+    ``stylesheets`` are CSS texts applied after the page's own.
 
     Raises :class:`PdfUnavailableError` where :func:`pdf_available` is False.
     """
@@ -263,7 +273,8 @@ def pdf_bytes(html: str, base_url: str | None = None) -> bytes:
     # A fetcher per document: it keeps a little state while it fetches.
     fetcher = _data_only_fetcher_class()(allowed_protocols=("data",), allow_redirects=False)
     document = weasyprint.HTML(string=html, base_url=base_url, url_fetcher=fetcher)
-    pdf: bytes = document.write_pdf()
+    extra = [weasyprint.CSS(string=css, url_fetcher=fetcher) for css in stylesheets]
+    pdf: bytes = document.write_pdf(stylesheets=extra)
     return pdf
 
 

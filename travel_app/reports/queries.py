@@ -14,6 +14,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.ext.compiler import compiles
 
 from travel_app.core.audit import AuditEvent
 from travel_app.core.db import days_between, month_of, utc_day
@@ -32,7 +33,7 @@ from travel_app.extensions import db
 from travel_app.org.models import Person
 from travel_app.outbox.models import OutboxMessage, OutboxStatus
 from travel_app.places.models import Advisory
-from travel_app.reports.period import Period
+from travel_app.reports.period import Period, PeriodKind
 from travel_app.trips.models import (
     GO_STATES,
     EventKind,
@@ -110,7 +111,11 @@ def in_scope(trip_id: Any, sel: Selection) -> list[Any]:
 @dataclass(frozen=True)
 class TripGroup:
     """Trips departing in one month of the period (``current``) or of the one before, with the
-    same level, faculty and state; how many of them were late and left without clearance."""
+    same level, faculty and state; how many of them were late and left without clearance.
+
+    For a from-to period, a trip of the period before is grouped under the month of the period
+    its day lines up with (its departure plus the period's length in days): the two periods
+    are then compared day for day, month slice by month slice."""
 
     current: bool
     level: int | None
@@ -123,12 +128,42 @@ class TripGroup:
     uncleared: int
 
 
+class days_later(sa.sql.functions.FunctionElement[Any]):
+    """A DATE so many whole days later, as a DATE on every database."""
+
+    type = sa.Date()
+    inherit_cache = True
+    name = "days_later"
+
+
+@compiles(days_later)
+def _days_later_default(element: days_later, compiler: Any, **kw: Any) -> str:
+    value, days = element.clauses
+    return f"(({compiler.process(value, **kw)}) + CAST({compiler.process(days, **kw)} AS INTEGER))"
+
+
+@compiles(days_later, "sqlite")
+def _days_later_sqlite(element: days_later, compiler: Any, **kw: Any) -> str:
+    value, days = element.clauses
+    return (
+        f"date(({compiler.process(value, **kw)}),"
+        f" '+' || CAST({compiler.process(days, **kw)} AS INTEGER) || ' days')"
+    )
+
+
 def trip_groups(sel: Selection, previous: Period) -> list[TripGroup]:
     """Trips departing in the period and the previous one, counted per level, faculty, state
     and month, with the late and the uncleared among them (one statement; the tables add these
     groups up)."""
-    current = sa.case((Trip.departure_on >= sel.period.start, True), else_=False)
-    month = month_of(Trip.departure_on)
+    is_current = Trip.departure_on >= sel.period.start
+    current = sa.case((is_current, True), else_=False)
+    month: Any = month_of(Trip.departure_on)
+    if sel.period.kind is PeriodKind.RANGE:
+        # A from-to period's months may be cut: the day as many days later lines them up.
+        month = sa.case(
+            (is_current, month),
+            else_=month_of(days_later(Trip.departure_on, sel.period.days)),
+        )
     late = sa.func.sum(sa.case((Trip.is_late, 1), else_=0))
     uncleared = sa.func.sum(sa.case((Trip.uncleared_at.is_not(None), 1), else_=0))
     keys = (current, Trip.level, Trip.faculty_id, Trip.state, month)
@@ -169,19 +204,25 @@ def trips_per_country(sel: Selection, previous: Period) -> dict[bool, Counter[st
     return out
 
 
-def trips_per_region(sel: Selection) -> list[tuple[str, str, int]]:
-    """Trips of the period with a destination in each named region, as (country, region, n)."""
+def trips_per_region(sel: Selection, previous: Period) -> dict[bool, Counter[tuple[str, str]]]:
+    """Trips with a destination in each named region, as (country, region), for the period
+    (True) and the one before (False); a trip to two regions counts in both."""
+    current = sa.case((Trip.departure_on >= sel.period.start, True), else_=False)
+    keys = (current, Leg.country_code, Leg.region_code)
     rows = db.session.execute(
-        sa.select(Leg.country_code, Leg.region_code, sa.func.count(sa.distinct(Leg.trip_id)))
+        sa.select(*keys, sa.func.count(sa.distinct(Leg.trip_id)))
         .join(Trip, Trip.id == Leg.trip_id)
         .where(
-            Trip.departure_on.between(sel.period.start, sel.period.end),
+            Trip.departure_on.between(previous.start, sel.period.end),
             Leg.region_code.is_not(None),
             *trip_clauses(sel),
         )
-        .group_by(Leg.country_code, Leg.region_code)
+        .group_by(*keys)
     ).all()
-    return [(c, str(r), n) for c, r, n in rows]
+    out: dict[bool, Counter[tuple[str, str]]] = {True: Counter(), False: Counter()}
+    for is_current, country, region, n in rows:
+        out[bool(is_current)][(country, str(region))] = n
+    return out
 
 
 # -- Decisions ---------------------------------------------------------------------------------
@@ -263,12 +304,37 @@ class Mails:
     expired_items: int
 
 
-def _trip_of(about: str) -> int | None:
-    """The trip a mail is about (``trip:12/...``), from its key."""
-    head = about.split("/", 1)[0]
-    if not head.startswith("trip:") or not head[5:].isdigit():
-        return None
-    return int(head[5:])
+class trip_of(sa.sql.functions.FunctionElement[Any]):
+    """The trip a mail is about, from its key (``trip:12/round:1/step:x`` is about trip 12),
+    as a number on every database; NULL for a key about anything else.
+
+    Every mail the reports count is keyed ``trip:<id>/...``: reminders and escalations
+    ``trip:<id>/round:<r>/step:<s>``, a step handed on ``trip:<id>/event:<e>``, an expiry
+    warning ``trip:<id>/expiry:<item>,<item>``.
+    """
+
+    type = sa.BigInteger()
+    inherit_cache = True
+    name = "trip_of"
+
+
+@compiles(trip_of)
+def _trip_of_default(element: trip_of, compiler: Any, **kw: Any) -> str:
+    (about,) = element.clauses
+    # substring() gives NULL where the pattern fails: no key is ever cast that is not a number.
+    text = compiler.process(about, **kw)
+    return f"CAST(substring(({text}) from '^trip:([0-9]+)(/|$)') AS BIGINT)"
+
+
+@compiles(trip_of, "sqlite")
+def _trip_of_sqlite(element: trip_of, compiler: Any, **kw: Any) -> str:
+    (about,) = element.clauses
+    text = f"({compiler.process(about, **kw)})"
+    head = f"substr({text}, 6, instr({text} || '/', '/') - 6)"
+    return (
+        f"CASE WHEN {text} GLOB 'trip:[0-9]*' AND {head} NOT GLOB '*[^0-9]*'"
+        f" THEN CAST({head} AS INTEGER) END"
+    )
 
 
 def _named_items(about: Any) -> Any:
@@ -279,48 +345,25 @@ def _named_items(about: Any) -> Any:
 def mails(sel: Selection) -> Mails:
     """Reminders, escalations and expiry warnings the outbox sent for the period's days.
 
-    The outbox keys a mail by what it is about (``trip:12/round:1/step:x``). For the whole
-    university the database counts them by kind; when the selection is narrowed, the trips are
-    read from the keys and checked against it in one more statement.
+    The outbox keys a mail by what it is about (``trip:12/round:1/step:x``). The database
+    counts them by kind in one statement; when the selection is narrowed, it reads the trip
+    from each key and joins it to the selected trips, so only the counts per kind reach Python,
+    however many mails and trips the period holds.
     """
     wanted_kinds = (REMINDER, ESCALATION, REASSIGNED, EXPIRY)
-    where = (
+    named = sa.case((OutboxMessage.kind == EXPIRY, _named_items(OutboxMessage.about)), else_=0)
+    query = sa.select(OutboxMessage.kind, sa.func.count(), sa.func.sum(named)).where(
         OutboxMessage.kind.in_(wanted_kinds),
         OutboxMessage.due_on.between(sel.period.start, sel.period.end),
         OutboxMessage.status == OutboxStatus.SENT,
     )
+    if sel.narrowed:
+        query = query.join(Trip, Trip.id == trip_of(OutboxMessage.about)).where(*trip_clauses(sel))
     counts: Counter[str] = Counter()
     items = 0
-    if not sel.narrowed:
-        named = sa.case((OutboxMessage.kind == EXPIRY, _named_items(OutboxMessage.about)), else_=0)
-        for kind, n, k in db.session.execute(
-            sa.select(OutboxMessage.kind, sa.func.count(), sa.func.sum(named))
-            .where(*where)
-            .group_by(OutboxMessage.kind)
-        ):
-            counts[kind] += n
-            items += int(k or 0)
-    else:
-        rows = db.session.execute(
-            sa.select(OutboxMessage.kind, OutboxMessage.about, sa.func.count())
-            .where(*where)
-            .group_by(OutboxMessage.kind, OutboxMessage.about)
-        ).all()
-        ids = sorted({t for _k, about, _n in rows if (t := _trip_of(about)) is not None})
-        wanted = set(
-            db.session.scalars(
-                sa.select(Trip.id).where(
-                    Trip.id.in_(sa.bindparam("ids", ids, expanding=True)), *trip_clauses(sel)
-                )
-            )
-        )
-        for kind, about, n in rows:
-            if _trip_of(about) not in wanted:
-                continue
-            counts[kind] += n
-            if kind == EXPIRY:
-                named_ids = about.split("/expiry:", 1)[1] if "/expiry:" in about else ""
-                items += len([i for i in named_ids.split(",") if i]) * n
+    for kind, n, k in db.session.execute(query.group_by(OutboxMessage.kind)):
+        counts[kind] += n
+        items += int(k or 0)
     return Mails(counts[REMINDER], counts[ESCALATION] + counts[REASSIGNED], counts[EXPIRY], items)
 
 
@@ -520,16 +563,95 @@ def incidents_and_break_glass(sel: Selection) -> tuple[int, int]:
 
 
 @dataclass(frozen=True)
-class LevelChanges:
+class LevelChange:
+    """One advice of the period that changed its place's level for its source, and the
+    approved trips it suspended."""
+
+    advisory_id: int
     country: str
+    #: None: advice about the whole country.
+    region: str | None
     source: str
-    rises: int
-    falls: int
+    effective_on: date
+    #: The level of the source's advice for the place before; None for its first advice.
+    before: int | None
+    level: int
+    suspended: int
 
 
-def level_changes(sel: Selection) -> list[LevelChanges]:
-    """Changes of level in the period per country and source (a region's advice counts for
-    its country): each advice compared with the one before it for the same place and source."""
+def _suspension_advice() -> tuple[Any, Any, Any]:
+    """The advice entries of the suspensions' timeline rows as a table (one row per entry),
+    and each entry's advisory id and level, by the database's own JSON functions."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        entry = (
+            sa.func.json_array_elements(TripEvent.data["advice"])
+            .table_valued("value")
+            .lateral("entry")
+        )
+        return (
+            entry,
+            sa.cast(entry.c.value.op("->>")("advisory_id"), sa.Integer),
+            sa.cast(entry.c.value.op("->>")("level"), sa.Integer),
+        )
+    entry = sa.func.json_each(TripEvent.data, "$.advice").table_valued("value").alias("entry")
+    return (
+        entry,
+        sa.cast(sa.func.json_extract(entry.c.value, "$.advisory_id"), sa.Integer),
+        sa.cast(sa.func.json_extract(entry.c.value, "$.level"), sa.Integer),
+    )
+
+
+def _previous_level() -> Any:
+    """The trip's level before the suspension, as its timeline row keeps it."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        return sa.cast(TripEvent.data.op("->>")("previous_level"), sa.Integer)
+    return sa.cast(sa.func.json_extract(TripEvent.data, "$.previous_level"), sa.Integer)
+
+
+def suspended_by_advice(sel: Selection) -> Any:
+    """Per advisory, the selected trips whose approval it suspended (a subquery).
+
+    A suspension's timeline row keeps the advice behind each destination with its advisory id
+    and the trip's level before; the advice above that level raised it (a trip to two places
+    that rose at once counts for both). A row without the level before, or where no advice is
+    above it, counts the highest advice it names. A trip suspended twice by one advice counts
+    once.
+    """
+    entry, advisory_id, level = _suspension_advice()
+    before = sa.func.coalesce(_previous_level(), -1)
+    entries = (
+        sa.select(
+            TripEvent.trip_id,
+            advisory_id.label("advisory_id"),
+            level.label("level"),
+            before.label("before"),
+            sa.func.max(level).over(partition_by=TripEvent.id).label("top"),
+        )
+        .select_from(TripEvent)
+        .join(entry, sa.true())
+        .where(TripEvent.kind == EventKind.SUSPENDED, *in_scope(TripEvent.trip_id, sel))
+        .subquery()
+    )
+    raised = sa.or_(
+        entries.c.level > entries.c.before,
+        sa.and_(entries.c.top <= entries.c.before, entries.c.level == entries.c.top),
+    )
+    return (
+        sa.select(
+            entries.c.advisory_id,
+            sa.func.count(sa.distinct(entries.c.trip_id)).label("trips"),
+        )
+        .where(entries.c.advisory_id.is_not(None), raised)
+        .group_by(entries.c.advisory_id)
+        .subquery()
+    )
+
+
+def level_changes(sel: Selection) -> list[LevelChange]:
+    """The advice of the period that changed its place's level for its source, one row each
+    (two rises of Mali by one source are two rows), with the trips each suspended; and the
+    advice of the period that suspended trips without a change for its source (a source's
+    first advice for a place). One statement."""
     place = (Advisory.country_code, Advisory.region_code, Advisory.source_code)
     before = (
         sa.func.lag(Advisory.level)
@@ -537,52 +659,35 @@ def level_changes(sel: Selection) -> list[LevelChanges]:
         .label("before")
     )
     history = sa.select(
-        Advisory.country_code, Advisory.source_code, Advisory.effective_on, Advisory.level, before
+        Advisory.id,
+        Advisory.country_code,
+        Advisory.region_code,
+        Advisory.source_code,
+        Advisory.effective_on,
+        Advisory.level,
+        before,
     )
     if sel.country is not None:
         history = history.where(Advisory.country_code == sel.country)
     h = history.subquery()
-    rises = sa.func.sum(sa.case((h.c.level > h.c.before, 1), else_=0))
-    falls = sa.func.sum(sa.case((h.c.level < h.c.before, 1), else_=0))
+    suspended = suspended_by_advice(sel)
+    trips = sa.func.coalesce(suspended.c.trips, 0)
     rows = db.session.execute(
-        sa.select(h.c.country_code, h.c.source_code, rises, falls)
+        sa.select(
+            h.c.id,
+            h.c.country_code,
+            h.c.region_code,
+            h.c.source_code,
+            h.c.effective_on,
+            h.c.before,
+            h.c.level,
+            trips,
+        )
+        .outerjoin(suspended, suspended.c.advisory_id == h.c.id)
         .where(
             h.c.effective_on.between(sel.period.start, sel.period.end),
-            h.c.before.is_not(None),
-            h.c.level != h.c.before,
+            sa.or_(sa.and_(h.c.before.is_not(None), h.c.level != h.c.before), trips > 0),
         )
-        .group_by(h.c.country_code, h.c.source_code)
+        .order_by(h.c.effective_on, h.c.id)
     ).all()
-    return [LevelChanges(c, s, int(r or 0), int(f or 0)) for c, s, r, f in rows]
-
-
-def suspended_per_place(sel: Selection) -> Counter[tuple[str, str | None]]:
-    """Trips whose approval a higher level suspended in the period, per country and source of
-    the advice that raised it: the destinations whose level, as the timeline recorded it, is
-    above the trip's level before (a trip to two countries counts where the level rose)."""
-    start, after = moments(sel.period)
-    rows = db.session.execute(
-        sa.select(TripEvent.trip_id, TripEvent.data).where(
-            TripEvent.kind == EventKind.SUSPENDED,
-            TripEvent.at >= start,
-            TripEvent.at < after,
-            *in_scope(TripEvent.trip_id, sel),
-        )
-    ).all()
-    seen: set[tuple[int, str, str | None]] = set()
-    for trip_id, data in rows:
-        advice = [a for a in (data or {}).get("advice", []) if isinstance(a, dict)]
-        before = (data or {}).get("previous_level")
-        raised = [
-            a
-            for a in advice
-            if isinstance(a.get("level"), int)
-            and (not isinstance(before, int) or a["level"] > before)
-        ]
-        if not raised and advice:  # recorded without the level before: the highest places
-            top = max(int(a.get("level") or 0) for a in advice)
-            raised = [a for a in advice if int(a.get("level") or 0) == top]
-        for a in raised:
-            if isinstance(a.get("country"), str):
-                seen.add((trip_id, a["country"], a.get("source")))
-    return Counter((country, source) for _trip, country, source in seen)
+    return [LevelChange(i, c, r, s, e, b, lv, int(n or 0)) for i, c, r, s, e, b, lv, n in rows]

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 import sqlalchemy as sa
-from flask_babel import format_date
+from flask_babel import format_date, pgettext
 from flask_babel import gettext as _
 
 from travel_app.extensions import db
@@ -143,28 +143,36 @@ def _change(now: int, before: int) -> int:
 def _compare(
     key: str,
     title: str,
-    what: str,
-    rows: Iterable[tuple[str, int, int]],
+    what: str | tuple[str, ...],
+    rows: Iterable[tuple[str | tuple[str, ...], int, int]],
     note: str = "",
     total: bool = True,
 ) -> Table:
-    """A table of counts for this period and the previous one, with the change."""
-    listed = list(rows)
+    """A table of counts for this period and the previous one, with the change; ``what``
+    names the first column, or the first columns when each row is named by several (a
+    country and its region)."""
+    named = (what,) if isinstance(what, str) else what
+    listed: list[tuple[tuple[str, ...], int, int]] = [
+        ((name,) if isinstance(name, str) else name, now, before) for name, now, before in rows
+    ]
     columns = (
-        Column(what, Kind.TEXT),
+        *(Column(heading, Kind.TEXT) for heading in named),
         Column(_("Trips"), Kind.COUNT),
         Column(_("Previous period"), Kind.COUNT),
-        Column(_("Change"), Kind.CHANGE),
+        Column(pgettext("report column", "Change"), Kind.CHANGE),
     )
-    cells = tuple((name, now, before, _change(now, before)) for name, now, before in listed)
+    cells: tuple[tuple[Cell, ...], ...] = tuple(
+        (*names, now, before, _change(now, before)) for names, now, before in listed
+    )
     sums = (sum(r[1] for r in listed), sum(r[2] for r in listed))
+    blanks = ("",) * (len(named) - 1)
     return Table(
         key,
         title,
         columns,
         cells,
         note=note,
-        total=(_("Total"), sums[0], sums[1], _change(*sums)) if total else None,
+        total=(_("Total"), *blanks, sums[0], sums[1], _change(*sums)) if total else None,
     )
 
 
@@ -257,22 +265,41 @@ def _trips_section(
         _("Faculty"),
         ((named.faculty(f), by_faculty[True][f], by_faculty[False][f]) for f in faculties),
     )
-    # A year, a quarter or a month lines up month by month with the one before; a from-to
-    # period need not (its months may be cut), so it shows no month of comparison.
-    earlier = previous.months() if sel.period.kind is not PeriodKind.RANGE else []
+    # A year, a quarter or a month lines up month by month with the one before. A from-to
+    # period's months may be cut: its trips of the period before are grouped under the month
+    # their day lines up with, as many days later (queries.trip_groups), so each month is
+    # compared with the same days of the period before.
+    ranged = sel.period.kind is PeriodKind.RANGE
+    earlier = sel.period.months() if ranged else previous.months()
     month_rows = []
     for i, (y, m) in enumerate(sel.period.months()):
-        before = by_month[False][earlier[i]] if i < len(earlier) else None
-        month_rows.append((f"{MONTH_NAMES[m - 1]} {y}", by_month[True][(y, m)], before))
+        now = by_month[True][(y, m)]
+        before = by_month[False][earlier[i]] if i < len(earlier) else 0
+        month_rows.append((f"{MONTH_NAMES[m - 1]} {y}", now, before, _change(now, before)))
+    month_sums = (sum(r[1] for r in month_rows), sum(r[2] for r in month_rows))
     month_table = Table(
         "trips-by-month",
         _("Trips by month of departure"),
         (
             Column(_("Month"), Kind.TEXT),
             Column(_("Trips"), Kind.COUNT),
-            Column(_("Same month of the previous period"), Kind.COUNT),
+            Column(
+                _("Same days of the previous period")
+                if ranged
+                else _("Same month of the previous period"),
+                Kind.COUNT,
+            ),
+            Column(pgettext("report column", "Change"), Kind.CHANGE),
         ),
         tuple(month_rows),
+        note=_(
+            "Each month is compared with the same days of the previous period, %(days)s days"
+            " earlier.",
+            days=sel.period.days,
+        )
+        if ranged
+        else "",
+        total=(_("Total"), *month_sums, _change(*month_sums)),
     )
     outcome_titles = {
         "approved": _("Approved"),
@@ -311,20 +338,29 @@ def _trips_section(
         note=_("A trip to two countries counts in both, so the rows add up to more trips."),
         total=False,
     )
-    regions = sorted(
-        queries.trips_per_region(sel),
-        key=lambda r: (named.country(r[0]), -r[2], named.region(r[1])),
+    regions = queries.trips_per_region(sel, previous)
+    ranked_regions = sorted(
+        set(regions[True]) | set(regions[False]),
+        key=lambda cr: (
+            named.country(cr[0]),
+            -regions[True][cr],
+            -regions[False][cr],
+            named.region(cr[1]),
+        ),
     )
-    region_table = Table(
+    region_table = _compare(
         "trips-by-region",
         _("Trips by region"),
+        (_("Country"), _("Region")),
         (
-            Column(_("Country"), Kind.TEXT),
-            Column(_("Region"), Kind.TEXT),
-            Column(_("Trips"), Kind.COUNT),
+            ((named.country(c), named.region(r)), regions[True][(c, r)], regions[False][(c, r)])
+            for c, r in ranked_regions
         ),
-        tuple((named.country(c), named.region(r), n) for c, r, n in regions),
-        note=_("Only destinations given with a region."),
+        note=_(
+            "Only destinations given with a region; a trip to two regions counts in both, so"
+            " the rows add up to more trips."
+        ),
+        total=False,
     )
     return Section(
         "trips",
@@ -560,40 +596,44 @@ def _duty_section(sel: Selection, named: Names) -> Section:
 
 def _advisories_section(sel: Selection, named: Names) -> Section:
     changes = sorted(
-        queries.level_changes(sel), key=lambda c: (named.country(c.country), named.source(c.source))
+        queries.level_changes(sel),
+        key=lambda c: (
+            named.country(c.country),
+            "" if c.region is None else named.region(c.region),
+            named.source(c.source),
+            c.effective_on,
+            c.advisory_id,
+        ),
     )
     change_table = Table(
         "level-changes",
         _("Changes of level"),
         (
             Column(_("Country"), Kind.TEXT),
+            Column(_("Region"), Kind.TEXT),
             Column(_("Source"), Kind.TEXT),
-            Column(_("Level raised"), Kind.COUNT),
-            Column(_("Level lowered"), Kind.COUNT),
-        ),
-        tuple(
-            (named.country(c.country), named.source(c.source), c.rises, c.falls) for c in changes
-        ),
-        note=_("Advice for a region counts for its country."),
-    )
-    suspended = queries.suspended_per_place(sel)
-    suspended_table = Table(
-        "suspended-trips",
-        _("Trips suspended by a higher level"),
-        (
-            Column(_("Country"), Kind.TEXT),
-            Column(_("Source"), Kind.TEXT),
+            Column(_("In force from"), Kind.TEXT),
+            Column(_("Level before"), Kind.COUNT),
+            Column(_("Level after"), Kind.COUNT),
             Column(_("Trips suspended"), Kind.COUNT),
         ),
         tuple(
-            (named.country(c), named.source(src) if src else _("Not known"), n)
-            for (c, src), n in sorted(
-                suspended.items(), key=lambda kv: (-kv[1], named.country(kv[0][0]))
+            (
+                named.country(c.country),
+                _("Whole country") if c.region is None else named.region(c.region),
+                named.source(c.source),
+                c.effective_on.isoformat(),
+                c.before,
+                c.level,
+                c.suspended,
             )
+            for c in changes
         ),
         note=_(
-            "Approved trips put back in review in the period because the level rose, counted"
-            " where it rose, by the source of that advice."
+            "One row per advice of the period that changed the level its source gives the"
+            " place, or that suspended trips (a source's first advice has no level before)."
+            " Trips suspended: approved trips put back in review because this advice raised"
+            " their level; a trip to two places that rose at once counts for both."
         ),
     )
-    return Section("advisories", _("Advisories"), (change_table, suspended_table))
+    return Section("advisories", _("Advisories"), (change_table,))

@@ -290,7 +290,7 @@ def _printable(report: Report, stylesheet: str | None = None) -> str:
 @login_required
 @role_required(*READERS)
 def printable() -> str | tuple[str, int]:
-    """The yearly report to print: a cover, then one page per section."""
+    """The yearly report to print: a cover, then each section from a new page."""
     form, report, sel = _report()
     if report is None or sel is None:
         return render_template("reports/index.html", form=form, report=None), 400
@@ -317,6 +317,8 @@ def pdf() -> Response | tuple[str, int]:
     # WeasyPrint fetches nothing from the network: the stylesheet travels as a data: URL.
     css = (static / "report-print.css").read_bytes()
     stylesheet = "data:text/css;base64," + base64.b64encode(css).decode("ascii")
-    body = exports.pdf_bytes(_printable(report, stylesheet=stylesheet))
+    body = exports.pdf_bytes(
+        _printable(report, stylesheet=stylesheet), stylesheets=[exports.RUNNING_HEADINGS]
+    )
     _audited(sel, report, "pdf", None)
     return _download(body, "application/pdf", exports.file_name("report", sel.period.slug, "pdf"))
