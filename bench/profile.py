@@ -1,6 +1,6 @@
 """Where one page spends its time: pyinstrument over logged-in requests, production settings.
 
-    .venv/bin/python bench/profile.py [--trips 100000] [--page where] [--requests 30]
+    .venv/bin/python bench/profile.py [--trips 100000] [--page where|api|...] [--requests 30]
                                       [--database-url URL] [--html out.html]
 
 Fills a throwaway database like `make bench` does (SQLite in a temporary directory unless
@@ -36,6 +36,8 @@ PAGES = {
     "where": lambda f: "/duty/where?country=ML",
     "home": lambda f: "/",
     "all": lambda f: "/trips/all",
+    # The JSON API's trip list, asked with the bench user's personal token (as bench/run.py).
+    "api": lambda f: "/api/v1/trips?limit=50",
 }
 
 
@@ -110,9 +112,15 @@ def main() -> None:
 
         else:
             path = PAGES[args.page](filled)
+            headers: dict[str, str] = {}
+            asking = client
+            if path.startswith("/api/"):  # no session: the token alone, as bench/run.py asks
+                with app.app_context():
+                    headers = load.auth_headers(bearer=data.issue_api_token())
+                asking = app.test_client()
 
             def get() -> None:
-                response = client.get(path, base_url=https)
+                response = asking.get(path, base_url=https, headers=headers)
                 if response.status_code != 200:
                     raise SystemExit(f"{path} answered {response.status_code}")
 

@@ -14,11 +14,10 @@ from flask_babel import get_locale
 from flask_login import current_user
 from spectree import Response as Answers
 from sqlalchemy.exc import DataError, IntegrityError
-from sqlalchemy.orm import joinedload, selectinload
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import HTTPException
 
-from travel_app.api import schemas
+from travel_app.api import lists, schemas
 from travel_app.api.models import IdempotentRequest
 from travel_app.api.problems import KINDS, ApiProblem, response
 from travel_app.api.spec import IDEMPOTENCY_KEY, IF_MATCH, api, document, headers
@@ -465,17 +464,12 @@ def list_trips(query: schemas.TripListQuery) -> Any:
     Filters combine; `cursor` pages through them 1 to 100 at a time.
     """
     me = _me()
-    statement = sa.select(Trip)
-    if query.view == "all":
-        if not access.sees_all_trips(me):
-            raise ApiProblem("forbidden", "Only the safety office and administrators see all.")
-        # As the page of all trips: a draft is its traveller's until it is submitted.
-        statement = statement.where(Trip.state != TripState.DRAFT)
-    else:
-        statement = statement.where(Trip.traveller_id == me.id)
+    if query.view == "all" and not access.sees_all_trips(me):
+        raise ApiProblem("forbidden", "Only the safety office and administrators see all.")
+    state = None
     if query.state is not None:
         try:
-            statement = statement.where(Trip.state == TripState(query.state))
+            state = TripState(query.state)
         except ValueError:
             states = ", ".join(s.value for s in TripState)
             raise ApiProblem(
@@ -483,33 +477,75 @@ def list_trips(query: schemas.TripListQuery) -> Any:
                 "Unknown state.",
                 errors=[{"field": "state", "message": f"one of {states}"}],
             ) from None
-    if query.level is not None:
-        statement = statement.where(Trip.level == query.level)
-    if query.country is not None:
-        from travel_app.trips.models import Leg
+    listing = lists.TripListing(
+        traveller_id=None if query.view == "all" else me.id,
+        state=state,
+        level=query.level,
+        country=query.country.upper() if query.country is not None else None,
+        departs_from=query.departs_from,
+        departs_until=query.departs_until,
+        before_id=query.cursor,
+    )
+    rows, legs, more = lists.listed_trips(listing, query.limit)
+    # Validated in one call from plain values: 50 trips built as models one by one, each with
+    # its stays and traveller, took half as long again for the same answer.
+    return schemas.TripList.model_validate(
+        {
+            "items": _listed_out(rows, legs),
+            "next_cursor": rows[-1].id if more and rows else None,
+        }
+    )
 
-        statement = statement.where(
-            Trip.id.in_(sa.select(Leg.trip_id).where(Leg.country_code == query.country.upper()))
+
+def _listed_out(
+    rows: list[sa.Row[Any]], legs: dict[int, list[sa.Row[Any]]]
+) -> list[dict[str, Any]]:
+    """Listed trips as the API shows them (:func:`trip_out` without the detail), as plain
+    values; each state's title and each country's name looked up once per list."""
+    locale = _locale()
+    titles: dict[TripState, str] = {}
+    countries: dict[str, str] = {}
+    items = []
+    for row in rows:
+        title = titles.get(row.state)
+        if title is None:
+            title = titles[row.state] = row.state.title
+        stays = []
+        for leg in legs[row.id]:
+            name = countries.get(leg.country_code)
+            if name is None:
+                name = countries[leg.country_code] = geography.country_name(
+                    leg.country_code, locale
+                )
+            stays.append(
+                {
+                    "country_code": leg.country_code,
+                    "country_name": name,
+                    "region_code": leg.region_code,
+                    "city": leg.city,
+                    "arrives_on": leg.arrives_on,
+                    "leaves_on": leg.leaves_on,
+                }
+            )
+        items.append(
+            {
+                "id": row.id,
+                "version": row.version,
+                "state": row.state.value,
+                "state_title": title,
+                "traveller": {"id": row.traveller_id, "name": row.traveller_name},
+                "purpose": row.purpose,
+                "level": row.level,
+                "departure_on": row.departure_on,
+                "return_on": row.return_on,
+                "legs": stays,
+                "created_at": row.created_at,
+                "submitted_at": row.submitted_at,
+                "conditions": None,
+                "my_steps": None,
+            }
         )
-    if query.departs_from is not None:
-        statement = statement.where(Trip.departure_on >= query.departs_from)
-    if query.departs_until is not None:
-        statement = statement.where(Trip.departure_on <= query.departs_until)
-    if query.cursor is not None:
-        statement = statement.where(Trip.id < query.cursor)
-    rows = list(
-        db.session.scalars(
-            statement.options(joinedload(Trip.traveller), selectinload(Trip.legs))
-            .order_by(Trip.id.desc())
-            .limit(query.limit + 1)
-        ).unique()
-    )
-    more = len(rows) > query.limit
-    rows = rows[: query.limit]
-    return schemas.TripList(
-        items=[trip_out(t, detail=False) for t in rows],
-        next_cursor=rows[-1].id if more and rows else None,
-    )
+    return items
 
 
 @bp.route("/trips", methods=["POST"])

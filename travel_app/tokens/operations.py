@@ -5,8 +5,10 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import UTC, date, datetime, time
+from functools import cache
 
 import sqlalchemy as sa
+from sqlalchemy.orm import joinedload
 
 from travel_app.core import audit
 from travel_app.extensions import db
@@ -79,14 +81,23 @@ def revoke_token(token: ServiceToken, actor: Person | None, now: datetime) -> No
     audit.record("token.revoke", token, actor, name=token.name)
 
 
+@cache
+def _by_hash() -> sa.Select[ServiceToken]:
+    """The token whose hash is ``hash``, with its owner: every API request asks (once built,
+    one statement where the owner's lazy load made two)."""
+    return (
+        sa.select(ServiceToken)
+        .options(joinedload(ServiceToken.owner))
+        .where(ServiceToken.token_hash == sa.bindparam("hash"))
+    )
+
+
 def verify(plaintext: str | None, scope: str, now: datetime) -> ServiceToken:
     """The token ``plaintext`` names if it is usable at ``now`` and carries ``scope``; raise
     :class:`TokenRefused` otherwise. Refreshes ``last_used_at`` (at most once a minute)."""
     if not plaintext:
         raise TokenRefused(401, "invalid_request", "A bearer token is required.")
-    token = db.session.scalar(
-        sa.select(ServiceToken).where(ServiceToken.token_hash == hash_token(plaintext))
-    )
+    token = db.session.scalar(_by_hash(), {"hash": hash_token(plaintext)})
     if token is None or not token.is_usable(now):
         raise TokenRefused(401, "invalid_token", "The bearer token is unknown, revoked or expired.")
     if token.owner is not None and not token.owner.is_active:
