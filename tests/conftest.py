@@ -580,9 +580,12 @@ def delivered(
 
 
 def outbox_rows(kind: str) -> list[Any]:
-    """The queued e-mails of ``kind``: recipient, subject, day, text (a fresh read)."""
+    """The queued e-mails of ``kind``: recipient, subject, day, text (a fresh read; mails
+    queued as data written first, as the worker writes them before sending)."""
+    from travel_app.outbox import delivery
     from travel_app.outbox.models import OutboxMessage
 
+    delivery.render_queued()
     _db.session.expire_all()
     return list(
         _db.session.execute(

@@ -13,6 +13,7 @@ from tests.trips.conftest import day, decide, leg, trip_data
 from tests.trips.test_rereview import approve_all, raise_level
 from travel_app.dossier.operations import items_of
 from travel_app.extensions import db
+from travel_app.outbox import delivery
 from travel_app.outbox.models import OutboxMessage
 from travel_app.trips import operations as ops
 from travel_app.trips.models import Trip, TripPhase, TripState
@@ -21,7 +22,9 @@ from travel_app.trips.notices import trip_calendar
 
 def calendars(trip: Trip) -> list[tuple[str, icalendar.Calendar]]:
     """The calendars attached to the traveller's mails about ``trip``, oldest first, with the
-    kind of mail that carried each (a fresh read of the outbox)."""
+    kind of mail that carried each (a fresh read of the outbox, its mails queued as data
+    written as the worker writes them)."""
+    delivery.render_queued()
     db.session.expire_all()
     rows = db.session.execute(
         sa.select(OutboxMessage.kind, OutboxMessage.attachments)

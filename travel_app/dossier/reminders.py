@@ -24,8 +24,9 @@ from travel_app.extensions import db
 from travel_app.org.models import Person
 from travel_app.outbox.compose import Recipient, compose
 from travel_app.outbox.queue import Mail, queue, queued_keys
+from travel_app.outbox.render import later, renders
 from travel_app.trips.models import GO_STATES, Trip, TripPhase
-from travel_app.trips.notices import trip_calendar
+from travel_app.trips.notices import is_called_off, trip_calendar
 from workflows.model import Procedure
 
 #: Items the traveller (or another owner) still has to act on.
@@ -98,23 +99,39 @@ def _fresh(kind: str, wanted: dict[int, tuple[str, date]]) -> dict[int, date]:
 
 
 def checklist(trip: Trip, today: date) -> list[Mail]:
-    """The checklist e-mail when a trip's dossier is generated or grows (none when nothing is
-    open), for the caller to queue with the other mails of its change."""
-    db.session.flush()
+    """The checklist e-mail when a trip's dossier is generated or grows, for the caller to
+    queue with the other mails of its change.
+
+    Queued as data: the worker writes it with the items open when it goes (rendering it here
+    was a third of a decision; ``outbox.render``).
+    """
+    traveller = trip.traveller
+    return [
+        later(
+            "dossier_checklist",
+            recipient=traveller.email,
+            recipient_id=traveller.id,
+            language=traveller.language,
+            about=f"trip:{trip.id}/dossier/round:{trip.round}",
+            due_on=today,
+            data={"trip": trip.id, "day": today.isoformat()},
+        )
+    ]
+
+
+@renders("dossier_checklist")
+def _checklist_now(data: dict[str, Any]) -> Mail | None:
+    """The checklist as it stands: the trip's open items and its calendar; nothing when the
+    trip was called off or no item is open any more."""
+    trip = db.session.get(Trip, data["trip"])
+    if trip is None or trip.state not in GO_STATES or is_called_off(trip):
+        return None
     items = ops.items_of(trip)
     open_items = [i for i in items if i.status in OPEN]
     if not open_items:
-        return []
-    return [
-        _mail(
-            "dossier_checklist",
-            trip,
-            today,
-            open_items,
-            about=f"trip:{trip.id}/dossier/round:{trip.round}",
-            total=len(items),
-        )
-    ]
+        return None
+    day = date.fromisoformat(data["day"])
+    return _mail("dossier_checklist", trip, day, open_items, total=len(items))
 
 
 def reminder_day(departure: date, today: date, offsets: tuple[int, ...]) -> date | None:

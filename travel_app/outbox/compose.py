@@ -2,7 +2,9 @@
 
 Each kind of message has, per recipient role, ``templates/mail/<kind>.<role>.txt`` (blocks
 ``subject`` and ``body``: the plain-text part) and ``templates/mail/<kind>.<role>.html`` (the
-HTML part). Both are rendered at queue time, so the row holds exactly what is sent.
+HTML part). Both are rendered at queue time, so the row holds exactly what is sent; a kind
+queued as data (``outbox.render``) is rendered by the worker just before it is sent, and its
+row then holds what was sent.
 """
 
 from __future__ import annotations

@@ -22,6 +22,7 @@ from sqlalchemy.exc import OperationalError
 from travel_app.core.db import utcnow
 from travel_app.core.mail import Transport, build_message
 from travel_app.extensions import db
+from travel_app.outbox import render
 from travel_app.outbox.models import OutboxMessage, OutboxStatus
 
 log = logging.getLogger(__name__)
@@ -35,6 +36,8 @@ class DrainResult:
     retrying: int = 0
     failed: int = 0
     reclaimed: int = 0
+    #: Queued as data and found to have nothing left to tell when rendered.
+    dropped: int = 0
 
 
 def backoff(attempts: int, base_seconds: int, cap_seconds: int = 3600) -> timedelta:
@@ -167,8 +170,11 @@ def _send_one(
     if renewed.rowcount != 1:  # type: ignore[attr-defined]
         return  # another drain took it over
     try:
+        if row.render is not None and not _rendered(row, mine, result):
+            return
         transport.send(as_email(row, config["MAIL_DEFAULT_SENDER"]))
     except Exception as exc:
+        db.session.rollback()  # a renderer's failed read or write
         attempts = row.attempts + 1
         gave_up = attempts >= limit
         db.session.execute(
@@ -206,6 +212,48 @@ def _send_one(
     if marked.rowcount != 1:  # type: ignore[attr-defined]
         log.warning("outbox: message %s was sent but another drain had taken it over", row.id)
     result.sent += 1
+
+
+def _rendered(row: OutboxMessage, mine: Any, result: DrainResult) -> bool:
+    """Write a mail queued as data (``outbox.render``) and store it on its row, committed, so
+    that a retry sends the same; False when nothing is left to tell and the row is removed."""
+    row_id, kind, data = row.id, row.kind, row.render
+    assert data is not None
+    mail = render.render(kind, data)
+    if mail is None:
+        db.session.execute(sa.delete(M).where(mine).execution_options(synchronize_session=False))
+        db.session.commit()
+        log.info("outbox: message %s (%s) had nothing left to tell; removed", row_id, kind)
+        result.dropped += 1
+        return False
+    values = {
+        "subject": mail.subject,
+        "text": mail.text,
+        "html": mail.html,
+        "attachments": mail.attachments,
+        "language": mail.language,
+        "render": None,
+    }
+    db.session.execute(
+        sa.update(M).where(mine).values(**values).execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+    for name, value in values.items():
+        setattr(row, name, value)
+    return True
+
+
+def render_queued() -> int:
+    """Write every pending mail still queued as data, as the worker does just before sending
+    each (for a reader of the outbox who wants the text before it goes); commits each."""
+    db.session.expire_all()  # written from what is committed, as a worker's fresh session reads
+    rows = db.session.scalars(
+        sa.select(M).where(M.render.is_not(None), M.status == OutboxStatus.PENDING).order_by(M.id)
+    ).all()
+    done = DrainResult()
+    for row in rows:
+        _rendered(row, M.id == row.id, done)
+    return len(rows) - done.dropped
 
 
 def retry(row: OutboxMessage, now: datetime) -> None:

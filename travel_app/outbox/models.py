@@ -56,6 +56,9 @@ class OutboxMessage(Model):
     html: Mapped[str | None] = mapped_column(sa.Text)
     #: ``[{"filename", "content_type", "content"}]`` with text content (e.g. an ICS calendar).
     attachments: Mapped[list[dict[str, Any]]] = mapped_column(sa.JSON, default=list)
+    #: A mail queued as data (``outbox.render``): what its kind's renderer needs to write it.
+    #: Subject, text and HTML stay empty until the worker renders them and clears this.
+    render: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON(none_as_null=True))
     status: Mapped[OutboxStatus] = mapped_column(
         enum_column(OutboxStatus, name="outbox_status"), default=OutboxStatus.PENDING
     )

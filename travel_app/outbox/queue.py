@@ -31,6 +31,8 @@ class Mail:
     language: str = "en"
     recipient_id: int | None = None
     attachments: list[dict[str, Any]] = field(default_factory=list)
+    #: Queued as data: the worker renders it when it sends (``outbox.render``).
+    render: dict[str, Any] | None = None
 
 
 #: The table, not the mapped class: the insert sets up no ORM bulk insert (nor a flush first).
@@ -64,6 +66,7 @@ def _row(mail: Mail) -> dict[str, Any]:
         "text": mail.text,
         "html": mail.html,
         "attachments": mail.attachments,
+        "render": mail.render,
         "status": OutboxStatus.PENDING,
         "attempts": 0,
         "next_attempt_at": now,

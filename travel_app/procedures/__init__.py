@@ -10,7 +10,8 @@ digest of their text, which never changes under a digest, so a file is parsed on
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from functools import cache
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from flask import current_app, g
@@ -62,16 +63,22 @@ def configured_procedure() -> Procedure:
     return workflows.get(current_app.config["PROCEDURE"])
 
 
-def _read_in_force() -> InForce:
+@cache
+def _activated() -> Any:
+    """Which upload is in force, built once: every request that routes or decides asks."""
     from travel_app.procedures.models import ProcedureUpload, UploadState
+
+    return sa.select(ProcedureUpload.id, ProcedureUpload.digest).where(
+        ProcedureUpload.state == UploadState.ACTIVATED
+    )
+
+
+def _read_in_force() -> InForce:
+    from travel_app.procedures.models import ProcedureUpload
 
     # No autoflush: asking which file is in force must never write a verb's half-done changes.
     with db.session.no_autoflush:
-        row = db.session.execute(
-            sa.select(ProcedureUpload.id, ProcedureUpload.digest).where(
-                ProcedureUpload.state == UploadState.ACTIVATED
-            )
-        ).first()
+        row = db.session.execute(_activated()).first()
         if row is None:
             return InForce(configured_procedure(), None)
         procedure = _parsed.get(row.digest)

@@ -21,6 +21,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import cache
 from typing import Any, cast
 
 import sqlalchemy as sa
@@ -314,29 +315,36 @@ def _notices(
     return mails
 
 
+@cache
+def _round_handed() -> Any:
+    """The tasks of a trip's round for steps some of whose tasks were handed on, built once (a
+    decision asks; building the statement cost more than running it)."""
+    trip_id: Any = sa.bindparam("trip_id")
+    round_: Any = sa.bindparam("round")
+    return sa.select(
+        TripTask.step_id,
+        TripTask.assignee_id,
+        TripTask.role,
+        TripTask.closed_at,
+        TripTask.reassigned_at,
+    ).where(
+        TripTask.trip_id == trip_id,
+        TripTask.round == round_,
+        TripTask.step_id.in_(
+            sa.select(TripTask.step_id).where(
+                TripTask.trip_id == trip_id,
+                TripTask.round == round_,
+                TripTask.reassigned_at.is_not(None),
+            )
+        ),
+    )
+
+
 def held_steps(trip: Trip, principal: Person) -> tuple[frozenset[str], frozenset[str]]:
     """The steps of the trip's current round handed to ``principal`` (or to a role they hold),
     and those handed away from them: what the engine lets them decide beyond, or no longer
     lets them decide of, what the route names them for (one read)."""
-    rows = db.session.execute(
-        sa.select(
-            TripTask.step_id,
-            TripTask.assignee_id,
-            TripTask.role,
-            TripTask.closed_at,
-            TripTask.reassigned_at,
-        ).where(
-            TripTask.trip_id == trip.id,
-            TripTask.round == trip.round,
-            TripTask.step_id.in_(
-                sa.select(TripTask.step_id).where(
-                    TripTask.trip_id == trip.id,
-                    TripTask.round == trip.round,
-                    TripTask.reassigned_at.is_not(None),
-                )
-            ),
-        )
-    ).all()
+    rows = db.session.execute(_round_handed(), {"trip_id": trip.id, "round": trip.round}).all()
     if not rows:
         return frozenset(), frozenset()
     roles = {a.role.value for a in principal.roles if a.role is not Role.FACULTY_AUTHORITY}
