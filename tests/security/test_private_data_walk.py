@@ -28,6 +28,7 @@ from travel_app.duty import checkins
 from travel_app.duty.models import CrisisMessage, Incident
 from travel_app.extensions import db
 from travel_app.org.models import Person, Role
+from travel_app.outbox import delivery
 from travel_app.outbox.models import OutboxMessage
 from travel_app.procedures import active_procedure
 from travel_app.trips import journey
@@ -230,7 +231,9 @@ def test_no_traveller_s_private_data_reaches_another_traveller_s_pages_mails_or_
     # Proof that the walk meets the values where they belong.
     assert (people["B"].id, "B") in shown and (world.safety_officer.id, "B") in shown
 
+    assert delivery.render_queued() > 0  # mails queued as data, written as the worker writes
     for mail in db.session.scalars(sa.select(OutboxMessage).order_by(OutboxMessage.id)):
+        assert mail.render is None
         about = re.match(r"trip:(\d+)", mail.about or "")
         owner = owner_of_trip.get(int(about.group(1))) if about else None
         reader = db.session.get(Person, mail.recipient_id) if mail.recipient_id else None
