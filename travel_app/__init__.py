@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, render_template, request, session
+from babel import Locale
+from flask import Flask, current_app, render_template, request, session
 from flask_login import current_user
 
 import config as settings
@@ -72,6 +73,9 @@ def register_extensions(app: Flask) -> None:
         render_item=alembic_render_item,
     )
     csrf.init_app(app)
+    from travel_app.auth.sessions import form_token
+
+    app.jinja_env.globals["form_token"] = form_token  # base.html's forms (auth/sessions.py)
     limiter.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     from travel_app.core import i18n
@@ -96,18 +100,25 @@ def register_extensions(app: Flask) -> None:
         return person
 
 
-def select_locale() -> str:
-    """The user's stored language, else the session's, else the browser's, else the default."""
-    from flask import current_app
+#: Each language's Locale, parsed once: Flask-Babel parses the selector's answer every request.
+_LOCALES: dict[str, Locale] = {}
 
-    languages = current_app.config["LANGUAGES"]
-    if current_user and current_user.is_authenticated and current_user.language in languages:
-        return current_user.language
-    if session.get("language") in languages:
-        return session["language"]
-    return (
-        request.accept_languages.best_match(languages) or current_app.config["BABEL_DEFAULT_LOCALE"]
-    )
+
+def select_locale() -> Locale:
+    """The user's stored language, else the session's, else the browser's, else the default."""
+    config = current_app.config
+    languages = config["LANGUAGES"]
+    user = current_user._get_current_object()
+    if user is not None and user.is_authenticated and user.language in languages:
+        code = user.language
+    elif session.get("language") in languages:
+        code = session["language"]
+    else:
+        code = request.accept_languages.best_match(languages) or config["BABEL_DEFAULT_LOCALE"]
+    locale = _LOCALES.get(code)
+    if locale is None:
+        locale = _LOCALES[code] = Locale.parse(code)
+    return locale
 
 
 #: Route arguments that carry a secret (signed single-use links): never logged or audited.

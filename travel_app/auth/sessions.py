@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import time
 
-from flask import current_app, session
+from flask import current_app, g, session
 from flask_login import login_user, logout_user
+from flask_wtf.csrf import generate_csrf
 
 from travel_app.org.models import Person
 
@@ -26,6 +27,11 @@ PENDING_SECONDS = 300
 PASSWORD = "password"
 #: Seconds between refreshes of the idle clock, so not every request rewrites the cookie.
 SEEN_RESOLUTION = 60
+#: Seconds a signed form token is handed out again (at most a sixtieth of its lifetime).
+FORM_TOKEN_REUSE = 60
+#: Form tokens signed lately, by signing key and session token: when, and the signed token.
+_SIGNED: dict[tuple[object, str], tuple[float, str]] = {}
+_SIGNED_LIMIT = 4096
 
 
 def start(person: Person, method: str = PASSWORD) -> None:
@@ -102,3 +108,34 @@ def end(person: Person | None) -> None:
         person.session_epoch += 1
     logout_user()
     session.clear()
+
+
+def form_token() -> str:
+    """This session's CSRF token for a form: Flask-WTF's ``csrf_token()``, signed less often.
+
+    Flask-WTF signs the session's token anew for every page (JSON, zlib, base64 and two HMACs:
+    a tenth of an empty page, bench/fixed_cost.py). A token it signed for the same session
+    less than a minute ago is as good, and it accepts it for WTF_CSRF_TIME_LIMIT after the
+    signing, so that one is handed out again; the page's other forms get it too.
+    """
+    config = current_app.config
+    name = config["WTF_CSRF_FIELD_NAME"]
+    token = g.get(name)
+    if token is not None:  # this page signed it already
+        return str(token)
+    raw = session.get(name)
+    if not isinstance(raw, str):  # the session's first form: Flask-WTF makes its token
+        return str(generate_csrf())
+    key = (config.get("WTF_CSRF_SECRET_KEY", current_app.secret_key), raw)
+    limit = config["WTF_CSRF_TIME_LIMIT"]
+    reuse = FORM_TOKEN_REUSE if not limit else min(FORM_TOKEN_REUSE, limit / 60)
+    now = time.time()
+    signed = _SIGNED.get(key)
+    if signed is not None and 0 <= now - signed[0] < reuse:
+        setattr(g, name, signed[1])
+        return signed[1]
+    token = str(generate_csrf())
+    if len(_SIGNED) >= _SIGNED_LIMIT:
+        _SIGNED.clear()
+    _SIGNED[key] = (now, token)
+    return token

@@ -299,7 +299,8 @@ class Deputy(Model):
 #: Load these with a person whose roles will be shown or checked (the current user, lists).
 PERSON_ROLES = (selectinload(Person.roles), selectinload(Person.headed_units))
 #: The same for the one person of every request, in one statement instead of three (a few
-#: roles times a unit or two is a handful of joined rows).
+#: roles times a unit or two is a handful of joined rows). ``org.queries.signed_in_person``
+#: builds this state from plain rows: a change here needs the same change there.
 CURRENT_USER = (joinedload(Person.roles), joinedload(Person.headed_units))
 
 
