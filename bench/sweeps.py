@@ -539,7 +539,7 @@ def measure(sweep: Sweep, w: World, procedure: Any, due: int, repeat: int) -> Re
 
         def log(_conn, _cursor, statement, params, _context, executemany, _sql=sql, _s=selects):
             _sql.append(("[executemany] " if executemany else "") + " ".join(statement.split()))
-            if statement.lstrip().upper().startswith("SELECT"):
+            if statement.lstrip().upper().startswith(("SELECT", "WITH")):
                 _s.append((statement, params))
 
         sa.event.listen(db.engine, "before_cursor_execute", log)

@@ -232,13 +232,20 @@ def expiry_warnings(today: date, procedure: Procedure) -> SweepResult:
     one; a certificate may grow too old. The item goes back to the traveller with the reason.
     """
     horizon = today + timedelta(days=procedure.followup.expiry_warning_days)
+    # The window's trips first (by ix_trip_state_departure), then their items by trip id.
+    # Joined plainly, or with the window folded back in (hence MATERIALIZED), PostgreSQL
+    # scanned every trip (at 100,000 trips) or every item (at 10,000): this read took twice
+    # as long at ten times the trips.
+    leaving = (
+        sa.select(Trip.id)
+        .where(Trip.state.in_(GO_STATES), Trip.departure_on > today, Trip.departure_on <= horizon)
+        .cte("leaving")
+        .prefix_with("MATERIALIZED", dialect="postgresql")
+    )
     items = db.session.scalars(
         sa.select(DossierItem)
-        .join(Trip, Trip.id == DossierItem.trip_id)
         .where(
-            Trip.state.in_(GO_STATES),
-            Trip.departure_on > today,
-            Trip.departure_on <= horizon,
+            DossierItem.trip_id.in_(sa.select(leaving.c.id)),
             DossierItem.status.in_((ItemStatus.DONE, ItemStatus.VERIFIED)),
             DossierItem.evidence_date.is_not(None),
             sa.or_(

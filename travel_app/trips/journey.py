@@ -88,12 +88,14 @@ def _move(rows: Sequence[Any], phase: TripPhase, **values: Any) -> list[Any]:
         # A trip that has not left moves only while approved (it may be revoked meanwhile);
         # one under way moves whatever its state: a recalled traveller still comes home.
         still = Trip.state.in_(GO_STATES) if old is TripPhase.PLANNED else sa.true()
+        # The guard is checked on each trip found by its id, never used to find trips: as a
+        # plain condition, SQLite without statistics read every trip of the phase by
+        # ix_trip_phase_* (50,000 at 100,000 trips) to update 200.
+        guard = sa.case((sa.and_(Trip.phase == old, still), sa.true()), else_=sa.false())
         moved.update(
             db.session.scalars(
                 sa.update(Trip)
-                .where(
-                    Trip.id.in_([r.id for r in rows if r.phase is old]), Trip.phase == old, still
-                )
+                .where(Trip.id.in_([r.id for r in rows if r.phase is old]), guard)
                 .values(phase=phase, version=Trip.version + 1, **values)
                 .returning(Trip.id)
                 .execution_options(synchronize_session=False)
@@ -124,16 +126,21 @@ def start_travel(today: date, procedure: Procedure | None = None) -> SweepResult
     is blocking, such a trip stays planned (held) until its items are settled or a safety
     officer lets it go (:func:`let_go`).
     """
+    # One range of ix_trip_phase_departure: the trips not yet left whose day has come (the
+    # catch-up days and any held trip). Written as ``between(...) OR (held AND departure <=
+    # today)``, no index bounded the OR and SQLite read every planned trip still to come back
+    # by ix_trip_phase_return: 4x the time at 100,000 trips as at 10,000.
     rows = db.session.execute(
         sa.select(*COLUMNS).where(
-            Trip.state.in_(GO_STATES),
-            sa.or_(
-                Trip.departure_on.between(today - timedelta(days=CATCH_UP_DAYS), today),
-                # A held trip stays in reach until it leaves or its dates have passed.
-                sa.and_(Trip.uncleared_at.is_not(None), Trip.departure_on <= today),
-            ),
-            Trip.return_on >= today,
             Trip.phase == TripPhase.PLANNED,
+            Trip.departure_on <= today,
+            sa.or_(
+                Trip.departure_on >= today - timedelta(days=CATCH_UP_DAYS),
+                # A held trip stays in reach until it leaves or its dates have passed.
+                Trip.uncleared_at.is_not(None),
+            ),
+            Trip.state.in_(GO_STATES),
+            Trip.return_on >= today,
         )
     ).all()
     if not rows:
