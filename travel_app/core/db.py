@@ -153,3 +153,26 @@ def _month_of_default(element: month_of, compiler: Any, **kw: Any) -> str:
 def _month_of_sqlite(element: month_of, compiler: Any, **kw: Any) -> str:
     (value,) = element.clauses
     return f"strftime('%Y-%m', ({compiler.process(value, **kw)}))"
+
+
+class days_later(sa.sql.functions.FunctionElement[Any]):
+    """A DATE so many whole days later, as a DATE on every database."""
+
+    type = sa.Date()
+    inherit_cache = True
+    name = "days_later"
+
+
+@compiles(days_later)
+def _days_later_default(element: days_later, compiler: Any, **kw: Any) -> str:
+    value, days = element.clauses
+    return f"(({compiler.process(value, **kw)}) + CAST({compiler.process(days, **kw)} AS INTEGER))"
+
+
+@compiles(days_later, "sqlite")
+def _days_later_sqlite(element: days_later, compiler: Any, **kw: Any) -> str:
+    value, days = element.clauses
+    return (
+        f"date(({compiler.process(value, **kw)}),"
+        f" '+' || CAST({compiler.process(days, **kw)} AS INTEGER) || ' days')"
+    )

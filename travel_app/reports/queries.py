@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.compiler import compiles
 
 from travel_app.core.audit import AuditEvent
-from travel_app.core.db import days_between, month_of, utc_day
+from travel_app.core.db import days_between, days_later, month_of, utc_day
 from travel_app.dossier.models import DossierItem, ItemStatus
 from travel_app.duty.models import (
     Answer,
@@ -126,29 +126,6 @@ class TripGroup:
     trips: int
     late: int
     uncleared: int
-
-
-class days_later(sa.sql.functions.FunctionElement[Any]):
-    """A DATE so many whole days later, as a DATE on every database."""
-
-    type = sa.Date()
-    inherit_cache = True
-    name = "days_later"
-
-
-@compiles(days_later)
-def _days_later_default(element: days_later, compiler: Any, **kw: Any) -> str:
-    value, days = element.clauses
-    return f"(({compiler.process(value, **kw)}) + CAST({compiler.process(days, **kw)} AS INTEGER))"
-
-
-@compiles(days_later, "sqlite")
-def _days_later_sqlite(element: days_later, compiler: Any, **kw: Any) -> str:
-    value, days = element.clauses
-    return (
-        f"date(({compiler.process(value, **kw)}),"
-        f" '+' || CAST({compiler.process(days, **kw)} AS INTEGER) || ' days')"
-    )
 
 
 def trip_groups(sel: Selection, previous: Period) -> list[TripGroup]:
