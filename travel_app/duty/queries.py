@@ -218,11 +218,15 @@ def stays(q: Where, page: int, tallied: dict[str, int]) -> Page:
     """One page of stays, there first, then arriving, then left (one statement).
 
     ``tallied`` is ``tally(q)``, which the page shows anyway: the total is read off it instead
-    of counting the same stays a second time.
+    of counting the same stays a second time, and a page it shows to be empty is not read.
     """
     total = tallied[q.group] if q.group in GROUPS else sum(tallied.values())
     if q.group == "present":
         total = tallied["there"] + tallied["arriving"]
+    if (page - 1) * PAGE_SIZE >= total:
+        # Nothing on this page (none at all, or past the last): no statement, so that an empty
+        # selection's page (which asks for the next departure instead) reads as many as a full one.
+        return Page([], page, total)
     rows = db.session.execute(
         _page(_shape(q)), {**_values(q), "skip": (page - 1) * PAGE_SIZE}
     ).all()

@@ -84,7 +84,8 @@ def where() -> str | tuple[str, int]:
         {**{lvl: f"{lvl}: {name}" for lvl, name in levels.items()}, None: _("not assessed")},
     )
     tally = queries.tally(q)
-    # Nobody there, arriving or just back: say when the next ones leave (one more statement).
+    # Nobody there, arriving or just back: say when the next ones leave (in place of reading the
+    # empty page of stays, which `stays` skips).
     is_empty = not any(tally.values())
     upcoming = queries.next_departure(q) if is_empty else None
     stays = queries.stays(q, page, tally)
