@@ -1,7 +1,8 @@
 """Where one page spends its time: pyinstrument over logged-in requests, production settings.
 
-    .venv/bin/python bench/profile.py [--trips 100000] [--page where|api|...] [--requests 30]
-                                      [--database-url URL] [--html out.html]
+    .venv/bin/python bench/profile.py [--trips 100000] [--page where|api|decide|...]
+                                      [--requests 30] [--database-url URL] [--html out.html]
+                                      [--sql] [--show-all] [--time-fn MODULE:FUNCTION] [--gc]
 
 Fills a throwaway database like `make bench` does (SQLite in a temporary directory unless
 --database-url is given; that database is emptied first), builds the app with the production
@@ -48,6 +49,12 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=30)
     parser.add_argument("--database-url")
     parser.add_argument("--html", help="also write pyinstrument's HTML report here")
+    parser.add_argument("--sql", action="store_true", help="print one request's statements")
+    parser.add_argument("--show-all", action="store_true", help="the library frames too")
+    parser.add_argument(
+        "--time-fn", metavar="MODULE:FUNCTION", help="also time this function inside the requests"
+    )
+    parser.add_argument("--gc", action="store_true", help="the garbage collector's time too")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -124,10 +131,44 @@ def main() -> None:
                 if response.status_code != 200:
                     raise SystemExit(f"{path} answered {response.status_code}")
 
+        fn_times: list[float] = []
+        if args.time_fn:
+            import importlib
+
+            module_name, fn_name = args.time_fn.split(":")
+            module = importlib.import_module(module_name)
+            inner = getattr(module, fn_name)
+
+            def timed(*a: Any, **k: Any) -> Any:
+                t = time.perf_counter()
+                try:
+                    return inner(*a, **k)
+                finally:
+                    fn_times.append((time.perf_counter() - t) * 1000)
+
+            setattr(module, fn_name, timed)
         get()
+        gc_spent = {"seconds": 0.0, "started": 0.0, "collections": 0, "oldest": 0}
+        if args.gc:
+            import gc
+
+            def on_gc(phase: str, info: dict[str, int]) -> None:
+                if phase == "start":
+                    gc_spent["started"] = time.perf_counter()
+                else:
+                    gc_spent["seconds"] += time.perf_counter() - gc_spent["started"]
+                    gc_spent["collections"] += 1
+                    gc_spent["oldest"] += info["generation"] == 2
+
+            gc.callbacks.append(on_gc)
         statements: list[Any] = []
         with app.app_context():
-            sa.event.listen(db.engine, "before_cursor_execute", lambda *a: statements.append(1))
+            sa.event.listen(db.engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
+        if args.sql:
+            get()
+            for n, sql in enumerate(statements, 1):
+                print(f"-- {n}\n{' '.join(sql.split())[:400]}")
+            statements.clear()
         times = []
         for _ in range(args.requests):
             start = time.perf_counter()
@@ -138,11 +179,19 @@ def main() -> None:
             f"{statistics.median(times):.1f} ms, {min(times):.1f}–{max(times):.1f} ms over "
             f"{len(times)} requests, {len(statements) / len(times):.0f} statements each"
         )
+        if fn_times:
+            print(f"{args.time_fn}: median {statistics.median(fn_times):.3f} ms per call")
+        if args.gc:
+            print(
+                f"garbage collector: {gc_spent['seconds'] * 1000 / len(times):.2f} ms per request,"
+                f" {gc_spent['collections']} collections, {gc_spent['oldest']} of the oldest"
+                " generation"
+            )
         profiler = Profiler(interval=0.0005)
         with profiler:
             for _ in range(args.requests):
                 get()
-        print(profiler.output_text(unicode=True, color=False, show_all=False))
+        print(profiler.output_text(unicode=True, color=False, show_all=args.show_all))
         if args.html:
             Path(args.html).write_text(profiler.output_html())
 

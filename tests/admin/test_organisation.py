@@ -261,3 +261,21 @@ def test_the_people_list_pages_and_searches(client, admin, make_person):
     assert "page 1 of 2" in first
     found = client.get("/admin/people?q=researcher 07").get_data(as_text=True)
     assert "Researcher 07" in found and "Researcher 08" not in found
+
+
+def test_the_forms_own_messages_follow_the_page_language(client, admin, db):
+    """WTForms' own messages (a required box left empty) come in the page's language, from a
+    catalogue read once per language, also when the language changes between requests."""
+    empty = {"email": "", "name": "", "category": "student", "language": "en"}
+    for language, required in (
+        ("nl", "Dit veld is vereist."),
+        ("en", "This field is required."),
+        ("nl", "Dit veld is vereist."),
+    ):
+        client.post("/language", data={"language": language, "next": "/"})
+        response = client.post("/admin/people/new", data=empty)
+        assert response.status_code == 400
+        page = response.get_data(as_text=True)
+        assert required in page
+        other = "This field is required." if language == "nl" else "Dit veld is vereist."
+        assert other not in page

@@ -1,11 +1,12 @@
-"""Each trip list runs the same number of SQL statements for 10 trips as for 1,000."""
+"""Each trip list runs the same number of SQL statements for 10 trips as for 1,000, and so
+does a decision."""
 
 from __future__ import annotations
 
 import pytest
 import sqlalchemy as sa
 
-from tests.trips.conftest import bulk_trips
+from tests.trips.conftest import bulk_trips, decide
 from travel_app.extensions import db
 from travel_app.trips.models import Leg, Trip, TripState, TripTask
 
@@ -61,3 +62,26 @@ def test_the_inbox_pages_through_its_tasks_with_the_total(world, as_person):
     assert n == 10 and "page 2 of 2" in html
     n, html = rows(7)  # past the end: nothing, and the pager still knows there are two pages
     assert n == 0 and "page 7 of 2" in html and "Nothing waits for you." in html
+
+
+def test_a_decision_runs_a_constant_number_of_statements(
+    world, make_trip, as_person, count_queries
+):
+    """The supervisor's approval reads and writes the same whatever else is on record: the
+    user, the trip with its traveller and legs, who stands in for whom, the round's events and
+    tasks, the advice for the timeline (with its sources' names, and the traveller as loaded),
+    the dossier, then the trip, task, event, audit record and e-mails, and the audit chain."""
+    counts = {}
+    client = as_person(world.promoter)
+    for n in (10, 1000):
+        _reset()
+        bulk_trips(world, n, state=TripState.IN_REVIEW, task_for=world.promoter)
+        trip = make_trip()
+        db.session.refresh(trip)
+        with count_queries() as statements:
+            response = decide(client, trip, "supervisor")
+        assert response.status_code == 302
+        counts[n] = len(statements) - 1  # the test's own refresh of the trip's version
+    print(f"\na decision: {counts[10]} statements at 10 trips, {counts[1000]} at 1,000")
+    assert counts[10] == counts[1000]
+    assert counts[1000] <= 22

@@ -8,7 +8,6 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     EmailField,
@@ -22,7 +21,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, ValidationError
 
 from travel_app.core.bounds import DateField
-from travel_app.core.forms import choices
+from travel_app.core.forms import SiteForm, choices
 from travel_app.core.i18n import lazy_gettext as _l
 from travel_app.core.widgets import QuickSelect
 from travel_app.extensions import db
@@ -55,7 +54,7 @@ def _strip(value: Any) -> Any:
     return value.strip() if isinstance(value, str) else value
 
 
-class UnitForm(FlaskForm):
+class UnitForm(SiteForm):
     kind = SelectField(_l("Kind"), validators=[DataRequired()])
     code = StringField(_l("Code"), filters=[_strip], validators=[DataRequired(), Length(max=32)])
     name_nl = StringField(
@@ -100,14 +99,14 @@ class UnitForm(FlaskForm):
         return self._units.get(self.parent.data or "")
 
 
-class UnitEditForm(FlaskForm):
+class UnitEditForm(SiteForm):
     name_nl = UnitForm.name_nl
     name_en = UnitForm.name_en
     head = PersonEmailField(_l("Head (e-mail)"), filters=[_strip], validators=[Optional(), Email()])
     submit = SubmitField(_l("Save"))
 
 
-class PersonForm(FlaskForm):
+class PersonForm(SiteForm):
     email = EmailField(
         _l("E-mail"), filters=[_strip], validators=[DataRequired(), Email(), Length(max=254)]
     )
@@ -187,7 +186,7 @@ class PersonForm(FlaskForm):
         return self._units.get(self.unit.data or "")
 
 
-class RoleForm(FlaskForm):
+class RoleForm(SiteForm):
     role = SelectField(_l("Role"), validators=[DataRequired()])
     unit = SelectField(_l("Faculty (for a faculty authority)"), validate_choice=False)
     submit = SubmitField(_l("Grant"))
@@ -215,7 +214,7 @@ class RoleForm(FlaskForm):
         return self._faculties.get(self.unit.data or "") if role.needs_unit else None
 
 
-class DeclaredRoleForm(FlaskForm):
+class DeclaredRoleForm(SiteForm):
     """Grant a role the procedure in force declares (a body, or a role held per unit)."""
 
     role = SelectField(
@@ -290,7 +289,7 @@ class DeclaredRoleForm(FlaskForm):
             raise ValidationError(_l("This person already holds this role."))
 
 
-class DeputyForm(FlaskForm):
+class DeputyForm(SiteForm):
     person = PersonEmailField(
         _l("Absent person (e-mail)"), filters=[_strip], validators=[DataRequired(), Email()]
     )
@@ -311,7 +310,7 @@ class DeputyForm(FlaskForm):
             raise ValidationError(_l("The end date is before the start date."))
 
 
-class CountryListForm(FlaskForm):
+class CountryListForm(SiteForm):
     code = StringField(_l("Code"), filters=[_strip], validators=[DataRequired(), Length(max=40)])
     name_nl = StringField(
         _l("Name (Dutch)"), filters=[_strip], validators=[DataRequired(), Length(max=200)]
@@ -331,7 +330,7 @@ class CountryListForm(FlaskForm):
             raise ValidationError(_l("A list with this code exists."))
 
 
-class CountryListEntryForm(FlaskForm):
+class CountryListEntryForm(SiteForm):
     country = SelectField(
         _l("Country"), validators=[DataRequired()], validate_choice=False, widget=QuickSelect()
     )

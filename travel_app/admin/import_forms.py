@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import BooleanField, HiddenField, SubmitField
 from wtforms.validators import DataRequired, Regexp
 
+from travel_app.core.forms import SiteForm
 from travel_app.core.i18n import lazy_gettext as _l
 
 #: A sha256 in hexadecimal: the stored upload's key and the plan's fingerprint.
 SHA256 = r"^[0-9a-f]{64}$"
 
 
-class HrImportForm(FlaskForm):
+class HrImportForm(SiteForm):
     """One or two CSV files from the HR export; checked (a dry run) before anything changes."""
 
     units = FileField(_l("Units file (CSV)"))
@@ -24,7 +24,7 @@ class HrImportForm(FlaskForm):
     submit = SubmitField(_l("Check the files (dry run)"))
 
 
-class HrApplyForm(FlaskForm):
+class HrApplyForm(SiteForm):
     """Apply the dry run just shown: the stored upload, and the plan it showed."""
 
     digest = HiddenField(validators=[DataRequired(), Regexp(SHA256)])

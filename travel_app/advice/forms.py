@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import BooleanField, IntegerField, StringField, SubmitField
 from wtforms.validators import URL, NumberRange, Optional
 
+from travel_app.core.forms import SiteForm
 from travel_app.core.i18n import lazy_gettext as _l
 
 
-class FeedForm(FlaskForm):
+class FeedForm(SiteForm):
     """How one source is fetched (administrators)."""
 
     url = StringField(
@@ -38,7 +38,7 @@ class FeedForm(FlaskForm):
             )
 
 
-class UploadForm(FlaskForm):
+class UploadForm(SiteForm):
     """A CSV file of advice for one source (the documented columns)."""
 
     file = FileField(_l("CSV file (country, region, level, summary, link, updated)"))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_wtf import FlaskForm
 from wtforms import (
     EmailField,
     HiddenField,
@@ -17,17 +16,18 @@ from wtforms import (
 from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationError
 
 from travel_app.auth.passwords import MAX_LENGTH, MIN_LENGTH, password_problem
+from travel_app.core.forms import SiteForm
 from travel_app.core.i18n import lazy_gettext as _l
 
 
-class LoginForm(FlaskForm):
+class LoginForm(SiteForm):
     email = EmailField(_l("E-mail"), validators=[DataRequired(), Length(max=254)])
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=1000)])
     next = HiddenField()
     submit = SubmitField(_l("Log in"))
 
 
-class LanguageForm(FlaskForm):
+class LanguageForm(SiteForm):
     language = SelectField(
         _l("Language"),
         choices=[SelectChoice("nl", "Nederlands"), SelectChoice("en", "English")],
@@ -37,7 +37,7 @@ class LanguageForm(FlaskForm):
     submit = SubmitField(_l("Change"))
 
 
-class LogoutForm(FlaskForm):
+class LogoutForm(SiteForm):
     submit = SubmitField(_l("Log out"))
 
 
@@ -47,7 +47,7 @@ def _new_password(form: Any, field: Any) -> None:
         raise ValidationError(_l("A password needs at least %(num)s characters.", num=MIN_LENGTH))
 
 
-class _NewPasswordForm(FlaskForm):
+class _NewPasswordForm(SiteForm):
     new_password = PasswordField(
         _l("New password"),
         description=_l("At least %(num)s characters.", num=MIN_LENGTH),
@@ -81,7 +81,7 @@ class ResetPasswordForm(_NewPasswordForm):
     submit = SubmitField(_l("Set new password"))
 
 
-class ForgotPasswordForm(FlaskForm):
+class ForgotPasswordForm(SiteForm):
     email = EmailField(
         _l("E-mail"),
         validators=[DataRequired(), Length(max=254), Email()],
@@ -103,21 +103,21 @@ def _code(label: Any) -> StringField:
     )
 
 
-class LoginCodeForm(FlaskForm):
+class LoginCodeForm(SiteForm):
     code = _code(_l("Code"))
     submit = SubmitField(_l("Log in"))
 
 
-class EnableTwoStepForm(FlaskForm):
+class EnableTwoStepForm(SiteForm):
     code = _code(_l("Code from the app"))
     submit = SubmitField(_l("Switch on"))
 
 
-class DisableTwoStepForm(FlaskForm):
+class DisableTwoStepForm(SiteForm):
     code = _code(_l("Code to switch off (from the app, or a recovery code)"))
     submit = SubmitField(_l("Switch off two-step verification"))
 
 
-class RecoveryCodesForm(FlaskForm):
+class RecoveryCodesForm(SiteForm):
     code = _code(_l("Code to confirm (from the app, or a recovery code)"))
     submit = SubmitField(_l("Make new recovery codes"))

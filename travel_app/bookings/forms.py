@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import HiddenField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length, Regexp
 
 from travel_app.bookings.operations import MAX_AGENCY
+from travel_app.core.forms import SiteForm
 from travel_app.core.i18n import lazy_gettext as _l
 
 #: A sha256 in hexadecimal: the stored upload's key and the plan's fingerprint.
@@ -18,7 +18,7 @@ def _strip(value: object) -> object:
     return value.strip() if isinstance(value, str) else value
 
 
-class BookingImportForm(FlaskForm):
+class BookingImportForm(SiteForm):
     """The agency's booking export (CSV or JSON); checked (a dry run) before anything is filed."""
 
     agency = StringField(
@@ -30,7 +30,7 @@ class BookingImportForm(FlaskForm):
     submit = SubmitField(_l("Check the file (dry run)"))
 
 
-class BookingApplyForm(FlaskForm):
+class BookingApplyForm(SiteForm):
     """File the drafts of the dry run just shown: the stored upload, and the plan it showed."""
 
     digest = HiddenField(validators=[DataRequired(), Regexp(SHA256)])

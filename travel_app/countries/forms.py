@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask_wtf import FlaskForm
 from wtforms import EmailField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Email, Length, Optional, Regexp, ValidationError
 
+from travel_app.core.forms import SiteForm
 from travel_app.core.i18n import lazy_gettext as _l
 
 #: Long enough for a thorough briefing, short enough to read before a trip.
@@ -25,7 +25,7 @@ def _strip(value: Any) -> Any:
     return value.strip() if isinstance(value, str) else value
 
 
-class NotesForm(FlaskForm):
+class NotesForm(SiteForm):
     body_nl = TextAreaField(
         _l("Notes in Dutch"),
         validators=[Length(max=MAX_NOTE, message=TOO_LONG)],
@@ -46,7 +46,7 @@ def _web_address(form: Any, field: Any) -> None:
         raise ValidationError(_l("Give the full address, starting with https://."))
 
 
-class EmbassyForm(FlaskForm):
+class EmbassyForm(SiteForm):
     name = StringField(
         _l("Name"),
         filters=[_strip],

@@ -6,12 +6,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from travel_app.core.bounds import DateField
+from travel_app.core.forms import SiteForm
 from travel_app.core.i18n import gettext as _
 from travel_app.core.i18n import lazy_gettext as _l
 from travel_app.core.upload_limits import file_limit, human_size, limit_attributes
@@ -28,13 +28,13 @@ def evidence_limit() -> int:
     return file_limit(int(current_app.config["UPLOAD_MAX_BYTES"]))
 
 
-class EvidenceForm(FlaskForm):
+class EvidenceForm(SiteForm):
     text = TextAreaField(_l("Evidence"), validators=[Optional(), Length(max=ops.MAX_TEXT)])
     day = DateField(_l("Date"), validators=[Optional()])
     upload = FileField(_l("File (PDF, JPEG or PNG)"))
 
 
-class RejectForm(FlaskForm):
+class RejectForm(SiteForm):
     reason = StringField(
         _l("Why is it rejected?"), validators=[DataRequired(), Length(max=ops.MAX_TEXT)]
     )

@@ -7,7 +7,6 @@ from datetime import date
 from functools import cache
 from typing import Any
 
-from flask_wtf import FlaskForm
 from markupsafe import Markup
 from wtforms import (
     HiddenField,
@@ -29,7 +28,7 @@ from wtforms.validators import (
 from wtforms.widgets import html_params
 
 from travel_app.core.bounds import DateField
-from travel_app.core.forms import choices
+from travel_app.core.forms import SiteForm, choices
 from travel_app.core.i18n import lazy_gettext as _l
 from travel_app.core.widgets import QuickSelect
 from travel_app.duty.models import CheckinAnswer, Instruction
@@ -71,7 +70,7 @@ def _countries(locale: str) -> list[SelectChoice]:
     )
 
 
-class WhereForm(FlaskForm):
+class WhereForm(SiteForm):
     class Meta:
         csrf = False
 
@@ -153,7 +152,7 @@ class WhereForm(FlaskForm):
             raise ValidationError(_l("Unknown choice."))
 
 
-class CrisisForm(FlaskForm):
+class CrisisForm(SiteForm):
     """A crisis message in both languages; the selection travels in the query string."""
 
     instruction = SelectField(_l("Instruction"), validate_choice=False)
@@ -179,7 +178,7 @@ class CrisisForm(FlaskForm):
             raise ValidationError(_l("Unknown choice."))
 
 
-class AnswerForm(FlaskForm):
+class AnswerForm(SiteForm):
     note = TextAreaField(
         _l("Where are you, and what do you need? (optional)"),
         filters=[_strip],
@@ -187,7 +186,7 @@ class AnswerForm(FlaskForm):
     )
 
 
-class CheckinForm(FlaskForm):
+class CheckinForm(SiteForm):
     """A check-in: the button pressed ("well" when none, as the e-mail's one-button page sends)
     and, with "I need help", an optional note."""
 
@@ -204,7 +203,7 @@ class CheckinForm(FlaskForm):
         return CheckinAnswer(self.answer.data or CheckinAnswer.WELL.value)
 
 
-class IncidentForm(FlaskForm):
+class IncidentForm(SiteForm):
     title = StringField(_l("Title"), filters=[_strip], validators=[DataRequired(), Length(max=200)])
     trips = StringField(
         _l("Trip numbers, separated by commas"),
@@ -221,7 +220,7 @@ class IncidentForm(FlaskForm):
             raise ValidationError(_l("Give trip numbers such as 12, 15."))
 
 
-class EntryForm(FlaskForm):
+class EntryForm(SiteForm):
     text = TextAreaField(
         _l("What happened"), filters=[_strip], validators=[DataRequired(), Length(max=5000)]
     )
@@ -239,13 +238,13 @@ class EntryForm(FlaskForm):
             raise ValidationError(_l("Unknown choice."))
 
 
-class CloseForm(FlaskForm):
+class CloseForm(SiteForm):
     summary = TextAreaField(
         _l("Summary"), filters=[_strip], validators=[DataRequired(), Length(max=5000)]
     )
 
 
-class BreakGlassForm(FlaskForm):
+class BreakGlassForm(SiteForm):
     reason = TextAreaField(
         _l("Why do you open the emergency contact and medical note? (logged)"),
         filters=[_strip],

@@ -6,11 +6,11 @@ from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
-from flask_wtf import FlaskForm
 from wtforms import EmailField, StringField, SubmitField
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, ValidationError
 
 from travel_app.core.bounds import DateField
+from travel_app.core.forms import SiteForm
 from travel_app.core.i18n import lazy_gettext as _l
 from travel_app.extensions import db
 from travel_app.org.models import Person, normalise_email
@@ -38,7 +38,7 @@ def _strip(value: Any) -> Any:
     return value.strip() if isinstance(value, str) else value
 
 
-class AwayForm(FlaskForm):
+class AwayForm(SiteForm):
     """ "Away from … to …, my deputy is …", filled in by the person who will be away."""
 
     deputy = PersonEmailField(

@@ -8,12 +8,11 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
-from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
 from travel_app.core.bounds import DateField
-from travel_app.core.forms import choices
+from travel_app.core.forms import SiteForm, choices
 from travel_app.core.i18n import lazy_gettext as _l
 from travel_app.core.widgets import QuickSelect
 from travel_app.extensions import db
@@ -32,7 +31,7 @@ def _strip(value: Any) -> Any:
     return value.strip() if isinstance(value, str) else value
 
 
-class AdvisoryForm(FlaskForm):
+class AdvisoryForm(SiteForm):
     country = SelectField(
         _l("Country"), validators=[DataRequired()], validate_choice=False, widget=QuickSelect()
     )

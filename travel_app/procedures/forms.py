@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from flask import current_app
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from werkzeug.datastructures import FileStorage
 from wtforms import Form, SelectField, SubmitField
 from wtforms.validators import ValidationError
 
+from travel_app.core.forms import SiteForm
 from travel_app.core.i18n import gettext as _
 from travel_app.core.i18n import lazy_gettext as _l
 from travel_app.core.upload_limits import file_limit, too_large
@@ -24,7 +24,7 @@ def max_bytes() -> int:
     return int(current_app.config.get("PROCEDURE_UPLOAD_MAX_BYTES", MAX_BYTES))
 
 
-class UploadForm(FlaskForm):
+class UploadForm(SiteForm):
     """A procedure file (YAML, UTF-8) to check and store for a preview."""
 
     file = FileField(_l("Procedure file (YAML)"))

@@ -5,12 +5,11 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from flask_wtf import FlaskForm
 from wtforms import IntegerField, SelectField
 from wtforms.validators import NumberRange, Optional, ValidationError
 
 from travel_app.core.bounds import DateField
-from travel_app.core.forms import choices
+from travel_app.core.forms import SiteForm, choices
 from travel_app.core.i18n import lazy_gettext as _l
 from travel_app.core.widgets import QuickSelect
 from travel_app.places import geography
@@ -32,7 +31,7 @@ MONTH_NAMES = (
 )
 
 
-class ReportForm(FlaskForm):
+class ReportForm(SiteForm):
     class Meta:
         csrf = False
 

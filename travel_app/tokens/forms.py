@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask_babel.speaklater import LazyString
-from flask_wtf import FlaskForm
 from wtforms import IntegerField, SelectMultipleField, StringField, SubmitField
 from wtforms.validators import (
     DataRequired,
@@ -17,6 +16,7 @@ from wtforms.validators import (
 )
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from travel_app.core.forms import SiteForm
 from travel_app.core.i18n import lazy_gettext as _l
 from travel_app.org.models import Person, Role
 from travel_app.tokens.models import PERSONAL_SCOPES, SCOPES, ServiceToken
@@ -94,7 +94,7 @@ class ScopesField(SelectMultipleField):
             raise ValidationError(_l("Choose among the permissions listed."))
 
 
-class _TokenForm(FlaskForm):
+class _TokenForm(SiteForm):
     name = StringField(
         _l("Name"),
         filters=[_strip],

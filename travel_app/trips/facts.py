@@ -10,6 +10,7 @@ from collections import defaultdict
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -452,6 +453,7 @@ class Context:
 
 #: The statements of :func:`load_context`, built once: building and keying a statement costs
 #: more than running it (about 0.1 ms each).
+#: The advice with its source's name: the names are only ever shown for advice on record.
 _ADVICE = (
     sa.select(
         Advisory.id,
@@ -461,7 +463,9 @@ _ADVICE = (
         Advisory.source_code,
         Advisory.effective_on,
         Advisory.tags,
+        AdvisorySource.name.label("source_name"),
     )
+    .outerjoin(AdvisorySource, AdvisorySource.code == Advisory.source_code)
     .where(Advisory.country_code.in_(sa.bindparam("countries", expanding=True)))
     .order_by(Advisory.effective_on, Advisory.id)
 )
@@ -470,7 +474,6 @@ _LISTS = (
     .join(CountryList)
     .where(CountryListEntry.country_code.in_(sa.bindparam("countries", expanding=True)))
 )
-_SOURCES = sa.select(AdvisorySource.code, AdvisorySource.name)
 _PEOPLE = sa.select(
     Person.id,
     Person.unit_id,
@@ -500,20 +503,42 @@ _DECLARED = (
 )
 
 
+def person_facts(person: Any) -> PersonFacts:
+    """What routing and the risk policy read of a person (a Person or a row of its columns)."""
+    return PersonFacts(
+        person.id,
+        person.unit_id,
+        person.promoter_id,
+        person.category,
+        tuple(str(n).upper() for n in person.nationalities or ()),
+    )
+
+
 def load_context(
-    today: date, countries: Iterable[str], people: Iterable[int], *, organisation: bool = True
+    today: date,
+    countries: Iterable[str],
+    people: Iterable[int],
+    *,
+    organisation: bool = True,
+    loaded: Iterable[Any] = (),
 ) -> Context:
-    """Load advice, lists and the organisation for these countries and travellers (7 queries).
+    """Load advice, lists and the organisation for these countries and travellers (6 queries).
 
     Without the ``organisation`` (units and role holders) the context judges places and
-    travellers, for a snapshot of the advice or a dossier, but names no deciders (4 queries).
+    travellers, for a snapshot of the advice or a dossier, but names no deciders (3 queries).
+    ``loaded`` people (already read with their trip, say) are taken as they are, not read again.
     """
     countries = sorted(set(countries))
-    people = sorted(set(people))
+    known = {p.id: person_facts(p) for p in loaded}
+    people = sorted(set(people) - known.keys())
     ctx = Context(today=today, policy=risk_policy())
+    ctx.people = known
     if countries:
         advice: dict[tuple[str, str | None], list[Advice]] = defaultdict(list)
+        sources: dict[str, str] = {}
         for row in db.session.execute(_ADVICE, {"countries": countries}):
+            if row.source_name is not None:
+                sources[row.source_code] = row.source_name
             advice[(row.country_code, row.region_code)].append(
                 Advice(
                     row.id,
@@ -530,18 +555,11 @@ def load_context(
         for country, code in db.session.execute(_LISTS, {"countries": countries}):
             lists[country].add(code)
         ctx.lists = dict(lists)
-        ctx.sources = {code: name for code, name in db.session.execute(_SOURCES)}
+        ctx.sources = sources
     if people:
-        ctx.people = {
-            row.id: PersonFacts(
-                row.id,
-                row.unit_id,
-                row.promoter_id,
-                row.category,
-                tuple(str(n).upper() for n in row.nationalities or ()),
-            )
-            for row in db.session.execute(_PEOPLE, {"people": people})
-        }
+        ctx.people.update(
+            (row.id, person_facts(row)) for row in db.session.execute(_PEOPLE, {"people": people})
+        )
     if not organisation:
         return ctx
     ctx.units = {

@@ -11,7 +11,6 @@ import sqlalchemy as sa
 from flask import current_app
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from flask_wtf import FlaskForm
 from wtforms import (
     FieldList,
     Form,
@@ -26,7 +25,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional, Va
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from travel_app.core.bounds import DateField, IdField
-from travel_app.core.forms import choices
+from travel_app.core.forms import SiteForm, choices
 from travel_app.core.i18n import lazy_gettext as _l
 from travel_app.core.i18n import ngettext
 from travel_app.core.widgets import QuickSelect
@@ -99,7 +98,7 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-class TripForm(FlaskForm):
+class TripForm(SiteForm):
     purpose = StringField(
         _l("Purpose of the trip"), filters=[_strip], validators=[DataRequired(), Length(max=500)]
     )
@@ -320,7 +319,7 @@ def outcome_title(outcome: Outcome, mode: Mode | None = None) -> str:
     return str(OUTCOME_TITLES[outcome])
 
 
-class DecisionForm(FlaskForm):
+class DecisionForm(SiteForm):
     step_id = HiddenField(validators=[DataRequired()])
     on_behalf_of = IdField(validators=[Optional()])
     version = IdField(validators=[InputRequired()])
@@ -385,7 +384,7 @@ class DecisionForm(FlaskForm):
         return tuple(line.strip() for line in lines if line.strip())
 
 
-class OwnDetailsForm(FlaskForm):
+class OwnDetailsForm(SiteForm):
     """The traveller's own emergency contact, phone and medical note, on a submitted trip."""
 
     version = IdField(validators=[InputRequired()])
@@ -398,14 +397,14 @@ class OwnDetailsForm(FlaskForm):
     validate_mobile_phone = TripForm.validate_emergency_phone
 
 
-class ReasonForm(FlaskForm):
+class ReasonForm(SiteForm):
     version = IdField(validators=[InputRequired()])
     reason = TextAreaField(
         _l("Reason"), filters=[_strip], validators=[Optional(), Length(max=5000)]
     )
 
 
-class FilterForm(FlaskForm):
+class FilterForm(SiteForm):
     """The all-trips filter (a GET form: no CSRF token)."""
 
     class Meta:

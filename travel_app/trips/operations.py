@@ -652,7 +652,7 @@ def decide_step(
     plan = routing.plan_tasks(trip, procedure, route, pos, today)
     # One read of the advice for the timeline's snapshot and, on approval, the dossier (which
     # judges the places and the traveller; nobody is named here, so no organisation).
-    ctx = load_context(today, trip.countries, [trip.traveller_id], organisation=False)
+    ctx = load_context(today, trip.countries, (), organisation=False, loaded=[trip.traveller])
     step_days, request_days = _decision_days(trip, procedure, plan.opened.get(step_id))
     event = _event(
         trip,

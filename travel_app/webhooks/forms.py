@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from flask_babel import get_locale
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, PasswordField, SelectMultipleField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from travel_app.core.forms import SiteForm
 from travel_app.core.i18n import gettext as _
 from travel_app.core.i18n import lazy_gettext as _l
 from travel_app.webhooks import operations as ops
@@ -39,7 +39,7 @@ class EventsField(SelectMultipleField):
             raise ValidationError(_("Choose among the events listed."))
 
 
-class SubscriptionForm(FlaskForm):
+class SubscriptionForm(SiteForm):
     """Name, receiver's address, events and whether it is active."""
 
     name = StringField(
