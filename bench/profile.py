@@ -45,7 +45,7 @@ PAGES = {
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--trips", type=int, default=100_000)
-    parser.add_argument("--page", choices=[*sorted(PAGES), "decide"], default="where")
+    parser.add_argument("--page", choices=[*sorted(PAGES), "decide", "decide-api"], default="where")
     parser.add_argument("--requests", type=int, default=30)
     parser.add_argument("--database-url")
     parser.add_argument("--html", help="also write pyinstrument's HTML report here")
@@ -90,7 +90,30 @@ def main() -> None:
         )
         if answer.status_code != 302:
             raise SystemExit(f"login answered {answer.status_code}")
-        if args.page == "decide":  # one supervisor's approval per request, each on its own trip
+        if args.page == "decide-api":  # the same approval through the API, with the token
+            from bench import flows
+            from travel_app.trips.models import Trip
+
+            with app.app_context():
+                bearer = load.auth_headers(bearer=data.issue_api_token())
+            waiting = flows._routed_trips(url, filled, 3 * args.requests + 1)
+            path = "/api/v1/trips/<id>/decisions"
+            api_client = app.test_client()
+
+            def get() -> None:
+                trip_id = waiting.pop()
+                with app.app_context():
+                    version = db.session.get(Trip, trip_id).version
+                response = api_client.post(
+                    f"/api/v1/trips/{trip_id}/decisions",
+                    json={"step_id": "supervisor", "outcome": "approve"},
+                    base_url=https,
+                    headers={**bearer, "If-Match": f'"v{version}"'},
+                )
+                if response.status_code != 200:
+                    raise SystemExit(f"decide answered {response.status_code}")
+
+        elif args.page == "decide":  # one supervisor's approval per request, each on its own trip
             from bench import flows
             from travel_app.trips.models import Trip
 

@@ -270,3 +270,28 @@ def test_json_nested_too_deeply_is_a_clear_refusal(world, caller):
     )
     assert answer.status_code in (400, 422)
     assert answer.headers["Content-Type"] == "application/problem+json"
+
+
+def test_a_decisions_answer_is_the_trip_as_a_read_just_after_shows_it(
+    world, caller, make_trip, count_queries
+):
+    """The answer is written before the commit (so nothing is read twice); it must be what a
+    read after the commit shows: the new state and version, the caller's remaining steps."""
+    trip = make_trip()
+    promoter = caller(world.promoter)
+    shown = promoter.get(f"/api/v1/trips/{trip.id}")
+    with count_queries() as statements:
+        decided = promoter.post(
+            f"/api/v1/trips/{trip.id}/decisions",
+            json={"step_id": "supervisor", "outcome": "approve"},
+            headers={"If-Match": shown.headers["ETag"]},
+        )
+    assert decided.status_code == 200, decided.json
+    after = promoter.get(f"/api/v1/trips/{trip.id}")
+    assert decided.json == after.json
+    assert decided.headers["ETag"] == after.headers["ETag"] != shown.headers["ETag"]
+    assert decided.json["version"] == shown.json["version"] + 1
+    assert decided.json["my_steps"] != shown.json["my_steps"]
+    # The caller, the trip with its traveller and legs, the decision, the audit chain, and the
+    # answer's steps: nothing read again after the commit.
+    assert len(statements) <= 26

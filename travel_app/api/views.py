@@ -14,6 +14,7 @@ from flask_babel import get_locale
 from flask_login import current_user
 from spectree import Response as Answers
 from sqlalchemy.exc import DataError, IntegrityError
+from sqlalchemy.orm import joinedload
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import HTTPException
 
@@ -216,9 +217,10 @@ def _me() -> Person:
     return person
 
 
-def _visible(trip_id: int) -> tuple[Trip, list[Person]]:
-    """A trip the token's owner may see; others are not found (no hint they exist)."""
-    trip = db.session.get(Trip, trip_id)
+def _visible(trip_id: int, *options: Any) -> tuple[Trip, list[Person]]:
+    """A trip the token's owner may see, read with the loader ``options`` given; others are not
+    found (no hint they exist)."""
+    trip = db.session.get(Trip, trip_id, options=options)
     principals = access.identities(_me(), _today())
     if trip is None or not access.can_view(trip, _me(), principals):
         raise ApiProblem("not-found", "No trip with this id that you may see.")
@@ -271,8 +273,11 @@ def _leg_out(leg: Any, locale: str) -> schemas.LegOut:
     )
 
 
-def trip_out(trip: Trip, detail: bool = True) -> schemas.TripOut:
-    """A trip as the API shows it; ``detail`` adds the caller's steps and the conditions."""
+def trip_out(
+    trip: Trip, detail: bool = True, principals: list[Person] | None = None
+) -> schemas.TripOut:
+    """A trip as the API shows it; ``detail`` adds the caller's steps (as themselves and for
+    the ``principals`` they stand in for, read again unless given) and the conditions."""
     locale = _locale()
     steps = None
     conditions = None
@@ -284,7 +289,9 @@ def trip_out(trip: Trip, detail: bool = True) -> schemas.TripOut:
                 outcomes=[o.value for o in s.outcomes],
                 refused=s.refused(locale) if s.refused is not None else None,
             )
-            for principal in access.identities(me, _today())
+            for principal in (
+                principals if principals is not None else access.identities(me, _today())
+            )
             for s in available_actions(trip, me, principal)
         ]
         conditions = list(conditions_in_force(trip))
@@ -306,8 +313,10 @@ def trip_out(trip: Trip, detail: bool = True) -> schemas.TripOut:
     )
 
 
-def _with_etag(trip: Trip, status: int = 200, **extra: str) -> tuple[Any, int, dict[str, str]]:
-    return trip_out(trip), status, {"ETag": f'"{etag(trip)}"', **extra}
+def _with_etag(
+    trip: Trip, status: int = 200, principals: list[Person] | None = None, **extra: str
+) -> tuple[Any, int, dict[str, str]]:
+    return trip_out(trip, principals=principals), status, {"ETag": f'"{etag(trip)}"', **extra}
 
 
 LEG_FIELDS = {"country": "country_code", "region": "region_code"}
@@ -724,7 +733,8 @@ def tasks(query: schemas.PageQuery) -> Any:
 def decide(trip_id: int, json: schemas.DecisionIn) -> Any:
     """Decide (or advise on) a step of the trip, as yourself or for whom you stand in."""
     require_json(json)
-    trip, principals = _visible(trip_id)
+    # With the traveller and the legs the decision's mails, timeline and answer need: one read.
+    trip, principals = _visible(trip_id, joinedload(Trip.traveller), joinedload(Trip.legs))
     _require_match(trip)
     principal = _me()
     if json.on_behalf_of is not None:
@@ -756,8 +766,12 @@ def decide(trip_id: int, json: schemas.DecisionIn) -> Any:
         form.condition_list(),
         trip.version,
     )
+    # The answer is the trip as this transaction leaves it, written before the commit: after it
+    # every object would be read again (the trip, its traveller and legs, the caller, whom
+    # they stand in for: six statements). A commit that fails answers with its error instead.
+    answer = _with_etag(trip, principals=principals)
     db.session.commit()
-    return _with_etag(trip)
+    return answer
 
 
 headers("api.decide", IF_MATCH)
