@@ -14,6 +14,7 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cache
 from typing import TYPE_CHECKING, Any, cast
 
 import sqlalchemy as sa
@@ -112,17 +113,11 @@ def _chain_at_commit(session: Session) -> None:
     if not pending:
         return
     pending.sort(key=lambda e: e.id)
-    head = cast(sa.Table, AuditChainHead.__table__)
-    events = cast(sa.Table, AuditEvent.__table__)
+    take_head, link_events, move_tip = _chain_statements()
     connection = session.connection()
     # The UPDATE takes the head's row lock (PostgreSQL) or the write lock (SQLite) before it
     # reads, so the tip it returns stays the tip until this transaction ends.
-    tip, length = connection.execute(
-        head.update()
-        .where(head.c.id == 1)
-        .values(length=head.c.length + len(pending))
-        .returning(head.c.tip_hash, head.c.length)
-    ).one()
+    tip, length = connection.execute(take_head, {"b_added": len(pending)}).one()
     rows = []
     for n, event in enumerate(pending, start=length - len(pending) + 1):
         prev, tip = tip, chain_hash(tip, event)
@@ -132,15 +127,31 @@ def _chain_at_commit(session: Session) -> None:
             set_committed_value(event, "seq", n)
             set_committed_value(event, "prev_hash", prev)
             set_committed_value(event, "hash", tip)
-    connection.execute(
+    connection.execute(link_events, rows)
+    connection.execute(move_tip, {"b_tip": tip})
+
+
+@cache
+def _chain_statements() -> tuple[sa.Update, sa.Update, sa.Update]:
+    """The chain's three statements, built once (each commit with an audit row runs them):
+    take the head, adding to its length; link the new rows; move the tip."""
+    head = cast(sa.Table, AuditChainHead.__table__)
+    events = cast(sa.Table, AuditEvent.__table__)
+    take_head = (
+        head.update()
+        .where(head.c.id == 1)
+        .values(length=head.c.length + sa.bindparam("b_added"))
+        .returning(head.c.tip_hash, head.c.length)
+    )
+    link_events = (
         events.update()
         .where(events.c.id == sa.bindparam("b_id"))
         .values(
             seq=sa.bindparam("seq"), prev_hash=sa.bindparam("prev_hash"), hash=sa.bindparam("hash")
-        ),
-        rows,
+        )
     )
-    connection.execute(head.update().where(head.c.id == 1).values(tip_hash=tip))
+    move_tip = head.update().where(head.c.id == 1).values(tip_hash=sa.bindparam("b_tip"))
+    return take_head, link_events, move_tip
 
 
 @sa.event.listens_for(Session, "after_rollback")

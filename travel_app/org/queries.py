@@ -189,16 +189,23 @@ def deputies_of(person: Person, on: date) -> list[Person]:
     )
 
 
+@cache
+def _acting_for() -> sa.Select[Any]:
+    """The statement of :func:`acting_for`, built once: every trip page, the inbox and each
+    decision ask, and building it took longer than SQLite took to answer (about 0.5 ms)."""
+    on: sa.BindParameter[Any] = sa.bindparam("on")
+    return (
+        sa.select(Deputy)
+        .options(selectinload(Deputy.person))
+        .where(Deputy.deputy_id == sa.bindparam("deputy"), Deputy.starts_on <= on)
+        .where(Deputy.ends_on >= on)
+        .order_by(Deputy.starts_on)
+    )
+
+
 def acting_for(deputy: Person, on: date) -> list[Deputy]:
     """Return the deputyships ``deputy`` holds on ``on`` (for "on behalf of")."""
-    return list(
-        db.session.scalars(
-            sa.select(Deputy)
-            .options(selectinload(Deputy.person))
-            .where(Deputy.deputy_id == deputy.id, Deputy.starts_on <= on, Deputy.ends_on >= on)
-            .order_by(Deputy.starts_on)
-        )
-    )
+    return list(db.session.scalars(_acting_for(), {"deputy": deputy.id, "on": on}))
 
 
 def own_deputyships(person: Person, today: date) -> list[Deputy]:
