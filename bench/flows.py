@@ -28,7 +28,14 @@ CELERY = str(Path(sys.executable).parent / "celery")
 
 def sweeps(sizes: list[int], database_url: str | None, label: str) -> list[str]:
     """bench/sweeps.py at two sizes with the same due items; time ratio ≤ 1.2, equal statements."""
-    cmd = [sys.executable, str(ROOT / "bench" / "sweeps.py"), "--sizes", *map(str, sizes)]
+    cmd = [
+        sys.executable,
+        str(ROOT / "bench" / "sweeps.py"),
+        "--sizes",
+        *map(str, sizes),
+        "--repeat",
+        "5",
+    ]
     if database_url:
         cmd += ["--database-url", database_url]
     out = subprocess.run(cmd, capture_output=True, text=True, check=True, cwd=ROOT).stdout
@@ -47,7 +54,13 @@ def sweeps(sizes: list[int], database_url: str | None, label: str) -> list[str]:
         mark = "✓" if ratio <= 1.2 else "✗"
         table.append(f"| {name} | {s1} / {s2}{same} | {t1} | {t2} | {ratio:.2f} {mark} |")
     notes = [line for line in out.splitlines() if line.startswith(("N=", "Machine"))]
-    return [f"{label}: `bench/sweeps.py --sizes {sizes[0]} {sizes[1]}`.", "", *table, "", *notes]
+    return [
+        f"{label}: `bench/sweeps.py --sizes {sizes[0]} {sizes[1]} --repeat 5`.",
+        "",
+        *table,
+        "",
+        *notes,
+    ]
 
 
 def fan_out(url: str, touched: int = 1000) -> list[str]:

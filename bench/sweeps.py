@@ -12,12 +12,13 @@ task and their sent checklist e-mail, and returned trips the follow-up e-mails t
 the item, task and outbox tables grow with N too. N counts the trips outside every window: the
 9 x --due due trips come on top.
 
-Each sweep runs once to warm up and then --repeat times, each run flushed (the beat commits) and
-rolled back, so the same due trips are processed every time. A sweep must take the same number
-of statements, and about the same time, at every N: it reads a bounded window by index and
-writes in sets. The script checks in the database that every run changed exactly its --due
-trips, so it cannot measure an empty sweep. --explain prints each SELECT's plan and its time
-when run again alone.
+Each sweep runs once to warm up and then --repeat times at each size, the sizes taking turns
+(both databases stay filled; on a server, ``<database-url>_<N>``), each run flushed (the beat
+commits) and rolled back, so the same due trips are processed every time. A sweep must take
+the same number of statements, and about the same time, at every N: it reads a bounded window
+by index and writes in sets. The script checks in the database that every run changed exactly
+its --due trips, so it cannot measure an empty sweep. --explain prints each SELECT's plan and
+its time when run again alone.
 """
 
 from __future__ import annotations
@@ -526,41 +527,97 @@ class Result:
     selects: list[tuple[str, Any]] = field(default_factory=list)
 
 
-def measure(sweep: Sweep, w: World, procedure: Any, due: int, repeat: int) -> Result:
-    """One warm-up run (templates compile), then ``repeat`` measured runs, each rolled back."""
+@dataclass
+class Run:
+    """One run of a sweep: its statements, time, what it found and changed."""
+
+    statements: int
+    ms: float
+    found: int
+    changed: int
+    sql: list[str]
+    selects: list[tuple[str, Any]]
+
+
+def run_once(sweep: Sweep, w: World, procedure: Any, due: int) -> Run:
+    """Run ``sweep`` once, flushed (the beat commits) and rolled back, checked in the database."""
     ids = w.groups[sweep.group]
-    counts: list[int] = []
-    timings: list[float] = []
     sql: list[str] = []
     selects: list[tuple[str, Any]] = []
-    found = changed = 0
-    for run in range(repeat + 1):
-        sql, selects = [], []
 
-        def log(_conn, _cursor, statement, params, _context, executemany, _sql=sql, _s=selects):
-            _sql.append(("[executemany] " if executemany else "") + " ".join(statement.split()))
-            if statement.lstrip().upper().startswith(("SELECT", "WITH")):
-                _s.append((statement, params))
+    def log(_conn, _cursor, statement, params, _context, executemany) -> None:  # type: ignore[no-untyped-def]
+        sql.append(("[executemany] " if executemany else "") + " ".join(statement.split()))
+        if statement.lstrip().upper().startswith(("SELECT", "WITH")):
+            selects.append((statement, params))
 
-        sa.event.listen(db.engine, "before_cursor_execute", log)
-        try:
-            start = time.perf_counter()
-            found, changed = sweep.run(w, procedure)
-            db.session.flush()  # the beat commits: count the writes the session still holds
-            elapsed = (time.perf_counter() - start) * 1000
-        finally:
-            sa.event.remove(db.engine, "before_cursor_execute", log)
-        checked = sweep.check(ids)
-        db.session.rollback()
-        db.session.expunge_all()
-        assert changed == due and checked == due, (
-            f"{sweep.name}: reported {changed}, found {checked} in the database, "
-            f"expected {due} ({sweep.changes})"
+    sa.event.listen(db.engine, "before_cursor_execute", log)
+    try:
+        start = time.perf_counter()
+        found, changed = sweep.run(w, procedure)
+        db.session.flush()  # the beat commits: count the writes the session still holds
+        elapsed = (time.perf_counter() - start) * 1000
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", log)
+    checked = sweep.check(ids)
+    db.session.rollback()
+    db.session.expunge_all()
+    assert changed == due and checked == due, (
+        f"{sweep.name}: reported {changed}, found {checked} in the database, "
+        f"expected {due} ({sweep.changes})"
+    )
+    return Run(len(sql), elapsed, found, changed, sql, selects)
+
+
+def measure(sweep: Sweep, sizes: dict[int, Size], due: int, repeat: int) -> dict[int, Result]:
+    """One warm-up run per size (templates compile), then ``repeat`` rounds in which each size
+    runs once in turn: a machine whose speed drifts over minutes (another process, the host)
+    then slows both sizes alike instead of whichever was measured second."""
+    runs: dict[int, list[Run]] = {n: [] for n in sizes}
+    for round_ in range(repeat + 1):
+        for n, size in sizes.items():
+            with size.app.app_context():
+                run = run_once(sweep, size.world, size.procedure, due)
+            if round_:
+                runs[n].append(run)
+    return {
+        n: Result(
+            [r.statements for r in done],
+            statistics.median(r.ms for r in done),
+            done[-1].found,
+            done[-1].changed,
+            done[-1].sql,
+            done[-1].selects,
         )
-        if run:
-            counts.append(len(sql))
-            timings.append(elapsed)
-    return Result(counts, statistics.median(timings), found, changed, sql, selects)
+        for n, done in runs.items()
+    }
+
+
+@dataclass
+class Size:
+    """One size's filled database, with its app, world and procedure."""
+
+    app: Any
+    world: World
+    procedure: Any
+
+
+def size_url(database_url: str | None, tmp: str, n: int) -> str:
+    """The database of size ``n``: a SQLite file, or ``<database_url>_<n>`` on a server (made
+    when missing), so that both sizes stay filled while their runs take turns."""
+    if not database_url:
+        return f"sqlite:///{tmp}/sweeps-{n}.db"
+    url = sa.make_url(database_url)
+    name = f"{url.database}_{n}"
+    if url.get_backend_name() == "postgresql":
+        admin = sa.create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            exists = conn.scalar(
+                sa.text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}
+            )
+            if not exists:
+                conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+        admin.dispose()
+    return url.set(database=name).render_as_string(hide_password=False)
 
 
 def explain(selects: list[tuple[str, Any]]) -> None:
@@ -602,8 +659,9 @@ def main() -> None:
     totals: dict[int, dict[str, int]] = {}
     database = ""
     with tempfile.TemporaryDirectory() as tmp:
+        filled: dict[int, Size] = {}
         for n in args.sizes:
-            url = args.database_url or f"sqlite:///{tmp}/sweeps-{n}.db"
+            url = size_url(args.database_url, tmp, n)
             app = create_app(TestingConfig, SQLALCHEMY_DATABASE_URI=url, MAIL_FILE_DIR=tmp)
             with app.app_context():
                 reset(db.engine)
@@ -622,22 +680,28 @@ def main() -> None:
                     )
                 }
                 db.session.rollback()
-                procedure = active_procedure()
-                table[n] = {}
-                for sweep in SWEEPS:
-                    result = measure(sweep, w, procedure, args.due, args.repeat)
-                    table[n][sweep.name] = result
-                    if args.verbose or args.explain:
-                        print(f"--- N={n} {sweep.name}:", file=sys.stderr)
-                    if args.verbose:
-                        for line in result.sql:
-                            print(f"    {line[:300]}", file=sys.stderr)
-                    if args.explain:
-                        explain(result.selects)
+                filled[n] = Size(app, w, active_procedure())
                 version = db.engine.dialect.server_version_info or ()
                 database = f"{db.engine.dialect.name} {'.'.join(map(str, version))}".strip()
                 if db.engine.dialect.name == "sqlite":
                     database += " (file in a temporary directory, WAL)"
+                db.session.remove()
+        for n in args.sizes:
+            table[n] = {}
+        for sweep in SWEEPS:
+            results = measure(sweep, filled, args.due, args.repeat)
+            for n, result in results.items():
+                table[n][sweep.name] = result
+                if args.verbose or args.explain:
+                    print(f"--- N={n} {sweep.name}:", file=sys.stderr)
+                if args.verbose:
+                    for line in result.sql:
+                        print(f"    {line[:300]}", file=sys.stderr)
+                if args.explain:
+                    with filled[n].app.app_context():
+                        explain(result.selects)
+        for size in filled.values():
+            with size.app.app_context():
                 db.session.remove()
                 db.engine.dispose()
 
@@ -675,7 +739,8 @@ def main() -> None:
     print(
         f"Machine: {platform.platform()}, {platform.machine()}, {os.cpu_count()} CPUs, "
         f"Python {platform.python_version()}, SQLAlchemy {sa.__version__}; database: {database}; "
-        f"{args.repeat} runs per sweep after one warm-up, each flushed and rolled back."
+        f"{args.repeat} runs per sweep and size after one warm-up, the sizes taking turns, each"
+        " flushed and rolled back."
     )
 
 
