@@ -295,28 +295,33 @@ def add_rows(rows: list[dict[str, Any]], at: datetime | None = None) -> list[int
     if not rows:
         return []
     at = at or utcnow()
-    table = cast(sa.Table, AuditEvent.__table__)
-    # Returned whole, so the chain hashes what was stored; in no particular order (asking for
-    # the parameters' order makes SQLite insert row by row).
     inserted = [
         _Inserted(**r._mapping)
-        for r in db.session.execute(
-            table.insert()
-            .returning(
-                table.c.id,
-                table.c.at,
-                table.c.actor_id,
-                table.c.action,
-                table.c.object_type,
-                table.c.object_id,
-                table.c.data,
-            )
-            .execution_options(insertmanyvalues_page_size=5000),
-            [{**r, "at": at} for r in rows],
-        )
+        for r in db.session.execute(_insert_rows(), [{**r, "at": at} for r in rows])
     ]
     db.session().info.setdefault(_PENDING, []).extend(inserted)
     return sorted(e.id for e in inserted)
+
+
+@cache
+def _insert_rows() -> sa.Insert:
+    """The INSERT of :func:`add_rows`, built once (each decision and change runs it). The rows
+    come back whole, so the chain hashes what was stored; in no particular order (asking for
+    the parameters' order makes SQLite insert row by row)."""
+    table = cast(sa.Table, AuditEvent.__table__)
+    return (
+        table.insert()
+        .returning(
+            table.c.id,
+            table.c.at,
+            table.c.actor_id,
+            table.c.action,
+            table.c.object_type,
+            table.c.object_id,
+            table.c.data,
+        )
+        .execution_options(insertmanyvalues_page_size=5000)
+    )
 
 
 def record_refusal(
