@@ -121,8 +121,13 @@ def main() -> None:
             page = client.get(f"/trips/{waiting[0]}", base_url=https).get_data(as_text=True)
             csrf = re.search(r'name="csrf_token" value="([^"]+)"', page)
             path = "/trips/<id>/decide"
+            # Each decision from the signed-in session: a browser is shown the decision's
+            # message on the page it is sent to; the test client would pile them up.
+            signed_in = client.get_cookie("session", domain="localhost")
+            assert signed_in is not None, "the bench user is not signed in"
 
             def get() -> None:
+                client.set_cookie("session", signed_in.value, domain="localhost")
                 trip_id = waiting.pop()
                 with app.app_context():
                     version = db.session.get(Trip, trip_id).version

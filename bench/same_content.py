@@ -911,7 +911,14 @@ def _decisions(
             conn.execute(open_steps_query(filled.bench_id, routed).limit(repeat + 1)).all()
         )
 
+    # A browser follows the decision's redirect and is shown its message there, which leaves
+    # the session as it was; the test client follows nothing, so each decision starts from the
+    # signed-in session (as the load tool's do), not with every earlier message still in it.
+    signed_in = client.get_cookie("session")
+    assert signed_in is not None, "the bench user is not signed in"
+
     def real() -> Any:
+        client.set_cookie("session", signed_in.value)
         chosen = next(real_trips)
         form = {
             "step_id": "supervisor",
