@@ -46,3 +46,20 @@ def test_a_decision_records_its_working_days(world: Any, make_trip: Any) -> None
     final = [e for e in taken if e.request_working_days is not None]
     assert [e.id for e in final] == [taken[-1].id]
     assert final[0].request_working_days == 10
+
+
+def test_a_trip_decided_again_after_a_new_review_counts_its_request_once(
+    world: Any, make_trip: Any
+) -> None:
+    from tests.trips.test_rereview import raise_level
+
+    trip = approve_all(make_trip(leg("BF", 30, 40)), world)
+    first = [e.id for e in decisions(trip.id) if e.request_working_days is not None]
+    assert len(first) == 1
+    # A level rise sends the approved trip back to review in a new round; its new approval
+    # decides the same request again, which the reports must not count twice.
+    raise_level("BF", 2)
+    trip = approve_all(trip, world)
+    assert trip.state is TripState.APPROVED and trip.round == 2
+    again = [e for e in decisions(trip.id) if e.request_working_days is not None]
+    assert [e.id for e in again] == first

@@ -724,6 +724,11 @@ def tasks(query: schemas.PageQuery) -> Any:
     )
 
 
+#: The traveller and the legs a decision's mails, timeline and answer need, read with the trip
+#: (the options built once: building them cost more than a statement).
+_DECIDE_LOADS = (joinedload(Trip.traveller), joinedload(Trip.legs))
+
+
 @bp.route("/trips/<int:trip_id>/decisions", methods=["POST"])
 @api.validate(
     json=schemas.DecisionIn,
@@ -733,8 +738,7 @@ def tasks(query: schemas.PageQuery) -> Any:
 def decide(trip_id: int, json: schemas.DecisionIn) -> Any:
     """Decide (or advise on) a step of the trip, as yourself or for whom you stand in."""
     require_json(json)
-    # With the traveller and the legs the decision's mails, timeline and answer need: one read.
-    trip, principals = _visible(trip_id, joinedload(Trip.traveller), joinedload(Trip.legs))
+    trip, principals = _visible(trip_id, *_DECIDE_LOADS)
     _require_match(trip)
     principal = _me()
     if json.on_behalf_of is not None:

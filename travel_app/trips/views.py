@@ -494,10 +494,14 @@ def show(trip_id: int) -> tuple[str, int]:
     return _show(trip, principals)
 
 
+#: The traveller and the legs a decision's mails and timeline need, read with the trip (the
+#: options built once: building them cost more than a statement).
+_DECIDE_LOADS = (joinedload(Trip.traveller), joinedload(Trip.legs))
+
+
 @bp.route("/trips/<int:trip_id>/decide", methods=["POST"])
 def decide(trip_id: int) -> Response | tuple[str, int]:
-    # With the traveller and the legs the decision's mails and timeline need: one read.
-    trip, principals = _visible(trip_id, joinedload(Trip.traveller), joinedload(Trip.legs))
+    trip, principals = _visible(trip_id, *_DECIDE_LOADS)
     form = DecisionForm()
     form.offer(_step_mode(trip, form.step_id.data))
     on_behalf = form.on_behalf_of.data
