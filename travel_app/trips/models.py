@@ -262,13 +262,6 @@ class Trip(Model):
         sa.Index("ix_trip_phase_return", "phase", "return_on"),
         sa.Index("ix_trip_phase_departure", "phase", "departure_on"),
         sa.Index("ix_trip_phase_checkin", "phase", "checkin_due_at"),
-        # Departure day's held trips (dossier not cleared): few, wherever their dates lie.
-        sa.Index(
-            "ix_trip_held_departure",
-            "departure_on",
-            postgresql_where=sa.text("uncleared_at IS NOT NULL"),
-            sqlite_where=sa.text("uncleared_at IS NOT NULL"),
-        ),
         # The retention sweep: only trips not purged yet.
         sa.Index(
             "ix_trip_unpurged_return",
