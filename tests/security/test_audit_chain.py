@@ -118,3 +118,36 @@ def test_a_rolled_back_transaction_leaves_the_chain_intact(app, db, make_person)
     audit.record("person.language", person, person, language="en")
     db.session.commit()
     assert _verify(app).exit_code == 0
+
+
+def test_rows_added_in_sets_and_as_objects_share_the_chain_in_one_transaction(app, db, make_person):
+    """Set-based writers' rows are inserted at commit on the chain, after the transaction's
+    flushed rows; rows of a rolled-back transaction never reach it."""
+    person = make_person()
+    db.session.commit()
+    before = len(_events(db))
+    audit.add_rows([audit.row("trip.lost", "trip", 1, person.id)])
+    db.session.rollback()
+    audit.record("person.language", person, person, language="nl")
+    audit.add_rows(
+        [
+            audit.row("trip.decision", "trip", 7, person.id, event=1, keyed={2: "b", 10: "a"}),
+            audit.row("trip.decision", "trip", 8, None, event=2),
+        ]
+    )
+    audit.record("person.language", person, person, language="en")
+    db.session.commit()
+    events = _events(db)[before:]
+    assert [e.action for e in events] == [
+        "person.language",
+        "person.language",
+        "trip.decision",
+        "trip.decision",
+    ]
+    assert [e.seq for e in events] == [before + n for n in (1, 2, 3, 4)]
+    assert all(b.prev_hash == a.hash for a, b in pairwise(_events(db)))
+    assert events[2].data["keyed"] == {"2": "b", "10": "a"}  # as stored, as hashed
+    head = db.session.get(AuditChainHead, 1)
+    assert (head.length, head.tip_hash) == (before + 4, events[-1].hash)
+    result = _verify(app)
+    assert result.exit_code == 0, result.output
